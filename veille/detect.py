@@ -1,0 +1,120 @@
+"""Decide what is new: pure functions over records, no database, no network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from veille.records import Article, ArticleMentions, Mention
+from veille.watchlist import WatchEntry, WatchList
+
+_TITLE_LENGTH = 90
+
+
+@dataclass(frozen=True)
+class ArticleChanges:
+    """Articles sorted by what happened to them since the last run."""
+
+    new: tuple[Article, ...]
+    changed: tuple[Article, ...]
+    unchanged: tuple[Article, ...]
+
+    @property
+    def to_extract(self) -> tuple[Article, ...]:
+        return self.new + self.changed
+
+
+def classify_articles(articles: Iterable[Article], known_hashes: Mapping[tuple[str, str], str]) -> ArticleChanges:
+    """New when (source, key) is unknown, changed when its content hash differs."""
+    new, changed, unchanged = [], [], []
+    for article in articles:
+        known = known_hashes.get((article.source, article.key))
+        if known is None:
+            new.append(article)
+        elif known != article.content_hash:
+            changed.append(article)
+        else:
+            unchanged.append(article)
+    return ArticleChanges(tuple(new), tuple(changed), tuple(unchanged))
+
+
+@dataclass(frozen=True)
+class PlannedAlert:
+    """One alert to create: a watched entry an article mentions and was never alerted for."""
+
+    article: Article
+    entry: WatchEntry
+    mention: Mention
+    occurrences: int
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Routing tags: targets tagged with any of these receive the alert."""
+        return alert_tags(self.entry)
+
+
+def alert_tags(entry: WatchEntry) -> tuple[str, ...]:
+    return ("alerts", entry.kind, entry.id, *entry.tags)
+
+
+def plan_alerts(found: ArticleMentions, already_alerted: Iterable[str], watchlist: WatchList) -> list[PlannedAlert]:
+    """One alert per watched entry in the article that has no alert yet, on its first mention."""
+    skip = set(already_alerted)
+    first: dict[str, Mention] = {}
+    counts: dict[str, int] = {}
+    for mention in sorted(found.mentions, key=lambda m: m.start):
+        if mention.entry_id is None or mention.entry_id in skip:
+            continue
+        first.setdefault(mention.entry_id, mention)
+        counts[mention.entry_id] = counts.get(mention.entry_id, 0) + 1
+    planned = []
+    for entry_id, mention in first.items():
+        entry = watchlist.get(entry_id)
+        if entry is not None:
+            planned.append(PlannedAlert(found.article, entry, mention, counts[entry_id]))
+    return planned
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    title: str
+    body: str
+
+
+def render_alert(alert: PlannedAlert, found_at: datetime) -> AlertMessage:
+    """The notification a person reads: what, as written, in which sentence, where, when."""
+    entry, mention, article = alert.entry, alert.mention, alert.article
+    written = "" if mention.text == entry.name else f", written «{mention.text}»"
+    times = f" ({alert.occurrences} mentions)" if alert.occurrences > 1 else ""
+    lines = [
+        f"{entry.kind.capitalize()}: {entry.name}{written}{times}",
+        f"«{mention.sentence}»",
+        f"Article: {article.title}",
+        f"Source: {article.source} — {article.location}",
+    ]
+    if article.published_at is not None:
+        lines.append(f"Published: {_when(article.published_at)}")
+    lines.append(f"Found: {_when(found_at)}")
+    return AlertMessage(title=f"Veille: {entry.name} ({entry.kind}) in {_short(article.title)}", body="\n".join(lines))
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def _short(title: str) -> str:
+    if len(title) <= _TITLE_LENGTH:
+        return f"«{title}»"
+    return "«" + title[:_TITLE_LENGTH].rsplit(" ", 1)[0].rstrip(",;:") + "…»"
+
+
+def retry_delay(attempts: int, base_seconds: float, cap_seconds: float = 3600.0) -> float:
+    """Seconds to wait after `attempts` failures: base, 2×base, 4×base, … capped."""
+    if attempts <= 0 or base_seconds <= 0:
+        return 0.0
+    return min(cap_seconds, base_seconds * 2 ** (attempts - 1))
+
+
+def group_by_article(mentions: Sequence[ArticleMentions]) -> dict[tuple[str, str], ArticleMentions]:
+    return {(found.article.source, found.article.key): found for found in mentions}

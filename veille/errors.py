@@ -1,0 +1,27 @@
+"""Veille's own exceptions: one tree, each message a line a user can act on."""
+
+from __future__ import annotations
+
+
+class VeilleError(Exception):
+    """Base of every error Veille raises on purpose."""
+
+
+class ConfigError(VeilleError):
+    """A setting, the watch list or the targets file is wrong; the run stops before any work."""
+
+
+class IngestError(VeilleError):
+    """One input item (a file, a feed entry) could not be read; the others go on."""
+
+
+class ExtractionError(VeilleError):
+    """The language model could not be loaded or run."""
+
+
+class StoreError(VeilleError):
+    """The database refused or failed an operation."""
+
+
+class NotifyError(VeilleError):
+    """A notification target could not be set up."""

@@ -1,0 +1,120 @@
+"""Find watched entries in a stream of tokens by their normalised keys; a spaCy component wraps it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+
+from veille.extract.normalize import compact, is_elision, is_glue, plural_stems, token_key
+from veille.watchlist import WatchList
+
+SPANS_KEY = "veille"
+# The longest name we look for, in tokens ("Forces démocratiques syriennes" with hyphens is ~8).
+MAX_NAME_TOKENS = 16
+
+
+@dataclass(frozen=True)
+class TokenKeys:
+    """How one token can take part in a name: its own key, inflected variants, or as glue."""
+
+    key: str
+    variants: tuple[str, ...] = ()
+    glue: bool = False
+    # An elided word ("d’") can sit inside a name ("baril d’explosifs") but never starts one.
+    inner_only: bool = False
+
+
+class AliasIndex:
+    """Every spelling's compact key, pointing to its entry."""
+
+    def __init__(self, owners: dict[str, str], inflectable: Iterable[str]) -> None:
+        self._owners = owners
+        self._inflectable = frozenset(inflectable)
+        self._prefixes = {key[:end] for key in owners for end in range(1, len(key) + 1)}
+
+    @classmethod
+    def from_watchlist(cls, watchlist: WatchList) -> AliasIndex:
+        owners = {compact(spelling): entry.id for entry in watchlist for spelling in entry.spellings}
+        return cls(owners, (entry.id for entry in watchlist if entry.matches_inflections))
+
+    def find(self, tokens: Sequence[TokenKeys]) -> list[tuple[int, int, str]]:
+        """Non-overlapping (start, end, entry_id) token ranges, longest match first, left to right."""
+        found = []
+        start = 0
+        while start < len(tokens):
+            match = self._longest_at(tokens, start)
+            if match is None:
+                start += 1
+            else:
+                found.append(match)
+                start = match[1]
+        return found
+
+    def _longest_at(self, tokens: Sequence[TokenKeys], start: int) -> tuple[int, int, str] | None:
+        first = tokens[start]
+        if first.glue or first.inner_only or not first.key:
+            return None
+        # Each state is a key built so far and whether an inflected variant went into it.
+        states = {("", False)}
+        best = None
+        for end in range(start, min(len(tokens), start + MAX_NAME_TOKENS)):
+            token = tokens[end]
+            if token.glue:
+                continue
+            if not token.key:
+                break
+            choices = [(token.key, False)] + [(variant, True) for variant in token.variants]
+            states = {
+                (built + key, inflected or from_variant)
+                for built, inflected in states
+                for key, from_variant in choices
+                if built + key in self._prefixes
+            }
+            if not states:
+                break
+            for built, inflected in states:
+                owner = self._owners.get(built)
+                if owner is not None and (not inflected or owner in self._inflectable):
+                    best = (start, end + 1, owner)
+        return best
+
+
+def keys_of(token: Token) -> TokenKeys:
+    """The keys of a spaCy token: text, lemma and plural stems, or glue."""
+    if token.is_space or is_glue(token.text):
+        return TokenKeys("", glue=is_glue(token.text))
+    if is_elision(token.text):
+        # "d’" before "al-Boukamal" belongs to the sentence, not to the name.
+        return TokenKeys(compact(token.text), inner_only=True)
+    key = token_key(token.text)
+    variants = {token_key(token.lemma_)} if token.lemma_ else set()
+    variants.update(plural_stems(key))
+    variants.discard(key)
+    variants.discard("")
+    return TokenKeys(key, tuple(sorted(variants)))
+
+
+class WatchMatcher:
+    """spaCy component: puts every watched-entry match in doc.spans[spans_key], labelled by entry id."""
+
+    def __init__(self, spans_key: str = SPANS_KEY) -> None:
+        self.spans_key = spans_key
+        self.index = AliasIndex({}, ())
+
+    def set_watchlist(self, watchlist: WatchList) -> None:
+        self.index = AliasIndex.from_watchlist(watchlist)
+
+    def __call__(self, doc: Doc) -> Doc:
+        tokens = [keys_of(token) for token in doc]
+        doc.spans[self.spans_key] = [
+            Span(doc, start, end, label=entry_id) for start, end, entry_id in self.index.find(tokens)
+        ]
+        return doc
+
+
+@Language.factory("veille_watch_matcher", default_config={"spans_key": SPANS_KEY})
+def make_watch_matcher(nlp: Language, name: str, spans_key: str) -> WatchMatcher:
+    return WatchMatcher(spans_key=spans_key)

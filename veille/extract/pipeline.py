@@ -1,0 +1,75 @@
+"""Run the French model and the watch matcher over articles, in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from veille.errors import ExtractionError
+from veille.extract import matcher as _matcher  # noqa: F401  (registers the veille_watch_matcher factory)
+from veille.extract.matcher import SPANS_KEY, WatchMatcher
+from veille.records import Article, ArticleMentions, Mention
+from veille.watchlist import WatchList
+
+# The parser only gives us sentence boundaries; the senter gives them several times faster.
+_EXCLUDED = ("parser",)
+_SENTENCE_WINDOW = 400
+
+
+def load_pipeline(model_name: str, watchlist: WatchList) -> Language:
+    """Load `model_name` with sentences, lemmas, entities and the watch matcher; once per run."""
+    try:
+        nlp = spacy.load(model_name, exclude=list(_EXCLUDED))
+    except OSError as exc:
+        raise ExtractionError(
+            f"spaCy model {model_name!r} is not installed: install the project (make run) "
+            f"or set VEILLE_SPACY_MODEL to an installed one"
+        ) from exc
+    if "senter" in nlp.disabled:
+        nlp.enable_pipe("senter")
+    watch_matcher: WatchMatcher = nlp.add_pipe("veille_watch_matcher", last=True)
+    watch_matcher.set_watchlist(watchlist)
+    return nlp
+
+
+def extract_mentions(nlp: Language, articles: Iterable[Article], batch_size: int) -> Iterator[ArticleMentions]:
+    """Watched entries and the model's places (LOC) in each article, in article order."""
+    for doc, article in nlp.pipe(((article.text, article) for article in articles), as_tuples=True,
+                                 batch_size=batch_size):
+        yield ArticleMentions(article, tuple(mentions_in(doc, nlp)))
+
+
+def mentions_in(doc: Doc, nlp: Language) -> Iterator[Mention]:
+    """Watched spans first, then LOC entities, each with its sentence."""
+    for span in doc.spans[SPANS_KEY]:
+        yield _mention(span, entry_id=span.label_, label="watched")
+    for entity in doc.ents:
+        if entity.label_ == "LOC":
+            yield _mention(entity, entry_id=None, label="LOC")
+
+
+def _mention(span: Span, entry_id: str | None, label: str) -> Mention:
+    return Mention(
+        entry_id=entry_id,
+        label=label,
+        text=span.text,
+        start=span.start_char,
+        end=span.end_char,
+        sentence=sentence_around(span),
+    )
+
+
+def sentence_around(span: Span) -> str:
+    """The sentence holding `span`, cut to a window around it when the sentence runs long."""
+    sentence = span.sent
+    text = sentence.text.strip()
+    if len(text) <= 2 * _SENTENCE_WINDOW:
+        return " ".join(text.split())
+    offset = span.start_char - sentence.start_char
+    left = max(0, offset - _SENTENCE_WINDOW)
+    right = min(len(sentence.text), offset + len(span.text) + _SENTENCE_WINDOW)
+    excerpt = " ".join(sentence.text[left:right].split())
+    return ("…" if left else "") + excerpt + ("…" if right < len(sentence.text) else "")

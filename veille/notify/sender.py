@@ -1,0 +1,66 @@
+"""Work through the delivery outbox: claim, send, record; a failure waits for a later run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from veille.detect import retry_delay
+from veille.notify import Notifier
+from veille.store import Store
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    max_attempts: int
+    backoff_seconds: float
+    lease_seconds: float
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass over the outbox did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    deferred: int = 0
+    orphaned: int = 0
+    taken_by_another_run: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def send_due_deliveries(
+    store: Store, notifier: Notifier, policy: DeliveryPolicy, now: Callable[[], datetime]
+) -> DeliveryReport:
+    """Send every due delivery once; a target that fails is not tried again in this pass."""
+    report = DeliveryReport()
+    down: set[str] = set()
+    for delivery in store.due_deliveries(now(), policy.lease_seconds):
+        if not notifier.has_target(delivery.target_key):
+            # Its target left the configuration: kept pending, in case it comes back.
+            report.orphaned += 1
+            continue
+        if delivery.target_key in down:
+            report.deferred += 1
+            continue
+        if not store.claim_delivery(delivery.id, now(), policy.lease_seconds):
+            report.taken_by_another_run += 1
+            continue
+        error = notifier.send(delivery.target_key, delivery.title, delivery.body)
+        if error is None:
+            store.mark_sent(delivery.id, now())
+            report.sent += 1
+            continue
+        down.add(delivery.target_key)
+        attempts = delivery.attempts + 1
+        report.errors.append(f"{delivery.target_label}: {error} (attempt {attempts})")
+        if attempts >= policy.max_attempts:
+            store.mark_failed_attempt(delivery.id, error, retry_at=None)
+            report.failed += 1
+        else:
+            wait = retry_delay(attempts, policy.backoff_seconds)
+            store.mark_failed_attempt(delivery.id, error, retry_at=now() + timedelta(seconds=wait))
+            report.retrying += 1
+    return report

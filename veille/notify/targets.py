@@ -1,0 +1,156 @@
+"""Notification targets from apprise's own YAML config and from VEILLE_NOTIFY_URLS."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from apprise import Apprise, LogCapture, NotifyFormat
+from apprise.config.base import ConfigBase
+from apprise.plugins.base import NotifyBase
+
+from veille.errors import ConfigError
+from veille.notify.local import install_local_target
+from veille.store.sql import TargetRef
+from veille.yamlfile import YamlDocument, load_yaml
+
+# A target with this tag gets every alert, as in apprise.
+ALWAYS_TAG = "always"
+_TOP_KEYS = {"version", "tag", "urls", "asset"}
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    label: str
+    tags: frozenset[str]
+    server: NotifyBase
+
+    @property
+    def ref(self) -> TargetRef:
+        return TargetRef(self.key, self.label)
+
+
+class AppriseNotifier:
+    """Targets by tag; a target without tags receives every alert."""
+
+    def __init__(self, servers: Sequence[NotifyBase]) -> None:
+        targets: dict[str, Target] = {}
+        for server in servers:
+            key = target_key(server)
+            known = targets.get(key)
+            tags = frozenset(server.tags) | (known.tags if known else frozenset())
+            targets[key] = Target(key, server.url(privacy=True), tags, known.server if known else server)
+        self.targets = list(targets.values())
+
+    def targets_for(self, tags: Sequence[str]) -> list[TargetRef]:
+        wanted = set(tags)
+        return [t.ref for t in self.targets if not t.tags or ALWAYS_TAG in t.tags or t.tags & wanted]
+
+    def has_target(self, key: str) -> bool:
+        return any(target.key == key for target in self.targets)
+
+    def send(self, key: str, title: str, body: str) -> str | None:
+        target = next((t for t in self.targets if t.key == key), None)
+        if target is None:
+            return "target no longer configured"
+        with LogCapture(level=logging.WARNING) as captured:
+            try:
+                accepted = target.server.notify(body=body, title=title, body_format=NotifyFormat.TEXT)
+            except Exception as exc:  # a plugin bug must not stop the other deliveries
+                return f"{type(exc).__name__} in apprise plugin"
+        if accepted:
+            return None
+        lines = [line.split(" - ", 2)[-1] for line in captured.getvalue().splitlines() if line.strip()]
+        return _scrub(" / ".join(lines[-3:]) or "refused", target.server)
+
+
+def target_key(server: NotifyBase) -> str:
+    """A stable id for a target that does not reveal its URL."""
+    return hashlib.sha256(server.url(privacy=False).encode("utf-8")).hexdigest()[:16]
+
+
+def _scrub(text: str, server: NotifyBase) -> str:
+    """apprise's messages name hosts, not tokens; remove the full URL's secret parts all the same."""
+    for secret in _secrets_of(server):
+        text = text.replace(secret, "****")
+    return text
+
+
+def _secrets_of(server: NotifyBase) -> list[str]:
+    full, masked = server.url(privacy=False), server.url(privacy=True)
+    full_parts, masked_parts = _parts(full), set(_parts(masked))
+    return sorted((part for part in full_parts if part not in masked_parts and len(part) >= 4), key=len, reverse=True)
+
+
+def _parts(url: str) -> list[str]:
+    for separator in "/?&=:@#":
+        url = url.replace(separator, " ")
+    return url.split()
+
+
+def load_notifier(targets_file: Path, env_urls: str | None, alerts_file: Path) -> AppriseNotifier:
+    """Every configured target; a problem in the file or the variable raises ConfigError."""
+    install_local_target(alerts_file)
+    servers = _servers_from_file(targets_file) if targets_file is not None else []
+    if env_urls:
+        servers += _servers_from_env(env_urls)
+    if not servers:
+        raise ConfigError(f"{targets_file}: no notification target: list one under 'urls' or set VEILLE_NOTIFY_URLS")
+    return AppriseNotifier(servers)
+
+
+def _servers_from_file(path: Path) -> list[NotifyBase]:
+    document = load_yaml(path)
+    _check_layout(document)
+    for index, url in _urls_of(document.data["urls"]):
+        if Apprise.instantiate(url) is None:
+            raise document.error(("urls", index), f"not a URL apprise can use ({_schema(url)}://...)")
+    content = path.read_text(encoding="utf-8-sig")
+    servers, _includes = ConfigBase.config_parse_yaml(content)
+    if not servers:
+        raise document.error(("urls",), "apprise found no usable target")
+    return list(servers)
+
+
+def _check_layout(document: YamlDocument) -> None:
+    data = document.data
+    if not isinstance(data, dict):
+        raise document.error((), "must be a mapping with a 'urls' list (apprise YAML format)")
+    for key in data:
+        if key not in _TOP_KEYS:
+            # 'include' would pull targets from elsewhere at run time: not here.
+            raise document.error((str(key),), f"unknown key; expected one of {', '.join(sorted(_TOP_KEYS))}")
+    if not isinstance(data.get("urls"), list) or not data["urls"]:
+        raise document.error(("urls",), "must be a non-empty list of apprise URLs")
+    for index, item in enumerate(data["urls"]):
+        if isinstance(item, str):
+            continue
+        if not (isinstance(item, dict) and len(item) == 1 and isinstance(next(iter(item)), str)):
+            raise document.error(("urls", index), "each item is a URL, or one URL mapped to its settings")
+        settings = next(iter(item.values()))
+        if settings is not None and not isinstance(settings, (dict, list)):
+            raise document.error(("urls", index), "a URL's settings must be a mapping (tag: ...)")
+
+
+def _urls_of(items: list) -> list[tuple[int, str]]:
+    return [(index, item if isinstance(item, str) else next(iter(item))) for index, item in enumerate(items)]
+
+
+def _servers_from_env(value: str) -> list[NotifyBase]:
+    servers = []
+    for position, item in enumerate(value.split(), start=1):
+        tags, _, url = item.partition("=") if "=" in item.split("://", 1)[0] else ("", "", item)
+        server = Apprise.instantiate(url, tag=[tag for tag in tags.split(",") if tag] or None)
+        if server is None:
+            # Never echo the URL: it is in the environment because it holds a token.
+            raise ConfigError(f"VEILLE_NOTIFY_URLS: item {position} is not a URL apprise can use ({_schema(url)}://...)")
+        servers.append(server)
+    return servers
+
+
+def _schema(url: str) -> str:
+    return url.split("://", 1)[0][:20] if "://" in url else "no schema"

