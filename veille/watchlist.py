@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -91,12 +90,6 @@ class WatchList(BaseModel):
                 if owner != entry.id:
                     raise ValueError(f"spelling {spelling!r} of {entry.id!r} already names {owner!r}")
         return self
-
-    def __iter__(self) -> Iterator[WatchEntry]:  # type: ignore[override]
-        return iter(self.entries)
-
-    def __len__(self) -> int:
-        return len(self.entries)
 
     def get(self, entry_id: str) -> WatchEntry | None:
         return next((entry for entry in self.entries if entry.id == entry_id), None)

@@ -37,8 +37,8 @@ class AliasIndex:
 
     @classmethod
     def from_watchlist(cls, watchlist: WatchList) -> AliasIndex:
-        owners = {compact(spelling): entry.id for entry in watchlist for spelling in entry.spellings}
-        return cls(owners, (entry.id for entry in watchlist if entry.matches_inflections))
+        owners = {compact(spelling): entry.id for entry in watchlist.entries for spelling in entry.spellings}
+        return cls(owners, (entry.id for entry in watchlist.entries if entry.matches_inflections))
 
     def find(self, tokens: Sequence[TokenKeys]) -> list[tuple[int, int, str]]:
         """Non-overlapping (start, end, entry_id) token ranges, longest match first, left to right."""

@@ -63,13 +63,13 @@ def _mention(span: Span, entry_id: str | None, label: str) -> Mention:
 
 
 def sentence_around(span: Span) -> str:
-    """The sentence holding `span`, cut to a window around it when the sentence runs long."""
-    sentence = span.sent
-    text = sentence.text.strip()
-    if len(text) <= 2 * _SENTENCE_WINDOW:
-        return " ".join(text.split())
-    offset = span.start_char - sentence.start_char
-    left = max(0, offset - _SENTENCE_WINDOW)
-    right = min(len(sentence.text), offset + len(span.text) + _SENTENCE_WINDOW)
-    excerpt = " ".join(sentence.text[left:right].split())
-    return ("…" if left else "") + excerpt + ("…" if right < len(sentence.text) else "")
+    """The sentence holding `span`, never past a line break, cut to a window when it runs long."""
+    text = span.doc.text
+    # The small model's sentence splitter misses boundaries at line breaks without a full stop.
+    start = max(span.sent.start_char, text.rfind("\n", 0, span.start_char) + 1)
+    line_end = text.find("\n", span.end_char)
+    end = min(span.sent.end_char, line_end if line_end != -1 else len(text))
+    left = max(start, span.start_char - _SENTENCE_WINDOW)
+    right = min(end, span.end_char + _SENTENCE_WINDOW)
+    excerpt = " ".join(text[left:right].split())
+    return ("…" if left > start else "") + excerpt + ("…" if right < end else "")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
-from veille.records import SourceBatch
+from veille.errors import IngestError
+from veille.records import ReadError, SourceBatch
 
 
 class Source(Protocol):
@@ -16,3 +18,14 @@ class Source(Protocol):
     def read(self) -> SourceBatch:
         """Every article the source holds now; items it cannot read come back as errors."""
         ...
+
+
+def read_all(sources: Iterable[Source]) -> list[SourceBatch]:
+    """Read every source; one that cannot be read at all becomes an error, the others go on."""
+    batches = []
+    for source in sources:
+        try:
+            batches.append(source.read())
+        except IngestError as exc:
+            batches.append(SourceBatch(source.name, (), (ReadError(source.name, source.name, str(exc)),)))
+    return batches

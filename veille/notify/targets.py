@@ -42,8 +42,9 @@ class AppriseNotifier:
         for server in servers:
             key = target_key(server)
             known = targets.get(key)
-            tags = frozenset(server.tags) | (known.tags if known else frozenset())
-            targets[key] = Target(key, server.url(privacy=True), tags, known.server if known else server)
+            # apprise's tags are AppriseTag objects; routing compares plain names.
+            tags = frozenset(str(tag) for tag in server.tags) | (known.tags if known else frozenset())
+            targets[key] = Target(key, target_label(server), tags, known.server if known else server)
         self.targets = list(targets.values())
 
     def targets_for(self, tags: Sequence[str]) -> list[TargetRef]:
@@ -66,6 +67,11 @@ class AppriseNotifier:
             return None
         lines = [line.split(" - ", 2)[-1] for line in captured.getvalue().splitlines() if line.strip()]
         return _scrub(" / ".join(lines[-3:]) or "refused", target.server)
+
+
+def target_label(server: NotifyBase) -> str:
+    """The URL with its secrets masked by apprise and its options left out: safe to show."""
+    return server.url(privacy=True).split("?", 1)[0]
 
 
 def target_key(server: NotifyBase) -> str:

@@ -1,0 +1,24 @@
+# The two commands of the README. Each creates .venv and installs the project first (once, and
+# again when pyproject.toml changes), the French spaCy model included.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test install clean
+
+run: $(STAMP)
+	$(VENV)/bin/python -m flows.monitor
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+$(STAMP):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+clean:
+	rm -rf $(VENV) data .pytest_cache test-artifacts

@@ -1,0 +1,22 @@
+"""Tasks that deliver alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from veille.notify import Notifier
+from veille.notify.sender import DeliveryPolicy, DeliveryReport, send_due_deliveries
+from veille.store import Store
+
+
+@task(name="send_alerts", cache_policy=NO_CACHE)
+def send_alerts(store: Store, notifier: Notifier, policy: DeliveryPolicy) -> DeliveryReport:
+    """Send every due delivery in the outbox, this run's and earlier runs' alike."""
+    report = send_due_deliveries(store, notifier, policy, now=lambda: datetime.now(timezone.utc))
+    logger = get_run_logger()
+    for error in report.errors:
+        logger.warning("delivery failed, kept for a later run: %s", error)
+    return report

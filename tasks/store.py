@@ -1,0 +1,23 @@
+"""Tasks that write detections to the store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from veille.notify import Notifier
+from veille.records import ArticleMentions
+from veille.store import Store
+from veille.store.sql import CreatedAlert
+from veille.watchlist import WatchList
+
+
+@task(name="record_batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def record_batch(
+    store: Store, found: Sequence[ArticleMentions], watchlist: WatchList, notifier: Notifier
+) -> list[CreatedAlert]:
+    """Store a batch of articles with their mentions, and its new alerts with their deliveries."""
+    return store.record_detections(found, watchlist, notifier.targets_for, datetime.now(timezone.utc))

