@@ -138,7 +138,7 @@ def workdir(tmp_path, monkeypatch):
 
 def write_targets(workdir: Path, *urls: str) -> None:
     """A targets file with the built-in target (silent) and `urls`."""
-    lines = ["version: 1", "urls:", "  - veille://?console=no:", "      tag: alerts"]
+    lines = ["version: 1", "urls:", "  - veille://:", "      tag: alerts", "      console: no"]
     lines += [f"  - {url}:\n      tag: alerts" for url in urls]
     (workdir / "config" / "targets.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -148,3 +148,12 @@ def read_alert_file(workdir: Path) -> list[dict]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One throw-away Prefect server for the session's flow tests (it takes 13-18 s to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -163,3 +163,10 @@ def test_a_bad_url_in_the_environment_is_named_by_position_not_echoed(tmp_path):
         load_notifier(CONFIG / "targets.yaml", "json://ok.example nosuch://canary-token@x", tmp_path / "a.jsonl")
     assert "VEILLE_NOTIFY_URLS: item 2" in str(caught.value)
     assert "canary-token" not in str(caught.value)
+
+
+def test_an_apprise_parser_crash_becomes_a_config_error(tmp_path):
+    # apprise 1.13 raises KeyError('password') on a custom schema with a query string as a YAML key.
+    path = targets(tmp_path, "version: 1\nurls:\n  - veille://?console=no:\n      tag: alerts\n")
+    with pytest.raises(ConfigError, match="targets.yaml: apprise cannot read this file"):
+        load_notifier(path, None, tmp_path / "alerts.jsonl")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ class FolderSource:
     def read(self) -> SourceBatch:
         if not self.path.is_dir():
             raise IngestError(f"{self.path}: not a folder")
-        files = sorted(path for path in self.path.rglob("*.txt") if path.is_file())
+        files = sorted(path for path in self.path.rglob("*.txt") if not path.is_dir())
         articles, errors = [], []
         for file in files:
             try:
@@ -56,8 +57,9 @@ class FolderSource:
 
 def display_path(path: Path) -> str:
     """`path` relative to the working directory when it is inside it, else absolute."""
-    resolved = path.resolve()
+    # abspath, not resolve(): a symlinked file is named as the user placed it.
+    absolute = Path(os.path.abspath(path))
     try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+        return absolute.relative_to(Path.cwd()).as_posix()
     except ValueError:
-        return resolved.as_posix()
+        return absolute.as_posix()

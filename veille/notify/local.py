@@ -18,7 +18,8 @@ LOCAL_SCHEMA = "veille"
 def install_local_target(alerts_file: Path, console: TextIO | None = None) -> None:
     """Register (or re-register) the `veille://` schema to write to `alerts_file`.
 
-    `veille://?console=no` keeps the file and stays silent on the console.
+    `console: no` under the URL in the targets file (or `veille://?console=no` given directly)
+    keeps the file and stays silent on the console.
     """
     # apprise keeps one plugin per schema for the whole process; a new data directory replaces it.
     NotificationManager().remove(LOCAL_SCHEMA)
@@ -37,8 +38,12 @@ def install_local_target(alerts_file: Path, console: TextIO | None = None) -> No
             handle.flush()
             # The delivery is recorded as sent right after: the line must be on disk by then.
             os.fsync(handle.fileno())
-        if str(meta.get("qsd", {}).get("console", "yes")).lower() not in ("no", "false", "0", "off"):
+        if _console_wanted(meta.get("console", meta.get("qsd", {}).get("console", True))):
             stream = console or sys.stdout
             stream.write(f"\n=== {title}\n{body}\n")
             stream.flush()
         return True
+
+
+def _console_wanted(setting: object) -> bool:
+    return str(setting).strip().lower() not in ("no", "false", "0", "off")

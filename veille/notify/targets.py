@@ -116,7 +116,10 @@ def _servers_from_file(path: Path) -> list[NotifyBase]:
         if Apprise.instantiate(url) is None:
             raise document.error(("urls", index), f"not a URL apprise can use ({_schema(url)}://...)")
     content = path.read_text(encoding="utf-8-sig")
-    servers, _includes = ConfigBase.config_parse_yaml(content)
+    try:
+        servers, _includes = ConfigBase.config_parse_yaml(content)
+    except Exception as exc:  # apprise's parser has bugs of its own (a KeyError on some URLs)
+        raise ConfigError(f"{path}: apprise cannot read this file ({type(exc).__name__}: {exc})") from None
     if not servers:
         raise document.error(("urls",), "apprise found no usable target")
     return list(servers)

@@ -1,0 +1,125 @@
+"""The monitor flow under Prefect's test harness, with the real model, database and apprise."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from flows.monitor import monitor
+from tests.conftest import read_alert_file, write_targets
+from tests.test_extract import EXPECTED_SEED_ALERTS
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+NAMES = {"deir-ez-zor": "Deir ez-Zor", "raqqa": "Raqqa", "hama": "Hama", "mortier": "mortier",
+         "al-boukamal": "al-Boukamal", "kalibr": "Kalibr", "tu-22m3": "Tu-22M3",
+         "kalachnikov": "Kalachnikov", "hummer": "Hummer"}
+
+
+def run(**parameters):
+    state = monitor(return_state=True, **parameters)
+    return state, (state.result(raise_on_failure=False) if state.is_completed() else None)
+
+
+def alerted(alerts) -> set[tuple[str, str]]:
+    """(file, entry name) of each alert."""
+    return {(a.location.rsplit("/", 1)[-1], a.entry_name) for a in alerts}
+
+
+def test_seeds_alert_once_then_nothing(workdir, receiver):
+    receiver.start()
+    write_targets(workdir, receiver.url)
+
+    state, summary = run()
+
+    assert state.is_completed(), state.message
+    expected = {(file, NAMES[entry]) for file, entries in EXPECTED_SEED_ALERTS.items() for entry in entries}
+    assert alerted(summary.alerts) >= expected
+    assert (summary.new, summary.changed, summary.unchanged) == (2, 0, 0)
+    assert summary.delivery.sent == 2 * len(summary.alerts)
+    assert len(receiver.received) == len(summary.alerts) == len(read_alert_file(workdir))
+    kalibr = next(m for m in receiver.received if m["title"].startswith("Veille: Kalibr"))
+    assert "written «missiles Kalibr»" in kalibr["message"]
+    assert "003_14110cf45b5c4781.txt" in kalibr["message"]
+
+    state, summary = run()
+
+    assert state.is_completed()
+    assert (summary.new, summary.unchanged, len(summary.alerts), summary.delivery.sent) == (0, 2, 0, 0)
+    assert "alerts:        0 created (nothing new)" in summary.render()
+    assert len(receiver.received) == len(read_alert_file(workdir))
+
+
+def test_an_edited_article_alerts_only_for_what_it_did_not_have(workdir):
+    article = workdir / "seeds" / "000_cb98e6dd4b5ccfbd.txt"
+    run()
+    article.write_text(article.read_text(encoding="utf-8") + "\nDes Kalachnikov ont été saisies à Hama.\n",
+                       encoding="utf-8")
+
+    state, summary = run()
+
+    assert (summary.changed, summary.unchanged) == (1, 1)
+    assert alerted(summary.alerts) == {("000_cb98e6dd4b5ccfbd.txt", "Kalachnikov")}
+
+
+def test_a_receiver_down_on_the_first_run_gets_each_alert_once_on_the_second(workdir, receiver):
+    write_targets(workdir, receiver.url)
+
+    _, first = run()
+    assert first.delivery.sent == len(first.alerts), "the file target still works"
+    assert first.delivery.retrying + first.delivery.deferred == len(first.alerts)
+    assert receiver.received == []
+
+    receiver.start()
+    _, second = run()
+    _, third = run()
+
+    assert second.delivery.sent == len(first.alerts) and third.delivery.sent == 0
+    titles = [message["title"] for message in receiver.received]
+    assert len(titles) == len(set(titles)) == len(first.alerts)
+
+
+def test_bad_files_are_logged_by_name_and_the_others_processed(workdir, caplog):
+    seeds = workdir / "seeds"
+    (seeds / "empty.txt").write_bytes(b"")
+    (seeds / "binary.txt").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(300))
+    (seeds / "undecodable.txt").write_bytes(b"Hama \x81\x8d\x8f\x90\x9d")
+
+    with caplog.at_level(logging.ERROR):
+        state, summary = run()
+
+    assert state.is_completed()
+    assert summary.new == 2
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    for name in ("empty.txt", "binary.txt", "undecodable.txt"):
+        assert sum(name in message for message in errors) == 1, errors
+    assert {e.item.rsplit("/", 1)[-1] for e in summary.read_errors} == {"empty.txt", "binary.txt", "undecodable.txt"}
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "expected"),
+    [
+        ("watchlist.yaml", "entries:\n  - id: hama\n    kind: city\n    name: Hama\n",
+         "watchlist.yaml:3: entries[0].kind: Input should be 'place' or 'weapon'"),
+        ("targets.yaml", "version: 1\nurls:\n  - notaschema://x\n",
+         "targets.yaml:3: urls[0]: not a URL apprise can use"),
+    ],
+)
+def test_a_malformed_config_file_stops_the_run_before_any_work(workdir, file, content, expected):
+    (workdir / "config" / file).write_text(content, encoding="utf-8")
+
+    state, _ = run()
+
+    assert state.is_failed()
+    assert expected in state.message
+    assert not (workdir / "data" / "veille.db").exists()
+
+
+@pytest.mark.postgres
+def test_the_flow_on_postgresql(workdir, postgres_url, monkeypatch):
+    monkeypatch.setenv("VEILLE_DATABASE_URL", postgres_url)
+    _, first = run()
+    _, second = run()
+    assert len(first.alerts) >= 11 and first.delivery.sent == len(first.alerts)
+    assert (len(second.alerts), second.unchanged) == (0, 2)

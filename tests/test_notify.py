@@ -1,0 +1,158 @@
+"""Deliveries through apprise, for real: a JSON webhook on 127.0.0.1 and the built-in file target."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from apprise import Apprise
+
+from tests.conftest import CONFIG
+from veille.notify.local import install_local_target
+from veille.notify.sender import DeliveryPolicy, send_due_deliveries
+from veille.notify.targets import load_notifier
+from veille.records import Article, ArticleMentions, Mention
+from veille.store.sql import SqlStore
+from veille.watchlist import WatchList
+
+WATCHLIST = WatchList.model_validate({"entries": [{"id": "hama", "kind": "place", "name": "Hama"}]})
+POLICY = DeliveryPolicy(max_attempts=3, backoff_seconds=0, lease_seconds=600)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_local_target_prints_and_appends_a_json_line(tmp_path):
+    console = io.StringIO()
+    install_local_target(tmp_path / "data" / "alerts.jsonl", console=console)
+    apobj = Apprise()
+    apobj.add("veille://")
+    assert apobj.notify(title="Veille: Hama", body="Place: Hama\n«À Hama»")
+    assert apobj.notify(title="second", body="deux")
+    lines = (tmp_path / "data" / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    assert (first["title"], first["body"]) == ("Veille: Hama", "Place: Hama\n«À Hama»")
+    assert len(lines) == 2
+    assert "Veille: Hama" in console.getvalue()
+
+
+def test_local_target_can_stay_silent(tmp_path):
+    console = io.StringIO()
+    install_local_target(tmp_path / "alerts.jsonl", console=console)
+    apobj = Apprise()
+    apobj.add("veille://?console=no")
+    assert apobj.notify(title="t", body="b")
+    assert console.getvalue() == ""
+    assert (tmp_path / "alerts.jsonl").exists()
+
+
+def outbox(tmp_path, notifier, clock):
+    store = SqlStore.open(f"sqlite:///{tmp_path / 'veille.db'}")
+    text = "Des tirs à Hama."
+    article = Article("folder:test", "a.txt", "Tirs", "test/a.txt", text)
+    item = ArticleMentions(article, (Mention("hama", "watched", "Hama", 11, 15, text),))
+    store.record_detections([item], WATCHLIST, notifier.targets_for, clock())
+    return store
+
+
+def test_receiver_down_then_up_gets_the_alert_exactly_once(tmp_path, receiver):
+    clock = Clock()
+    notifier = load_notifier(CONFIG / "targets.yaml", receiver.url, tmp_path / "alerts.jsonl")
+    store = outbox(tmp_path, notifier, clock)
+
+    down = send_due_deliveries(store, notifier, POLICY, clock)
+    assert (down.sent, down.retrying) == (1, 1), "the file target works while the webhook is down"
+    assert "127.0.0.1" in down.errors[0]
+
+    receiver.start()
+    clock.now += timedelta(minutes=15)
+    up = send_due_deliveries(store, notifier, POLICY, clock)
+    assert (up.sent, up.retrying) == (1, 0)
+    again = send_due_deliveries(store, notifier, POLICY, clock)
+    assert again.sent == 0
+
+    assert len(receiver.received) == 1
+    assert receiver.received[0]["title"].startswith("Veille: Hama")
+    assert "Des tirs à Hama." in receiver.received[0]["message"]
+    assert len((tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()) == 1
+    store.close()
+
+
+def test_a_delivery_gives_up_after_max_attempts(tmp_path, receiver):
+    clock = Clock()
+    notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
+    store = outbox(tmp_path, notifier, clock)
+    reports = []
+    for _ in range(4):
+        reports.append(send_due_deliveries(store, notifier, POLICY, clock))
+        clock.now += timedelta(hours=1)
+    assert [r.retrying for r in reports] == [1, 1, 0, 0]
+    assert [r.failed for r in reports] == [0, 0, 1, 0]
+    assert store.delivery_counts() == {"failed": 1}
+    store.close()
+
+
+def test_backoff_waits_before_the_next_attempt(tmp_path, receiver):
+    clock = Clock()
+    notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
+    store = outbox(tmp_path, notifier, clock)
+    policy = DeliveryPolicy(max_attempts=5, backoff_seconds=60, lease_seconds=600)
+    assert send_due_deliveries(store, notifier, policy, clock).retrying == 1
+    receiver.start()
+    clock.now += timedelta(seconds=30)
+    assert send_due_deliveries(store, notifier, policy, clock).sent == 0
+    clock.now += timedelta(seconds=31)
+    assert send_due_deliveries(store, notifier, policy, clock).sent == 1
+    assert len(receiver.received) == 1
+    store.close()
+
+
+def test_a_failing_target_is_not_retried_for_every_alert_in_one_pass(tmp_path, receiver):
+    clock = Clock()
+    notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
+    store = SqlStore.open(f"sqlite:///{tmp_path / 'veille.db'}")
+    items = []
+    for n in range(5):
+        text = f"Article {n} : Hama."
+        items.append(ArticleMentions(Article("f", f"{n}.txt", "t", "l", text),
+                                     (Mention("hama", "watched", "Hama", text.index("Hama"), text.index("Hama") + 4, text),)))
+    store.record_detections(items, WATCHLIST, notifier.targets_for, clock())
+    report = send_due_deliveries(store, notifier, POLICY, clock)
+    assert (report.retrying, report.deferred) == (1, 4)
+    receiver.start()
+    assert send_due_deliveries(store, notifier, POLICY, clock).sent == 5
+    assert len(receiver.received) == 5
+    store.close()
+
+
+def test_a_target_removed_from_config_keeps_its_deliveries_pending(tmp_path, receiver):
+    clock = Clock()
+    with_webhook = load_notifier(CONFIG / "targets.yaml", receiver.url, tmp_path / "alerts.jsonl")
+    store = outbox(tmp_path, with_webhook, clock)
+    without = load_notifier(CONFIG / "targets.yaml", None, tmp_path / "alerts.jsonl")
+    report = send_due_deliveries(store, without, POLICY, clock)
+    assert (report.sent, report.orphaned) == (1, 1)
+    assert store.delivery_counts() == {"sent": 1, "pending": 1}
+    store.close()
+
+
+def test_a_token_in_a_target_url_never_reaches_the_recorded_error(tmp_path):
+    clock = Clock()
+    notifier = load_notifier(None, "json://user:canary-token@127.0.0.1:9/hook", tmp_path / "alerts.jsonl")
+    store = outbox(tmp_path, notifier, clock)
+    report = send_due_deliveries(store, notifier, POLICY, clock)
+    assert report.retrying == 1
+    assert "canary-token" not in " ".join(report.errors)
+    with store.engine.connect() as conn:
+        from sqlalchemy import text
+
+        dump = " ".join(str(v) for row in conn.execute(text("select * from deliveries")) for v in row)
+    assert "canary-token" not in dump
+    store.close()
