@@ -16,11 +16,11 @@ from tasks.store import record_batch
 from veille.errors import VeilleError
 from veille.ingest.folder import FolderSource
 from veille.notify.sender import DeliveryPolicy
-from veille.notify.targets import load_notifier
-from veille.settings import load_settings
+from veille.notify.targets import AppriseNotifier, load_notifier
+from veille.settings import Settings, load_settings
 from veille.store.sql import SqlStore
 from veille.summary import RunSummary
-from veille.watchlist import load_watchlist
+from veille.watchlist import WatchList, load_watchlist
 
 
 @flow(name="monitor")
@@ -32,10 +32,7 @@ def monitor(folder: Path | None = None) -> State:
     """
     logger = get_run_logger()
     try:
-        # Every configuration problem shows here, before any work.
-        settings = load_settings()
-        watchlist = load_watchlist(settings.watchlist_file)
-        notifier = load_notifier(settings.targets_file, _secret(settings.notify_urls), settings.alerts_file)
+        settings, watchlist, notifier = load_configuration()
         store = SqlStore.open(settings.database_url_value)
     except VeilleError as exc:
         logger.error("%s", exc)
@@ -49,6 +46,14 @@ def monitor(folder: Path | None = None) -> State:
         store.close()
     logger.info("%s", summary.render())
     return Completed(message=f"{len(summary.alerts)} alerts, {summary.delivery.sent} sent", data=summary)
+
+
+def load_configuration() -> tuple[Settings, WatchList, AppriseNotifier]:
+    """Settings, watch list and targets; every configuration problem shows here, before any work."""
+    settings = load_settings()
+    watchlist = load_watchlist(settings.watchlist_file)
+    notifier = load_notifier(settings.targets_file, _secret(settings.notify_urls), settings.alerts_file)
+    return settings, watchlist, notifier
 
 
 def _run(store, settings, watchlist, notifier, folder: Path) -> RunSummary:
@@ -80,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flows.monitor", description=monitor.__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, default=None, help="folder of .txt articles (default: seeds/)")
     args = parser.parse_args(argv)
+    try:
+        load_configuration()  # fail in a second, before Prefect's temporary server takes eight to start
+    except VeilleError as exc:
+        print(f"veille: {exc}", file=sys.stderr)
+        return 2
     state = monitor(folder=args.folder, return_state=True)
     if state.is_failed():
         print(f"veille: monitor failed: {state.message}", file=sys.stderr)
