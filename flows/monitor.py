@@ -56,7 +56,7 @@ def load_configuration() -> tuple[Settings, WatchList, AppriseNotifier]:
     return settings, watchlist, notifier
 
 
-def _run(store, settings, watchlist, notifier, folder: Path) -> RunSummary:
+def _run(store: SqlStore, settings: Settings, watchlist: WatchList, notifier: AppriseNotifier, folder: Path) -> RunSummary:
     summary = RunSummary()
     batches = read_sources([FolderSource(folder, settings.max_file_bytes)])
     changes = find_changes(store, batches)

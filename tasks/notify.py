@@ -18,5 +18,5 @@ def send_alerts(store: Store, notifier: Notifier, policy: DeliveryPolicy) -> Del
     report = send_due_deliveries(store, notifier, policy, now=lambda: datetime.now(timezone.utc))
     logger = get_run_logger()
     for error in report.errors:
-        logger.warning("delivery failed, kept for a later run: %s", error)
+        logger.warning("delivery failed: %s", error)
     return report

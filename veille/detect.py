@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -114,7 +114,3 @@ def retry_delay(attempts: int, base_seconds: float, cap_seconds: float = 3600.0)
     if attempts <= 0 or base_seconds <= 0:
         return 0.0
     return min(cap_seconds, base_seconds * 2 ** (attempts - 1))
-
-
-def group_by_article(mentions: Sequence[ArticleMentions]) -> dict[tuple[str, str], ArticleMentions]:
-    return {(found.article.source, found.article.key): found for found in mentions}

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from veille.extract.normalize import compact
-from veille.yamlfile import load_yaml
+from veille.yamlfile import LocatedValueError, load_yaml
 
 Kind = Literal["place", "weapon"]
 
@@ -79,16 +79,19 @@ class WatchList(BaseModel):
 
     @model_validator(mode="after")
     def _unique(self) -> WatchList:
-        ids: set[str] = set()
+        first_index: dict[str, int] = {}
         owners: dict[str, str] = {}
-        for entry in self.entries:
-            if entry.id in ids:
-                raise ValueError(f"id {entry.id!r} is used twice")
-            ids.add(entry.id)
-            for spelling in entry.spellings:
+        for index, entry in enumerate(self.entries):
+            if entry.id in first_index:
+                raise LocatedValueError(
+                    ("entries", index, "id"), f"id {entry.id!r} already used by entries[{first_index[entry.id]}]"
+                )
+            first_index[entry.id] = index
+            for position, spelling in enumerate(entry.spellings):
                 owner = owners.setdefault(compact(spelling), entry.id)
                 if owner != entry.id:
-                    raise ValueError(f"spelling {spelling!r} of {entry.id!r} already names {owner!r}")
+                    where = ("name",) if position == 0 else ("aliases", position - 1)
+                    raise LocatedValueError(("entries", index, *where), f"{spelling!r} already names entry {owner!r}")
         return self
 
     def get(self, entry_id: str) -> WatchEntry | None:
@@ -97,33 +100,4 @@ class WatchList(BaseModel):
 
 def load_watchlist(path: Path) -> WatchList:
     """Load and validate the watch list; any problem raises ConfigError naming file, line and key."""
-    document = load_yaml(path)
-    if isinstance(document.data, dict):
-        entries = document.data.get("entries")
-        # Point cross-entry problems (a repeated id) at the entry that repeats it.
-        if isinstance(entries, list):
-            _locate_repeats(document, entries)
-    return document.validate(WatchList)
-
-
-def _locate_repeats(document, entries: list) -> None:
-    seen_ids: dict[str, int] = {}
-    owners: dict[str, str] = {}
-    for index, raw in enumerate(entries):
-        if not isinstance(raw, dict):
-            continue
-        entry_id = raw.get("id")
-        if isinstance(entry_id, str):
-            if entry_id in seen_ids:
-                raise document.error(
-                    ("entries", index, "id"), f"id {entry_id!r} already used by entries[{seen_ids[entry_id]}]"
-                )
-            seen_ids[entry_id] = index
-        names = [raw.get("name")] + list(raw.get("aliases") or [])
-        for position, spelling in enumerate(names):
-            if not isinstance(spelling, str) or not compact(spelling):
-                continue
-            owner = owners.setdefault(compact(spelling), str(entry_id))
-            if owner != str(entry_id):
-                where = ("entries", index, "name") if position == 0 else ("entries", index, "aliases", position - 1)
-                raise document.error(where, f"{spelling!r} already names entry {owner!r}")
+    return load_yaml(path).validate(WatchList)

@@ -14,6 +14,14 @@ from veille.errors import ConfigError
 Location = tuple[str | int, ...]
 
 
+class LocatedValueError(ValueError):
+    """Raised by a model validator about a nested item: `location` points at it in the file."""
+
+    def __init__(self, location: Location, message: str) -> None:
+        super().__init__(message)
+        self.location = location
+
+
 @dataclass(frozen=True)
 class YamlDocument:
     """A parsed YAML file, with the line of every key and list item."""
@@ -43,6 +51,9 @@ class YamlDocument:
         except ValidationError as exc:
             first = exc.errors()[0]
             location = tuple(part for part in first["loc"] if isinstance(part, (str, int)))
+            cause = first.get("ctx", {}).get("error")
+            if isinstance(cause, LocatedValueError):
+                raise self.error(location + cause.location, str(cause)) from None
             raise self.error(location, first["msg"]) from None
 
 
