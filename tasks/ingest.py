@@ -3,25 +3,49 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from veille.detect import ArticleChanges, classify_articles
 from veille.ingest import Source, read_all
-from veille.records import SourceBatch
+from veille.ingest.feeds import FeedSource
+from veille.ingest.fetch import Fetcher
+from veille.ingest.fulltext import with_full_text
+from veille.records import Article, SourceBatch
 from veille.store import Store
 
 
-@task(name="read_sources", cache_policy=NO_CACHE)
-def read_sources(sources: Sequence[Source]) -> list[SourceBatch]:
-    """Read every source; log each item that could not be read."""
+@task(name="read_folders", cache_policy=NO_CACHE)
+def read_folders(sources: Sequence[Source]) -> list[SourceBatch]:
+    """Read every folder; log each file that could not be read."""
+    return _logged(read_all(sources))
+
+
+@task(name="fetch_feed", cache_policy=NO_CACHE, task_run_name="fetch_feed-{source.feed_name}")
+def fetch_feed(source: FeedSource) -> SourceBatch:
+    """Fetch and parse one feed; a failure is this feed's, never the run's."""
+    return _logged(read_all([source]))[0]
+
+
+def _logged(batches: list[SourceBatch]) -> list[SourceBatch]:
     logger = get_run_logger()
-    batches = read_all(sources)
     for batch in batches:
+        if batch.failure:
+            logger.error("cannot read %s: %s", batch.source, batch.failure)
+        elif batch.warning:
+            logger.warning("%s: %s (its %d entries are kept)", batch.source, batch.warning, len(batch.articles))
         for error in batch.errors:
-            logger.error("cannot read %s: %s", error.item, error.problem)
+            if error.item != batch.source:
+                logger.error("cannot read %s: %s", error.item, error.problem)
     return batches
+
+
+@task(name="record_source_health", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def record_source_health(store: Store, batches: Sequence[SourceBatch]) -> None:
+    """Keep each source's last success or error, and its validators for the next conditional GET."""
+    store.record_source_reads(batches, datetime.now(timezone.utc))
 
 
 @task(name="find_changes", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
@@ -30,3 +54,16 @@ def find_changes(store: Store, batches: Sequence[SourceBatch]) -> ArticleChanges
     articles = [article for batch in batches for article in batch.articles]
     known = store.known_hashes(batch.source for batch in batches)
     return classify_articles(articles, known)
+
+
+@task(name="fetch_full_texts", cache_policy=NO_CACHE)
+def fetch_full_texts(articles: Sequence[Article], fetcher: Fetcher) -> list[Article]:
+    """Replace each article's feed text by its page's main text where that is richer."""
+    logger = get_run_logger()
+    enriched = []
+    for article in articles:
+        article, problem = with_full_text(article, fetcher)
+        if problem:
+            logger.info("full text of %s kept from the feed: %s", article.location, problem)
+        enriched.append(article)
+    return enriched

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -12,12 +12,19 @@ from veille.notify import Notifier
 from veille.records import ArticleMentions
 from veille.store import Store
 from veille.store.sql import CreatedAlert
+from veille.stories import StoryIndex
 from veille.watchlist import WatchList
+
+
+@task(name="load_story_index", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def load_story_index(store: Store, window_days: float, threshold: float) -> StoryIndex:
+    """Signatures of recent articles, to group new copies of a story with it."""
+    return store.load_story_index(datetime.now(timezone.utc) - timedelta(days=window_days), threshold)
 
 
 @task(name="record_batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def record_batch(
-    store: Store, found: Sequence[ArticleMentions], watchlist: WatchList, notifier: Notifier
+    store: Store, found: Sequence[ArticleMentions], watchlist: WatchList, notifier: Notifier, stories: StoryIndex
 ) -> list[CreatedAlert]:
-    """Store a batch of articles with their mentions, and its new alerts with their deliveries."""
-    return store.record_detections(found, watchlist, notifier.targets_for, datetime.now(timezone.utc))
+    """Store a batch of articles with their mentions and stories, and its new alerts with their deliveries."""
+    return store.record_detections(found, watchlist, notifier.targets_for, datetime.now(timezone.utc), stories)

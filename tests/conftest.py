@@ -129,7 +129,8 @@ def workdir(tmp_path, monkeypatch):
         if name.startswith("VEILLE_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("VEILLE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("VEILLE_SEEDS_DIR", str(tmp_path / "seeds"))
+    (tmp_path / "config" / "sources.yaml").write_text(f"folders:\n  - path: {tmp_path / 'seeds'}\n", encoding="utf-8")
+    monkeypatch.setenv("VEILLE_SOURCES_FILE", str(tmp_path / "config" / "sources.yaml"))
     monkeypatch.setenv("VEILLE_WATCHLIST_FILE", str(tmp_path / "config" / "watchlist.yaml"))
     monkeypatch.setenv("VEILLE_TARGETS_FILE", str(tmp_path / "config" / "targets.yaml"))
     monkeypatch.setenv("VEILLE_RETRY_BACKOFF_SECONDS", "0")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,38 +41,39 @@ def classify_articles(articles: Iterable[Article], known_hashes: Mapping[tuple[s
 
 @dataclass(frozen=True)
 class PlannedAlert:
-    """One alert to create: a watched entry an article mentions and was never alerted for."""
+    """One alert to create: a watched entry a story mentions and was never alerted for."""
 
     article: Article
     entry: WatchEntry
     mention: Mention
     occurrences: int
+    source_tags: tuple[str, ...] = ()
 
     @property
     def tags(self) -> tuple[str, ...]:
         """Routing tags: targets tagged with any of these receive the alert."""
-        return alert_tags(self.entry)
+        return ("alerts", self.entry.kind, self.entry.id, *self.entry.tags, *self.source_tags)
 
 
-def alert_tags(entry: WatchEntry) -> tuple[str, ...]:
-    return ("alerts", entry.kind, entry.id, *entry.tags)
-
-
-def plan_alerts(found: ArticleMentions, already_alerted: Iterable[str], watchlist: WatchList) -> list[PlannedAlert]:
-    """One alert per watched entry in the article that has no alert yet, on its first mention."""
+def plan_alerts(
+    story: Sequence[ArticleMentions], already_alerted: Iterable[str], watchlist: WatchList
+) -> list[PlannedAlert]:
+    """One alert per watched entry of a story's articles that has no alert yet, on its first mention."""
     skip = set(already_alerted)
-    first: dict[str, Mention] = {}
+    first: dict[str, tuple[Article, Mention]] = {}
     counts: dict[str, int] = {}
-    for mention in sorted(found.mentions, key=lambda m: m.start):
-        if mention.entry_id is None or mention.entry_id in skip:
-            continue
-        first.setdefault(mention.entry_id, mention)
-        counts[mention.entry_id] = counts.get(mention.entry_id, 0) + 1
+    for found in story:
+        for mention in sorted(found.mentions, key=lambda m: m.start):
+            if mention.entry_id is None or mention.entry_id in skip:
+                continue
+            first.setdefault(mention.entry_id, (found.article, mention))
+            counts[mention.entry_id] = counts.get(mention.entry_id, 0) + 1
+    source_tags = tuple(dict.fromkeys(tag for found in story for tag in found.article.tags))
     planned = []
-    for entry_id, mention in first.items():
+    for entry_id, (article, mention) in first.items():
         entry = watchlist.get(entry_id)
         if entry is not None:
-            planned.append(PlannedAlert(found.article, entry, mention, counts[entry_id]))
+            planned.append(PlannedAlert(article, entry, mention, counts[entry_id], source_tags))
     return planned
 
 
@@ -82,8 +83,8 @@ class AlertMessage:
     body: str
 
 
-def render_alert(alert: PlannedAlert, found_at: datetime) -> AlertMessage:
-    """The notification a person reads: what, as written, in which sentence, where, when."""
+def render_alert(alert: PlannedAlert, found_at: datetime, sources: Sequence[str] = ()) -> AlertMessage:
+    """The notification a person reads: what, as written, in which sentence, where, when, how widely."""
     entry, mention, article = alert.entry, alert.mention, alert.article
     written = "" if mention.text == entry.name else f", written «{mention.text}»"
     times = f" ({alert.occurrences} mentions)" if alert.occurrences > 1 else ""
@@ -93,6 +94,8 @@ def render_alert(alert: PlannedAlert, found_at: datetime) -> AlertMessage:
         f"Article: {article.title}",
         f"Source: {article.source} — {article.location}",
     ]
+    if len(sources) > 1:
+        lines.append(f"Carried by {len(sources)} sources: {', '.join(sources)}")
     if article.published_at is not None:
         lines.append(f"Published: {_when(article.published_at)}")
     lines.append(f"Found: {_when(found_at)}")

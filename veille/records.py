@@ -9,7 +9,11 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class Article:
-    """One article as a source gives it: `key` is stable for that source, `text` is clean text."""
+    """One article as a source gives it: `key` is stable for that source, `text` is clean text.
+
+    `content_hash` is the hash of what the source gave (by default the text), so that replacing
+    the text later (a feed entry's full text fetched from its page) does not make it "changed".
+    """
 
     source: str
     key: str
@@ -17,10 +21,18 @@ class Article:
     location: str
     text: str
     published_at: datetime | None = None
-    content_hash: str = field(init=False)
+    content_hash: str = ""
+    # Routing tags of the source (a feed's `tags` in config/sources.yaml).
+    tags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "content_hash", hashlib.sha256(self.text.encode("utf-8")).hexdigest())
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", text_hash(self.text))
+
+
+def text_hash(*parts: str) -> str:
+    """SHA-256 of `parts`, separated so that ("ab", "c") and ("a", "bc") differ."""
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -34,12 +46,21 @@ class ReadError:
 
 @dataclass(frozen=True)
 class SourceBatch:
-    """What one source gave in one read."""
+    """What one source gave in one read.
+
+    `failure` says the source as a whole could not be read (its articles are then empty);
+    `warning` that it was read with a problem (a malformed feed whose entries were kept).
+    """
 
     source: str
     articles: tuple[Article, ...]
     errors: tuple[ReadError, ...] = ()
     items_seen: int = 0
+    failure: str | None = None
+    warning: str | None = None
+    not_modified: bool = False
+    skipped: bool = False
+    validators: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

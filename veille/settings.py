@@ -21,8 +21,8 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         None, description="Any SQLAlchemy URL; default: a SQLite file veille.db in the data directory."
     )
-    seeds_dir: Path = Field(Path("seeds"), description="Folder of .txt articles the monitor flow reads.")
     watchlist_file: Path = Field(Path("config/watchlist.yaml"), description="Watched places and weapons.")
+    sources_file: Path = Field(Path("config/sources.yaml"), description="Folders and feeds to read.")
     targets_file: Path = Field(Path("config/targets.yaml"), description="Notification targets, apprise YAML.")
     notify_urls: SecretStr | None = Field(
         None, description="Extra apprise URLs, for those that carry tokens: '[tag,tag=]URL' items, space-separated."
@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     retry_backoff_seconds: float = Field(
         30.0, ge=0, description="First wait before retrying a failed delivery; doubles per attempt, capped at 1 h."
     )
+    fetch_timeout_seconds: float = Field(20.0, gt=0, description="Per HTTP request (connect, each read).")
+    fetch_attempts: int = Field(3, ge=1, le=10, description="Tries for a fetch that times out or gets a 5xx.")
+    fetch_backoff_seconds: float = Field(1.0, ge=0, description="Wait before the second try; doubles after.")
+    max_feed_bytes: int = Field(10_000_000, gt=0, description="Larger responses (after gzip) are refused.")
+    story_threshold: float = Field(
+        0.5, gt=0, le=1, description="MinHash similarity at which two articles are one story (veille/stories.py)."
+    )
+    story_window_days: float = Field(7.0, gt=0, description="How far back a new article looks for its story.")
     delivery_lease_seconds: float = Field(
         600.0, gt=0, description="A delivery claimed this long ago by a run that died is claimed again."
     )

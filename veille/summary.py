@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from veille.detect import ArticleChanges
 from veille.notify.sender import DeliveryReport
-from veille.records import ReadError, SourceBatch
-from veille.store.sql import CreatedAlert
+from veille.records import ArticleMentions, ReadError, SourceBatch
+from veille.store.sql import CreatedAlert, SourceHealth
 
 _LISTED_ALERTS = 15
+_LISTED_SOURCES = 20
 
 
 @dataclass
@@ -26,17 +29,29 @@ class RunSummary:
     alerts: list[CreatedAlert] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     still_pending: int = 0
+    batches: list[SourceBatch] = field(default_factory=list)
+    new_by_source: Counter = field(default_factory=Counter)
+    sources: list[SourceHealth] = field(default_factory=list)
 
     def add_reads(self, batches: list[SourceBatch], changes: ArticleChanges) -> None:
+        self.batches = list(batches)
         self.files_read += sum(len(batch.articles) for batch in batches)
         self.read_errors += [error for batch in batches for error in batch.errors]
         self.new, self.changed, self.unchanged = len(changes.new), len(changes.changed), len(changes.unchanged)
+        self.new_by_source = Counter(article.source for article in changes.new)
+
+    def add_mentions(self, found: Sequence[ArticleMentions]) -> None:
+        self.watched_mentions += sum(1 for f in found for m in f.mentions if m.entry_id)
+        self.place_entities += sum(1 for f in found for m in f.mentions if not m.entry_id)
 
     def render(self) -> str:
         d = self.delivery
+        failed = [b for b in self.batches if b.failure]
         lines = [
             "Veille monitor summary",
-            f"  files read:    {self.files_read} ({len(self.read_errors)} unreadable)",
+            f"  sources:       {len(self.batches)} ({sum(b.not_modified for b in self.batches)} not modified, "
+            f"{sum(b.skipped for b in self.batches)} not due, {len(failed)} failed)",
+            f"  items read:    {self.files_read} ({len(self.read_errors) - len(failed)} unreadable)",
             f"  articles:      {self.new} new, {self.changed} changed, {self.unchanged} unchanged",
             f"  mentions:      {self.watched_mentions} of watched entries, {self.place_entities} places found by the model",
             f"  alerts:        {len(self.alerts)} created" + ("" if self.alerts else " (nothing new)"),
@@ -47,11 +62,39 @@ class RunSummary:
             lines.append(f"  outbox:        {self.still_pending} deliveries pending for a later run")
         for alert in self.alerts[:_LISTED_ALERTS]:
             written = "" if alert.variant == alert.entry_name else f" («{alert.variant}»)"
-            lines.append(f"    + {alert.kind} {alert.entry_name}{written} in {alert.location}")
+            carried = f", carried by {alert.sources} sources" if alert.sources > 1 else ""
+            lines.append(f"    + {alert.kind} {alert.entry_name}{written} in {alert.location}{carried}")
         if len(self.alerts) > _LISTED_ALERTS:
             lines.append(f"    + … and {len(self.alerts) - _LISTED_ALERTS} more")
+        lines += self._source_lines()
         for error in self.read_errors:
-            lines.append(f"    ! {error.item}: {error.problem}")
+            if error.item != error.source:
+                lines.append(f"    ! {error.item}: {error.problem}")
         for error in d.errors[:5]:
             lines.append(f"    ! delivery to {error}")
         return "\n".join(lines)
+
+    def _source_lines(self) -> list[str]:
+        """One line per feed and per failing source: what this run got, and the source's health."""
+        health = {h.name: h for h in self.sources}
+        lines = []
+        for batch in self.batches:
+            if batch.source.startswith("folder:") and not batch.failure:
+                continue
+            h = health.get(batch.source)
+            if batch.skipped:
+                state = "not due (poll interval)"
+            elif batch.failure:
+                streak = f", {h.consecutive_failures} failures in a row" if h and h.consecutive_failures > 1 else ""
+                state = f"FAILED: {batch.failure}{streak}"
+            elif batch.not_modified:
+                state = "not modified"
+            else:
+                state = f"{len(batch.articles)} entries, {self.new_by_source[batch.source]} new"
+                if batch.warning:
+                    state += f" (warning: {batch.warning})"
+            total = f"; {h.entries} stored" if h else ""
+            lines.append(f"    {batch.source}: {state}{total}")
+        if len(lines) > _LISTED_SOURCES:
+            lines = lines[:_LISTED_SOURCES] + [f"    … and {len(lines) - _LISTED_SOURCES} more sources"]
+        return lines

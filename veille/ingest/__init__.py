@@ -27,5 +27,6 @@ def read_all(sources: Iterable[Source]) -> list[SourceBatch]:
         try:
             batches.append(source.read())
         except IngestError as exc:
-            batches.append(SourceBatch(source.name, (), (ReadError(source.name, source.name, str(exc)),)))
+            batches.append(SourceBatch(source.name, (), (ReadError(source.name, source.name, str(exc)),),
+                                       failure=str(exc)))
     return batches

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from veille.records import ArticleMentions
-    from veille.store.sql import CreatedAlert, DueDelivery, Router
+    from veille.records import ArticleMentions, SourceBatch
+    from veille.store.sql import CreatedAlert, DueDelivery, Router, SourceHealth, SourceState
+    from veille.stories import StoryIndex
     from veille.watchlist import WatchList
 
 
@@ -18,8 +19,17 @@ class Store(Protocol):
     def known_hashes(self, sources: Iterable[str]) -> dict[tuple[str, str], str]: ...
 
     def record_detections(
-        self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime
+        self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime,
+        stories: StoryIndex | None = None,
     ) -> list[CreatedAlert]: ...
+
+    def load_story_index(self, since: datetime, threshold: float) -> StoryIndex: ...
+
+    def source_states(self, names: Iterable[str]) -> dict[str, SourceState]: ...
+
+    def record_source_reads(self, batches: Iterable[SourceBatch], now: datetime) -> None: ...
+
+    def source_health(self, names: Iterable[str]) -> list[SourceHealth]: ...
 
     def due_deliveries(self, now: datetime, lease_seconds: float) -> list[DueDelivery]: ...
 

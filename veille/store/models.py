@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -45,10 +46,30 @@ class Base(DeclarativeBase):
 
 
 class SourceRow(Base):
+    """A folder or a feed, with its health and the validators of its last fetch."""
+
     __tablename__ = "sources"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(500), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_fetched_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_warning: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StoryRow(Base):
+    """One story, however many sources carried it: alerts are about stories."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -58,11 +79,14 @@ class ArticleRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"), index=True)
     key: Mapped[str] = mapped_column(String(1000))
     title: Mapped[str] = mapped_column(Text)
     location: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
+    # MinHash of the text (veille.stories), to find later copies of the same story.
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -85,10 +109,13 @@ class MentionRow(Base):
 
 
 class AlertRow(Base):
+    """One watched entry in one story; `article_id` is the article that first mentioned it."""
+
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("article_id", "entry_id", name="uq_alerts_article_entry"),)
+    __table_args__ = (UniqueConstraint("story_id", "entry_id", name="uq_alerts_story_entry"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"))
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     entry_id: Mapped[str] = mapped_column(String(64))
     entry_kind: Mapped[str] = mapped_column(String(16))
@@ -96,6 +123,7 @@ class AlertRow(Base):
     variant: Mapped[str] = mapped_column(Text)
     sentence: Mapped[str] = mapped_column(Text)
     occurrences: Mapped[int] = mapped_column(Integer)
+    sources: Mapped[int] = mapped_column(Integer, default=1)
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

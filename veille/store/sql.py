@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from veille.detect import plan_alerts, render_alert
 from veille.errors import StoreError
-from veille.records import ArticleMentions
-from veille.store.models import AlertRow, ArticleRow, Base, DeliveryRow, MentionRow, SourceRow
+from veille.records import ArticleMentions, SourceBatch
+from veille.store.models import AlertRow, ArticleRow, Base, DeliveryRow, MentionRow, SourceRow, StoryRow
+from veille.stories import StoryIndex, from_bytes, signature, to_bytes
 from veille.watchlist import WatchList
 
 
@@ -39,6 +40,25 @@ class CreatedAlert:
     kind: str
     variant: str
     deliveries: int
+    sources: int = 1
+
+
+@dataclass(frozen=True)
+class SourceState:
+    validators: dict[str, str]
+    last_fetched_at: datetime | None
+    consecutive_failures: int
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    name: str
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    last_warning: str | None
+    entries: int
 
 
 @dataclass(frozen=True)
@@ -94,72 +114,106 @@ class SqlStore:
             return {(name, key): digest for name, key, digest in session.execute(query)}
 
     def record_detections(
-        self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime
+        self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime,
+        stories: StoryIndex | None = None,
     ) -> list[CreatedAlert]:
-        """Store articles and their mentions, and create alerts and deliveries, in one transaction."""
+        """Store articles, their mentions and stories, and create alerts and deliveries, in one transaction.
+
+        A new article joins the story of a near-copy found in `stories` (and is added to it);
+        alerts are per story, so a later copy adds to its story, not to the alerts.
+        """
+        stories = stories if stories is not None else StoryIndex()
+        indexed: list[str] = []
         created: list[CreatedAlert] = []
-        with _errors("recording detections"), Session(self.engine) as session, session.begin():
-            sources = self._source_ids(session, {item.article.source for item in found}, now)
-            for item in found:
-                article_row = self._upsert_article(session, sources[item.article.source], item, now)
-                alerted = session.scalars(select(AlertRow.entry_id).where(AlertRow.article_id == article_row.id))
-                for planned in plan_alerts(item, alerted.all(), watchlist):
-                    message = render_alert(planned, now)
-                    alert = AlertRow(
-                        article_id=article_row.id,
-                        entry_id=planned.entry.id,
-                        entry_kind=planned.entry.kind,
-                        entry_name=planned.entry.name,
-                        variant=planned.mention.text,
-                        sentence=planned.mention.sentence,
-                        occurrences=planned.occurrences,
-                        title=message.title,
-                        body=message.body,
-                        created_at=now,
-                    )
-                    session.add(alert)
-                    session.flush()
-                    targets = route(planned.tags)
-                    session.add_all(
-                        DeliveryRow(
-                            alert_id=alert.id,
-                            target_key=target.key,
-                            target_label=target.label,
-                            status="pending",
-                            attempts=0,
-                            next_attempt_at=now,
-                            created_at=now,
-                        )
-                        for target in targets
-                    )
-                    created.append(
-                        CreatedAlert(alert.id, item.article.location, planned.entry.name, planned.entry.kind,
-                                     planned.mention.text, len(targets))
-                    )
+        try:
+            with _errors("recording detections"), Session(self.engine) as session, session.begin():
+                sources = self._source_ids(session, {item.article.source for item in found}, now)
+                by_story: dict[int, list[ArticleMentions]] = {}
+                article_ids: dict[tuple[str, str], int] = {}
+                for item in found:
+                    row = self._upsert_article(session, sources[item.article.source], item, now, stories, indexed)
+                    by_story.setdefault(row.story_id, []).append(item)
+                    article_ids[(item.article.source, item.article.key)] = row.id
+                for story_id, items in by_story.items():
+                    created += self._create_alerts(session, story_id, items, article_ids, watchlist, route, now)
+        except BaseException:
+            # The transaction is gone: so are the signatures it added to the index.
+            for key in indexed:
+                stories.remove(key)
+            raise
+        return created
+
+    def _create_alerts(self, session: Session, story_id: int, items: list[ArticleMentions],
+                       article_ids: dict[tuple[str, str], int], watchlist: WatchList, route: Router,
+                       now: datetime) -> list[CreatedAlert]:
+        alerted = session.scalars(select(AlertRow.entry_id).where(AlertRow.story_id == story_id)).all()
+        planned_alerts = plan_alerts(items, alerted, watchlist)
+        if not planned_alerts:
+            return []
+        sources = session.scalars(
+            select(SourceRow.name).join(ArticleRow, ArticleRow.source_id == SourceRow.id)
+            .where(ArticleRow.story_id == story_id).distinct().order_by(SourceRow.name)
+        ).all()
+        created = []
+        for planned in planned_alerts:
+            message = render_alert(planned, now, sources)
+            alert = AlertRow(
+                story_id=story_id,
+                article_id=article_ids[(planned.article.source, planned.article.key)],
+                entry_id=planned.entry.id,
+                entry_kind=planned.entry.kind,
+                entry_name=planned.entry.name,
+                variant=planned.mention.text,
+                sentence=planned.mention.sentence,
+                occurrences=planned.occurrences,
+                sources=len(sources),
+                title=message.title,
+                body=message.body,
+                created_at=now,
+            )
+            session.add(alert)
+            session.flush()
+            targets = route(planned.tags)
+            session.add_all(
+                DeliveryRow(alert_id=alert.id, target_key=target.key, target_label=target.label, status="pending",
+                            attempts=0, next_attempt_at=now, created_at=now)
+                for target in targets
+            )
+            created.append(CreatedAlert(alert.id, planned.article.location, planned.entry.name, planned.entry.kind,
+                                        planned.mention.text, len(targets), len(sources)))
         return created
 
     def _source_ids(self, session: Session, names: set[str], now: datetime) -> dict[str, int]:
         rows = {row.name: row.id for row in session.scalars(select(SourceRow).where(SourceRow.name.in_(names)))}
         for name in sorted(names - rows.keys()):
-            row = SourceRow(name=name, created_at=now)
+            row = SourceRow(name=name, created_at=now, consecutive_failures=0)
             session.add(row)
             session.flush()
             rows[name] = row.id
         return rows
 
-    def _upsert_article(self, session: Session, source_id: int, item: ArticleMentions, now: datetime) -> ArticleRow:
+    def _upsert_article(self, session: Session, source_id: int, item: ArticleMentions, now: datetime,
+                        stories: StoryIndex, indexed: list[str]) -> ArticleRow:
         article = item.article
         row = session.scalars(
             select(ArticleRow).where(ArticleRow.source_id == source_id, ArticleRow.key == article.key)
         ).one_or_none()
-        if row is None:
-            row = ArticleRow(source_id=source_id, key=article.key, first_seen_at=now)
-            session.add(row)
-        elif row.content_hash == article.content_hash:
+        if row is not None and row.content_hash == article.content_hash:
             return row
+        minhash = signature(article.text)
+        if row is None:
+            match = stories.find(minhash) if minhash is not None else None
+            story_id = match[0] if match else self._new_story(session, article.title, now)
+            row = ArticleRow(source_id=source_id, key=article.key, first_seen_at=now, story_id=story_id)
+            session.add(row)
+        # An edited article stays in its story: an edit is not a new story.
         row.title, row.location, row.text = article.title, article.location, article.text
         row.content_hash, row.published_at, row.changed_at = article.content_hash, article.published_at, now
+        row.signature = to_bytes(minhash) if minhash is not None else None
         session.flush()
+        if minhash is not None:
+            stories.add(str(row.id), row.story_id, minhash)
+            indexed.append(str(row.id))
         # Mentions describe the current text; alerts already sent stay, they are history.
         session.execute(delete(MentionRow).where(MentionRow.article_id == row.id))
         session.add_all(
@@ -168,6 +222,65 @@ class SqlStore:
             for m in item.mentions
         )
         return row
+
+    @staticmethod
+    def _new_story(session: Session, title: str, now: datetime) -> int:
+        story = StoryRow(title=title, created_at=now)
+        session.add(story)
+        session.flush()
+        return story.id
+
+    def load_story_index(self, since: datetime, threshold: float) -> StoryIndex:
+        """Signatures of the articles first seen since `since`, ready to find the story of a new one."""
+        index = StoryIndex(threshold)
+        query = select(ArticleRow.id, ArticleRow.story_id, ArticleRow.signature).where(
+            ArticleRow.first_seen_at >= since, ArticleRow.signature.is_not(None)
+        )
+        with _errors("reading story signatures"), Session(self.engine) as session:
+            for article_id, story_id, data in session.execute(query):
+                index.add(str(article_id), story_id, from_bytes(data))
+        return index
+
+    def source_states(self, names: Iterable[str]) -> dict[str, SourceState]:
+        """What the last reads of these sources left: validators for a conditional GET, last fetch."""
+        query = select(SourceRow).where(SourceRow.name.in_(sorted(set(names))))
+        with _errors("reading sources"), Session(self.engine) as session:
+            return {row.name: _state(row) for row in session.scalars(query)}
+
+    def record_source_reads(self, batches: Iterable[SourceBatch], now: datetime) -> None:
+        """Health of each source after a read: success or failure, validators, warnings."""
+        batches = [batch for batch in batches if not batch.skipped]
+        with _errors("recording source health"), Session(self.engine) as session, session.begin():
+            ids = self._source_ids(session, {batch.source for batch in batches}, now)
+            for batch in batches:
+                row = session.get(SourceRow, ids[batch.source])
+                row.last_fetched_at = now
+                if batch.failure is not None:
+                    row.consecutive_failures = (row.consecutive_failures or 0) + 1
+                    row.last_error, row.last_error_at = batch.failure, now
+                    continue
+                row.consecutive_failures, row.last_success_at = 0, now
+                row.last_warning = batch.warning
+                row.etag = batch.validators.get("etag")
+                row.last_modified = batch.validators.get("last-modified")
+
+    def source_health(self, names: Iterable[str]) -> list[SourceHealth]:
+        """Each source's last success and error, failures in a row, and articles stored."""
+        counts = (
+            select(ArticleRow.source_id, func.count().label("entries")).group_by(ArticleRow.source_id).subquery()
+        )
+        query = (
+            select(SourceRow, func.coalesce(counts.c.entries, 0))
+            .outerjoin(counts, counts.c.source_id == SourceRow.id)
+            .where(SourceRow.name.in_(sorted(set(names))))
+            .order_by(SourceRow.name)
+        )
+        with _errors("reading source health"), Session(self.engine) as session:
+            return [
+                SourceHealth(row.name, row.last_success_at, row.last_error, row.last_error_at,
+                             row.consecutive_failures or 0, row.last_warning, entries)
+                for row, entries in session.execute(query)
+            ]
 
     def due_deliveries(self, now: datetime, lease_seconds: float) -> list[DueDelivery]:
         """Pending deliveries whose time has come, and those a dead run claimed and never recorded."""
@@ -223,6 +336,11 @@ def _errors(doing: str) -> Iterator[None]:
         cause = getattr(error, "orig", None) or error
         lines = str(cause).strip().splitlines()
         raise StoreError(f"database error while {doing}: {type(cause).__name__}: {lines[0] if lines else ''}") from error
+
+
+def _state(row: SourceRow) -> SourceState:
+    validators = {name: value for name, value in (("etag", row.etag), ("last-modified", row.last_modified)) if value}
+    return SourceState(validators, row.last_fetched_at, row.consecutive_failures or 0)
 
 
 def _due(now: datetime, lease_seconds: float):

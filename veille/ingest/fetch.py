@@ -1,0 +1,135 @@
+"""HTTP fetching for feeds and article pages: bounded, polite, conditional, retried where it helps."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from veille import __version__
+from veille.errors import IngestError
+
+USER_AGENT = f"Veille/{__version__} (news monitoring; +https://github.com/veille-osint/veille)"
+
+
+class FetchError(IngestError):
+    """A URL could not be fetched; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    timeout_seconds: float = 20.0
+    max_bytes: int = 10_000_000
+    max_redirects: int = 5
+    attempts: int = 3
+    backoff_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A response worth reading, or `not_modified` (HTTP 304) with no content."""
+
+    url: str
+    status: int
+    content: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def validators(self) -> dict[str, str]:
+        """What to send back next time for a conditional GET."""
+        return {name: self.headers[name] for name in ("etag", "last-modified") if name in self.headers}
+
+
+class Fetcher:
+    """One HTTP client for a run: connection reuse, gzip, a size cap and retries."""
+
+    def __init__(self, policy: FetchPolicy = FetchPolicy(), client: httpx.Client | None = None) -> None:
+        self.policy = policy
+        self._client = client or httpx.Client(
+            timeout=httpx.Timeout(policy.timeout_seconds),
+            follow_redirects=True,
+            max_redirects=policy.max_redirects,
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def fetch(self, url: str, validators: dict[str, str] | None = None, accept: str = "*/*") -> Fetched:
+        """GET `url`; timeouts and 5xx are retried with backoff, anything else fails at once."""
+        headers = {"Accept": accept}
+        if validators:
+            if "etag" in validators:
+                headers["If-None-Match"] = validators["etag"]
+            if "last-modified" in validators:
+                headers["If-Modified-Since"] = validators["last-modified"]
+        for attempt in range(1, self.policy.attempts + 1):
+            try:
+                return self._get(url, headers)
+            except _Retryable as exc:
+                if attempt == self.policy.attempts:
+                    raise FetchError(f"{exc} (after {attempt} attempts)") from None
+                time.sleep(self.policy.backoff_seconds * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    def _get(self, url: str, headers: dict[str, str]) -> Fetched:
+        try:
+            with self._client.stream("GET", url, headers=headers) as response:
+                if response.status_code == 304:
+                    return Fetched(str(response.url), 304, headers=_lower(response.headers))
+                if response.status_code >= 500:
+                    raise _Retryable(f"HTTP {response.status_code} {response.reason_phrase}")
+                if response.status_code >= 400:
+                    raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}")
+                return Fetched(str(response.url), response.status_code, self._read_capped(response),
+                               _lower(response.headers))
+        except httpx.TimeoutException:
+            raise _Retryable(f"timed out after {self.policy.timeout_seconds:g} s") from None
+        except httpx.TooManyRedirects:
+            raise FetchError(f"more than {self.policy.max_redirects} redirects (a redirect loop?)") from None
+        except httpx.DecodingError as exc:
+            raise FetchError(f"cannot decode the compressed response: {exc}") from None
+        except httpx.UnsupportedProtocol:
+            raise FetchError("not an http:// or https:// URL") from None
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"invalid URL: {exc}") from None
+        except httpx.TransportError as exc:
+            raise FetchError(f"cannot connect: {_first_line(exc)}") from None
+
+    def _read_capped(self, response: httpx.Response) -> bytes:
+        cap = self.policy.max_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise FetchError(f"response of {int(declared)} bytes is larger than the {cap}-byte limit")
+        chunks, total = [], 0
+        # Counted after decompression: a small gzip body can inflate without limit.
+        for chunk in response.iter_bytes():
+            total += len(chunk)
+            if total > cap:
+                raise FetchError(f"response larger than the {cap}-byte limit")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+class _Retryable(Exception):
+    pass
+
+
+def _lower(headers: httpx.Headers) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
