@@ -134,6 +134,7 @@ def workdir(tmp_path, monkeypatch):
     monkeypatch.setenv("VEILLE_WATCHLIST_FILE", str(tmp_path / "config" / "watchlist.yaml"))
     monkeypatch.setenv("VEILLE_TARGETS_FILE", str(tmp_path / "config" / "targets.yaml"))
     monkeypatch.setenv("VEILLE_RETRY_BACKOFF_SECONDS", "0")
+    monkeypatch.setenv("VEILLE_FETCH_BACKOFF_SECONDS", "0.05")
     return tmp_path
 
 
@@ -158,3 +159,12 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture
+def feed_server():
+    from tests.feedserver import FeedServer
+
+    server = FeedServer()
+    yield server
+    server.close()

@@ -2,10 +2,11 @@
 
 Similarity is the Jaccard index of the sets of 3-word shingles of the normalised text, estimated
 with 128-permutation MinHash and searched with LSH. Two texts belong to one story when their
-estimated similarity is at least `threshold` (0.5 by default). Measured in tests/test_stories.py:
-a wire copy with a changed headline and a few words edited scores 0.7-0.9, different reports about
-the same place under 0.1; texts of fewer than MIN_SHINGLES shingles are never grouped (too short
-to tell a copy from a coincidence).
+estimated similarity is at least `threshold` (0.5 by default). Measured in tests/test_stories.py
+on one wire story as three outlets ran it (a few words and a headline edited): exact similarity
+0.66-0.82 between copies (MinHash estimates 0.74-0.88), 0.0 against a different report about the
+same place. Texts of fewer than MIN_SHINGLES shingles are never grouped (too short to tell a copy
+from a coincidence).
 """
 
 from __future__ import annotations

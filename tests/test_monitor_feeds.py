@@ -1,0 +1,137 @@
+"""The monitor flow over feeds served on 127.0.0.1, under Prefect's test harness."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.monitor import monitor
+from tests.feedserver import Reply, rss
+from tests.wire import COPIES, OTHER_STORY_SAME_PLACE
+from veille.settings import load_settings
+from veille.store.sql import SqlStore
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
+
+
+def configure(workdir, feeds: list[dict]) -> None:
+    lines = ["folders: []", "feeds:"] if feeds else ["folders: []", "feeds: []"]
+    for feed in feeds:
+        lines.append(f"  - name: {feed['name']}")
+        lines += [f"    {key}: {value}" for key, value in feed.items() if key != "name"]
+    (workdir / "config" / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def run():
+    state = monitor(return_state=True)
+    assert state.is_completed(), state.message
+    return state.result()
+
+
+def health(name: str):
+    store = SqlStore.open(load_settings().database_url_value)
+    try:
+        (row,) = store.source_health([name])
+        return row
+    finally:
+        store.close()
+
+
+def test_one_story_in_three_sources_is_one_alert_naming_three_sources(workdir, feed_server):
+    for number, text in enumerate(COPIES, start=1):
+        feed_server.routes[f"/outlet{number}"] = Reply(200, rss((f"o{number}-1", "Frappes russes", text)), RSS)
+    feed_server.routes["/outlet4"] = Reply(200, rss(("o4-1", "Le siège de Deir ez-Zor", OTHER_STORY_SAME_PLACE)), RSS)
+    configure(workdir, [{"name": f"outlet{n}", "url": feed_server.url(f"/outlet{n}")} for n in range(1, 5)])
+
+    summary = run()
+
+    tu22 = [a for a in summary.alerts if a.entry_name == "Tu-22M3"]
+    assert len(tu22) == 1 and tu22[0].sources == 3
+    deir = [a for a in summary.alerts if a.entry_name == "Deir ez-Zor"]
+    assert len(deir) == 2, "two different stories about the same place stay two"
+    assert sorted(a.sources for a in deir) == [1, 3]
+    alert_lines = (workdir / "data" / "alerts.jsonl").read_text(encoding="utf-8")
+    assert "Carried by 3 sources: feed:outlet1, feed:outlet2, feed:outlet3" in alert_lines
+
+    # A fourth copy, in a new outlet, later: it joins the story and alerts for nothing.
+    feed_server.routes["/outlet5"] = Reply(200, rss(("o5-1", "Frappes", COPIES[1] + " Mise à jour.")), RSS)
+    configure(workdir, [{"name": f"outlet{n}", "url": feed_server.url(f"/outlet{n}")} for n in range(1, 6)])
+    later = run()
+    assert later.new == 1 and later.alerts == []
+
+
+def test_an_unchanged_feed_costs_a_304_and_no_work(workdir, feed_server):
+    body = rss(("1", "Hama", "Des tirs de mortier ont visé Hama dans la nuit, selon des témoins sur place."))
+
+    def feed(request):
+        if request.headers.get("if-none-match") == '"v1"':
+            return Reply(304, headers={"ETag": '"v1"'})
+        return Reply(200, body, {**RSS, "ETag": '"v1"'})
+
+    feed_server.routes["/feed"] = feed
+    configure(workdir, [{"name": "agence", "url": feed_server.url("/feed")}])
+
+    first, second = run(), run()
+
+    assert first.new == 1 and len(first.alerts) == 2
+    assert second.new == 0 and second.unchanged == 0 and [b.not_modified for b in second.batches] == [True]
+    assert "feed:agence: not modified" in second.render()
+    assert feed_server.hits("/feed")[1].headers["if-none-match"] == '"v1"'
+    assert health("feed:agence").entries == 1
+
+
+def test_a_failing_feed_is_reported_and_the_others_go_on(workdir, feed_server):
+    feed_server.routes["/ok"] = Reply(200, rss(("1", "Raqqa", "Des combats ont repris à Raqqa ce matin.")), RSS)
+    feed_server.routes["/down"] = Reply(503, b"unavailable")
+    feed_server.routes["/html"] = Reply(200, b"<html><body>Accueil</body></html>", {"Content-Type": "text/html"})
+    feed_server.routes["/cut"] = Reply(200, rss(("c1", "Alep", "Des tirs à Alep hier soir."))[:-30], RSS)
+    configure(workdir, [{"name": "ok", "url": feed_server.url("/ok")},
+                        {"name": "down", "url": feed_server.url("/down")},
+                        {"name": "html", "url": feed_server.url("/html")},
+                        {"name": "cut", "url": feed_server.url("/cut")}])
+
+    run()
+    summary = run()
+
+    text = summary.render()
+    assert "feed:down: FAILED: HTTP 503 Service Unavailable (after 3 attempts), 2 failures in a row" in text
+    assert "feed:html: FAILED: not a feed (text/html)" in text
+    down = health("feed:down")
+    assert down.consecutive_failures == 2 and down.last_success_at is None
+    ok = health("feed:ok")
+    assert ok.consecutive_failures == 0 and ok.last_success_at is not None and ok.entries == 1
+    cut = health("feed:cut")
+    assert cut.last_warning.startswith("malformed feed") and cut.entries == 1 and cut.consecutive_failures == 0
+    assert "feed:cut: 1 entries, 0 new (warning: malformed feed" in text
+
+
+def test_full_text_comes_from_the_linked_page(workdir, feed_server):
+    page = ("<html><head><title>x</title><script>var a=1;</script></head><body><nav>Accueil Monde</nav><article>"
+            "<h1>Frappes russes</h1><p>" + "Les frappes se poursuivent dans la région, selon plusieurs sources. " * 8
+            + "</p><p>Des renforts sont arrivés de Palmyre dans la soirée.</p></article></body></html>")
+    feed_server.routes["/page"] = Reply(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+    feed_server.routes["/feed"] = Reply(200, (
+        '<rss version="2.0"><channel><title>t</title><item><guid isPermaLink="false">p1</guid>'
+        f"<title>Frappes russes</title><link>{feed_server.url('/page')}</link>"
+        "<description>Les frappes se poursuivent.</description></item>"
+        '<item><guid isPermaLink="false">p2</guid><title>Lien mort</title>'
+        f"<link>{feed_server.url('/missing')}</link><description>Tirs de mortier à Hama.</description></item>"
+        "</channel></rss>").encode(), RSS)
+    configure(workdir, [{"name": "presse", "url": feed_server.url("/feed"), "full_text": "true"}])
+
+    summary = run()
+
+    found = {a.entry_name for a in summary.alerts}
+    assert "Palmyre" in found, "found only in the page's text"
+    assert {"Hama", "mortier"} <= found, "a page that cannot be fetched falls back to the feed's text"
+    assert "<script" not in (workdir / "data" / "alerts.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_feed_is_not_fetched_again_before_its_poll_interval(workdir, feed_server):
+    feed_server.routes["/slow-news"] = Reply(200, rss(("1", "t", "Des tirs à Alep.")), RSS)
+    configure(workdir, [{"name": "hebdo", "url": feed_server.url("/slow-news"), "poll_minutes": 60}])
+    run()
+    second = run()
+    assert [b.skipped for b in second.batches] == [True]
+    assert len(feed_server.hits("/slow-news")) == 1
+    assert "feed:hebdo: not due (poll interval)" in second.render()
