@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     String,
     Text,
     TypeDecorator,
@@ -42,7 +43,16 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    pass
+    # Every constraint named, so that migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
 
 
 class SourceRow(Base):
@@ -137,7 +147,7 @@ class DeliveryRow(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("alert_id", "target_key", name="uq_deliveries_alert_target"),
-        CheckConstraint(f"status IN {DELIVERY_STATUSES!r}", name="ck_deliveries_status"),
+        CheckConstraint(f"status IN {DELIVERY_STATUSES!r}", name="status"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
     )
 

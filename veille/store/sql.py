@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from veille.detect import plan_alerts, render_alert
 from veille.errors import StoreError
 from veille.records import ArticleMentions, SourceBatch
-from veille.store.models import AlertRow, ArticleRow, Base, DeliveryRow, MentionRow, SourceRow, StoryRow
+from veille.store.migrate import upgrade
+from veille.store.models import AlertRow, ArticleRow, DeliveryRow, MentionRow, SourceRow, StoryRow
 from veille.stories import StoryIndex, from_bytes, signature, to_bytes
 from veille.watchlist import WatchList
 
@@ -91,10 +92,11 @@ class SqlStore:
         except (ArgumentError, ImportError) as exc:
             raise StoreError(f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}") from None
         if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
         store = cls(engine)
-        with _errors("creating tables"):
-            Base.metadata.create_all(engine)
+        with _errors("bringing the database schema up to date"):
+            upgrade(engine)
         return store
 
     def close(self) -> None:
@@ -351,10 +353,18 @@ def _due(now: datetime, lease_seconds: float):
     )
 
 
-def _sqlite_pragmas(connection, _record) -> None:
+def _sqlite_connect(connection, _record) -> None:
+    # SQLAlchemy's recipe: let it emit BEGIN itself (below) instead of pysqlite's own.
+    connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets a reader (the UI, a second run) work while a run writes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    # A deferred transaction that reads, then writes after another run's commit, fails at once with
+    # SQLITE_BUSY in WAL mode; IMMEDIATE takes the write lock up front and waits for it (busy_timeout).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
