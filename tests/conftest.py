@@ -120,9 +120,10 @@ def database_url(request, tmp_path):
     return request.getfixturevalue("postgres_url")
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    """A project-like folder (seeds, config, data) and VEILLE_* pointing into it."""
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def workdir(request, tmp_path, monkeypatch):
+    """A project-like folder (seeds, config, data) and VEILLE_* pointing into it; each test runs on
+    the default SQLite file and again on the real PostgreSQL."""
     shutil.copytree(SEEDS, tmp_path / "seeds")
     shutil.copytree(CONFIG, tmp_path / "config")
     for name in list(os.environ):
@@ -135,6 +136,8 @@ def workdir(tmp_path, monkeypatch):
     monkeypatch.setenv("VEILLE_TARGETS_FILE", str(tmp_path / "config" / "targets.yaml"))
     monkeypatch.setenv("VEILLE_RETRY_BACKOFF_SECONDS", "0")
     monkeypatch.setenv("VEILLE_FETCH_BACKOFF_SECONDS", "0.05")
+    if request.param == "postgresql":
+        monkeypatch.setenv("VEILLE_DATABASE_URL", request.getfixturevalue("postgres_url"))
     return tmp_path
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from veille.records import Article, ArticleMentions, Mention
+from veille.sanitize import neutralise
 from veille.watchlist import WatchEntry, WatchList
 
 _TITLE_LENGTH = 90
@@ -86,20 +88,29 @@ class AlertMessage:
 def render_alert(alert: PlannedAlert, found_at: datetime, sources: Sequence[str] = ()) -> AlertMessage:
     """The notification a person reads: what, as written, in which sentence, where, when, how widely."""
     entry, mention, article = alert.entry, alert.mention, alert.article
-    written = "" if mention.text == entry.name else f", written «{mention.text}»"
+    # Everything taken from the article is neutralised; the article's own link is kept as given.
+    title = neutralise(article.title)
+    written = "" if mention.text == entry.name else f", written «{neutralise(mention.text)}»"
     times = f" ({alert.occurrences} mentions)" if alert.occurrences > 1 else ""
     lines = [
         f"{entry.kind.capitalize()}: {entry.name}{written}{times}",
-        f"«{mention.sentence}»",
-        f"Article: {article.title}",
-        f"Source: {article.source} — {article.location}",
+        f"«{neutralise(mention.sentence)}»",
+        f"Article: {title}",
+        f"Source: {article.source} — {_link(article.location)}",
     ]
     if len(sources) > 1:
         lines.append(f"Carried by {len(sources)} sources: {', '.join(sources)}")
     if article.published_at is not None:
         lines.append(f"Published: {_when(article.published_at)}")
     lines.append(f"Found: {_when(found_at)}")
-    return AlertMessage(title=f"Veille: {entry.name} ({entry.kind}) in {_short(article.title)}", body="\n".join(lines))
+    return AlertMessage(title=f"Veille: {entry.name} ({entry.kind}) in {_short(title)}", body="\n".join(lines))
+
+
+def _link(location: str) -> str:
+    """The article's link, clickable on purpose; a file path or anything odd is neutralised."""
+    if re.fullmatch(r"https?://[^\s<>\"]+", location):
+        return location
+    return neutralise(location)
 
 
 def _when(moment: datetime) -> str:
