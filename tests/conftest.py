@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -42,6 +43,8 @@ class Receiver:
     def __init__(self) -> None:
         self.port = free_port()
         self.received: list[dict] = []
+        self.status = 200  # 503: the receiver is up but refuses
+        self.delay = 0.0  # seconds before answering: a slow service widens the sending window
         self._server: ThreadingHTTPServer | None = None
 
     @property
@@ -49,13 +52,18 @@ class Receiver:
         return f"json://127.0.0.1:{self.port}/hook"
 
     def start(self) -> Receiver:
-        received = self.received
+        receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
-                received.append(json.loads(self.rfile.read(length) or b"{}"))
-                self.send_response(200)
+                payload = json.loads(self.rfile.read(length) or b"{}")
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                if receiver.status == 200:
+                    receiver.received.append(payload)
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, *args) -> None:

@@ -44,3 +44,10 @@ def test_the_index_finds_the_story_of_a_copy_and_not_of_another_story():
 def test_signatures_survive_the_database_round_trip():
     minhash = signature(COPIES[0])
     assert from_bytes(to_bytes(minhash)).jaccard(minhash) == 1.0
+
+
+def test_a_threshold_of_one_groups_only_identical_texts():
+    index = StoryIndex(threshold=1.0)
+    index.add("a", 1, signature(COPIES[0]))
+    assert index.find(signature(COPIES[0])) == (1, 1.0)
+    assert index.find(signature(COPIES[1])) is None

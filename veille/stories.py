@@ -22,6 +22,7 @@ NUM_PERM = 128
 MIN_SHINGLES = 8
 DEFAULT_THRESHOLD = 0.5
 _SEED = 20171106
+_LSH_MAX_THRESHOLD = 0.9
 _WORD = re.compile(r"\w+")
 
 
@@ -56,7 +57,9 @@ class StoryIndex:
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
         self.threshold = threshold
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        # LSH only proposes candidates (find() checks the threshold itself); above ~0.95 datasketch
+        # cannot lay out its bands, so candidates are gathered a little wider.
+        self._lsh = MinHashLSH(threshold=min(threshold, _LSH_MAX_THRESHOLD), num_perm=NUM_PERM)
         self._entries: dict[str, tuple[int, LeanMinHash]] = {}
 
     def __len__(self) -> int:

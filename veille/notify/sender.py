@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from veille.detect import retry_delay
+from veille.errors import StoreError
 from veille.notify import Notifier
 from veille.store import Store
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -16,6 +21,9 @@ class DeliveryPolicy:
     max_attempts: int
     backoff_seconds: float
     lease_seconds: float
+    # Waits between tries to record an outcome while the database is unavailable (~15 s in all):
+    # an alert the target accepted is not sent again because the database blinked.
+    record_waits: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 @dataclass
@@ -50,17 +58,28 @@ def send_due_deliveries(
             continue
         error = notifier.send(delivery.target_key, delivery.title, delivery.body)
         if error is None:
-            store.mark_sent(delivery.id, now())
+            _record(lambda: store.mark_sent(delivery.id, now()), policy)
             report.sent += 1
             continue
         down.add(delivery.target_key)
         attempts = delivery.attempts + 1
         report.errors.append(f"{delivery.target_label}: {error} (attempt {attempts})")
         if attempts >= policy.max_attempts:
-            store.mark_failed_attempt(delivery.id, error, retry_at=None)
+            _record(lambda: store.mark_failed_attempt(delivery.id, error, retry_at=None), policy)
             report.failed += 1
         else:
-            wait = retry_delay(attempts, policy.backoff_seconds)
-            store.mark_failed_attempt(delivery.id, error, retry_at=now() + timedelta(seconds=wait))
+            retry_at = now() + timedelta(seconds=retry_delay(attempts, policy.backoff_seconds))
+            _record(lambda: store.mark_failed_attempt(delivery.id, error, retry_at=retry_at), policy)
             report.retrying += 1
     return report
+
+
+def _record(write: Callable[[], None], policy: DeliveryPolicy) -> None:
+    """Record an outcome, waiting out a short database outage; past it, the StoreError stands."""
+    for wait in policy.record_waits:
+        try:
+            return write()
+        except StoreError as exc:
+            logger.warning("cannot record a delivery yet (%s); again in %.1f s", exc, wait)
+            time.sleep(wait)
+    write()
