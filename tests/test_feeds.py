@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import SHARED
 from tests.feedserver import Reply, rss
 from veille.ingest import read_all
-from veille.ingest.feeds import FeedError, FeedSource, parse_feed
+from veille.ingest.feeds import FeedSource, parse_feed
 from veille.ingest.fetch import Fetcher, FetchError, FetchPolicy
 from veille.ingest.html import html_to_text
 

@@ -6,7 +6,6 @@ import io
 import json
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from apprise import Apprise
 
 from tests.conftest import CONFIG

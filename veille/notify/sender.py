@@ -58,28 +58,28 @@ def send_due_deliveries(
             continue
         error = notifier.send(delivery.target_key, delivery.title, delivery.body)
         if error is None:
-            _record(lambda: store.mark_sent(delivery.id, now()), policy)
+            _record(policy, store.mark_sent, delivery.id, now())
             report.sent += 1
             continue
         down.add(delivery.target_key)
         attempts = delivery.attempts + 1
         report.errors.append(f"{delivery.target_label}: {error} (attempt {attempts})")
         if attempts >= policy.max_attempts:
-            _record(lambda: store.mark_failed_attempt(delivery.id, error, retry_at=None), policy)
+            _record(policy, store.mark_failed_attempt, delivery.id, error, None)
             report.failed += 1
         else:
             retry_at = now() + timedelta(seconds=retry_delay(attempts, policy.backoff_seconds))
-            _record(lambda: store.mark_failed_attempt(delivery.id, error, retry_at=retry_at), policy)
+            _record(policy, store.mark_failed_attempt, delivery.id, error, retry_at)
             report.retrying += 1
     return report
 
 
-def _record(write: Callable[[], None], policy: DeliveryPolicy) -> None:
-    """Record an outcome, waiting out a short database outage; past it, the StoreError stands."""
+def _record(policy: DeliveryPolicy, write: Callable[..., None], *args: object) -> None:
+    """Record an outcome with `write(*args)`, waiting out a short database outage; past it, the StoreError stands."""
     for wait in policy.record_waits:
         try:
-            return write()
+            return write(*args)
         except StoreError as exc:
             logger.warning("cannot record a delivery yet (%s); again in %.1f s", exc, wait)
             time.sleep(wait)
-    write()
+    write(*args)
