@@ -283,3 +283,17 @@ def test_tls_and_dns_errors_are_clear(feed_server):
         (dns,) = read_all([FeedSource("dns", "http://veille-test.invalid/feed", fetcher)])
     assert tls.failure.startswith("cannot connect: ") and "SSL" in tls.failure.upper()
     assert dns.failure.startswith("cannot connect: ")
+
+
+def test_an_unexpected_error_in_one_source_does_not_stop_the_others(feed_server):
+    class Broken:
+        name = "feed:broken"
+
+        def read(self):
+            raise KeyError("a field nobody expected")
+
+    feed_server.routes["/ok"] = Reply(200, rss(("1", "Hama", "Tirs à Hama.")), {"Content-Type": "application/rss+xml"})
+    with Fetcher(FAST) as fetcher:
+        broken, ok = read_all([Broken(), FeedSource("ok", feed_server.url("/ok"), fetcher)])
+    assert broken.failure.startswith("unexpected KeyError") and broken.articles == ()
+    assert len(ok.articles) == 1 and ok.failure is None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Protocol
 
 from veille.errors import IngestError
 from veille.records import ReadError, SourceBatch
+
+logger = logging.getLogger(__name__)
 
 
 class Source(Protocol):
@@ -27,6 +30,12 @@ def read_all(sources: Iterable[Source]) -> list[SourceBatch]:
         try:
             batches.append(source.read())
         except IngestError as exc:
-            batches.append(SourceBatch(source.name, (), (ReadError(source.name, source.name, str(exc)),),
-                                       failure=str(exc)))
+            batches.append(_failed(source.name, str(exc)))
+        except Exception as exc:  # a bug met on one source's data must not stop the other sources
+            logger.exception("unexpected error reading %s", source.name)
+            batches.append(_failed(source.name, f"unexpected {type(exc).__name__}: {exc} (a bug: please report it)"))
     return batches
+
+
+def _failed(source: str, problem: str) -> SourceBatch:
+    return SourceBatch(source, (), (ReadError(source, source, problem),), failure=problem)
