@@ -80,7 +80,6 @@ def _run(store: SqlStore, config: Configuration, folder: Path | None) -> RunSumm
                          backoff_seconds=settings.fetch_backoff_seconds)
     with Fetcher(policy) as fetcher:
         batches = _read_sources(store, config, folder, fetcher)
-        record_source_health(store, batches)
         changes = find_changes(store, batches)
         summary.add_reads(batches, changes)
         full_text_sources = {f"feed:{feed.name}" for feed in config.sources.feeds if feed.full_text}
@@ -89,6 +88,9 @@ def _run(store: SqlStore, config: Configuration, folder: Path | None) -> RunSumm
             enriched = {(a.source, a.key): a for a in fetch_full_texts(wanted, fetcher)}
             changes = replace(changes, new=tuple(enriched.get((a.source, a.key), a) for a in changes.new))
     _detect(store, config, changes, summary)
+    # Only now: a feed's new ETag saved before its entries were would answer 304 to the next run,
+    # and a run that died in between would lose those entries.
+    record_source_health(store, batches)
     delivery = DeliveryPolicy(settings.max_delivery_attempts, settings.retry_backoff_seconds,
                               settings.delivery_lease_seconds)
     summary.delivery = send_alerts(store, config.notifier, delivery)

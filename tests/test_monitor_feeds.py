@@ -135,3 +135,24 @@ def test_a_feed_is_not_fetched_again_before_its_poll_interval(workdir, feed_serv
     assert [b.skipped for b in second.batches] == [True]
     assert len(feed_server.hits("/slow-news")) == 1
     assert "feed:hebdo: not due (poll interval)" in second.render()
+
+
+def test_a_run_that_fails_after_fetching_loses_no_entry(workdir, feed_server, monkeypatch):
+    body = rss(("1", "Hama", "Des tirs de mortier ont visé Hama dans la nuit, selon des témoins sur place."))
+
+    def feed(request):
+        if request.headers.get("if-none-match") == '"v1"':
+            return Reply(304, headers={"ETag": '"v1"'})
+        return Reply(200, body, {**RSS, "ETag": '"v1"'})
+
+    feed_server.routes["/feed"] = feed
+    configure(workdir, [{"name": "agence", "url": feed_server.url("/feed")}])
+    monkeypatch.setenv("VEILLE_SPACY_MODEL", "xx_not_installed")  # the run fails after fetching, before recording
+
+    failed = monitor(return_state=True)
+    assert failed.is_failed() and "xx_not_installed" in failed.message
+
+    monkeypatch.delenv("VEILLE_SPACY_MODEL")
+    summary = run()
+    assert summary.new == 1, "the feed's validators were kept from the failed run: its entry would be lost"
+    assert {a.entry_name for a in summary.alerts} == {"Hama", "mortier"}
