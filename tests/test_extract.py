@@ -134,3 +134,29 @@ def test_batches_give_the_same_result_as_one_by_one(nlp):
     batched = [[(m.entry_id, m.start) for m in f.mentions] for f in extract_mentions(nlp, articles, batch_size=2)]
     single = [[(m.entry_id, m.start) for m in mentions_in(nlp(t), nlp)] for t in texts]
     assert batched == single
+
+
+def test_a_text_longer_than_the_models_limit_is_read_in_pieces(nlp):
+    paragraph = "Des tirs de mortier ont visé Hama dans la nuit.\n"
+    text = "Rien à signaler ici.\n" * 300 + paragraph + "Toujours rien.\n" * 300 + "Frappes sur Raqqa."
+    article = Article("test", "long", "t", "l", text)
+    saved = nlp.max_length
+    nlp.max_length = 2_000  # as if the text were over spaCy's 1,000,000 characters
+    try:
+        (found,) = list(extract_mentions(nlp, [article, Article("test", "short", "t", "l", "Alep.")], batch_size=4))[:1]
+    finally:
+        nlp.max_length = saved
+    watched = {m.entry_id: m for m in found.mentions if m.entry_id}
+    assert set(watched) == {"hama", "mortier", "raqqa"}
+    for mention in watched.values():
+        assert text[mention.start : mention.end] == mention.text
+
+
+def test_pieces_cover_the_text_exactly():
+    from veille.extract.pipeline import _pieces
+
+    text = "ligne un\nligne deux\n" * 50 + "x" * 300
+    pieces = list(_pieces(text, 64))
+    assert "".join(piece for _, piece in pieces) == text
+    assert all(len(piece) <= 64 for _, piece in pieces)
+    assert all(text[offset : offset + len(piece)] == piece for offset, piece in pieces)

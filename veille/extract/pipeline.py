@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 import spacy
 from spacy.language import Language
@@ -17,6 +18,8 @@ from veille.watchlist import WatchList
 # The parser only gives us sentence boundaries; the senter gives them several times faster.
 _EXCLUDED = ("parser",)
 _SENTENCE_WINDOW = 400
+# Long texts are read in pieces of at most this many characters (spaCy's limit is nlp.max_length).
+_CHUNK_CHARS = 100_000
 
 
 def load_pipeline(model_name: str, watchlist: WatchList) -> Language:
@@ -36,10 +39,38 @@ def load_pipeline(model_name: str, watchlist: WatchList) -> Language:
 
 
 def extract_mentions(nlp: Language, articles: Iterable[Article], batch_size: int) -> Iterator[ArticleMentions]:
-    """Watched entries and the model's places (LOC) in each article, in article order."""
-    for doc, article in nlp.pipe(((article.text, article) for article in articles), as_tuples=True,
-                                 batch_size=batch_size):
-        yield ArticleMentions(article, tuple(mentions_in(doc, nlp)))
+    """Watched entries and the model's places (LOC) in each article, in article order.
+
+    A long text goes through the model in pieces cut at line breaks: spaCy refuses a text longer
+    than nlp.max_length, and one such article would otherwise fail every run.
+    """
+    articles = list(articles)
+    limit = min(nlp.max_length, _CHUNK_CHARS)
+    pieces = ((piece, (index, offset)) for index, article in enumerate(articles)
+              for offset, piece in _pieces(article.text, limit))
+    current, found = 0, []
+    for doc, (index, offset) in nlp.pipe(pieces, as_tuples=True, batch_size=batch_size):
+        while current < index:
+            yield ArticleMentions(articles[current], tuple(found))
+            current, found = current + 1, []
+        found += [replace(m, start=m.start + offset, end=m.end + offset) for m in mentions_in(doc, nlp)]
+    while current < len(articles):
+        yield ArticleMentions(articles[current], tuple(found))
+        current, found = current + 1, []
+
+
+def _pieces(text: str, limit: int) -> Iterator[tuple[int, str]]:
+    """(offset, piece) covering `text`, each at most `limit` long, cut at a line break or a space if any."""
+    start = 0
+    while len(text) - start > limit:
+        cut = text.rfind("\n", start + 1, start + limit)
+        if cut == -1:
+            cut = text.rfind(" ", start + 1, start + limit)
+        if cut == -1:
+            cut = start + limit
+        yield start, text[start:cut]
+        start = cut
+    yield start, text[start:]
 
 
 def mentions_in(doc: Doc, nlp: Language) -> Iterator[Mention]:
