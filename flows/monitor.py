@@ -70,7 +70,7 @@ def load_configuration() -> Configuration:
         settings=settings,
         watchlist=load_watchlist(settings.watchlist_file),
         sources=load_sources(settings.sources_file),
-        notifier=load_notifier(settings.targets_file, _secret(settings.notify_urls), settings.alerts_file),
+        notifier=load_notifier(settings.targets_file, settings.notify_urls_value, settings.alerts_file),
     )
 
 
@@ -131,10 +131,6 @@ def _detect(store: SqlStore, config: Configuration, changes: ArticleChanges, sum
         found = extract_batch(nlp, articles[start : start + settings.batch_size], settings.batch_size)
         summary.add_mentions(found)
         summary.alerts += record_batch(store, found, config.watchlist, config.notifier, stories)
-
-
-def _secret(value) -> str | None:
-    return value.get_secret_value() if value is not None else None
 
 
 def main(argv: list[str] | None = None) -> int:

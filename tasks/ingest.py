@@ -37,8 +37,7 @@ def _logged(batches: list[SourceBatch]) -> list[SourceBatch]:
         elif batch.warning:
             logger.warning("%s: %s (its %d entries are kept)", batch.source, batch.warning, len(batch.articles))
         for error in batch.errors:
-            if error.item != batch.source:
-                logger.error("cannot read %s: %s", error.item, error.problem)
+            logger.error("cannot read %s: %s", error.item, error.problem)
     return batches
 
 

@@ -14,6 +14,17 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 
 
+def with_etag(body: bytes):
+    """A feed route that answers 304 to a request carrying its ETag."""
+
+    def feed(request):
+        if request.headers.get("if-none-match") == '"v1"':
+            return Reply(304, headers={"ETag": '"v1"'})
+        return Reply(200, body, {**RSS, "ETag": '"v1"'})
+
+    return feed
+
+
 def configure(workdir, feeds: list[dict]) -> None:
     lines = ["folders: []", "feeds:"] if feeds else ["folders: []", "feeds: []"]
     for feed in feeds:
@@ -62,13 +73,7 @@ def test_one_story_in_three_sources_is_one_alert_naming_three_sources(workdir, f
 
 def test_an_unchanged_feed_costs_a_304_and_no_work(workdir, feed_server):
     body = rss(("1", "Hama", "Des tirs de mortier ont visé Hama dans la nuit, selon des témoins sur place."))
-
-    def feed(request):
-        if request.headers.get("if-none-match") == '"v1"':
-            return Reply(304, headers={"ETag": '"v1"'})
-        return Reply(200, body, {**RSS, "ETag": '"v1"'})
-
-    feed_server.routes["/feed"] = feed
+    feed_server.routes["/feed"] = with_etag(body)
     configure(workdir, [{"name": "agence", "url": feed_server.url("/feed")}])
 
     first, second = run(), run()
@@ -139,13 +144,7 @@ def test_a_feed_is_not_fetched_again_before_its_poll_interval(workdir, feed_serv
 
 def test_a_run_that_fails_after_fetching_loses_no_entry(workdir, feed_server, monkeypatch):
     body = rss(("1", "Hama", "Des tirs de mortier ont visé Hama dans la nuit, selon des témoins sur place."))
-
-    def feed(request):
-        if request.headers.get("if-none-match") == '"v1"':
-            return Reply(304, headers={"ETag": '"v1"'})
-        return Reply(200, body, {**RSS, "ETag": '"v1"'})
-
-    feed_server.routes["/feed"] = feed
+    feed_server.routes["/feed"] = with_etag(body)
     configure(workdir, [{"name": "agence", "url": feed_server.url("/feed")}])
     monkeypatch.setenv("VEILLE_SPACY_MODEL", "xx_not_installed")  # the run fails after fetching, before recording
 

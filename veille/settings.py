@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.data_dir / 'veille.db'}"
 
     @property
+    def notify_urls_value(self) -> str | None:
+        """The extra apprise URLs (secrets: never log them)."""
+        return self.notify_urls.get_secret_value() if self.notify_urls is not None else None
+
+    @property
     def alerts_file(self) -> Path:
         """Where the built-in notification target appends one JSON line per alert."""
         return self.data_dir / "alerts.jsonl"

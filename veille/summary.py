@@ -51,7 +51,7 @@ class RunSummary:
             "Veille monitor summary",
             f"  sources:       {len(self.batches)} ({sum(b.not_modified for b in self.batches)} not modified, "
             f"{sum(b.skipped for b in self.batches)} not due, {len(failed)} failed)",
-            f"  items read:    {self.files_read} ({len(self.read_errors) - len(failed)} unreadable)",
+            f"  items read:    {self.files_read} ({len(self.read_errors)} unreadable)",
             f"  articles:      {self.new} new, {self.changed} changed, {self.unchanged} unchanged",
             f"  mentions:      {self.watched_mentions} of watched entries, {self.place_entities} places found by the model",
             f"  alerts:        {len(self.alerts)} created" + ("" if self.alerts else " (nothing new)"),
@@ -68,8 +68,7 @@ class RunSummary:
             lines.append(f"    + … and {len(self.alerts) - _LISTED_ALERTS} more")
         lines += self._source_lines()
         for error in self.read_errors:
-            if error.item != error.source:
-                lines.append(f"    ! {error.item}: {error.problem}")
+            lines.append(f"    ! {error.item}: {error.problem}")
         for error in d.errors[:5]:
             lines.append(f"    ! delivery to {error}")
         return "\n".join(lines)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from veille.errors import IngestError
-from veille.records import ReadError, SourceBatch
+from veille.records import SourceBatch
 
 logger = logging.getLogger(__name__)
 
@@ -38,4 +38,4 @@ def read_all(sources: Iterable[Source]) -> list[SourceBatch]:
 
 
 def _failed(source: str, problem: str) -> SourceBatch:
-    return SourceBatch(source, (), (ReadError(source, source, problem),), failure=problem)
+    return SourceBatch(source, (), failure=problem)
