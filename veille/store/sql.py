@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, delete, event, func, or_, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from veille.detect import plan_alerts, render_alert
 from veille.errors import StoreError
 from veille.records import ArticleMentions, SourceBatch
+from veille.store.guard import database_errors as _errors
+from veille.store.history import HistoryQueries
+from veille.store.lock import RunLock, run_lock
 from veille.store.migrate import upgrade
 from veille.store.models import AlertRow, ArticleRow, DeliveryRow, MentionRow, SourceRow, StoryRow
 from veille.stories import StoryIndex, from_bytes, signature, to_bytes
@@ -72,7 +75,7 @@ class DueDelivery:
     attempts: int
 
 
-class SqlStore:
+class SqlStore(HistoryQueries):
     """Articles, mentions, alerts and deliveries in any database SQLAlchemy speaks."""
 
     def __init__(self, engine: Engine) -> None:
@@ -101,6 +104,10 @@ class SqlStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def run_lock(self, name: str, holder: str) -> AbstractContextManager[RunLock]:
+        """Held while a run of kind `name` processes; see veille.store.lock."""
+        return run_lock(self.engine, name, holder)
 
     def known_hashes(self, sources: Iterable[str]) -> dict[tuple[str, str], str]:
         """Content hash of every stored article of `sources`, by (source, key)."""
@@ -326,18 +333,6 @@ class SqlStore:
     def _set(self, delivery_id: int, **values: object) -> None:
         with _errors("recording a delivery"), Session(self.engine) as session, session.begin():
             session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**values))
-
-
-
-@contextmanager
-def _errors(doing: str) -> Iterator[None]:
-    """Turn SQLAlchemy's errors (whose text holds SQL and parameters) into one short StoreError."""
-    try:
-        yield
-    except SQLAlchemyError as error:
-        cause = getattr(error, "orig", None) or error
-        lines = str(cause).strip().splitlines()
-        raise StoreError(f"database error while {doing}: {type(cause).__name__}: {lines[0] if lines else ''}") from error
 
 
 def _state(row: SourceRow) -> SourceState:

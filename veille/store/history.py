@@ -1,0 +1,151 @@
+"""Reads over what the store already holds: stored articles for replay, figures for digests and reports."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from veille.records import Article
+from veille.store.guard import database_errors as _reading
+from veille.store.models import AlertRow, ArticleRow, DeliveryRow, SourceRow
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article as stored, with its row and story ids."""
+
+    id: int
+    story_id: int
+    article: Article
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    """One alert as a report shows it."""
+
+    alert_id: int
+    entry_id: str
+    entry_name: str
+    kind: str
+    variant: str
+    sentence: str
+    article_title: str
+    location: str
+    source: str
+    created_at: datetime
+
+
+@dataclass
+class PeriodFigures:
+    """What happened between two moments: for the daily digest."""
+
+    articles: Counter = field(default_factory=Counter)  # new articles by source
+    alerts: list[AlertLine] = field(default_factory=list)
+    deliveries: Counter = field(default_factory=Counter)  # status of the period's alerts' deliveries
+    failing_sources: list[tuple[str, int, str]] = field(default_factory=list)  # name, failures in a row, error
+
+
+class HistoryQueries:
+    """Mixed into SqlStore: reads that serve replay, digests and run reports."""
+
+    engine: Engine
+
+    def articles_between(self, since: datetime | None, until: datetime | None, after_id: int = 0,
+                         limit: int = 100) -> list[StoredArticle]:
+        """Stored articles dated in [since, until), by id after `after_id`: their published date, else first seen."""
+        dated = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
+        query = (
+            select(ArticleRow, SourceRow.name).join(ArticleRow.source)
+            .where(ArticleRow.id > after_id).order_by(ArticleRow.id).limit(limit)
+        )
+        if since is not None:
+            query = query.where(dated >= since)
+        if until is not None:
+            query = query.where(dated < until)
+        with _reading("reading stored articles"), Session(self.engine) as session:
+            return [
+                StoredArticle(row.id, row.story_id, Article(
+                    source=name, key=row.key, title=row.title, location=row.location, text=row.text,
+                    published_at=row.published_at, content_hash=row.content_hash))
+                for row, name in session.execute(query)
+            ]
+
+    def count_articles_between(self, since: datetime | None, until: datetime | None) -> int:
+        dated = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
+        query = select(func.count()).select_from(ArticleRow)
+        if since is not None:
+            query = query.where(dated >= since)
+        if until is not None:
+            query = query.where(dated < until)
+        with _reading("counting stored articles"), Session(self.engine) as session:
+            return session.scalar(query) or 0
+
+    def alerted_entries(self, story_ids: Iterable[int]) -> dict[int, set[str]]:
+        """The entries each story was already alerted for."""
+        ids = sorted(set(story_ids))
+        alerted: dict[int, set[str]] = {story_id: set() for story_id in ids}
+        if not ids:
+            return alerted
+        query = select(AlertRow.story_id, AlertRow.entry_id).where(AlertRow.story_id.in_(ids))
+        with _reading("reading alerts"), Session(self.engine) as session:
+            for story_id, entry_id in session.execute(query):
+                alerted[story_id].add(entry_id)
+        return alerted
+
+    def delivery_statuses(self, alert_ids: Iterable[int]) -> dict[int, Counter]:
+        """For each alert, how many of its deliveries are pending, sending, sent or failed."""
+        ids = sorted(set(alert_ids))
+        statuses: dict[int, Counter] = {alert_id: Counter() for alert_id in ids}
+        if not ids:
+            return statuses
+        query = (
+            select(DeliveryRow.alert_id, DeliveryRow.status, func.count())
+            .where(DeliveryRow.alert_id.in_(ids)).group_by(DeliveryRow.alert_id, DeliveryRow.status)
+        )
+        with _reading("reading deliveries"), Session(self.engine) as session:
+            for alert_id, status, count in session.execute(query):
+                statuses[alert_id][status] += count
+        return statuses
+
+    def alert_lines(self, alert_ids: Iterable[int]) -> list[AlertLine]:
+        ids = sorted(set(alert_ids))
+        if not ids:
+            return []
+        with _reading("reading alerts"), Session(self.engine) as session:
+            return _alert_lines(session, select(AlertRow).where(AlertRow.id.in_(ids)).order_by(AlertRow.id))
+
+    def period_figures(self, since: datetime, until: datetime) -> PeriodFigures:
+        """New articles by source, alerts created, their deliveries' status and failing sources."""
+        figures = PeriodFigures()
+        with _reading("reading the period's figures"), Session(self.engine) as session:
+            articles = (
+                select(SourceRow.name, func.count()).join(ArticleRow.source)
+                .where(ArticleRow.first_seen_at >= since, ArticleRow.first_seen_at < until).group_by(SourceRow.name)
+            )
+            figures.articles = Counter(dict(session.execute(articles).tuples().all()))
+            in_period = (AlertRow.created_at >= since) & (AlertRow.created_at < until)
+            figures.alerts = _alert_lines(session, select(AlertRow).where(in_period).order_by(AlertRow.id))
+            deliveries = (
+                select(DeliveryRow.status, func.count()).join(DeliveryRow.alert).where(in_period)
+                .group_by(DeliveryRow.status)
+            )
+            figures.deliveries = Counter(dict(session.execute(deliveries).tuples().all()))
+            failing = select(SourceRow).where(SourceRow.consecutive_failures > 0).order_by(SourceRow.name)
+            figures.failing_sources = [(row.name, row.consecutive_failures, row.last_error or "")
+                                       for row in session.scalars(failing)]
+        return figures
+
+
+def _alert_lines(session: Session, query) -> list[AlertLine]:
+    lines = []
+    for alert in session.scalars(query):
+        article = alert.article
+        lines.append(AlertLine(alert.id, alert.entry_id, alert.entry_name, alert.entry_kind, alert.variant,
+                               alert.sentence, article.title, article.location, article.source.name,
+                               alert.created_at))
+    return lines
