@@ -4,82 +4,102 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, replace
+import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from prefect import flow, get_run_logger
-from prefect.states import Completed, Failed, State
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.runtime import flow_run
+from prefect.states import Cancelled, Completed, Failed, State
 
+from flows.common import Configuration, load_configuration, notify_operator, publish_report
 from tasks.extract import extract_batch, load_language_model
 from tasks.ingest import fetch_feed, fetch_full_texts, find_changes, read_folders, record_source_health
 from tasks.notify import send_alerts
 from tasks.store import load_story_index, record_batch
 from veille.detect import ArticleChanges
-from veille.errors import VeilleError
+from veille.errors import ConfigError, VeilleError
 from veille.ingest.feeds import FeedSource
 from veille.ingest.fetch import Fetcher, FetchPolicy
 from veille.ingest.folder import FolderSource
 from veille.notify.sender import DeliveryPolicy
-from veille.notify.targets import AppriseNotifier, load_notifier
 from veille.records import SourceBatch
-from veille.settings import Settings, load_settings
-from veille.sources import SourcesConfig, load_sources
+from veille.sources import FolderConfig
+from veille.report import render_monitor_report
 from veille.store.sql import SqlStore
 from veille.summary import RunSummary
-from veille.watchlist import WatchList, load_watchlist
+
+REPORT_KEY = "monitor-summary"
 
 
-@dataclass(frozen=True)
-class Configuration:
-    settings: Settings
-    watchlist: WatchList
-    sources: SourcesConfig
-    notifier: AppriseNotifier
-
-
-@flow(name="monitor")
-def monitor(folder: Path | None = None) -> State:
+@flow(name="monitor", on_failure=[notify_operator], on_crashed=[notify_operator])
+def monitor(folder: Path | None = None, sources: list[str] | None = None) -> State:
     """Alert on new mentions of watched places and weapons in new articles of folders and feeds.
 
+    One monitor run processes at a time: a run started while another is processing ends at once as
+    Cancelled, saying which run holds the lock, so a run that outlives its schedule shows in the UI.
+
     Args:
-        folder: Read only this folder of .txt articles; default: every folder and feed of config/sources.yaml.
+        folder: Read only this folder of .txt articles (a path on the machine running Veille).
+            Empty: every folder and feed of config/sources.yaml.
+        sources: Read only these sources of config/sources.yaml: a feed's name or a folder's path.
+            Empty: all of them.
     """
     logger = get_run_logger()
+    started = time.monotonic()
     try:
         config = load_configuration()
+        selected = _select(config, folder, sources)
         store = SqlStore.open(config.settings.database_url_value)
     except VeilleError as exc:
         logger.error("%s", exc)
         return Failed(message=str(exc))
     try:
-        summary = _run(store, config, folder)
+        holder = f"monitor {flow_run.get_name() or 'run'} since {datetime.now(timezone.utc):%H:%M} UTC"
+        with store.run_lock("monitor", holder) as lock:
+            if not lock.acquired:
+                message = f"skipped: another monitor run is processing ({lock.held_by})"
+                logger.warning("%s", message)
+                return Cancelled(message=message)
+            summary = _run(store, selected)
+        alerts = store.alert_lines(a.alert_id for a in summary.alerts)
+        statuses = store.delivery_statuses(a.alert_id for a in summary.alerts)
     except VeilleError as exc:
         logger.error("%s", exc)
         return Failed(message=str(exc))
     finally:
         store.close()
     logger.info("%s", summary.render())
+    publish_report(REPORT_KEY, render_monitor_report(summary, alerts, statuses, time.monotonic() - started),
+                   "What the latest monitor run read, the alerts it created and their delivery")
     return Completed(message=f"{len(summary.alerts)} alerts, {summary.delivery.sent} sent", data=summary)
 
 
-def load_configuration() -> Configuration:
-    """Settings, watch list, sources and targets; every configuration problem shows here, before any work."""
-    settings = load_settings()
-    return Configuration(
-        settings=settings,
-        watchlist=load_watchlist(settings.watchlist_file),
-        sources=load_sources(settings.sources_file),
-        notifier=load_notifier(settings.targets_file, settings.notify_urls_value, settings.alerts_file),
-    )
+def _select(config: Configuration, folder: Path | None, sources: list[str] | None) -> Configuration:
+    """The configuration narrowed to one folder, or to the named sources."""
+    if folder is not None:
+        return replace(config, sources=config.sources.model_copy(update={"folders": (FolderConfig(path=folder),),
+                                                                         "feeds": ()}))
+    if not sources:
+        return config
+    feeds = tuple(f for f in config.sources.feeds if f.name in sources or f"feed:{f.name}" in sources)
+    folders = tuple(f for f in config.sources.folders if str(f.path) in sources)
+    unknown = set(sources) - {f.name for f in feeds} - {f"feed:{f.name}" for f in feeds} - {str(f.path) for f in folders}
+    if unknown:
+        known = [f.name for f in config.sources.feeds] + [str(f.path) for f in config.sources.folders]
+        raise ConfigError(f"sources: {', '.join(sorted(unknown))} not in {config.settings.sources_file} "
+                          f"(known: {', '.join(known) or 'none'})")
+    return replace(config, sources=config.sources.model_copy(update={"folders": folders, "feeds": feeds}))
 
 
-def _run(store: SqlStore, config: Configuration, folder: Path | None) -> RunSummary:
+def _run(store: SqlStore, config: Configuration) -> RunSummary:
     settings, summary = config.settings, RunSummary()
     policy = FetchPolicy(settings.fetch_timeout_seconds, settings.max_feed_bytes, attempts=settings.fetch_attempts,
                          backoff_seconds=settings.fetch_backoff_seconds)
     with Fetcher(policy) as fetcher:
-        batches = _read_sources(store, config, folder, fetcher)
+        batches = _read_sources(store, config, fetcher)
         changes = find_changes(store, batches)
         summary.add_reads(batches, changes)
         full_text_sources = {f"feed:{feed.name}" for feed in config.sources.feeds if feed.full_text}
@@ -99,11 +119,9 @@ def _run(store: SqlStore, config: Configuration, folder: Path | None) -> RunSumm
     return summary
 
 
-def _read_sources(store: SqlStore, config: Configuration, folder: Path | None, fetcher: Fetcher) -> list[SourceBatch]:
+def _read_sources(store: SqlStore, config: Configuration, fetcher: Fetcher) -> list[SourceBatch]:
     """Folders in one task, each due feed in a task of its own (run side by side)."""
     max_bytes = config.settings.max_file_bytes
-    if folder is not None:
-        return read_folders([FolderSource(folder, max_bytes)])
     batches = read_folders([FolderSource(item.path, max_bytes) for item in config.sources.folders])
     feeds = config.sources.feeds
     states = store.source_states(f"feed:{feed.name}" for feed in feeds)
@@ -127,10 +145,15 @@ def _detect(store: SqlStore, config: Configuration, changes: ArticleChanges, sum
     nlp = load_language_model(settings.spacy_model, config.watchlist)
     stories = load_story_index(store, settings.story_window_days, settings.story_threshold)
     articles = changes.to_extract
+    # A long run (a first read of many feeds) shows how far it is in the UI.
+    progress = (create_progress_artifact(0.0, description=f"Articles analysed, of {len(articles)}")
+                if len(articles) > settings.batch_size else None)
     for start in range(0, len(articles), settings.batch_size):
         found = extract_batch(nlp, articles[start : start + settings.batch_size], settings.batch_size)
         summary.add_mentions(found)
         summary.alerts += record_batch(store, found, config.watchlist, config.notifier, stories)
+        if progress is not None:
+            update_progress_artifact(progress, 100.0 * min(len(articles), start + settings.batch_size) / len(articles))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="read only this folder of .txt articles (default: config/sources.yaml)")
     args = parser.parse_args(argv)
     try:
-        load_configuration()  # fail in a second, before Prefect's temporary server takes eight to start
+        load_configuration(with_blocks=False)  # fail in a second, before Prefect's temporary server takes eight to start
     except VeilleError as exc:
         print(f"veille: {exc}", file=sys.stderr)
         return 2
@@ -148,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     if state.is_failed():
         print(f"veille: monitor failed: {state.message}", file=sys.stderr)
         return 1
+    if state.is_cancelled():
+        print(f"veille: monitor {state.message}", file=sys.stderr)
     return 0
 
 

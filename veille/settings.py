@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     notify_urls: SecretStr | None = Field(
         None, description="Extra apprise URLs, for those that carry tokens: '[tag,tag=]URL' items, space-separated."
     )
+    notify_urls_block: str | None = Field(
+        None, min_length=1, description="Name of a Prefect Secret block holding more such URL items."
+    )
+    schedules_file: Path = Field(Path("config/schedules.yaml"), description="Cron schedules of the deployments.")
     spacy_model: str = Field("fr_core_news_sm", min_length=1, description="Installed spaCy pipeline to load.")
     batch_size: int = Field(32, gt=0, le=10_000, description="Texts per nlp.pipe batch and per store transaction.")
     max_file_bytes: int = Field(5_000_000, gt=0, description="Larger seed files are refused, not read.")

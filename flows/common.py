@@ -1,0 +1,96 @@
+"""What every flow shares: configuration read at the edge, the store, artifacts, and the operator's alarm."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from prefect import get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from prefect.client.schemas.objects import Flow, FlowRun
+from prefect.settings import PREFECT_UI_URL
+from prefect.states import State
+
+from veille.errors import ConfigError, VeilleError
+from veille.notify.targets import AppriseNotifier, load_notifier
+from veille.settings import Settings, load_settings
+from veille.sources import SourcesConfig, load_sources
+from veille.watchlist import WatchList, load_watchlist
+
+OPERATOR_TAG = "operator"
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Configuration:
+    settings: Settings
+    watchlist: WatchList
+    sources: SourcesConfig
+    notifier: AppriseNotifier
+
+
+def load_configuration(with_blocks: bool = True) -> Configuration:
+    """Settings, watch list, sources and targets; every configuration problem shows here, before any work.
+
+    `with_blocks=False` skips the Prefect Secret block, which needs a Prefect server: for the
+    command line's check before one starts.
+    """
+    settings = load_settings()
+    urls = settings.notify_urls_value
+    if with_blocks and settings.notify_urls_block:
+        urls = " ".join(part for part in (urls, read_secret_block(settings.notify_urls_block)) if part)
+    return Configuration(
+        settings=settings,
+        watchlist=load_watchlist(settings.watchlist_file),
+        sources=load_sources(settings.sources_file),
+        notifier=load_notifier(settings.targets_file, urls, settings.alerts_file),
+    )
+
+
+def read_secret_block(name: str) -> str:
+    """The value of the Prefect Secret block `name`: apprise URL items kept out of files and the environment."""
+    from prefect.blocks.system import Secret
+
+    try:
+        value = Secret.load(name).get()
+    except ValueError as exc:
+        raise ConfigError(f"VEILLE_NOTIFY_URLS_BLOCK: no Secret block named {name!r} on this Prefect server") from exc
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"VEILLE_NOTIFY_URLS_BLOCK: Secret block {name!r} must hold '[tag=]URL' items as text")
+    return value
+
+
+def publish_report(key: str, markdown: str, description: str) -> None:
+    """The run's summary as a Markdown artifact; a failure to publish it never fails the run."""
+    try:
+        create_markdown_artifact(markdown=markdown, key=key, description=description)
+    except Exception as exc:  # the work is done and recorded; the report is a view of it
+        get_run_logger().warning("could not publish the %s artifact: %s", key, type(exc).__name__)
+
+
+def run_url(flow_run: FlowRun) -> str:
+    base = PREFECT_UI_URL.value()
+    return f"{base.rstrip('/')}/runs/flow-run/{flow_run.id}" if base else f"flow run {flow_run.id}"
+
+
+def notify_operator(flow: Flow, flow_run: FlowRun, state: State) -> None:
+    """on_failure and on_crashed hook: tell the targets tagged 'operator' that a run failed, and where to look."""
+    try:
+        config = load_configuration()
+    except VeilleError as exc:
+        logger.error("cannot notify the operator of failed run %s: %s", flow_run.name, exc)
+        return
+    title = f"Veille: {flow.name} run {flow_run.name} {state.name.lower()}"
+    body = "\n".join([
+        f"The {flow.name} run {flow_run.name} ended {state.name}: {state.message or 'no message'}",
+        f"See {run_url(flow_run)}",
+        "Nothing is lost: articles and alerts not recorded are taken up by the next run.",
+    ])
+    notifier = config.notifier
+    targets = notifier.targets_for([OPERATOR_TAG])
+    if not targets:
+        logger.warning("run %s failed and no notification target is tagged %r", flow_run.name, OPERATOR_TAG)
+    for target in targets:
+        error = notifier.send(target.key, title, body)
+        if error is not None:
+            logger.error("cannot notify the operator through %s: %s", target.label, error)

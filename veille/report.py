@@ -1,0 +1,157 @@
+"""Run reports as Markdown, for the artifacts Prefect's UI shows on each run: pure functions over records.
+
+Everything taken from an article is neutralised (as in alerts) and escaped for a Markdown table:
+the UI renders Markdown, and an article must not add a link, an image or a column to a report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from veille.detect import PlannedAlert
+from veille.sanitize import neutralise
+from veille.store.history import AlertLine, PeriodFigures
+from veille.summary import RunSummary
+
+_SENTENCE_CHARS = 160
+_ROWS = 200
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+
+def cell(text: object, limit: int | None = None) -> str:
+    """`text` as one inert Markdown table cell."""
+    value = neutralise(" ".join(str(text).split()))
+    if limit is not None and len(value) > limit:
+        value = value[:limit].rsplit(" ", 1)[0] + "…"
+    return _MARKDOWN.sub(r"\\\1", value)
+
+
+def delivery_status(counts: Counter) -> str:
+    """'sent' when every target accepted it, else what is left: 'sent 1 of 2; 1 to retry'."""
+    total = sum(counts.values())
+    if total == 0:
+        return "no target"
+    sent = counts.get("sent", 0)
+    if sent == total:
+        return "sent" if total == 1 else f"sent ({total} targets)"
+    parts = [f"sent {sent} of {total}"]
+    waiting = counts.get("pending", 0) + counts.get("sending", 0)
+    if waiting:
+        parts.append(f"{waiting} to retry")
+    if counts.get("failed"):
+        parts.append(f"{counts['failed']} failed for good")
+    return "; ".join(parts)
+
+
+def alert_table(alerts: Sequence[AlertLine], statuses: Mapping[int, Counter]) -> list[str]:
+    # Narrow columns first: the UI scrolls a wide table sideways and the last ones go unseen.
+    lines = ["| Entry | Delivery | Article | Sentence |", "|---|---|---|---|"]
+    for alert in alerts[:_ROWS]:
+        written = "" if alert.variant == alert.entry_name else f", written «{cell(alert.variant)}»"
+        lines.append(
+            f"| {cell(alert.entry_name)} ({alert.kind}){written} | "
+            f"{delivery_status(statuses.get(alert.alert_id, Counter()))} | "
+            f"{cell(alert.article_title, 70)} ({cell(alert.source)}: {cell(alert.location, 80)}) | "
+            f"«{cell(alert.sentence, _SENTENCE_CHARS)}» |"
+        )
+    if len(alerts) > _ROWS:
+        lines.append(f"| … and {len(alerts) - _ROWS} more | | | |")
+    return lines
+
+
+def render_monitor_report(summary: RunSummary, alerts: Sequence[AlertLine], statuses: Mapping[int, Counter],
+                          seconds: float) -> str:
+    """The monitor run's artifact: figures, the alerts created with their delivery, then each source."""
+    d = summary.delivery
+    batches = summary.batches
+    lines = [
+        f"# Monitor run: {len(summary.alerts)} alerts created, {d.sent} deliveries sent",
+        "",
+        f"- **Duration**: {seconds:.1f} s",
+        f"- **Sources**: {len(batches)} read: {sum(b.not_modified for b in batches)} not modified, "
+        f"{sum(b.skipped for b in batches)} not due, {sum(bool(b.failure) for b in batches)} failed",
+        f"- **Articles**: {summary.new} new, {summary.changed} changed, {summary.unchanged} unchanged, "
+        f"{len(summary.read_errors)} unreadable items",
+        f"- **Mentions**: {summary.watched_mentions} of watched entries, {summary.place_entities} places found by the model",
+        f"- **Deliveries**: {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good, "
+        f"{summary.still_pending} pending in the outbox",
+        "",
+        f"## Alerts ({len(alerts)})",
+        "",
+    ]
+    lines += alert_table(alerts, statuses) if alerts else ["Nothing new."]
+    lines += ["", "## Sources", "", *source_table(summary)]
+    problems = [f"- {cell(e.item, 200)}: {cell(e.problem, 300)}" for e in summary.read_errors[:_ROWS]]
+    problems += [f"- delivery to {cell(error, 300)}" for error in d.errors[:_ROWS]]
+    if problems:
+        lines += ["", "## Errors", "", *problems]
+    return "\n".join(lines) + "\n"
+
+
+def source_table(summary: RunSummary) -> list[str]:
+    health = {h.name: h for h in summary.sources}
+    lines = ["| Source | This run | New | Stored | Failures in a row | Last error |", "|---|---|---|---|---|---|"]
+    for batch in summary.batches[:_ROWS]:
+        if batch.skipped:
+            state = "not due"
+        elif batch.failure:
+            state = f"FAILED: {cell(batch.failure, 200)}"
+        elif batch.not_modified:
+            state = "not modified"
+        else:
+            state = f"{len(batch.articles)} items" + (f", {len(batch.errors)} unreadable" if batch.errors else "")
+            if batch.warning:
+                state += f" (warning: {cell(batch.warning, 200)})"
+        h = health.get(batch.source)
+        lines.append(
+            f"| {cell(batch.source)} | {state} | {summary.new_by_source[batch.source]} | {h.entries if h else 0} | "
+            f"{h.consecutive_failures if h else 0} | {cell(h.last_error, 200) if h and h.last_error else ''} |"
+        )
+    return lines
+
+
+def render_replay_report(planned: Sequence[PlannedAlert], created: Sequence[AlertLine],
+                         statuses: Mapping[int, Counter], dry_run: bool, articles: int, sent: int,
+                         since: datetime | None, until: datetime | None) -> str:
+    """The replay run's artifact: what it would send (dry run), or what it created and how each was delivered."""
+    span = f"{_day(since) or 'the first article'} to {_day(until) or 'now'}"
+    if dry_run:
+        head = f"# Replay (dry run): {len(planned)} alerts would be sent, none was"
+    else:
+        head = f"# Replay: {len(created)} alerts created, {sent} deliveries sent"
+    lines = [head, "", f"{articles} stored articles dated {span} read again.", ""]
+    if not dry_run:
+        return "\n".join(lines + (alert_table(created, statuses) if created else ["No new alert."])) + "\n"
+    if not planned:
+        return "\n".join(lines + ["No alert that does not already exist."]) + "\n"
+    lines += ["| Entry | Article | Sentence |", "|---|---|---|"]
+    for alert in planned[:_ROWS]:
+        written = "" if alert.mention.text == alert.entry.name else f", written «{cell(alert.mention.text)}»"
+        lines.append(
+            f"| {cell(alert.entry.name)} ({alert.entry.kind}){written} | "
+            f"{cell(alert.article.title, 70)} ({cell(alert.article.source)}: {cell(alert.article.location, 80)}) | "
+            f"«{cell(alert.mention.sentence, _SENTENCE_CHARS)}» |"
+        )
+    if len(planned) > _ROWS:
+        lines.append(f"| … and {len(planned) - _ROWS} more | | |")
+    return "\n".join(lines) + "\n"
+
+
+def render_digest_report(figures: PeriodFigures, statuses: Mapping[int, Counter], since: datetime,
+                         until: datetime, delivered_to: Iterable[str], failed: Iterable[str]) -> str:
+    delivered_to, failed = list(delivered_to), list(failed)
+    lines = [f"# Digest from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M %Z}", "",
+             f"Sent to {len(delivered_to)} target(s)" + (f"; failed for {len(failed)}" if failed else "") + ".", ""]
+    lines += [f"- {cell(label)}: sent" for label in delivered_to] + [f"- {cell(label)}: FAILED" for label in failed]
+    lines += ["", f"## Alerts ({len(figures.alerts)})", ""]
+    lines += alert_table(figures.alerts, statuses) if figures.alerts else ["None."]
+    lines += ["", "## New articles by source", "", "| Source | New articles |", "|---|---|"]
+    lines += [f"| {cell(name)} | {count} |" for name, count in figures.articles.most_common(_ROWS)]
+    return "\n".join(lines) + "\n"
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
