@@ -1,13 +1,16 @@
-# The two commands of the README. Each creates .venv and installs the project first (once, and
+# The commands of the README. Each creates .venv and installs the project first (once, and
 # again when pyproject.toml changes), the French spaCy model included.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test install clean
+.PHONY: run test operate install clean
 
 run: $(STAMP)
 	$(VENV)/bin/python -m flows.monitor
+
+operate: $(STAMP)
+	$(VENV)/bin/python -m flows.operate
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

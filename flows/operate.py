@@ -1,0 +1,136 @@
+"""`make operate`: a local Prefect server with its UI, and Veille's deployments served on their schedules.
+
+The server keeps its own SQLite database under the data directory (PREFECT_HOME, unless set). With
+--api-url, no server is started: the deployments are served against that long-lived one. Ctrl-C
+stops both, the deployments first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from flows.common import load_configuration
+from veille.errors import VeilleError
+from veille.schedules import load_schedules
+
+_STARTUP_SECONDS = 120
+_STOP_SECONDS = 30
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m flows.operate", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1", help="address of the local server (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=4200, help="port of the local server and its UI (default 4200)")
+    parser.add_argument("--api-url", help="serve against this running Prefect server instead of starting one")
+    args = parser.parse_args(argv)
+    # A service manager stops us with SIGTERM: stop the children as for Ctrl-C, not orphan them.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        config = load_configuration(with_blocks=False)
+        load_schedules(config.settings.schedules_file)
+    except VeilleError as exc:
+        print(f"veille: {exc}", file=sys.stderr)
+        return 2
+    env = dict(os.environ)
+    env.setdefault("PREFECT_HOME", str((config.settings.data_dir / "prefect").resolve()))
+    Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    children: list[subprocess.Popen] = []
+    try:
+        if args.api_url:
+            api_url = args.api_url.rstrip("/")
+        else:
+            server = start_server(args.host, args.port, env)
+            children.append(server)
+            api_url = f"http://{args.host}:{args.port}/api"
+            if not wait_until_healthy(api_url, server):
+                print(f"veille: the Prefect server did not start; see {server_log(env)}", file=sys.stderr)
+                return 1
+            print(f"Prefect UI: http://{args.host}:{args.port}  (server log: {server_log(env)})", flush=True)
+        # Own sessions: Ctrl-C reaches this process only, which stops the children in order.
+        serve = subprocess.Popen([sys.executable, "-m", "flows.deployments"], env=env | {"PREFECT_API_URL": api_url},
+                                 start_new_session=True)
+        children.append(serve)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        failed = next(child for child in children if child.poll() is not None)
+        print(f"veille: {' '.join(failed.args[1:3])} stopped (exit {failed.returncode}); stopping", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("veille: stopping", file=sys.stderr)
+        return 0
+    finally:
+        # The deployments first (they pause their schedules through the server), then the server.
+        for child in reversed(children):
+            stop(child)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def start_server(host: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+    if not port_is_free(host, port):
+        raise SystemExit(f"veille: {host}:{port} is taken (another Prefect server?); choose another with --port")
+    log = open(server_log(env), "a", encoding="utf-8")
+    server_env = env | {
+        # The UI asks this address for its data; Prefect's default is port 4200 whatever --port says.
+        "PREFECT_SERVER_UI_API_URL": env.get("PREFECT_SERVER_UI_API_URL", f"http://{host}:{port}/api"),
+        "PREFECT_SERVER_LOGGING_LEVEL": env.get("PREFECT_SERVER_LOGGING_LEVEL", "WARNING"),
+        # Task runs are ingested in batches of 100 instead of one by one: about 5x faster here.
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE":
+            env.get("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "100"),
+    }
+    prefect = Path(sys.executable).with_name("prefect")
+    return subprocess.Popen([str(prefect), "server", "start", "--host", host, "--port", str(port)],
+                            env=server_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def server_log(env: dict[str, str]) -> Path:
+    return Path(env["PREFECT_HOME"]) / "server.log"
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_until_healthy(api_url: str, server: subprocess.Popen) -> bool:
+    deadline = time.monotonic() + _STARTUP_SECONDS
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def stop(child: subprocess.Popen) -> None:
+    """SIGINT (what Ctrl-C sends), then SIGTERM, then SIGKILL."""
+    for sig, wait in ((signal.SIGINT, _STOP_SECONDS), (signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        if child.poll() is not None:
+            return
+        child.send_signal(sig)
+        try:
+            child.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+
+
+if __name__ == "__main__":
+    sys.exit(main())
