@@ -231,7 +231,34 @@ def test_two_runs_at_the_same_time_create_and_send_each_alert_once(tmp_path, pre
     assert first.returncode == 0, outputs[0]
     assert second.returncode == 0, outputs[1]
     assert_exactly_once(monitor)
-    print(f"\ntwo overlapping runs on {database.split(':')[0]}: {len(monitor.received())} alerts, each once")
+    skipped = sum(SKIPPED in output for output in outputs)
+    print(f"\ntwo runs started at once on {database.split(':')[0]}: {len(monitor.received())} alerts, each once; "
+          f"{skipped} of them skipped by the run lock")
+
+
+SKIPPED = "skipped: another monitor run is processing"
+
+
+def test_a_run_started_while_another_processes_does_nothing(tmp_path, prefect_api, receiver, database):
+    """The second process arrives while the first is sending (a slow target): it is turned away by the lock."""
+    monitor = Monitor(tmp_path, database, receiver, prefect_api)
+    receiver.delay = 0.2  # 90 deliveries: the first run sends for about 18 s
+    first = monitor.start()
+    deadline = time.monotonic() + 120
+    while not receiver.received:
+        assert time.monotonic() < deadline and first.poll() is None, "the first run never started sending"
+        time.sleep(0.05)
+    code, output, _ = monitor.run()
+    sent_when_second_ended = len(receiver.received)
+    first_output, _ = first.communicate(timeout=300)
+
+    assert code == 0, output
+    assert SKIPPED in output and "monitor summary" not in output, output
+    assert sent_when_second_ended < EXPECTED_ALERTS, "the first run had finished: nothing overlapped"
+    assert first.returncode == 0 and "alerts:        90 created" in first_output, first_output
+    assert_exactly_once(monitor)
+    print(f"\nrun started during another on {database.split(':')[0]}: skipped "
+          f"({output.strip().splitlines()[-1]!r}); {len(monitor.received())} alerts, each once")
 
 
 def test_postgresql_stopped_mid_run_then_the_next_run_completes(tmp_path, prefect_api, receiver):
@@ -301,6 +328,9 @@ def test_canary_secrets_appear_nowhere(tmp_path, prefect_api, receiver):
         places["flow run parameters"] = repr([run["parameters"] for run in runs])
         places["flow run states"] = repr([run.get("state") for run in runs])
         places["prefect logs"] = repr(httpx.post(f"{prefect_api}/logs/filter", json={"limit": 10000}).json())
+        artifacts = httpx.post(f"{prefect_api}/artifacts/filter", json={"limit": 200}).json()
+        assert any(a["key"] == "monitor-summary" for a in artifacts), "the run published its summary"
+        places["prefect artifacts"] = repr(artifacts)
         for canary in ("canary-db-password", "canary-webhook-token"):
             leaks = [place for place, content in places.items() if canary in content]
             assert not leaks, f"{canary} found in {leaks}"

@@ -121,7 +121,7 @@ def test_operate_serves_the_deployments_and_a_run_started_from_the_ui_alerts(pro
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
             try:
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page = browser.new_page(viewport={"width": 1600, "height": 900})
                 try:
                     run = start_custom_run_from_the_ui(page, base, folder)
                 except Exception:

@@ -15,11 +15,11 @@ from tests.conftest import CONFIG, ROOT, SEEDS
 from tests.test_extract import EXPECTED_SEED_ALERTS
 
 
-def test_readme_opens_with_the_run_and_test_commands_and_ci_runs_the_test_one():
+def test_readme_opens_with_the_run_test_and_operate_commands_and_ci_runs_the_test_one():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     first_block = re.search(r"```sh\n(.*?)```", readme, re.S).group(1)
     commands = [line.split("#")[0].strip() for line in first_block.splitlines() if line.strip()]
-    assert commands == ["make run", "make test"]
+    assert commands == ["make run", "make test", "make operate"]
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
@@ -58,3 +58,11 @@ def test_a_bad_setting_stops_the_run_command_in_one_line(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip() == "veille: invalid setting VEILLE_BATCH_SIZE: Input should be greater than 0"
+
+
+def test_the_readme_screenshots_are_there():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme)
+    assert "docs/deployment.png" in images and "docs/monitor-summary-artifact.png" in images
+    for image in images:
+        assert (ROOT / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", image

@@ -16,7 +16,7 @@ from veille.sanitize import neutralise
 from veille.store.history import AlertLine, PeriodFigures
 from veille.summary import RunSummary
 
-_SENTENCE_CHARS = 160
+_SENTENCE_CHARS = 140
 _ROWS = 200
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
@@ -48,14 +48,14 @@ def delivery_status(counts: Counter) -> str:
 
 def alert_table(alerts: Sequence[AlertLine], statuses: Mapping[int, Counter]) -> list[str]:
     # Narrow columns first: the UI scrolls a wide table sideways and the last ones go unseen.
-    lines = ["| Entry | Delivery | Article | Sentence |", "|---|---|---|---|"]
+    lines = ["| Entry | Delivery | Sentence | Article |", "|---|---|---|---|"]
     for alert in alerts[:_ROWS]:
         written = "" if alert.variant == alert.entry_name else f", written «{cell(alert.variant)}»"
         lines.append(
             f"| {cell(alert.entry_name)} ({alert.kind}){written} | "
             f"{delivery_status(statuses.get(alert.alert_id, Counter()))} | "
-            f"{cell(alert.article_title, 70)} ({cell(alert.source)}: {cell(alert.location, 80)}) | "
-            f"«{cell(alert.sentence, _SENTENCE_CHARS)}» |"
+            f"«{cell(alert.sentence, _SENTENCE_CHARS)}» | "
+            f"{cell(alert.article_title, 60)} ({cell(alert.source)}: {cell(alert.location, 60)}) |"
         )
     if len(alerts) > _ROWS:
         lines.append(f"| … and {len(alerts) - _ROWS} more | | | |")
@@ -127,13 +127,13 @@ def render_replay_report(planned: Sequence[PlannedAlert], created: Sequence[Aler
         return "\n".join(lines + (alert_table(created, statuses) if created else ["No new alert."])) + "\n"
     if not planned:
         return "\n".join(lines + ["No alert that does not already exist."]) + "\n"
-    lines += ["| Entry | Article | Sentence |", "|---|---|---|"]
+    lines += ["| Entry | Sentence | Article |", "|---|---|---|"]
     for alert in planned[:_ROWS]:
         written = "" if alert.mention.text == alert.entry.name else f", written «{cell(alert.mention.text)}»"
         lines.append(
             f"| {cell(alert.entry.name)} ({alert.entry.kind}){written} | "
-            f"{cell(alert.article.title, 70)} ({cell(alert.article.source)}: {cell(alert.article.location, 80)}) | "
-            f"«{cell(alert.mention.sentence, _SENTENCE_CHARS)}» |"
+            f"«{cell(alert.mention.sentence, _SENTENCE_CHARS)}» | "
+            f"{cell(alert.article.title, 60)} ({cell(alert.article.source)}: {cell(alert.article.location, 60)}) |"
         )
     if len(planned) > _ROWS:
         lines.append(f"| … and {len(planned) - _ROWS} more | | |")
