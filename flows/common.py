@@ -13,6 +13,7 @@ from prefect.states import State
 
 from veille.errors import ConfigError, VeilleError
 from veille.notify.targets import AppriseNotifier, load_notifier
+from veille.report import cell
 from veille.settings import Settings, load_settings
 from veille.sources import SourcesConfig, load_sources
 from veille.watchlist import WatchList, load_watchlist
@@ -66,6 +67,13 @@ def publish_report(key: str, markdown: str, description: str) -> None:
         create_markdown_artifact(markdown=markdown, key=key, description=description)
     except Exception as exc:  # the work is done and recorded; the report is a view of it
         get_run_logger().warning("could not publish the %s artifact: %s", key, type(exc).__name__)
+
+
+def stopped(key: str, state: State) -> State:
+    """A run that ends before its work (failed, or skipped) still says so in its artifact."""
+    publish_report(key, f"# Run {state.name.lower()}\n\n{cell(state.message or '')}\n",
+                   f"Why the latest run ended {state.name}")
+    return state
 
 
 def run_url(flow_run: FlowRun) -> str:

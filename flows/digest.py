@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 from prefect.tasks import exponential_backoff
 
-from flows.common import load_configuration, notify_operator, publish_report
+from flows.common import load_configuration, notify_operator, publish_report, stopped
 from veille.detect import AlertMessage
 from veille.digest import DIGEST_TAG, render_digest
 from veille.errors import NotifyError, VeilleError
@@ -40,7 +40,7 @@ def digest(hours: int = 24) -> State:
             store.close()
     except VeilleError as exc:
         logger.error("%s", exc)
-        return Failed(message=str(exc))
+        return stopped(REPORT_KEY, Failed(message=str(exc)))
     message = render_digest(figures, since, until)
     accepted: dict[str, str] = {}
     # The delivery outbox's backoff setting: 30 s, then 60 s, 120 s by default.

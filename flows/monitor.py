@@ -14,7 +14,7 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, Failed, State
 
-from flows.common import Configuration, load_configuration, notify_operator, publish_report
+from flows.common import Configuration, load_configuration, notify_operator, publish_report, stopped
 from tasks.extract import extract_batch, load_language_model
 from tasks.ingest import fetch_feed, fetch_full_texts, find_changes, read_folders, record_source_health
 from tasks.notify import send_alerts
@@ -23,7 +23,7 @@ from veille.detect import ArticleChanges
 from veille.errors import ConfigError, VeilleError
 from veille.ingest.feeds import FeedSource
 from veille.ingest.fetch import Fetcher, FetchPolicy
-from veille.ingest.folder import FolderSource
+from veille.ingest.folder import FolderSource, display_path
 from veille.notify.sender import DeliveryPolicy
 from veille.records import SourceBatch
 from veille.sources import FolderConfig
@@ -55,20 +55,20 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None) -> Sta
         store = SqlStore.open(config.settings.database_url_value)
     except VeilleError as exc:
         logger.error("%s", exc)
-        return Failed(message=str(exc))
+        return stopped(REPORT_KEY, Failed(message=str(exc)))
     try:
         holder = f"monitor {flow_run.get_name() or 'run'} since {datetime.now(timezone.utc):%H:%M} UTC"
         with store.run_lock("monitor", holder) as lock:
             if not lock.acquired:
                 message = f"skipped: another monitor run is processing ({lock.held_by})"
                 logger.warning("%s", message)
-                return Cancelled(message=message)
+                return stopped(REPORT_KEY, Cancelled(message=message))
             summary = _run(store, selected)
         alerts = store.alert_lines(a.alert_id for a in summary.alerts)
         statuses = store.delivery_statuses(a.alert_id for a in summary.alerts)
     except VeilleError as exc:
         logger.error("%s", exc)
-        return Failed(message=str(exc))
+        return stopped(REPORT_KEY, Failed(message=str(exc)))
     finally:
         store.close()
     logger.info("%s", summary.render())
@@ -80,18 +80,25 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None) -> Sta
 def _select(config: Configuration, folder: Path | None, sources: list[str] | None) -> Configuration:
     """The configuration narrowed to one folder, or to the named sources."""
     if folder is not None:
-        return replace(config, sources=config.sources.model_copy(update={"folders": (FolderConfig(path=folder),),
-                                                                         "feeds": ()}))
+        only = {"folders": (FolderConfig(path=folder),), "feeds": ()}
+        return replace(config, sources=config.sources.model_copy(update=only))
     if not sources:
         return config
-    feeds = tuple(f for f in config.sources.feeds if f.name in sources or f"feed:{f.name}" in sources)
-    folders = tuple(f for f in config.sources.folders if str(f.path) in sources)
-    unknown = set(sources) - {f.name for f in feeds} - {f"feed:{f.name}" for f in feeds} - {str(f.path) for f in folders}
+    wanted = set(sources)
+    feeds = tuple(f for f in config.sources.feeds if wanted & {f.name, f"feed:{f.name}"})
+    folders = tuple(f for f in config.sources.folders if wanted & _folder_names(f.path))
+    unknown = wanted - {n for f in feeds for n in (f.name, f"feed:{f.name}")} - {
+        n for f in folders for n in _folder_names(f.path)}
     if unknown:
-        known = [f.name for f in config.sources.feeds] + [str(f.path) for f in config.sources.folders]
+        known = [f"feed:{f.name}" for f in config.sources.feeds] + [
+            f"folder:{display_path(f.path)}" for f in config.sources.folders]
         raise ConfigError(f"sources: {', '.join(sorted(unknown))} not in {config.settings.sources_file} "
                           f"(known: {', '.join(known) or 'none'})")
     return replace(config, sources=config.sources.model_copy(update={"folders": folders, "feeds": feeds}))
+
+
+def _folder_names(path: Path) -> set[str]:
+    return {str(path), display_path(path), f"folder:{display_path(path)}"}
 
 
 def _run(store: SqlStore, config: Configuration) -> RunSummary:

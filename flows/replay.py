@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.states import Completed, Failed, State
 
-from flows.common import load_configuration, notify_operator, publish_report
+from flows.common import load_configuration, notify_operator, publish_report, stopped
 from tasks.extract import extract_batch, load_language_model
 from tasks.notify import send_alerts
 from tasks.store import record_batch
@@ -53,7 +53,7 @@ def replay(
         store = SqlStore.open(config.settings.database_url_value)
     except VeilleError as exc:
         logger.error("%s", exc)
-        return Failed(message=str(exc))
+        return stopped(REPORT_KEY, Failed(message=str(exc)))
     settings = config.settings
     try:
         total = store.count_articles_between(since, until)
@@ -83,7 +83,7 @@ def replay(
             statuses, lines = {}, []
     except VeilleError as exc:
         logger.error("%s", exc)
-        return Failed(message=str(exc))
+        return stopped(REPORT_KEY, Failed(message=str(exc)))
     finally:
         store.close()
     publish_report(REPORT_KEY, render_replay_report(planned, lines, statuses, dry_run, done, sent, since, until),

@@ -114,3 +114,19 @@ def test_a_malformed_config_file_stops_the_run_before_any_work(workdir, file, co
     assert state.is_failed()
     assert expected in state.message
     assert not (workdir / "data").exists(), "no database, no alert file: nothing was done"
+
+
+def test_a_run_can_read_only_the_named_sources(workdir):
+    extra = workdir / "more"
+    extra.mkdir()
+    (extra / "kalibr.txt").write_text("Des missiles Kalibr ont été tirés vers Palmyre.\n", encoding="utf-8")
+    (workdir / "config" / "sources.yaml").write_text(
+        f"folders:\n  - path: {workdir / 'seeds'}\n  - path: {extra}\n", encoding="utf-8")
+
+    state, summary = run(sources=[f"folder:{extra}"])
+    assert state.is_completed(), state.message
+    assert alerted(summary.alerts) == {("kalibr.txt", "Kalibr"), ("kalibr.txt", "Palmyre")}
+
+    state, _ = run(sources=["feed:nope"])
+    assert state.is_failed()
+    assert state.message.startswith("sources: feed:nope not in ") and f"folder:{extra}" in state.message

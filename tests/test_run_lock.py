@@ -10,6 +10,7 @@ import pytest
 
 from flows.monitor import monitor
 from tests.conftest import ROOT, read_alert_file
+from tests.prefect_api import run_record
 from veille.settings import load_settings
 from veille.store.sql import SqlStore
 
@@ -70,6 +71,8 @@ def test_a_monitor_run_while_another_processes_is_cancelled_and_does_nothing(wor
 
     assert state.is_cancelled()
     assert state.message == "skipped: another monitor run is processing (monitor slow-heron since 09:45 UTC)"
+    report = run_record(state.state_details.flow_run_id).artifact("monitor-summary")
+    assert report.startswith("# Run cancelled") and "slow\\-heron since 09:45" in report
     assert read_alert_file(workdir) == []
     store = SqlStore.open(url)
     try:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session
 
 from veille.records import Article
@@ -58,15 +58,9 @@ class HistoryQueries:
     def articles_between(self, since: datetime | None, until: datetime | None, after_id: int = 0,
                          limit: int = 100) -> list[StoredArticle]:
         """Stored articles dated in [since, until), by id after `after_id`: their published date, else first seen."""
-        dated = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
-        query = (
+        query = _dated_between(
             select(ArticleRow, SourceRow.name).join(ArticleRow.source)
-            .where(ArticleRow.id > after_id).order_by(ArticleRow.id).limit(limit)
-        )
-        if since is not None:
-            query = query.where(dated >= since)
-        if until is not None:
-            query = query.where(dated < until)
+            .where(ArticleRow.id > after_id).order_by(ArticleRow.id).limit(limit), since, until)
         with _reading("reading stored articles"), Session(self.engine) as session:
             return [
                 StoredArticle(row.id, row.story_id, Article(
@@ -76,12 +70,7 @@ class HistoryQueries:
             ]
 
     def count_articles_between(self, since: datetime | None, until: datetime | None) -> int:
-        dated = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
-        query = select(func.count()).select_from(ArticleRow)
-        if since is not None:
-            query = query.where(dated >= since)
-        if until is not None:
-            query = query.where(dated < until)
+        query = _dated_between(select(func.count()).select_from(ArticleRow), since, until)
         with _reading("counting stored articles"), Session(self.engine) as session:
             return session.scalar(query) or 0
 
@@ -139,6 +128,16 @@ class HistoryQueries:
             figures.failing_sources = [(row.name, row.consecutive_failures, row.last_error or "")
                                        for row in session.scalars(failing)]
         return figures
+
+
+def _dated_between(query: Select, since: datetime | None, until: datetime | None) -> Select:
+    """Articles whose published date, or lacking one the day Veille first saw them, is in [since, until)."""
+    dated = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
+    if since is not None:
+        query = query.where(dated >= since)
+    if until is not None:
+        query = query.where(dated < until)
+    return query
 
 
 def _alert_lines(session: Session, query) -> list[AlertLine]:
