@@ -18,6 +18,7 @@ from veille.report import render_digest_report
 from veille.store.sql import SqlStore
 
 REPORT_KEY = "digest"
+MAX_HOURS = 720
 
 
 @flow(name="digest", on_failure=[notify_operator], on_crashed=[notify_operator])
@@ -25,11 +26,13 @@ def digest(hours: int = 24) -> State:
     """Send a summary of the last hours (alerts by entry, new articles by source, failing sources).
 
     Args:
-        hours: How far back the digest looks, in hours.
+        hours: How far back the digest looks, in hours (1 to 720).
     """
     logger = get_run_logger()
+    if not 1 <= hours <= MAX_HOURS:
+        return stopped(REPORT_KEY, Failed(message=f"hours must be between 1 and {MAX_HOURS}, not {hours}"))
     until = datetime.now(timezone.utc)
-    since = until - timedelta(hours=max(hours, 1))
+    since = until - timedelta(hours=hours)
     try:
         config = load_configuration()
         store = SqlStore.open(config.settings.database_url_value)

@@ -26,8 +26,8 @@ from veille.ingest.fetch import Fetcher, FetchPolicy
 from veille.ingest.folder import FolderSource, display_path
 from veille.notify.sender import DeliveryPolicy
 from veille.records import SourceBatch
-from veille.sources import FolderConfig
 from veille.report import render_monitor_report
+from veille.sources import FolderConfig
 from veille.store.sql import SqlStore
 from veille.summary import RunSummary
 
@@ -44,8 +44,8 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None) -> Sta
     Args:
         folder: Read only this folder of .txt articles (a path on the machine running Veille).
             Empty: every folder and feed of config/sources.yaml.
-        sources: Read only these sources of config/sources.yaml: a feed's name or a folder's path.
-            Empty: all of them.
+        sources: Read only these sources of config/sources.yaml, named as in the run summary
+            (feed:NAME, folder:PATH) or by a feed's name or a folder's path. Empty: all of them.
     """
     logger = get_run_logger()
     started = time.monotonic()
@@ -170,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="read only this folder of .txt articles (default: config/sources.yaml)")
     args = parser.parse_args(argv)
     try:
-        load_configuration(with_blocks=False)  # fail in a second, before Prefect's temporary server takes eight to start
+        # Fail in a second, before Prefect's temporary server takes eight to start.
+        load_configuration(with_blocks=False)
     except VeilleError as exc:
         print(f"veille: {exc}", file=sys.stderr)
         return 2

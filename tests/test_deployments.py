@@ -6,9 +6,9 @@ import pytest
 from prefect.client.orchestration import get_client
 
 from flows.deployments import build_deployments
+from tests.conftest import CONFIG
 from veille.errors import ConfigError
 from veille.schedules import SchedulesConfig, load_schedules
-from tests.conftest import CONFIG
 
 
 def test_the_shipped_schedules_are_every_15_minutes_and_daily_in_an_explicit_timezone():

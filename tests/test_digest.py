@@ -89,3 +89,10 @@ def test_a_failed_run_tells_the_operator_and_no_secret_shows_anywhere(workdir, r
     for canary in ("canary-env-token", "canary-block-token"):
         leaks = [place for place, content in places.items() if canary in content]
         assert not leaks, f"{canary} in {leaks}"
+
+
+def test_a_period_out_of_range_fails_the_run_with_the_range(workdir):
+    state = digest(hours=0, return_state=True)
+
+    assert state.is_failed()
+    assert state.message == "hours must be between 1 and 720, not 0"

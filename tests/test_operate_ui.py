@@ -75,6 +75,7 @@ def operate(project):
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
     }
     log = (project / "operate.log").open("w")
+    project.joinpath(".started").write_text(str(time.monotonic()))
     process = subprocess.Popen([sys.executable, "-m", "flows.operate", "--port", str(port)], cwd=project, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
     yield process, port, project / "operate.log"
@@ -107,7 +108,11 @@ def test_operate_serves_the_deployments_and_a_run_started_from_the_ui_alerts(pro
         process, port, log = operate
         base, api = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/api"
 
+        started = float((project / ".started").read_text())
+        wait_for("the server", lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, log=log)
+        healthy = time.monotonic() - started
         deployments = wait_for("the three deployments served", lambda: _deployments(api, 3), log=log)
+        served = time.monotonic() - started
         monitor = deployments["monitor"]
         [schedule] = monitor["schedules"]
         assert schedule["schedule"]["cron"] == "3 1 1 1 *" and schedule["schedule"]["timezone"] == "Europe/Paris"
@@ -118,6 +123,7 @@ def test_operate_serves_the_deployments_and_a_run_started_from_the_ui_alerts(pro
         assert scheduled[0]["expected_start_time"].endswith("T00:03:00Z"), "01:03 in Paris in January is 00:03 UTC"
 
         folder = str(project / "corpus")
+        clicked = time.monotonic()
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
             try:
@@ -135,10 +141,16 @@ def test_operate_serves_the_deployments_and_a_run_started_from_the_ui_alerts(pro
         titles = sorted(message["title"].split(" in ")[0] for message in receiver.received)
         assert titles == ["Veille: Hama (place)", "Veille: Kalachnikov (weapon)"]
         final = httpx.get(f"{api}/flow_runs/{run['id']}").json()
-        assert final["state"]["type"] == "COMPLETED" and final["state"]["message"] == "2 alerts, 4 sent"  # the built-in target and the receiver
+        # Two alerts, each to the built-in target and to the receiver.
+        assert final["state"]["type"] == "COMPLETED" and final["state"]["message"] == "2 alerts, 4 sent"
 
+        completed = time.monotonic() - clicked
+        stopping = time.monotonic()
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=90) == 0, log.read_text()[-3000:]
+        print(f"\nmake operate: server healthy after {healthy:.1f} s, deployments served after {served:.1f} s; "
+              f"browser to completed run with its alerts: {completed:.1f} s; "
+              f"stopped {time.monotonic() - stopping:.1f} s after SIGINT")
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"{api}/health", timeout=2)
     finally:

@@ -104,8 +104,8 @@ def test_a_claim_left_by_a_dead_run_is_taken_again_after_the_lease(store):
 
 def test_times_come_back_aware_and_in_utc(store):
     store.record_detections([found("hama", "hama")], WATCHLIST, route, NOW)
-    from sqlalchemy.orm import Session
     from sqlalchemy import select
+    from sqlalchemy.orm import Session
 
     with Session(store.engine) as session:
         alert = session.scalars(select(AlertRow)).first()

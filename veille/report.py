@@ -75,7 +75,8 @@ def render_monitor_report(summary: RunSummary, alerts: Sequence[AlertLine], stat
         f"{sum(b.skipped for b in batches)} not due, {sum(bool(b.failure) for b in batches)} failed",
         f"- **Articles**: {summary.new} new, {summary.changed} changed, {summary.unchanged} unchanged, "
         f"{len(summary.read_errors)} unreadable items",
-        f"- **Mentions**: {summary.watched_mentions} of watched entries, {summary.place_entities} places found by the model",
+        f"- **Mentions**: {summary.watched_mentions} of watched entries, "
+        f"{summary.place_entities} places found by the model",
         f"- **Deliveries**: {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good, "
         f"{summary.still_pending} pending in the outbox",
         "",
