@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from prefect.blocks.system import Secret
@@ -35,6 +36,7 @@ def test_the_digest_sums_up_the_last_day_for_the_targets_tagged_digest(workdir, 
     assert message["title"] == "Veille digest: 11 alerts in the last 24 h"
     body = message["message"]
     assert "Alerts by entry: Deir ez-Zor (place) ×2, mortier (weapon) ×2" in body
+    assert re.search(r"» \(folder:\S*seeds\): Deir ez-Zor, mortier, Raqqa, Hama\n", body), body
     assert "New articles: 2 (folder:" in body
     assert "Deliveries of these alerts: 11 sent" in body
     report = run_record(state.state_details.flow_run_id).artifact("digest")

@@ -10,11 +10,12 @@ from veille.sanitize import neutralise
 from veille.store.history import PeriodFigures
 
 DIGEST_TAG = "digest"
-_LISTED_ALERTS = 30
+_LISTED_ARTICLES = 30
+_TITLE_CHARS = 80
 
 
 def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> AlertMessage:
-    """Alerts by entry, then the alerts themselves, articles by source, deliveries, failing sources."""
+    """Alerts by entry, then by article, new articles by source, deliveries, failing sources."""
     hours = round((until - since).total_seconds() / 3600)
     alerts = figures.alerts
     title = f"Veille digest: {len(alerts)} alerts in the last {hours} h"
@@ -22,10 +23,13 @@ def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> A
     if alerts:
         by_entry = Counter(f"{a.entry_name} ({a.kind})" for a in alerts)
         lines.append("Alerts by entry: " + ", ".join(f"{name} ×{count}" for name, count in by_entry.most_common()))
-        for alert in alerts[:_LISTED_ALERTS]:
-            lines.append(f"- {alert.entry_name}: «{neutralise(alert.article_title)[:90]}» ({alert.source})")
-        if len(alerts) > _LISTED_ALERTS:
-            lines.append(f"- … and {len(alerts) - _LISTED_ALERTS} more")
+        by_article: dict[tuple[str, str], list[str]] = {}
+        for alert in alerts:
+            by_article.setdefault((alert.article_title, alert.source), []).append(alert.entry_name)
+        for (article_title, source), entries in list(by_article.items())[:_LISTED_ARTICLES]:
+            lines.append(f"- «{_short(neutralise(article_title))}» ({source}): {', '.join(entries)}")
+        if len(by_article) > _LISTED_ARTICLES:
+            lines.append(f"- … and {len(by_article) - _LISTED_ARTICLES} more articles")
     else:
         lines.append("No new alert.")
     lines.append("")
@@ -38,3 +42,9 @@ def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> A
     for name, failures, error in figures.failing_sources:
         lines.append(f"Source failing: {name}, {failures} times in a row ({error[:150]})")
     return AlertMessage(title=title, body="\n".join(lines))
+
+
+def _short(title: str) -> str:
+    if len(title) <= _TITLE_CHARS:
+        return title
+    return title[:_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
