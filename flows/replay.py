@@ -71,7 +71,8 @@ def replay(
             else:
                 created += record_batch(store, found, watchlist, config.notifier, StoryIndex())
             done += len(batch)
-            update_progress_artifact(progress, 100.0 * done / max(total, 1))
+            update_progress_artifact(progress, 100.0 * min(done / max(total, 1), 1.0))
+        update_progress_artifact(progress, 100.0)
         sent = 0
         if not dry_run:
             policy = DeliveryPolicy(settings.max_delivery_attempts, settings.retry_backoff_seconds,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import MutableMapping, Sequence
+from dataclasses import replace
 
 from veille.detect import PlannedAlert, plan_alerts
 from veille.records import ArticleMentions
@@ -24,5 +25,6 @@ def plan_replay(stored: Sequence[StoredArticle], found: Sequence[ArticleMentions
     for story_id, items in by_story.items():
         story_alerts = plan_alerts(items, alerted[story_id], watchlist)
         alerted[story_id] |= {alert.entry.id for alert in story_alerts}
-        planned += story_alerts
+        # A replay over thousands of articles keeps its plan: not their texts.
+        planned += [replace(alert, article=replace(alert.article, text="")) for alert in story_alerts]
     return planned
