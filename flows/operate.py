@@ -43,33 +43,32 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     env.setdefault("PREFECT_HOME", str((config.settings.data_dir / "prefect").resolve()))
     Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
-    children: list[subprocess.Popen] = []
+    children: dict[str, subprocess.Popen] = {}
     try:
         if args.api_url:
             api_url = args.api_url.rstrip("/")
+            print(f"Serving Veille's deployments against {api_url}", flush=True)
         else:
-            server = start_server(args.host, args.port, env)
-            children.append(server)
+            server = children["the Prefect server"] = start_server(args.host, args.port, env)
             api_url = f"http://{args.host}:{args.port}/api"
             if not wait_until_healthy(api_url, server):
                 print(f"veille: the Prefect server did not start; see {server_log(env)}", file=sys.stderr)
                 return 1
             print(f"Prefect UI: http://{args.host}:{args.port}  (server log: {server_log(env)})", flush=True)
         # Own sessions: Ctrl-C reaches this process only, which stops the children in order.
-        serve = subprocess.Popen([sys.executable, "-m", "flows.deployments"], env=env | {"PREFECT_API_URL": api_url},
-                                 start_new_session=True)
-        children.append(serve)
-        while all(child.poll() is None for child in children):
+        children["the deployments"] = subprocess.Popen(
+            [sys.executable, "-m", "flows.deployments"], env=env | {"PREFECT_API_URL": api_url}, start_new_session=True)
+        while all(child.poll() is None for child in children.values()):
             time.sleep(0.5)
-        failed = next(child for child in children if child.poll() is not None)
-        print(f"veille: {' '.join(failed.args[1:3])} stopped (exit {failed.returncode}); stopping", file=sys.stderr)
+        name, ended = next((name, child) for name, child in children.items() if child.poll() is not None)
+        print(f"veille: {name} stopped (exit {ended.returncode}); stopping the rest", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("veille: stopping", file=sys.stderr)
         return 0
     finally:
         # The deployments first (they pause their schedules through the server), then the server.
-        for child in reversed(children):
+        for child in reversed(children.values()):
             stop(child)
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import sys
+
 import pytest
 from prefect.client.orchestration import get_client
 
 from flows.deployments import build_deployments
-from tests.conftest import CONFIG
+from tests.conftest import CONFIG, ROOT
 from veille.errors import ConfigError
 from veille.schedules import SchedulesConfig, load_schedules
 
@@ -78,3 +84,41 @@ def test_every_parameter_has_a_type_and_a_description_for_the_ui_form():
             assert schema.get("description"), f"{name}.{parameter} has no description"
             assert "type" in schema or "anyOf" in schema or "allOf" in schema, f"{name}.{parameter} has no type"
     assert forms["replay"]["properties"]["dry_run"]["default"] is True, "a replay is a dry run unless asked"
+
+
+@pytest.fixture
+def project(tmp_path):
+    shutil.copytree(CONFIG, tmp_path / "config")
+    return tmp_path
+
+
+def run_operate(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VEILLE_", "PREFECT_"))} | {
+        "PYTHONPATH": str(ROOT), "PREFECT_HOME": str(tmp_path / "prefect-home")}
+    # Both cases end before any child process starts; a timeout here is a failure, not a hang.
+    return subprocess.run([sys.executable, "-m", "flows.operate", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.e2e
+def test_operate_refuses_a_wrong_schedule_in_one_line_before_starting_anything(project):
+    (project / "config" / "schedules.yaml").write_text("timezone: Paris\n", encoding="utf-8")
+
+    result = run_operate(project)
+
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("veille: config/schedules.yaml:1: timezone: Invalid timezone")
+    assert not (project / "prefect-home" / "server.log").exists(), "no server was started"
+
+
+@pytest.mark.e2e
+def test_operate_says_when_its_port_is_taken(project):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = run_operate(project, "--port", str(port))
+
+    assert result.returncode == 1
+    assert f"127.0.0.1:{port} is taken (another Prefect server?)" in result.stderr
