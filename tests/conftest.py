@@ -38,20 +38,26 @@ def nlp(watchlist):
 
 
 class Receiver:
-    """An HTTP server on 127.0.0.1 that records every JSON POST; it can be down, then up."""
+    """An HTTP server on 127.0.0.1 that records every JSON POST; it can be down, then up.
+
+    Its port is bound at once and kept, listening only from start(): until then a connection is
+    refused (the service is down), and no other process can take the port meanwhile.
+    """
 
     def __init__(self) -> None:
-        self.port = free_port()
         self.received: list[dict] = []
         self.status = 200  # 503: the receiver is up but refuses
         self.delay = 0.0  # seconds before answering: a slow service widens the sending window
-        self._server: ThreadingHTTPServer | None = None
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler(), bind_and_activate=False)
+        self._server.server_bind()
+        self.port = self._server.server_address[1]
+        self._serving = False
 
     @property
     def url(self) -> str:
         return f"json://127.0.0.1:{self.port}/hook"
 
-    def start(self) -> Receiver:
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -69,15 +75,19 @@ class Receiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        return Handler
+
+    def start(self) -> Receiver:
+        self._server.server_activate()
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._serving = True
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
+        if self._serving:
             self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+            self._serving = False
+        self._server.server_close()
 
 
 def free_port() -> int:
