@@ -2,7 +2,7 @@
 
 `python -m flows.operate` starts a Prefect server and serves the deployments; Debian's Chromium,
 driven by Playwright, starts a monitor run from the UI with its `folder` changed; the alert arrives
-at a receiver on 127.0.0.1. Screenshots go to test-artifacts/ui/ (the README's come from there).
+at a receiver on 127.0.0.1. Screenshots go to test-artifacts/ui/.
 """
 
 from __future__ import annotations
