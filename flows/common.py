@@ -84,7 +84,12 @@ def run_url(flow_run: FlowRun) -> str:
 def notify_operator(flow: Flow, flow_run: FlowRun, state: State) -> None:
     """on_failure and on_crashed hook: tell the targets tagged 'operator' that a run failed, and where to look."""
     try:
-        config = load_configuration()
+        try:
+            config = load_configuration()
+        except VeilleError:
+            raise
+        except Exception:  # the Prefect server may be what failed: the Secret block's targets are out of reach
+            config = load_configuration(with_blocks=False)
     except VeilleError as exc:
         logger.error("cannot notify the operator of failed run %s: %s", flow_run.name, exc)
         return

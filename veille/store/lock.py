@@ -82,6 +82,7 @@ def _postgres_lock(engine: Engine, name: str, holder: str) -> Iterator[RunLock]:
         finally:
             try:
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.execute(text("SELECT set_config('application_name', '', false)"))
                 connection.commit()
             except Exception:  # the server ends the session's locks with the connection anyway
                 logger.warning("could not release the %s run lock; it goes with the connection", name)
