@@ -103,9 +103,9 @@ def main() -> None:
 def prefect_poller():
     """Run the flow's fetch_feed tasks in a flow, timing the fetch stage inside it."""
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    import flows  # noqa: F401  (offline defaults)
     from prefect import flow
 
-    import flows  # noqa: F401  (offline defaults)
     from tasks.ingest import fetch_feed
 
     @flow(name="bench-feeds-poll")

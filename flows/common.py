@@ -12,6 +12,7 @@ from prefect.settings import PREFECT_UI_URL
 from prefect.states import State
 
 from veille.errors import ConfigError, VeilleError
+from veille.notify.sender import DeliveryPolicy
 from veille.notify.targets import AppriseNotifier, load_notifier
 from veille.report import cell
 from veille.settings import Settings, load_settings
@@ -81,15 +82,25 @@ def run_url(flow_run: FlowRun) -> str:
     return f"{base.rstrip('/')}/runs/flow-run/{flow_run.id}" if base else f"flow run {flow_run.id}"
 
 
+def delivery_policy(settings: Settings) -> DeliveryPolicy:
+    return DeliveryPolicy(settings.max_delivery_attempts, settings.retry_backoff_seconds,
+                          settings.delivery_lease_seconds)
+
+
+def _alarm_configuration() -> Configuration:
+    """The configuration, with the Secret block's targets if the Prefect server still answers."""
+    try:
+        return load_configuration()
+    except VeilleError:
+        raise
+    except Exception:  # the Prefect server may be what failed: the Secret block is out of reach
+        return load_configuration(with_blocks=False)
+
+
 def notify_operator(flow: Flow, flow_run: FlowRun, state: State) -> None:
     """on_failure and on_crashed hook: tell the targets tagged 'operator' that a run failed, and where to look."""
     try:
-        try:
-            config = load_configuration()
-        except VeilleError:
-            raise
-        except Exception:  # the Prefect server may be what failed: the Secret block's targets are out of reach
-            config = load_configuration(with_blocks=False)
+        config = _alarm_configuration()
     except VeilleError as exc:
         logger.error("cannot notify the operator of failed run %s: %s", flow_run.name, exc)
         return

@@ -14,7 +14,14 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, Failed, State
 
-from flows.common import Configuration, load_configuration, notify_operator, publish_report, stopped
+from flows.common import (
+    Configuration,
+    delivery_policy,
+    load_configuration,
+    notify_operator,
+    publish_report,
+    stopped,
+)
 from tasks.extract import extract_batch, load_language_model
 from tasks.ingest import fetch_feed, fetch_full_texts, find_changes, read_folders, record_source_health
 from tasks.notify import send_alerts
@@ -24,7 +31,6 @@ from veille.errors import ConfigError, VeilleError
 from veille.ingest.feeds import FeedSource
 from veille.ingest.fetch import Fetcher, FetchPolicy
 from veille.ingest.folder import FolderSource, display_path
-from veille.notify.sender import DeliveryPolicy
 from veille.records import SourceBatch
 from veille.report import render_monitor_report
 from veille.sources import FolderConfig
@@ -85,20 +91,18 @@ def _select(config: Configuration, folder: Path | None, sources: list[str] | Non
     if not sources:
         return config
     wanted = set(sources)
-    feeds = tuple(f for f in config.sources.feeds if wanted & {f.name, f"feed:{f.name}"})
-    folders = tuple(f for f in config.sources.folders if wanted & _folder_names(f.path))
-    unknown = wanted - {n for f in feeds for n in (f.name, f"feed:{f.name}")} - {
-        n for f in folders for n in _folder_names(f.path)}
+    feeds = [(f, {f.name, f"feed:{f.name}"}) for f in config.sources.feeds]
+    folders = [(f, {str(f.path), display_path(f.path), f"folder:{display_path(f.path)}"})
+               for f in config.sources.folders]
+    unknown = wanted.difference(*(names for _, names in feeds + folders))
     if unknown:
         known = [f"feed:{f.name}" for f in config.sources.feeds] + [
             f"folder:{display_path(f.path)}" for f in config.sources.folders]
         raise ConfigError(f"sources: {', '.join(sorted(unknown))} not in {config.settings.sources_file} "
                           f"(known: {', '.join(known) or 'none'})")
-    return replace(config, sources=config.sources.model_copy(update={"folders": folders, "feeds": feeds}))
-
-
-def _folder_names(path: Path) -> set[str]:
-    return {str(path), display_path(path), f"folder:{display_path(path)}"}
+    chosen = {"feeds": tuple(f for f, names in feeds if wanted & names),
+              "folders": tuple(f for f, names in folders if wanted & names)}
+    return replace(config, sources=config.sources.model_copy(update=chosen))
 
 
 def _run(store: SqlStore, config: Configuration) -> RunSummary:
@@ -118,9 +122,7 @@ def _run(store: SqlStore, config: Configuration) -> RunSummary:
     # Only now: a feed's new ETag saved before its entries were would answer 304 to the next run,
     # and a run that died in between would lose those entries.
     record_source_health(store, batches)
-    delivery = DeliveryPolicy(settings.max_delivery_attempts, settings.retry_backoff_seconds,
-                              settings.delivery_lease_seconds)
-    summary.delivery = send_alerts(store, config.notifier, delivery)
+    summary.delivery = send_alerts(store, config.notifier, delivery_policy(settings))
     summary.still_pending = store.delivery_counts().get("pending", 0)
     summary.sources = store.source_health(batch.source for batch in batches)
     return summary

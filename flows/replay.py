@@ -10,12 +10,11 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.states import Completed, Failed, State
 
-from flows.common import load_configuration, notify_operator, publish_report, stopped
+from flows.common import delivery_policy, load_configuration, notify_operator, publish_report, stopped
 from tasks.extract import extract_batch, load_language_model
 from tasks.notify import send_alerts
 from tasks.store import record_batch
 from veille.errors import VeilleError
-from veille.notify.sender import DeliveryPolicy
 from veille.replay import plan_replay
 from veille.report import render_replay_report
 from veille.store.sql import SqlStore
@@ -75,9 +74,7 @@ def replay(
         update_progress_artifact(progress, 100.0)
         sent = 0
         if not dry_run:
-            policy = DeliveryPolicy(settings.max_delivery_attempts, settings.retry_backoff_seconds,
-                                    settings.delivery_lease_seconds)
-            sent = send_alerts(store, config.notifier, policy).sent
+            sent = send_alerts(store, config.notifier, delivery_policy(settings)).sent
             statuses = store.delivery_statuses(a.alert_id for a in created)
             lines = store.alert_lines(a.alert_id for a in created)
         else:

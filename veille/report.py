@@ -49,17 +49,21 @@ def delivery_status(counts: Counter) -> str:
 def alert_table(alerts: Sequence[AlertLine], statuses: Mapping[int, Counter]) -> list[str]:
     # Narrow columns first: the UI scrolls a wide table sideways and the last ones go unseen.
     lines = ["| Entry | Delivery | Sentence | Article |", "|---|---|---|---|"]
-    for alert in alerts[:_ROWS]:
-        written = "" if alert.variant == alert.entry_name else f", written «{cell(alert.variant)}»"
-        lines.append(
-            f"| {cell(alert.entry_name)} ({alert.kind}){written} | "
-            f"{delivery_status(statuses.get(alert.alert_id, Counter()))} | "
-            f"«{cell(alert.sentence, _SENTENCE_CHARS)}» | "
-            f"{cell(alert.article_title, 60)} ({cell(alert.source)}: {cell(alert.location, 60)}) |"
-        )
+    for a in alerts[:_ROWS]:
+        entry, sentence, article = _alert_cells(a.entry_name, a.kind, a.variant, a.sentence, a.article_title,
+                                                a.source, a.location)
+        lines.append(f"| {entry} | {delivery_status(statuses.get(a.alert_id, Counter()))} | {sentence} | {article} |")
     if len(alerts) > _ROWS:
         lines.append(f"| … and {len(alerts) - _ROWS} more | | | |")
     return lines
+
+
+def _alert_cells(entry_name: str, kind: str, variant: str, sentence: str, title: str, source: str,
+                 location: str) -> tuple[str, str, str]:
+    """The entry (with its spelling when it differs), the sentence and the article of one alert, as cells."""
+    written = "" if variant == entry_name else f", written «{cell(variant)}»"
+    return (f"{cell(entry_name)} ({kind}){written}", f"«{cell(sentence, _SENTENCE_CHARS)}»",
+            f"{cell(title, 60)} ({cell(source)}: {cell(location, 60)})")
 
 
 def render_monitor_report(summary: RunSummary, alerts: Sequence[AlertLine], statuses: Mapping[int, Counter],
@@ -129,13 +133,10 @@ def render_replay_report(planned: Sequence[PlannedAlert], created: Sequence[Aler
     if not planned:
         return "\n".join(lines + ["No alert that does not already exist."]) + "\n"
     lines += ["| Entry | Sentence | Article |", "|---|---|---|"]
-    for alert in planned[:_ROWS]:
-        written = "" if alert.mention.text == alert.entry.name else f", written «{cell(alert.mention.text)}»"
-        lines.append(
-            f"| {cell(alert.entry.name)} ({alert.entry.kind}){written} | "
-            f"«{cell(alert.mention.sentence, _SENTENCE_CHARS)}» | "
-            f"{cell(alert.article.title, 60)} ({cell(alert.article.source)}: {cell(alert.article.location, 60)}) |"
-        )
+    for p in planned[:_ROWS]:
+        cells = _alert_cells(p.entry.name, p.entry.kind, p.mention.text, p.mention.sentence, p.article.title,
+                             p.article.source, p.article.location)
+        lines.append(f"| {' | '.join(cells)} |")
     if len(planned) > _ROWS:
         lines.append(f"| … and {len(planned) - _ROWS} more | | |")
     return "\n".join(lines) + "\n"

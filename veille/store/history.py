@@ -140,11 +140,14 @@ def _dated_between(query: Select, since: datetime | None, until: datetime | None
     return query
 
 
-def _alert_lines(session: Session, query) -> list[AlertLine]:
-    lines = []
-    for alert in session.scalars(query):
-        article = alert.article
-        lines.append(AlertLine(alert.id, alert.entry_id, alert.entry_name, alert.entry_kind, alert.variant,
-                               alert.sentence, article.title, article.location, article.source.name,
-                               alert.created_at))
-    return lines
+def _alert_lines(session: Session, alerts: Select) -> list[AlertLine]:
+    """`alerts` (a select of AlertRow) with their article and source, in one query."""
+    query = (
+        alerts.add_columns(ArticleRow.title, ArticleRow.location, SourceRow.name)
+        .join(ArticleRow, AlertRow.article_id == ArticleRow.id).join(SourceRow, ArticleRow.source_id == SourceRow.id)
+    )
+    return [
+        AlertLine(alert.id, alert.entry_id, alert.entry_name, alert.entry_kind, alert.variant, alert.sentence,
+                  title, location, source, alert.created_at)
+        for alert, title, location, source in session.execute(query)
+    ]
