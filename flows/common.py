@@ -88,12 +88,10 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
 
 
 def _alarm_configuration() -> Configuration:
-    """The configuration, with the Secret block's targets if the Prefect server still answers."""
+    """The configuration with the Secret block's targets, else without them: the alarm reaches what it can."""
     try:
         return load_configuration()
-    except VeilleError:
-        raise
-    except Exception:  # the Prefect server may be what failed: the Secret block is out of reach
+    except Exception:  # a missing Secret block or an unreachable server; any other problem shows again below
         return load_configuration(with_blocks=False)
 
 
