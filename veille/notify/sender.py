@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from veille.detect import retry_delay
 from veille.errors import StoreError
@@ -14,6 +15,7 @@ from veille.notify import Notifier
 from veille.store import Store
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -21,9 +23,9 @@ class DeliveryPolicy:
     max_attempts: int
     backoff_seconds: float
     lease_seconds: float
-    # Waits between tries to record an outcome while the database is unavailable (~15 s in all):
-    # an alert the target accepted is not sent again because the database blinked.
-    record_waits: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
+    # Waits between tries to claim a delivery or record its outcome while the database is unavailable
+    # (~15 s in all): a blink neither fails the run nor sends again an alert the target accepted.
+    outage_waits: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 @dataclass
@@ -53,33 +55,33 @@ def send_due_deliveries(
         if delivery.target_key in down:
             report.deferred += 1
             continue
-        if not store.claim_delivery(delivery.id, now(), policy.lease_seconds):
+        if not _riding_out_outage(policy, store.claim_delivery, delivery.id, now(), policy.lease_seconds):
             report.taken_by_another_run += 1
             continue
         error = notifier.send(delivery.target_key, delivery.title, delivery.body)
         if error is None:
-            _record(policy, store.mark_sent, delivery.id, now())
+            _riding_out_outage(policy, store.mark_sent, delivery.id, now())
             report.sent += 1
             continue
         down.add(delivery.target_key)
         attempts = delivery.attempts + 1
         report.errors.append(f"{delivery.target_label}: {error} (attempt {attempts})")
         if attempts >= policy.max_attempts:
-            _record(policy, store.mark_failed_attempt, delivery.id, error, None)
+            _riding_out_outage(policy, store.mark_failed_attempt, delivery.id, error, None)
             report.failed += 1
         else:
             retry_at = now() + timedelta(seconds=retry_delay(attempts, policy.backoff_seconds))
-            _record(policy, store.mark_failed_attempt, delivery.id, error, retry_at)
+            _riding_out_outage(policy, store.mark_failed_attempt, delivery.id, error, retry_at)
             report.retrying += 1
     return report
 
 
-def _record(policy: DeliveryPolicy, write: Callable[..., None], *args: object) -> None:
-    """Record an outcome with `write(*args)`, waiting out a short database outage; past it, the StoreError stands."""
-    for wait in policy.record_waits:
+def _riding_out_outage(policy: DeliveryPolicy, write: Callable[..., T], *args: object) -> T:
+    """`write(*args)`, waiting out a short database outage; past it, the StoreError stands."""
+    for wait in policy.outage_waits:
         try:
             return write(*args)
         except StoreError as exc:
-            logger.warning("cannot record a delivery yet (%s); again in %.1f s", exc, wait)
+            logger.warning("cannot write a delivery's state yet (%s); again in %.1f s", exc, wait)
             time.sleep(wait)
-    write(*args)
+    return write(*args)
