@@ -12,6 +12,7 @@ from prefect.settings import PREFECT_UI_URL
 from prefect.states import State
 
 from veille.errors import ConfigError, VeilleError
+from veille.notify.journal import FileSentJournal, journal_path
 from veille.notify.sender import DeliveryPolicy
 from veille.notify.targets import AppriseNotifier, load_notifier
 from veille.report import cell
@@ -80,6 +81,11 @@ def stopped(key: str, state: State) -> State:
 def run_url(flow_run: FlowRun) -> str:
     base = PREFECT_UI_URL.value()
     return f"{base.rstrip('/')}/runs/flow-run/{flow_run.id}" if base else f"flow run {flow_run.id}"
+
+
+def sent_journal(settings: Settings) -> FileSentJournal:
+    """Where sends a target accepted but the database could not record wait for the next run."""
+    return FileSentJournal(journal_path(settings.data_dir, settings.database_url_value))
 
 
 def delivery_policy(settings: Settings) -> DeliveryPolicy:

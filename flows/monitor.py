@@ -20,6 +20,7 @@ from flows.common import (
     load_configuration,
     notify_operator,
     publish_report,
+    sent_journal,
     stopped,
 )
 from tasks.extract import extract_batch, load_language_model
@@ -122,7 +123,7 @@ def _run(store: SqlStore, config: Configuration) -> RunSummary:
     # Only now: a feed's new ETag saved before its entries were would answer 304 to the next run,
     # and a run that died in between would lose those entries.
     record_source_health(store, batches)
-    summary.delivery = send_alerts(store, config.notifier, delivery_policy(settings))
+    summary.delivery = send_alerts(store, config.notifier, delivery_policy(settings), sent_journal(settings))
     summary.still_pending = store.delivery_counts().get("pending", 0)
     summary.sources = store.source_health(batch.source for batch in batches)
     return summary

@@ -10,7 +10,14 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.states import Completed, Failed, State
 
-from flows.common import delivery_policy, load_configuration, notify_operator, publish_report, stopped
+from flows.common import (
+    delivery_policy,
+    load_configuration,
+    notify_operator,
+    publish_report,
+    sent_journal,
+    stopped,
+)
 from tasks.extract import extract_batch, load_language_model
 from tasks.notify import send_alerts
 from tasks.store import record_batch
@@ -74,7 +81,7 @@ def replay(
         update_progress_artifact(progress, 100.0)
         sent = 0
         if not dry_run:
-            sent = send_alerts(store, config.notifier, delivery_policy(settings)).sent
+            sent = send_alerts(store, config.notifier, delivery_policy(settings), sent_journal(settings)).sent
             statuses = store.delivery_statuses(a.alert_id for a in created)
             lines = store.alert_lines(a.alert_id for a in created)
         else:

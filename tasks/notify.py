@@ -8,14 +8,15 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from veille.notify import Notifier
+from veille.notify.journal import SentJournal
 from veille.notify.sender import DeliveryPolicy, DeliveryReport, send_due_deliveries
 from veille.store import Store
 
 
 @task(name="send_alerts", cache_policy=NO_CACHE)
-def send_alerts(store: Store, notifier: Notifier, policy: DeliveryPolicy) -> DeliveryReport:
+def send_alerts(store: Store, notifier: Notifier, policy: DeliveryPolicy, journal: SentJournal) -> DeliveryReport:
     """Send every due delivery in the outbox, this run's and earlier runs' alike."""
-    report = send_due_deliveries(store, notifier, policy, now=lambda: datetime.now(timezone.utc))
+    report = send_due_deliveries(store, notifier, policy, lambda: datetime.now(timezone.utc), journal)
     logger = get_run_logger()
     for error in report.errors:
         logger.warning("delivery failed: %s", error)

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.conftest import CONFIG
+from veille.notify.journal import FileSentJournal
 from veille.notify.sender import DeliveryPolicy, send_due_deliveries
 from veille.notify.targets import load_notifier
 from veille.records import Article, ArticleMentions, Mention
@@ -57,7 +58,8 @@ def test_a_hostile_article_reaches_a_webhook_harmless(tmp_path, receiver):
     now = datetime(2026, 11, 22, tzinfo=timezone.utc)
     store.record_detections([ArticleMentions(article, (Mention("hama", "watched", "Hama", start, start + 4, text),))],
                             watchlist, notifier.targets_for, now)
-    send_due_deliveries(store, notifier, DeliveryPolicy(3, 0, 600), lambda: now)
+    journal = FileSentJournal(tmp_path / "journal.jsonl")
+    send_due_deliveries(store, notifier, DeliveryPolicy(3, 0, 600), lambda: now, journal)
     store.close()
 
     (message,) = receiver.received

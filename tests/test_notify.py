@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from apprise import Apprise
 
-from tests.conftest import CONFIG
+from tests.conftest import CONFIG, POSTGRES_URL, postgres_or_skip
+from veille.errors import StoreError
+from veille.notify.journal import FileSentJournal, journal_path
 from veille.notify.local import install_local_target
 from veille.notify.sender import DeliveryPolicy, send_due_deliveries
 from veille.notify.targets import load_notifier
@@ -52,8 +56,12 @@ def test_local_target_can_stay_silent(tmp_path):
     assert (tmp_path / "alerts.jsonl").exists()
 
 
-def outbox(tmp_path, notifier, clock):
-    store = SqlStore.open(f"sqlite:///{tmp_path / 'veille.db'}")
+def journal_in(tmp_path) -> FileSentJournal:
+    return FileSentJournal(tmp_path / "journal.jsonl")
+
+
+def outbox(tmp_path, notifier, clock, database_url=None):
+    store = SqlStore.open(database_url or f"sqlite:///{tmp_path / 'veille.db'}")
     text = "Des tirs à Hama."
     article = Article("folder:test", "a.txt", "Tirs", "test/a.txt", text)
     item = ArticleMentions(article, (Mention("hama", "watched", "Hama", 11, 15, text),))
@@ -66,15 +74,15 @@ def test_receiver_down_then_up_gets_the_alert_exactly_once(tmp_path, receiver):
     notifier = load_notifier(CONFIG / "targets.yaml", receiver.url, tmp_path / "alerts.jsonl")
     store = outbox(tmp_path, notifier, clock)
 
-    down = send_due_deliveries(store, notifier, POLICY, clock)
+    down = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
     assert (down.sent, down.retrying) == (1, 1), "the file target works while the webhook is down"
     assert "127.0.0.1" in down.errors[0]
 
     receiver.start()
     clock.now += timedelta(minutes=15)
-    up = send_due_deliveries(store, notifier, POLICY, clock)
+    up = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
     assert (up.sent, up.retrying) == (1, 0)
-    again = send_due_deliveries(store, notifier, POLICY, clock)
+    again = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
     assert again.sent == 0
 
     assert len(receiver.received) == 1
@@ -90,7 +98,7 @@ def test_a_delivery_gives_up_after_max_attempts(tmp_path, receiver):
     store = outbox(tmp_path, notifier, clock)
     reports = []
     for _ in range(4):
-        reports.append(send_due_deliveries(store, notifier, POLICY, clock))
+        reports.append(send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path)))
         clock.now += timedelta(hours=1)
     assert [r.retrying for r in reports] == [1, 1, 0, 0]
     assert [r.failed for r in reports] == [0, 0, 1, 0]
@@ -103,12 +111,12 @@ def test_backoff_waits_before_the_next_attempt(tmp_path, receiver):
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
     store = outbox(tmp_path, notifier, clock)
     policy = DeliveryPolicy(max_attempts=5, backoff_seconds=60, lease_seconds=600)
-    assert send_due_deliveries(store, notifier, policy, clock).retrying == 1
+    assert send_due_deliveries(store, notifier, policy, clock, journal_in(tmp_path)).retrying == 1
     receiver.start()
     clock.now += timedelta(seconds=30)
-    assert send_due_deliveries(store, notifier, policy, clock).sent == 0
+    assert send_due_deliveries(store, notifier, policy, clock, journal_in(tmp_path)).sent == 0
     clock.now += timedelta(seconds=31)
-    assert send_due_deliveries(store, notifier, policy, clock).sent == 1
+    assert send_due_deliveries(store, notifier, policy, clock, journal_in(tmp_path)).sent == 1
     assert len(receiver.received) == 1
     store.close()
 
@@ -123,10 +131,10 @@ def test_a_failing_target_is_not_retried_for_every_alert_in_one_pass(tmp_path, r
         items.append(ArticleMentions(Article("f", f"{n}.txt", "t", "l", text),
                                      (Mention("hama", "watched", "Hama", text.index("Hama"), text.index("Hama") + 4, text),)))
     store.record_detections(items, WATCHLIST, notifier.targets_for, clock())
-    report = send_due_deliveries(store, notifier, POLICY, clock)
+    report = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
     assert (report.retrying, report.deferred) == (1, 4)
     receiver.start()
-    assert send_due_deliveries(store, notifier, POLICY, clock).sent == 5
+    assert send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path)).sent == 5
     assert len(receiver.received) == 5
     store.close()
 
@@ -136,7 +144,7 @@ def test_a_target_removed_from_config_keeps_its_deliveries_pending(tmp_path, rec
     with_webhook = load_notifier(CONFIG / "targets.yaml", receiver.url, tmp_path / "alerts.jsonl")
     store = outbox(tmp_path, with_webhook, clock)
     without = load_notifier(CONFIG / "targets.yaml", None, tmp_path / "alerts.jsonl")
-    report = send_due_deliveries(store, without, POLICY, clock)
+    report = send_due_deliveries(store, without, POLICY, clock, journal_in(tmp_path))
     assert (report.sent, report.orphaned) == (1, 1)
     assert store.delivery_counts() == {"sent": 1, "pending": 1}
     store.close()
@@ -146,7 +154,7 @@ def test_a_token_in_a_target_url_never_reaches_the_recorded_error(tmp_path):
     clock = Clock()
     notifier = load_notifier(None, "json://user:canary-token@127.0.0.1:9/hook", tmp_path / "alerts.jsonl")
     store = outbox(tmp_path, notifier, clock)
-    report = send_due_deliveries(store, notifier, POLICY, clock)
+    report = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
     assert report.retrying == 1
     assert "canary-token" not in " ".join(report.errors)
     with store.engine.connect() as conn:
@@ -155,3 +163,89 @@ def test_a_token_in_a_target_url_never_reaches_the_recorded_error(tmp_path):
         dump = " ".join(str(v) for row in conn.execute(text("select * from deliveries")) for v in row)
     assert "canary-token" not in dump
     store.close()
+
+
+class CutsTheDatabaseAfterSending:
+    """The real notifier; once a target has accepted, the database refuses every connection."""
+
+    def __init__(self, notifier, database: str) -> None:
+        self.notifier = notifier
+        self.database = database
+
+    def __getattr__(self, name):
+        return getattr(self.notifier, name)
+
+    def send(self, key: str, title: str, body: str) -> str | None:
+        error = self.notifier.send(key, title, body)
+        if error is None:
+            admin(f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS false',
+                  f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.database}'")
+        return error
+
+
+def admin(*statements: str) -> None:
+    import psycopg
+
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+@pytest.fixture
+def own_postgres_database():
+    """A database of its own, since this test shuts everyone out of it."""
+    postgres_or_skip()
+    name = f"veille_outage_{uuid.uuid4().hex[:10]}"
+    admin(f'CREATE DATABASE "{name}"')
+    yield name
+    admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true', f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_a_send_the_database_cannot_record_is_recorded_by_the_next_run_not_sent_again(
+    tmp_path, receiver, own_postgres_database
+):
+    clock = Clock()
+    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{own_postgres_database}"
+    notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
+    store = outbox(tmp_path, notifier, clock, url)
+    journal = FileSentJournal(tmp_path / "journal.jsonl")
+    receiver.start()
+    impatient = DeliveryPolicy(max_attempts=3, backoff_seconds=0, lease_seconds=600, outage_waits=(0.1, 0.1))
+
+    with pytest.raises(StoreError, match="recording a delivery"):
+        send_due_deliveries(store, CutsTheDatabaseAfterSending(notifier, own_postgres_database), impatient,
+                            clock, journal)
+    assert len(receiver.received) == 1
+    assert list(journal.entries()) == [1]
+
+    admin(f'ALTER DATABASE "{own_postgres_database}" ALLOW_CONNECTIONS true')
+    clock.now += timedelta(minutes=15)
+    assert [d.id for d in store.due_deliveries(clock(), 600)] == [1], "claimed, unrecorded, its lease over"
+    report = send_due_deliveries(store, notifier, impatient, clock, journal)
+    assert (report.recorded_from_journal, report.sent) == (1, 0)
+    assert len(receiver.received) == 1, "sent a second time"
+    assert store.delivery_counts() == {"sent": 1}
+    assert journal.entries() == {}
+    store.close()
+
+
+def test_the_journal_keeps_what_it_was_not_told_to_forget(tmp_path):
+    journal = FileSentJournal(tmp_path / "data" / "journal.jsonl")
+    at = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+    journal.write(3, at)
+    journal.write(5, at + timedelta(seconds=1))
+    with journal.path.open("a", encoding="utf-8") as file:
+        file.write('{"delivery": 9, "sent_at": "2026-')  # a kill while writing
+    assert journal.entries() == {3: at, 5: at + timedelta(seconds=1)}
+    journal.forget([3])
+    assert journal.entries() == {5: at + timedelta(seconds=1)}
+    journal.forget([5])
+    assert not journal.path.exists()
+
+
+def test_one_journal_per_database_named_without_its_password(tmp_path):
+    first = journal_path(tmp_path, "postgresql+psycopg://veille:s3cret-canary@db.example:5432/veille")
+    same = journal_path(tmp_path, "postgresql+psycopg://veille:another-password@db.example:5432/veille")
+    other = journal_path(tmp_path, "postgresql+psycopg://veille:s3cret-canary@db.example:5432/archive")
+    assert first == same != other
+    assert "canary" not in str(first) and first.parent == tmp_path

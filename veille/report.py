@@ -82,7 +82,8 @@ def render_monitor_report(summary: RunSummary, alerts: Sequence[AlertLine], stat
         f"- **Mentions**: {summary.watched_mentions} of watched entries, "
         f"{summary.place_entities} places found by the model",
         f"- **Deliveries**: {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good, "
-        f"{summary.still_pending} pending in the outbox",
+        f"{summary.still_pending} pending in the outbox"
+        + (f"; {d.recorded_from_journal} sent by an earlier run recorded now" if d.recorded_from_journal else ""),
         "",
         f"## Alerts ({len(alerts)})",
         "",

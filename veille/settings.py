@@ -17,7 +17,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
-    data_dir: Path = Field(Path("data"), description="Where the SQLite database and the local alert file live.")
+    data_dir: Path = Field(
+        Path("data"), description="Where the SQLite database, the local alert file and the journal of unrecorded sends live."
+    )
     database_url: SecretStr | None = Field(
         None, description="Any SQLAlchemy URL; default: a SQLite file veille.db in the data directory."
     )

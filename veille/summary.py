@@ -56,7 +56,8 @@ class RunSummary:
             f"  mentions:      {self.watched_mentions} of watched entries, {self.place_entities} places found by the model",
             f"  alerts:        {len(self.alerts)} created" + ("" if self.alerts else " (nothing new)"),
             f"  deliveries:    {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good"
-            + (f", {d.orphaned} for targets no longer configured" if d.orphaned else ""),
+            + (f", {d.orphaned} for targets no longer configured" if d.orphaned else "")
+            + (f"; {d.recorded_from_journal} sent by an earlier run recorded now" if d.recorded_from_journal else ""),
         ]
         if self.still_pending:
             lines.append(f"  outbox:        {self.still_pending} deliveries pending for a later run")

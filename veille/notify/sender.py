@@ -12,6 +12,7 @@ from typing import TypeVar
 from veille.detect import retry_delay
 from veille.errors import StoreError
 from veille.notify import Notifier
+from veille.notify.journal import SentJournal
 from veille.store import Store
 
 logger = logging.getLogger(__name__)
@@ -38,14 +39,19 @@ class DeliveryReport:
     deferred: int = 0
     orphaned: int = 0
     taken_by_another_run: int = 0
+    recorded_from_journal: int = 0
     errors: list[str] = field(default_factory=list)
 
 
 def send_due_deliveries(
-    store: Store, notifier: Notifier, policy: DeliveryPolicy, now: Callable[[], datetime]
+    store: Store, notifier: Notifier, policy: DeliveryPolicy, now: Callable[[], datetime], journal: SentJournal
 ) -> DeliveryReport:
-    """Send every due delivery once; a target that fails is not tried again in this pass."""
-    report = DeliveryReport()
+    """Send every due delivery once; a target that fails is not tried again in this pass.
+
+    Sends an earlier run accepted but could not record are recorded first, from `journal`, so they
+    are not due again.
+    """
+    report = DeliveryReport(recorded_from_journal=_record_journal(store, journal, policy))
     down: set[str] = set()
     for delivery in store.due_deliveries(now(), policy.lease_seconds):
         if not notifier.has_target(delivery.target_key):
@@ -60,7 +66,7 @@ def send_due_deliveries(
             continue
         error = notifier.send(delivery.target_key, delivery.title, delivery.body)
         if error is None:
-            _riding_out_outage(policy, store.mark_sent, delivery.id, now())
+            _record_sent(store, journal, policy, delivery.id, now())
             report.sent += 1
             continue
         down.add(delivery.target_key)
@@ -74,6 +80,27 @@ def send_due_deliveries(
             _riding_out_outage(policy, store.mark_failed_attempt, delivery.id, error, retry_at)
             report.retrying += 1
     return report
+
+
+def _record_sent(store: Store, journal: SentJournal, policy: DeliveryPolicy, delivery_id: int, at: datetime) -> None:
+    """Record an accepted delivery; while the database cannot, the journal holds it for the next run."""
+    try:
+        return store.mark_sent(delivery_id, at)
+    except StoreError:
+        journal.write(delivery_id, at)  # before waiting: a run killed or failing meanwhile must not lose it
+    _riding_out_outage(policy, store.mark_sent, delivery_id, at)
+    journal.forget([delivery_id])
+
+
+def _record_journal(store: Store, journal: SentJournal, policy: DeliveryPolicy) -> int:
+    entries = journal.entries()
+    for delivery_id, sent_at in entries.items():
+        _riding_out_outage(policy, store.mark_sent, delivery_id, sent_at)
+    if entries:
+        journal.forget(entries)
+        logger.warning("recorded %d delivery(ies) a target had accepted while the database was unavailable",
+                       len(entries))
+    return len(entries)
 
 
 def _riding_out_outage(policy: DeliveryPolicy, write: Callable[..., T], *args: object) -> T:

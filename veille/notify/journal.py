@@ -1,0 +1,75 @@
+"""Deliveries a target accepted while the database could not record it, kept on disk until it can.
+
+Without it, an outage longer than the sender waits out would leave such a delivery claimed but not
+sent in the database, and the next run would send it a second time once its lease passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy.engine import make_url
+
+
+class SentJournal(Protocol):
+    def write(self, delivery_id: int, sent_at: datetime) -> None:
+        """Keep, durably, that `delivery_id` was accepted at `sent_at`."""
+        ...
+
+    def entries(self) -> dict[int, datetime]: ...
+
+    def forget(self, delivery_ids: Iterable[int]) -> None:
+        """Drop entries the database now holds."""
+        ...
+
+
+class FileSentJournal:
+    """JSON lines, one per accepted delivery, fsynced before the run goes on."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, delivery_id: int, sent_at: datetime) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as file:
+            file.write(json.dumps({"delivery": delivery_id, "sent_at": sent_at.isoformat()}) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+
+    def entries(self) -> dict[int, datetime]:
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return {}
+        found = {}
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                found[int(entry["delivery"])] = datetime.fromisoformat(entry["sent_at"])
+            except (ValueError, KeyError, TypeError):
+                continue  # cut short by a kill while writing it: like a kill before it, the stated window
+        return found
+
+    def forget(self, delivery_ids: Iterable[int]) -> None:
+        gone = set(delivery_ids)
+        kept = {key: value for key, value in self.entries().items() if key not in gone}
+        if not kept:
+            self.path.unlink(missing_ok=True)
+            return
+        partial = self.path.with_suffix(".tmp")
+        partial.write_text("".join(json.dumps({"delivery": key, "sent_at": value.isoformat()}) + "\n"
+                                   for key, value in kept.items()), encoding="utf-8")
+        os.replace(partial, self.path)
+
+
+def journal_path(data_dir: Path, database_url: str) -> Path:
+    """One journal per database, since delivery ids are the database's: named by a digest of its URL."""
+    # The password is left out, so changing it keeps the journal, and it never reaches the name.
+    identity = make_url(database_url).render_as_string(hide_password=True)
+    return data_dir / f"unrecorded-deliveries-{hashlib.sha256(identity.encode()).hexdigest()[:12]}.jsonl"
