@@ -237,7 +237,9 @@ def test_the_journal_keeps_what_it_was_not_told_to_forget(tmp_path):
     with journal.path.open("a", encoding="utf-8") as file:
         file.write('{"delivery": 9, "sent_at": "2026-')  # a kill while writing
     assert journal.entries() == {3: at, 5: at + timedelta(seconds=1)}
-    journal.forget([3])
+    journal.write(7, at)
+    assert journal.entries() == {3: at, 5: at + timedelta(seconds=1), 7: at}, "a line after the cut one is read"
+    journal.forget([3, 7])
     assert journal.entries() == {5: at + timedelta(seconds=1)}
     journal.forget([5])
     assert not journal.path.exists()

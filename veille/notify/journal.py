@@ -6,10 +6,12 @@ sent in the database, and the next run would send it a second time once its leas
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -30,19 +32,49 @@ class SentJournal(Protocol):
 
 
 class FileSentJournal:
-    """JSON lines, one per accepted delivery, fsynced before the run goes on."""
+    """JSON lines, one per accepted delivery, fsynced before the run goes on.
+
+    A monitor and a replay may send at once, so changes hold a lock file beside the journal.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
     def write(self, delivery_id: int, sent_at: datetime) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as file:
-            file.write(json.dumps({"delivery": delivery_id, "sent_at": sent_at.isoformat()}) + "\n")
+        line = json.dumps({"delivery": delivery_id, "sent_at": sent_at.isoformat()}) + "\n"
+        with self._locked(), self.path.open("ab+") as file:
+            if file.tell() and (file.seek(-1, os.SEEK_END), file.read(1))[1] != b"\n":
+                line = "\n" + line  # after a line a kill cut short: keep this one apart, so it reads
+            file.write(line.encode("utf-8"))
             file.flush()
             os.fsync(file.fileno())
 
     def entries(self) -> dict[int, datetime]:
+        if not self.path.exists():  # the usual case: no lock file made for nothing
+            return {}
+        with self._locked():
+            return self._read()
+
+    def forget(self, delivery_ids: Iterable[int]) -> None:
+        gone = set(delivery_ids)
+        with self._locked():
+            kept = {key: value for key, value in self._read().items() if key not in gone}
+            if not kept:
+                self.path.unlink(missing_ok=True)
+                return
+            partial = self.path.with_suffix(".tmp")
+            partial.write_text("".join(json.dumps({"delivery": key, "sent_at": value.isoformat()}) + "\n"
+                                       for key, value in kept.items()), encoding="utf-8")
+            os.replace(partial, self.path)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def _read(self) -> dict[int, datetime]:
         try:
             lines = self.path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
@@ -55,17 +87,6 @@ class FileSentJournal:
             except (ValueError, KeyError, TypeError):
                 continue  # cut short by a kill while writing it: like a kill before it, the stated window
         return found
-
-    def forget(self, delivery_ids: Iterable[int]) -> None:
-        gone = set(delivery_ids)
-        kept = {key: value for key, value in self.entries().items() if key not in gone}
-        if not kept:
-            self.path.unlink(missing_ok=True)
-            return
-        partial = self.path.with_suffix(".tmp")
-        partial.write_text("".join(json.dumps({"delivery": key, "sent_at": value.isoformat()}) + "\n"
-                                   for key, value in kept.items()), encoding="utf-8")
-        os.replace(partial, self.path)
 
 
 def journal_path(data_dir: Path, database_url: str) -> Path:
