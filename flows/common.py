@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
@@ -81,6 +82,42 @@ def stopped(key: str, state: State) -> State:
 def run_url(flow_run: FlowRun) -> str:
     base = PREFECT_UI_URL.value()
     return f"{base.rstrip('/')}/runs/flow-run/{flow_run.id}" if base else f"flow run {flow_run.id}"
+
+
+def runs_due_meanwhile() -> list[str]:
+    """Other runs of this run's deployment that came due after it and before now, by name.
+
+    One monitor run processes at a time, so those were turned away: this run outlived its interval.
+    Empty outside a deployment; a Prefect server that cannot say is logged, never fails the run.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterDeploymentId,
+        FlowRunFilterExpectedStartTime,
+        FlowRunFilterId,
+    )
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.runtime import deployment, flow_run
+
+    deployment_id = deployment.get_id()
+    if not deployment_id:
+        return []
+    meanwhile = FlowRunFilter(
+        deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]),
+        expected_start_time=FlowRunFilterExpectedStartTime(after_=flow_run.get_scheduled_start_time(),
+                                                           before_=datetime.now(timezone.utc)),
+        id=FlowRunFilterId(not_any_=[flow_run.get_id()]),
+    )
+    try:
+        with get_client(sync_client=True) as client:
+            # sort given: this client sends null without it, which the server refuses (422)
+            runs = client.read_flow_runs(flow_run_filter=meanwhile, sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+                                         limit=100)
+            return [run.name for run in runs]
+    except Exception as exc:  # a view of the schedule, not the work: the run's result stands
+        get_run_logger().warning("could not read the runs due during this one: %s", type(exc).__name__)
+        return []
 
 
 def sent_journal(settings: Settings) -> FileSentJournal:

@@ -20,6 +20,7 @@ from flows.common import (
     load_configuration,
     notify_operator,
     publish_report,
+    runs_due_meanwhile,
     sent_journal,
     stopped,
 )
@@ -46,7 +47,8 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None) -> Sta
     """Alert on new mentions of watched places and weapons in new articles of folders and feeds.
 
     One monitor run processes at a time: a run started while another is processing ends at once as
-    Cancelled, saying which run holds the lock, so a run that outlives its schedule shows in the UI.
+    Cancelled, saying which run holds the lock; a run that outlives its schedule names, in its
+    summary, the runs that came due meanwhile.
 
     Args:
         folder: Read only this folder of .txt articles (a path on the machine running Veille).
@@ -79,9 +81,17 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None) -> Sta
     finally:
         store.close()
     logger.info("%s", summary.render())
-    publish_report(REPORT_KEY, render_monitor_report(summary, alerts, statuses, time.monotonic() - started),
+    turned_away = runs_due_meanwhile()
+    if turned_away:
+        logger.warning("this run outlived its schedule: %d run(s) came due while it was processing and were "
+                       "turned away (%s)", len(turned_away), ", ".join(turned_away))
+    publish_report(REPORT_KEY, render_monitor_report(summary, alerts, statuses, time.monotonic() - started,
+                                                     turned_away),
                    "What the latest monitor run read, the alerts it created and their delivery")
-    return Completed(message=f"{len(summary.alerts)} alerts, {summary.delivery.sent} sent", data=summary)
+    message = f"{len(summary.alerts)} alerts, {summary.delivery.sent} sent"
+    if turned_away:
+        message += f"; outlived its schedule: {len(turned_away)} run(s) due meanwhile turned away"
+    return Completed(message=message, data=summary)
 
 
 def _select(config: Configuration, folder: Path | None, sources: list[str] | None) -> Configuration:

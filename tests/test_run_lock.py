@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -82,3 +85,35 @@ def test_a_monitor_run_while_another_processes_is_cancelled_and_does_nothing(wor
 
     after = monitor(return_state=True)
     assert after.is_completed() and len(after.result().alerts) == 11
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_run_that_outlives_its_interval_names_the_runs_due_meanwhile(workdir):
+    """Seen from a deployment's run: the runs that came due while it processed are named in its summary."""
+    from prefect import get_client
+    from prefect.flow_engine import run_flow
+    from prefect.states import Scheduled
+
+    deployment_id = monitor.to_deployment(name=f"overrun-{uuid.uuid4().hex[:8]}").apply()
+    due = datetime.now(timezone.utc)
+    with get_client(sync_client=True) as client:
+        def scheduled(after: timedelta):
+            return client.create_flow_run_from_deployment(deployment_id, state=Scheduled(scheduled_time=due + after))
+
+        ours, meanwhile, later = scheduled(timedelta(0)), scheduled(timedelta(seconds=1)), scheduled(timedelta(hours=1))
+    time.sleep(1.5)  # past `meanwhile`'s due time, whatever this machine's speed
+
+    state = run_flow(monitor, flow_run=ours, return_type="state")
+
+    assert state.is_completed(), state.message
+    assert state.message.endswith("; outlived its schedule: 1 run(s) due meanwhile turned away"), state.message
+    report = run_record(ours.id).artifact("monitor-summary")
+    assert "longer than its schedule's interval: 1 run(s) came due meanwhile" in report
+    assert meanwhile.name.replace("-", "\\-") in report and later.name.replace("-", "\\-") not in report
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_run_outside_a_deployment_says_nothing_of_its_schedule(workdir):
+    state = monitor(return_state=True)
+    assert state.is_completed() and "schedule" not in state.message
+    assert "interval" not in run_record(state.state_details.flow_run_id).artifact("monitor-summary")

@@ -67,14 +67,19 @@ def _alert_cells(entry_name: str, kind: str, variant: str, sentence: str, title:
 
 
 def render_monitor_report(summary: RunSummary, alerts: Sequence[AlertLine], statuses: Mapping[int, Counter],
-                          seconds: float) -> str:
-    """The monitor run's artifact: figures, the alerts created with their delivery, then each source."""
+                          seconds: float, turned_away: Sequence[str] = ()) -> str:
+    """The monitor run's artifact: figures, the alerts created with their delivery, then each source.
+
+    `turned_away`: the runs that came due while this one was processing, when it outlived its interval.
+    """
     d = summary.delivery
     batches = summary.batches
     lines = [
         f"# Monitor run: {len(summary.alerts)} alerts created, {d.sent} deliveries sent",
         "",
-        f"- **Duration**: {seconds:.1f} s",
+        f"- **Duration**: {seconds:.1f} s"
+        + (f", longer than its schedule's interval: {len(turned_away)} run(s) came due meanwhile and were "
+           f"turned away ({cell(', '.join(turned_away), 200)})" if turned_away else ""),
         f"- **Sources**: {len(batches)} read: {sum(b.not_modified for b in batches)} not modified, "
         f"{sum(b.skipped for b in batches)} not due, {sum(bool(b.failure) for b in batches)} failed",
         f"- **Articles**: {summary.new} new, {summary.changed} changed, {summary.unchanged} unchanged, "
