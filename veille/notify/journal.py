@@ -1,4 +1,4 @@
-"""Deliveries a target accepted while the database could not record it, kept on disk until it can.
+"""Deliveries a target accepted while the database could not record them, kept on disk until it can.
 
 Without it, an outage longer than the sender waits out would leave such a delivery claimed but not
 sent in the database, and the next run would send it a second time once its lease passed.
