@@ -10,7 +10,7 @@ from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import Flow, FlowRun
 from prefect.settings import PREFECT_UI_URL
-from prefect.states import State
+from prefect.states import Failed, State
 
 from veille.errors import ConfigError, VeilleError
 from veille.notify.journal import FileSentJournal, journal_path
@@ -77,6 +77,12 @@ def stopped(key: str, state: State) -> State:
     publish_report(key, f"# Run {state.name.lower()}\n\n{cell(state.message or '')}\n",
                    f"Why the latest run ended {state.name}")
     return state
+
+
+def failed(key: str, error: VeilleError) -> State:
+    """A run stopped by a problem Veille names (configuration, database): logged, reported, Failed."""
+    get_run_logger().error("%s", error)
+    return stopped(key, Failed(message=str(error)))
 
 
 def run_url(flow_run: FlowRun) -> str:

@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 from prefect.tasks import exponential_backoff
 
-from flows.common import load_configuration, notify_operator, publish_report, stopped
+from flows.common import failed, load_configuration, notify_operator, publish_report, stopped
 from veille.detect import AlertMessage
 from veille.digest import DIGEST_TAG, render_digest
 from veille.errors import NotifyError, VeilleError
@@ -28,7 +28,6 @@ def digest(hours: int = 24) -> State:
     Args:
         hours: How far back the digest looks, in hours (1 to 720).
     """
-    logger = get_run_logger()
     if not 1 <= hours <= MAX_HOURS:
         return stopped(REPORT_KEY, Failed(message=f"hours must be between 1 and {MAX_HOURS}, not {hours}"))
     until = datetime.now(timezone.utc)
@@ -42,16 +41,15 @@ def digest(hours: int = 24) -> State:
         finally:
             store.close()
     except VeilleError as exc:
-        logger.error("%s", exc)
-        return stopped(REPORT_KEY, Failed(message=str(exc)))
+        return failed(REPORT_KEY, exc)
     message = render_digest(figures, since, until)
     accepted: dict[str, str] = {}
     # The delivery outbox's backoff setting: 30 s, then 60 s, 120 s by default.
     sender = send_digest.with_options(
         retry_delay_seconds=exponential_backoff(backoff_factor=config.settings.retry_backoff_seconds))
     state = sender(config.notifier, message, accepted, return_state=True)
-    failed = [t.label for t in config.notifier.targets_for([DIGEST_TAG]) if t.key not in accepted]
-    publish_report(REPORT_KEY, render_digest_report(figures, statuses, since, until, accepted.values(), failed),
+    undelivered = [t.label for t in config.notifier.targets_for([DIGEST_TAG]) if t.key not in accepted]
+    publish_report(REPORT_KEY, render_digest_report(figures, statuses, since, until, accepted.values(), undelivered),
                    "The latest digest and where it went")
     if state.is_failed():
         error = state.result(raise_on_failure=False)

@@ -12,11 +12,12 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.runtime import flow_run
-from prefect.states import Cancelled, Completed, Failed, State
+from prefect.states import Cancelled, Completed, State
 
 from flows.common import (
     Configuration,
     delivery_policy,
+    failed,
     load_configuration,
     notify_operator,
     publish_report,
@@ -63,8 +64,7 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None) -> Sta
         selected = _select(config, folder, sources)
         store = SqlStore.open(config.settings.database_url_value)
     except VeilleError as exc:
-        logger.error("%s", exc)
-        return stopped(REPORT_KEY, Failed(message=str(exc)))
+        return failed(REPORT_KEY, exc)
     try:
         holder = f"monitor {flow_run.get_name() or 'run'} since {datetime.now(timezone.utc):%H:%M} UTC"
         with store.run_lock("monitor", holder) as lock:
@@ -76,8 +76,7 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None) -> Sta
         alerts = store.alert_lines(a.alert_id for a in summary.alerts)
         statuses = store.delivery_statuses(a.alert_id for a in summary.alerts)
     except VeilleError as exc:
-        logger.error("%s", exc)
-        return stopped(REPORT_KEY, Failed(message=str(exc)))
+        return failed(REPORT_KEY, exc)
     finally:
         store.close()
     logger.info("%s", summary.render())

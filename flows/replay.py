@@ -8,15 +8,15 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
-from prefect.states import Completed, Failed, State
+from prefect.states import Completed, State
 
 from flows.common import (
     delivery_policy,
+    failed,
     load_configuration,
     notify_operator,
     publish_report,
     sent_journal,
-    stopped,
 )
 from tasks.extract import extract_batch, load_language_model
 from tasks.notify import send_alerts
@@ -58,8 +58,7 @@ def replay(
         watchlist = load_watchlist(watchlist_file) if watchlist_file is not None else config.watchlist
         store = SqlStore.open(config.settings.database_url_value)
     except VeilleError as exc:
-        logger.error("%s", exc)
-        return stopped(REPORT_KEY, Failed(message=str(exc)))
+        return failed(REPORT_KEY, exc)
     settings = config.settings
     try:
         total = store.count_articles_between(since, until)
@@ -87,8 +86,7 @@ def replay(
         else:
             statuses, lines = {}, []
     except VeilleError as exc:
-        logger.error("%s", exc)
-        return stopped(REPORT_KEY, Failed(message=str(exc)))
+        return failed(REPORT_KEY, exc)
     finally:
         store.close()
     publish_report(REPORT_KEY, render_replay_report(planned, lines, statuses, dry_run, done, sent, since, until),

@@ -14,7 +14,7 @@ from datetime import datetime
 from veille.detect import PlannedAlert
 from veille.sanitize import neutralise
 from veille.store.history import AlertLine, PeriodFigures
-from veille.summary import RunSummary
+from veille.summary import RunSummary, recorded_late
 
 _SENTENCE_CHARS = 140
 _ROWS = 200
@@ -88,7 +88,7 @@ def render_monitor_report(summary: RunSummary, alerts: Sequence[AlertLine], stat
         f"{summary.place_entities} places found by the model",
         f"- **Deliveries**: {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good, "
         f"{summary.still_pending} pending in the outbox"
-        + (f"; {d.recorded_from_journal} sent by an earlier run recorded now" if d.recorded_from_journal else ""),
+        + recorded_late(d),
         "",
         f"## Alerts ({len(alerts)})",
         "",

@@ -57,7 +57,7 @@ class RunSummary:
             f"  alerts:        {len(self.alerts)} created" + ("" if self.alerts else " (nothing new)"),
             f"  deliveries:    {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good"
             + (f", {d.orphaned} for targets no longer configured" if d.orphaned else "")
-            + (f"; {d.recorded_from_journal} sent by an earlier run recorded now" if d.recorded_from_journal else ""),
+            + recorded_late(d),
         ]
         if self.still_pending:
             lines.append(f"  outbox:        {self.still_pending} deliveries pending for a later run")
@@ -98,3 +98,9 @@ class RunSummary:
         if len(lines) > _LISTED_SOURCES:
             lines = lines[:_LISTED_SOURCES] + [f"    … and {len(lines) - _LISTED_SOURCES} more sources"]
         return lines
+
+
+def recorded_late(delivery: DeliveryReport) -> str:
+    """What the delivery journal gave back to the database this run, as a clause; empty when nothing."""
+    count = delivery.recorded_from_journal
+    return f"; {count} sent by an earlier run recorded now" if count else ""
