@@ -251,3 +251,10 @@ def test_one_journal_per_database_named_without_its_password(tmp_path):
     other = journal_path(tmp_path, "postgresql+psycopg://veille:s3cret-canary@db.example:5432/archive")
     assert first == same != other
     assert "canary" not in str(first) and first.parent == tmp_path
+
+
+def test_a_journal_that_cannot_be_written_says_which_file_in_one_line(tmp_path):
+    (tmp_path / "data").write_text("a file where the data folder should be", encoding="utf-8")
+    journal = FileSentJournal(tmp_path / "data" / "veille" / "journal.jsonl")
+    with pytest.raises(StoreError, match=r"^cannot use the delivery journal .*journal\.jsonl: Not a directory$"):
+        journal.write(3, datetime(2026, 11, 22, tzinfo=timezone.utc))

@@ -18,6 +18,8 @@ from typing import Protocol
 
 from sqlalchemy.engine import make_url
 
+from veille.errors import StoreError
+
 
 class SentJournal(Protocol):
     def write(self, delivery_id: int, sent_at: datetime) -> None:
@@ -69,10 +71,14 @@ class FileSentJournal:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
+        """The journal to itself; a file system problem becomes one StoreError naming the journal."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path.with_suffix(".lock"), "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                yield
+        except OSError as exc:
+            raise StoreError(f"cannot use the delivery journal {self.path}: {exc.strerror or exc}") from exc
 
     def _read(self) -> dict[int, datetime]:
         try:
