@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from veille.clean import LOCATION_CHARS, SOURCE_CHARS, TEXT_CHARS, TITLE_CHARS, bounded_key, clean_line, clean_text
+
 
 @dataclass(frozen=True)
 class Article:
@@ -13,6 +15,9 @@ class Article:
 
     `content_hash` is the hash of what the source gave (by default the text), so that replacing
     the text later (a feed entry's full text fetched from its page) does not make it "changed".
+
+    Whatever a source gives, an Article's strings are clean and bounded (veille.clean): no NUL,
+    control character or lone surrogate, a one-line title, a key within the database's limit.
     """
 
     source: str
@@ -26,13 +31,21 @@ class Article:
     tags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        # Every source builds Articles, so the guarantee holds here rather than in each of them.
+        object.__setattr__(self, "source", clean_line(self.source, SOURCE_CHARS))
+        object.__setattr__(self, "key", bounded_key(self.key))
+        object.__setattr__(self, "title", clean_line(self.title, TITLE_CHARS))
+        object.__setattr__(self, "location", clean_line(self.location, LOCATION_CHARS))
+        object.__setattr__(self, "text", clean_text(self.text)[:TEXT_CHARS])
+        object.__setattr__(self, "tags", tuple(clean_line(tag, SOURCE_CHARS) for tag in self.tags))
         if not self.content_hash:
             object.__setattr__(self, "content_hash", text_hash(self.text))
 
 
 def text_hash(*parts: str) -> str:
     """SHA-256 of `parts`, separated so that ("ab", "c") and ("a", "bc") differ."""
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    # surrogatepass: a hash must never be what fails on a lone surrogate a source let through.
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)

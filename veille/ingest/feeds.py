@@ -11,6 +11,7 @@ from typing import Any
 
 import feedparser
 
+from veille.clean import LOCATION_CHARS, clean_line, clean_text, with_suffix
 from veille.errors import IngestError
 from veille.ingest.fetch import Fetcher
 from veille.ingest.html import html_to_text
@@ -74,20 +75,31 @@ def parse_json_feed(content: bytes, source: str, url: str, tags: tuple[str, ...]
     for item in document["items"]:
         if not isinstance(item, dict):
             continue
-        contents = [{"value": item.get("content_html"), "type": "text/html"},
-                    {"value": item.get("content_text"), "type": "text/plain"}]
+        # JSON Feed fields have one type each; anything else is ignored, never stored as its repr.
+        contents = [{"value": _string(item, "content_html"), "type": "text/html"},
+                    {"value": _string(item, "content_text"), "type": "text/plain"}]
         entries.append({
-            "id": str(item.get("id") or ""),
-            "link": item.get("url") or item.get("external_url"),
-            "title": item.get("title"),
+            "id": _string(item, "id", numbers=True),
+            "link": _string(item, "url") or _string(item, "external_url"),
+            "title": _string(item, "title"),
             "content": [c for c in contents if c["value"]],
-            "summary": item.get("summary"),
+            "summary": _string(item, "summary"),
             "published_parsed": _json_time(item.get("date_published")),
             "updated_parsed": _json_time(item.get("date_modified")),
         })
     problem = None if str(document.get("version", "")).startswith("https://jsonfeed.org/version/") else (
         "malformed feed: JSON Feed without a jsonfeed.org version")
     return ParsedFeed(_articles(entries, source, url, tags), problem)
+
+
+def _string(item: Mapping[str, Any], name: str, numbers: bool = False) -> str:
+    """A JSON Feed string field; an id may be a number (common, though the spec says string)."""
+    value = item.get(name)
+    if isinstance(value, str):
+        return value
+    if numbers and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return ""
 
 
 def _json_time(value: object):
@@ -106,7 +118,7 @@ def _articles(entries, source: str, url: str, tags: tuple[str, ...]) -> tuple[Ar
         article = entry_to_article(entry, source, url, tags)
         if article.key in used_keys:
             # Some feeds repeat a guid for different items: keep both, told apart by content.
-            article = replace(article, key=f"{article.key}#{article.content_hash[:12]}")
+            article = replace(article, key=with_suffix(article.key, f"#{article.content_hash[:12]}"))
         used_keys.add(article.key)
         articles.append(article)
     return tuple(articles)
@@ -114,15 +126,16 @@ def _articles(entries, source: str, url: str, tags: tuple[str, ...]) -> tuple[Ar
 
 def entry_to_article(entry: Mapping[str, Any], source: str, feed_url: str, tags: tuple[str, ...] = ()) -> Article:
     """One feed entry: identity guid, else link, else a hash of title and content; the richest text."""
-    title = html_to_text(str(entry.get("title") or ""))
-    body = richest_text(entry)
-    link = str(entry.get("link") or "")
+    # Clean before hashing: a lone surrogate or a NUL would fail the hash or the database.
+    title = clean_text(html_to_text(str(entry.get("title") or "")))
+    body = clean_text(richest_text(entry))
+    link = clean_line(str(entry.get("link") or ""), LOCATION_CHARS)
     text = body if not title or body.startswith(title) else f"{title}\n\n{body}" if body else title
     digest = text_hash(title, body, link)
     key = str(entry.get("id") or "").strip() or link.strip() or f"sha256:{digest}"
     return Article(
         source=source,
-        key=key[:1000],
+        key=key,
         title=title or title_of(body) or link or key,
         location=link or feed_url,
         text=text,

@@ -48,11 +48,12 @@ def html_to_text(fragment: str) -> str:
     """Visible text of `fragment`: no markup, no scripts, entities decoded, one blank line between paragraphs."""
     if "<" not in fragment and "&" not in fragment:
         return _tidy(fragment)
+    # A fragment cut inside a tag ("… <a hre") would leave the tag's start as data. Removed from
+    # the markup, not from the decoded text, where an escaped "&lt;b" is a reader's "<b", not a tag.
     collector = _TextCollector()
-    collector.feed(fragment)
+    collector.feed(_CUT_TAG.sub("", fragment))
     collector.close()
-    # A fragment cut inside a tag ("… <a hre") leaves the tag's start as data.
-    return _tidy(_CUT_TAG.sub("", "".join(collector.parts)))
+    return _tidy("".join(collector.parts))
 
 
 def _tidy(text: str) -> str:

@@ -19,6 +19,7 @@ _BOMS = (
 )
 # Text with more control characters than this is not an article, whatever it decodes to.
 _MAX_CONTROL_RATIO = 0.01
+_CONTROL_BYTES = bytes(b for b in range(0x20) if b not in b"\t\n\r\f")
 _TITLE_LENGTH = 140
 
 
@@ -32,8 +33,11 @@ def decode_text(data: bytes) -> str:
                 return _checked(data[len(bom):].decode(encoding))
             except UnicodeDecodeError as exc:
                 raise IngestError(f"undecodable: starts with a {encoding} BOM but is not {encoding}") from exc
-    if b"\x00" in data:
-        raise IngestError("binary file (contains NUL bytes), not text")
+    # Without a BOM, control bytes tell a binary file (an image, an archive) from text; a stray NUL
+    # in an article does not (it is dropped with the other controls when the Article is made).
+    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
+    if controls > max(2, len(data) * _MAX_CONTROL_RATIO):
+        raise IngestError(f"binary or undecodable: {controls} control characters in {len(data)}")
     try:
         return _checked(data.decode("utf-8"))
     except UnicodeDecodeError:
