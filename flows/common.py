@@ -18,6 +18,8 @@ from veille.notify.sender import DeliveryPolicy
 from veille.notify.targets import AppriseNotifier, load_notifier
 from veille.report import cell
 from veille.settings import Settings, load_settings
+from veille.store.continuity import earlier_state, remember_database
+from veille.store.sql import SqlStore
 from veille.sources import SourcesConfig, load_sources
 from veille.watchlist import WatchList, load_watchlist
 
@@ -124,6 +126,18 @@ def runs_due_meanwhile() -> list[str]:
     except Exception as exc:  # a view of the schedule, not the work: the run's result stands
         get_run_logger().warning("could not read the runs due during this one: %s", type(exc).__name__)
         return []
+
+
+def open_store(settings: Settings) -> SqlStore:
+    """The store; a new, empty one beside the trace of another database is refused, or warned about."""
+    url = settings.database_url_value
+    earlier = None if settings.accept_new_database else earlier_state(settings.data_dir, settings.alerts_file, url)
+    store = SqlStore.open(url, refuse_new_because=earlier.evidence if earlier and earlier.certain else None)
+    if store.was_new and earlier is not None:
+        get_run_logger().warning("started a new, empty database, but %s: if VEILLE_DATABASE_URL is mistyped, "
+                                 "stop and correct it before the next run", earlier.evidence)
+    remember_database(settings.data_dir, url)
+    return store
 
 
 def sent_journal(settings: Settings) -> FileSentJournal:

@@ -9,13 +9,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 from prefect.tasks import exponential_backoff
 
-from flows.common import failed, load_configuration, notify_operator, publish_report, stopped
+from flows.common import failed, load_configuration, notify_operator, open_store, publish_report, stopped
 from veille.detect import AlertMessage
 from veille.digest import DIGEST_TAG, render_digest
 from veille.errors import NotifyError, VeilleError
 from veille.notify.targets import AppriseNotifier
 from veille.report import render_digest_report
-from veille.store.sql import SqlStore
 
 REPORT_KEY = "digest"
 MAX_HOURS = 720
@@ -34,7 +33,7 @@ def digest(hours: int = 24) -> State:
     since = until - timedelta(hours=hours)
     try:
         config = load_configuration()
-        store = SqlStore.open(config.settings.database_url_value)
+        store = open_store(config.settings)
         try:
             figures = store.period_figures(since, until)
             statuses = store.delivery_statuses(a.alert_id for a in figures.alerts)

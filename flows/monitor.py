@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import replace
@@ -20,6 +21,7 @@ from flows.common import (
     failed,
     load_configuration,
     notify_operator,
+    open_store,
     publish_report,
     runs_due_meanwhile,
     sent_journal,
@@ -33,7 +35,7 @@ from veille.detect import ArticleChanges
 from veille.errors import ConfigError, VeilleError
 from veille.ingest.feeds import FeedSource
 from veille.ingest.fetch import Fetcher, FetchPolicy
-from veille.ingest.folder import FolderSource, display_path
+from veille.ingest.folder import FolderSource, display_path, folder_source_name
 from veille.records import SourceBatch
 from veille.report import render_monitor_report
 from veille.sources import FolderConfig
@@ -62,7 +64,7 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None) -> Sta
     try:
         config = load_configuration()
         selected = _select(config, folder, sources)
-        store = SqlStore.open(config.settings.database_url_value)
+        store = open_store(config.settings)
     except VeilleError as exc:
         return failed(REPORT_KEY, exc)
     try:
@@ -96,23 +98,41 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None) -> Sta
 def _select(config: Configuration, folder: Path | None, sources: list[str] | None) -> Configuration:
     """The configuration narrowed to one folder, or to the named sources."""
     if folder is not None:
+        _check_folder_allowed(config, folder)
         only = {"folders": (FolderConfig(path=folder),), "feeds": ()}
         return replace(config, sources=config.sources.model_copy(update=only))
     if not sources:
         return config
     wanted = set(sources)
     feeds = [(f, {f.name, f"feed:{f.name}"}) for f in config.sources.feeds]
-    folders = [(f, {str(f.path), display_path(f.path), f"folder:{display_path(f.path)}"})
+    folders = [(f, {str(f.path), display_path(f.path), folder_source_name(f.path, f.name)})
                for f in config.sources.folders]
     unknown = wanted.difference(*(names for _, names in feeds + folders))
     if unknown:
         known = [f"feed:{f.name}" for f in config.sources.feeds] + [
-            f"folder:{display_path(f.path)}" for f in config.sources.folders]
+            folder_source_name(f.path, f.name) for f in config.sources.folders]
         raise ConfigError(f"sources: {', '.join(sorted(unknown))} not in {config.settings.sources_file} "
                           f"(known: {', '.join(known) or 'none'})")
     chosen = {"feeds": tuple(f for f, names in feeds if wanted & names),
               "folders": tuple(f for f, names in folders if wanted & names)}
     return replace(config, sources=config.sources.model_copy(update=chosen))
+
+
+def _check_folder_allowed(config: Configuration, folder: Path) -> None:
+    """A run's `folder` must be inside a configured folder or VEILLE_FOLDER_ROOTS.
+
+    Anyone who can start a run through the Prefect API chooses its parameters; without this, a
+    `folder` of /home or /etc would be read and quoted in alerts.
+    """
+    roots = [item.path for item in config.sources.folders]
+    roots += [Path(part) for part in (config.settings.folder_roots or "").split(os.pathsep) if part]
+    real = os.path.realpath(folder)
+    for root in roots:
+        base = os.path.realpath(root)
+        if real == base or real.startswith(base.rstrip(os.sep) + os.sep):
+            return
+    raise ConfigError(f"folder: {display_path(folder)} is outside the folders of {config.settings.sources_file} "
+                      "and VEILLE_FOLDER_ROOTS; a run started from the UI or the API reads only those")
 
 
 def _run(store: SqlStore, config: Configuration) -> RunSummary:
@@ -140,8 +160,15 @@ def _run(store: SqlStore, config: Configuration) -> RunSummary:
 
 def _read_sources(store: SqlStore, config: Configuration, fetcher: Fetcher) -> list[SourceBatch]:
     """Folders in one task, each due feed in a task of its own (run side by side)."""
-    max_bytes = config.settings.max_file_bytes
-    batches = read_folders([FolderSource(item.path, max_bytes) for item in config.sources.folders])
+    settings = config.settings
+    folders = [FolderSource(item.path, settings.max_file_bytes, item.name, settings.follow_links)
+               for item in config.sources.folders]
+    for source in folders:
+        # Before folder names stopped depending on the working directory, they were relative to it.
+        legacy = f"folder:{display_path(source.path)}"
+        if source.label is None and legacy != source.name and store.rename_source(legacy, source.name):
+            get_run_logger().warning("source %s is now named %s (its articles are kept)", legacy, source.name)
+    batches = read_folders(folders)
     feeds = config.sources.feeds
     states = store.source_states(f"feed:{feed.name}" for feed in feeds)
     now = datetime.now(timezone.utc)
@@ -170,7 +197,8 @@ def _detect(store: SqlStore, config: Configuration, changes: ArticleChanges, sum
     for start in range(0, len(articles), settings.batch_size):
         found = extract_batch(nlp, articles[start : start + settings.batch_size], settings.batch_size)
         summary.add_mentions(found)
-        summary.alerts += record_batch(store, found, config.watchlist, config.notifier, stories)
+        recorded = record_batch(store, found, config.watchlist, config.notifier, stories)
+        summary.add_recorded(recorded)
         if progress is not None:
             update_progress_artifact(progress, 100.0 * min(len(articles), start + settings.batch_size) / len(articles))
 
@@ -181,6 +209,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folder", type=Path, default=None,
                         help="read only this folder of .txt articles (default: config/sources.yaml)")
     args = parser.parse_args(argv)
+    if args.folder is not None:
+        # The command line is its user's own: any folder they can read may be read. A run started
+        # through the Prefect API is held to the configured folders (see _check_folder_allowed).
+        roots = [part for part in (os.environ.get("VEILLE_FOLDER_ROOTS"), str(args.folder)) if part]
+        os.environ["VEILLE_FOLDER_ROOTS"] = os.pathsep.join(roots)
     try:
         # Fail in a second, before Prefect's temporary server takes eight to start.
         load_configuration(with_blocks=False)

@@ -15,6 +15,7 @@ from flows.common import (
     failed,
     load_configuration,
     notify_operator,
+    open_store,
     publish_report,
     sent_journal,
 )
@@ -24,7 +25,6 @@ from tasks.store import record_batch
 from veille.errors import VeilleError
 from veille.replay import plan_replay
 from veille.report import render_replay_report
-from veille.store.sql import SqlStore
 from veille.stories import StoryIndex
 from veille.watchlist import load_watchlist
 
@@ -56,7 +56,7 @@ def replay(
     try:
         config = load_configuration()
         watchlist = load_watchlist(watchlist_file) if watchlist_file is not None else config.watchlist
-        store = SqlStore.open(config.settings.database_url_value)
+        store = open_store(config.settings)
     except VeilleError as exc:
         return failed(REPORT_KEY, exc)
     settings = config.settings
@@ -74,7 +74,7 @@ def replay(
                 alerted.update(store.alerted_entries(i.story_id for i in batch if i.story_id not in alerted))
                 planned += plan_replay(batch, found, alerted, watchlist)
             else:
-                created += record_batch(store, found, watchlist, config.notifier, StoryIndex())
+                created += record_batch(store, found, watchlist, config.notifier, StoryIndex()).alerts
             done += len(batch)
             update_progress_artifact(progress, 100.0 * min(done / max(total, 1), 1.0))
         update_progress_artifact(progress, 100.0)

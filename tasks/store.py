@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from veille.notify import Notifier
 from veille.records import ArticleMentions
 from veille.store import Store
-from veille.store.sql import CreatedAlert
+from veille.store.sql import RecordedBatch
 from veille.stories import StoryIndex
 from veille.watchlist import WatchList
 
@@ -25,6 +25,13 @@ def load_story_index(store: Store, window_days: float, threshold: float) -> Stor
 @task(name="record_batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def record_batch(
     store: Store, found: Sequence[ArticleMentions], watchlist: WatchList, notifier: Notifier, stories: StoryIndex
-) -> list[CreatedAlert]:
-    """Store a batch of articles with their mentions and stories, and its new alerts with their deliveries."""
-    return store.record_detections(found, watchlist, notifier.targets_for, datetime.now(timezone.utc), stories)
+) -> RecordedBatch:
+    """Store a batch of articles with their mentions and stories, and its new alerts with their deliveries.
+
+    An article the database refuses is logged by name and left out; the rest of the batch is stored.
+    """
+    recorded = store.record_detections(found, watchlist, notifier.targets_for, datetime.now(timezone.utc), stories)
+    logger = get_run_logger()
+    for item in recorded.rejected:
+        logger.error("cannot store %s %s: %s", item.source, item.item, item.problem)
+    return recorded

@@ -76,6 +76,6 @@ def test_a_database_of_the_previous_revision_upgrades_with_its_data(database_url
     route = lambda tags: [TargetRef("k", "veille://")]  # noqa: E731
     created = store.record_detections(
         [ArticleMentions(edited, mentions), ArticleMentions(fresh, (Mention("alep", "watched", "Alep", 0, 4, "Alep."),))],
-        WATCHLIST, route, NOW)
+        WATCHLIST, route, NOW).alerts
     assert sorted((a.location, a.entry_name) for a in created) == [("seeds/1.txt", "Alep"), ("seeds/3.txt", "Alep")]
     store.close()

@@ -70,6 +70,8 @@ def operate(project):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VEILLE_", "PREFECT_"))} | {
         "PYTHONPATH": str(ROOT),
         "PREFECT_HOME": str(project / "prefect-home"),
+        # The run started from the UI reads this folder, outside sources.yaml: allowed by name.
+        "VEILLE_FOLDER_ROOTS": str(project / "corpus"),
         # Served deployments look for work every 2 s instead of 10; the scheduler loops every 2 s.
         "PREFECT_RUNNER_POLL_FREQUENCY": "2",
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",

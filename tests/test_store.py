@@ -44,7 +44,7 @@ def store(database_url):
 
 
 def test_detections_create_one_alert_per_entry_and_one_delivery_per_target(store):
-    created = store.record_detections([found("hama et mortier et hama", "hama", "mortier")], WATCHLIST, route, NOW)
+    created = store.record_detections([found("hama et mortier et hama", "hama", "mortier")], WATCHLIST, route, NOW).alerts
     assert sorted(a.entry_name for a in created) == ["Hama", "mortier"]
     assert all(a.deliveries == 2 for a in created)
     assert store.delivery_counts() == {"pending": 4}
@@ -54,12 +54,12 @@ def test_detections_create_one_alert_per_entry_and_one_delivery_per_target(store
 def test_the_same_article_again_creates_nothing(store):
     item = found("hama", "hama")
     store.record_detections([item], WATCHLIST, route, NOW)
-    assert store.record_detections([item], WATCHLIST, route, NOW) == []
+    assert store.record_detections([item], WATCHLIST, route, NOW).alerts == []
 
 
 def test_an_edited_article_alerts_only_for_new_entries(store):
     store.record_detections([found("hama", "hama")], WATCHLIST, route, NOW)
-    created = store.record_detections([found("hama puis mortier", "hama", "mortier")], WATCHLIST, route, NOW)
+    created = store.record_detections([found("hama puis mortier", "hama", "mortier")], WATCHLIST, route, NOW).alerts
     assert [a.entry_name for a in created] == ["mortier"]
     with store.engine.connect() as conn:
         assert conn.execute(text("select count(*) from mentions")).scalar() == 3  # replaced, not added

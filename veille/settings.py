@@ -51,6 +51,18 @@ class Settings(BaseSettings):
     delivery_lease_seconds: float = Field(
         600.0, gt=0, description="A delivery claimed this long ago by a run that died is claimed again."
     )
+    # Files, folders and the database's identity (hostile or careless input).
+    follow_links: bool = Field(
+        False, description="Read what links in a watched folder point to outside it (off: reported, not read)."
+    )
+    folder_roots: str | None = Field(
+        None, description="Folders (separated by ':') a run's `folder` parameter may read besides those of "
+        "sources.yaml; the command line's --folder is always allowed."
+    )
+    accept_new_database: bool = Field(
+        False, description="Start on a new, empty database although the data directory holds an earlier "
+        "one's alerts (off: refused, in case the database URL is mistyped)."
+    )
 
     @field_validator("database_url")
     @classmethod

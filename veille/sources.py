@@ -7,13 +7,17 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from veille.ingest.folder import folder_source_name
 from veille.yamlfile import LocatedValueError, load_yaml
 
 
 class FolderConfig(BaseModel):
+    """One folder of .txt articles; its source is "folder:NAME", or "folder:" and its absolute path."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     path: Path
+    name: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=100)
 
 
 class FeedConfig(BaseModel):
@@ -56,6 +60,13 @@ class SourcesConfig(BaseModel):
                 raise LocatedValueError(("feeds", index, "name"),
                                         f"name {feed.name!r} already used by feeds[{first[feed.name]}]")
             first[feed.name] = index
+        folders: dict[str, int] = {}
+        for index, folder in enumerate(self.folders):
+            # Two entries for one source would read its articles twice under one name.
+            name = folder_source_name(folder.path, folder.name)
+            if name in folders:
+                raise LocatedValueError(("folders", index), f"{name} already configured by folders[{folders[name]}]")
+            folders[name] = index
         return self
 
 

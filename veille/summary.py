@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from veille.detect import ArticleChanges
 from veille.notify.sender import DeliveryReport
 from veille.records import ArticleMentions, ReadError, SourceBatch
-from veille.store.sql import CreatedAlert, SourceHealth
+from veille.store.sql import CreatedAlert, RecordedBatch, SourceHealth
 
 _LISTED_ALERTS = 15
 _LISTED_SOURCES = 20
@@ -39,6 +39,11 @@ class RunSummary:
         self.read_errors += [error for batch in batches for error in batch.errors]
         self.new, self.changed, self.unchanged = len(changes.new), len(changes.changed), len(changes.unchanged)
         self.new_by_source = Counter(article.source for article in changes.new)
+
+    def add_recorded(self, recorded: RecordedBatch) -> None:
+        """A batch's alerts, and its articles the database refused (unreadable items of this run)."""
+        self.alerts += recorded.alerts
+        self.read_errors += recorded.rejected
 
     def add_mentions(self, found: Sequence[ArticleMentions]) -> None:
         self.watched_mentions += sum(1 for f in found for m in f.mentions if m.entry_id)

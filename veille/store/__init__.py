@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from veille.records import ArticleMentions, SourceBatch
-    from veille.store.sql import CreatedAlert, DueDelivery, Router, SourceHealth, SourceState
+    from veille.store.sql import DueDelivery, RecordedBatch, Router, SourceHealth, SourceState
     from veille.stories import StoryIndex
     from veille.watchlist import WatchList
 
@@ -21,7 +21,7 @@ class Store(Protocol):
     def record_detections(
         self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime,
         stories: StoryIndex | None = None,
-    ) -> list[CreatedAlert]: ...
+    ) -> RecordedBatch: ...
 
     def load_story_index(self, since: datetime, threshold: float) -> StoryIndex: ...
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, delete, event, func, or_, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, inspect, or_, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
 from veille.detect import plan_alerts, render_alert
 from veille.errors import StoreError
-from veille.records import ArticleMentions, SourceBatch
+from veille.records import ArticleMentions, ReadError, SourceBatch
 from veille.store.guard import database_errors as _errors
 from veille.store.history import HistoryQueries
 from veille.store.lock import RunLock, run_lock
@@ -45,6 +45,14 @@ class CreatedAlert:
     variant: str
     deliveries: int
     sources: int = 1
+
+
+@dataclass(frozen=True)
+class RecordedBatch:
+    """What recording a batch did: the alerts it created, and the articles the database refused."""
+
+    alerts: list[CreatedAlert]
+    rejected: list[ReadError] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -78,12 +86,18 @@ class DueDelivery:
 class SqlStore(HistoryQueries):
     """Articles, mentions, alerts and deliveries in any database SQLAlchemy speaks."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, was_new: bool = False) -> None:
         self.engine = engine
+        # Whether open() found no schema and created it: a new, empty database.
+        self.was_new = was_new
 
     @classmethod
-    def open(cls, url: str) -> SqlStore:
-        """Connect and create missing tables; errors never show the URL (it may hold a password)."""
+    def open(cls, url: str, refuse_new_because: str | None = None) -> SqlStore:
+        """Connect and create missing tables; errors never show the URL (it may hold a password).
+
+        `refuse_new_because`: why a new, empty database would be a mistake (veille.store.continuity);
+        given, such a database is refused before anything is created in it.
+        """
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -97,10 +111,16 @@ class SqlStore(HistoryQueries):
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
-        store = cls(engine)
+        with _errors("opening the database"):
+            new = not inspect(engine).has_table("alembic_version")
+        if new and refuse_new_because is not None:
+            engine.dispose()
+            raise StoreError(
+                f"the database is new and empty, but {refuse_new_because}: a mistyped VEILLE_DATABASE_URL "
+                "would send every alert again. Check it, or set VEILLE_ACCEPT_NEW_DATABASE=1 to start afresh")
         with _errors("bringing the database schema up to date"):
             upgrade(engine)
-        return store
+        return cls(engine, was_new=new)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -125,13 +145,26 @@ class SqlStore(HistoryQueries):
     def record_detections(
         self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime,
         stories: StoryIndex | None = None,
-    ) -> list[CreatedAlert]:
+    ) -> RecordedBatch:
         """Store articles, their mentions and stories, and create alerts and deliveries, in one transaction.
 
         A new article joins the story of a near-copy found in `stories` (and is added to it);
         alerts are per story, so a later copy adds to its story, not to the alerts.
+
+        An article the database refuses (a value it cannot hold) costs only itself: the batch is
+        recorded again article by article, and that one comes back in `rejected`, named, not stored
+        (so it is new again next run). A problem of the database itself still fails the whole batch.
         """
         stories = stories if stories is not None else StoryIndex()
+        try:
+            return RecordedBatch(self._record(found, watchlist, route, now, stories))
+        except Exception as exc:
+            if not _one_item_problem(exc):
+                raise
+        return self._record_one_by_one(found, watchlist, route, now, stories)
+
+    def _record(self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime,
+                stories: StoryIndex) -> list[CreatedAlert]:
         indexed: list[str] = []
         created: list[CreatedAlert] = []
         try:
@@ -151,6 +184,38 @@ class SqlStore(HistoryQueries):
                 stories.remove(key)
             raise
         return created
+
+    def _record_one_by_one(self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router,
+                           now: datetime, stories: StoryIndex) -> RecordedBatch:
+        """Each article with its alerts in a savepoint of its own; one the database refuses is rejected."""
+        recorded = RecordedBatch([])
+        indexed: list[str] = []
+        try:
+            with _errors("recording detections"), Session(self.engine) as session, session.begin():
+                sources = self._source_ids(session, {item.article.source for item in found}, now)
+                for item in found:
+                    mine: list[str] = []
+                    try:
+                        with session.begin_nested():
+                            row = self._upsert_article(session, sources[item.article.source], item, now, stories,
+                                                       mine)
+                            recorded.alerts.extend(self._create_alerts(
+                                session, row.story_id, [item], {(item.article.source, item.article.key): row.id},
+                                watchlist, route, now))
+                    except Exception as exc:
+                        if not _one_item_problem(exc):
+                            raise
+                        for key in mine:
+                            stories.remove(key)
+                        recorded.rejected.append(ReadError(item.article.source, item.article.key,
+                                                           f"cannot be stored: {_first_line(exc)}"))
+                        continue
+                    indexed += mine
+        except BaseException:
+            for key in indexed:
+                stories.remove(key)
+            raise
+        return recorded
 
     def _create_alerts(self, session: Session, story_id: int, items: list[ArticleMentions],
                        article_ids: dict[tuple[str, str], int], watchlist: WatchList, route: Router,
@@ -250,6 +315,13 @@ class SqlStore(HistoryQueries):
                 index.add(str(article_id), story_id, from_bytes(data))
         return index
 
+    def rename_source(self, old: str, new: str) -> bool:
+        """Give source `old` the name `new`, with its articles, unless `new` exists already; whether it did."""
+        with _errors("renaming a source"), Session(self.engine) as session, session.begin():
+            if session.scalar(select(SourceRow.id).where(SourceRow.name == new)) is not None:
+                return False
+            return session.execute(update(SourceRow).where(SourceRow.name == old).values(name=new)).rowcount == 1
+
     def source_states(self, names: Iterable[str]) -> dict[str, SourceState]:
         """What the last reads of these sources left: validators for a conditional GET, last fetch."""
         query = select(SourceRow).where(SourceRow.name.in_(sorted(set(names))))
@@ -269,7 +341,8 @@ class SqlStore(HistoryQueries):
                     row.last_error, row.last_error_at = batch.failure, now
                     continue
                 row.consecutive_failures, row.last_success_at = 0, now
-                row.last_warning = batch.warning
+                if not batch.not_modified:  # a 304 says nothing new of the body: its warning stands
+                    row.last_warning = batch.warning
                 row.etag = batch.validators.get("etag")
                 row.last_modified = batch.validators.get("last-modified")
 
@@ -333,6 +406,28 @@ class SqlStore(HistoryQueries):
     def _set(self, delivery_id: int, **values: object) -> None:
         with _errors("recording a delivery"), Session(self.engine) as session, session.begin():
             session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**values))
+
+
+def _one_item_problem(exc: BaseException) -> bool:
+    """Whether `exc` is about a value of one item (the database refuses it), not about the database.
+
+    A lost connection, a lock or a unique constraint another run won (its task retries and finds the
+    work done) fail the whole batch as before; a value too long, a NUL, an unencodable character do not.
+    """
+    cause = exc.__cause__ if isinstance(exc, StoreError) else exc
+    if isinstance(cause, DataError):
+        return True
+    if isinstance(cause, StatementError) and not isinstance(cause, DBAPIError):
+        # Raised while binding a value, before the database saw it (a naive datetime, say).
+        return isinstance(cause.orig, (ValueError, TypeError))
+    return isinstance(cause, (ValueError, TypeError))
+
+
+def _first_line(exc: BaseException) -> str:
+    cause = exc.__cause__ if isinstance(exc, StoreError) else exc
+    cause = getattr(cause, "orig", None) or cause
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0][:200] if lines else ''}"
 
 
 def _state(row: SourceRow) -> SourceState:
