@@ -8,6 +8,7 @@ stops both, the deployments first.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import signal
 import socket
@@ -24,6 +25,9 @@ from veille.schedules import load_schedules
 
 _STARTUP_SECONDS = 120
 _STOP_SECONDS = 30
+# Prefect's basic authentication: the server checks the first, its clients send the second.
+_SERVER_AUTH = "PREFECT_SERVER_API_AUTH_STRING"
+_CLIENT_AUTH = "PREFECT_API_AUTH_STRING"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +45,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"veille: {exc}", file=sys.stderr)
         return 2
     env = dict(os.environ)
+    if not args.api_url:
+        problem = exposure_problem(args.host, env)
+        if problem:
+            print(f"veille: {problem}", file=sys.stderr)
+            return 2
+        if env.get(_SERVER_AUTH):
+            # The deployments and every run they start talk to this server: they need its password.
+            env.setdefault(_CLIENT_AUTH, env[_SERVER_AUTH])
     env.setdefault("PREFECT_HOME", str((config.settings.data_dir / "prefect").resolve()))
     Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     children: dict[str, subprocess.Popen] = {}
@@ -70,6 +82,28 @@ def main(argv: list[str] | None = None) -> int:
         # The deployments first (they pause their schedules through the server), then the server.
         for child in reversed(children.values()):
             stop(child)
+
+
+def exposure_problem(host: str, env: dict[str, str]) -> str | None:
+    """Why serving Prefect's API on `host` would be unsafe, or None.
+
+    Whoever reaches that API reads the Secret blocks (tokens of the targets) and starts any flow with
+    any parameter; on a loopback address only this machine's users can, elsewhere the API must ask
+    for a password.
+    """
+    if _is_loopback(host) or env.get(_SERVER_AUTH):
+        return None
+    return (f"--host {host} would open Prefect's API (Secret blocks, runs with any parameter) to the network "
+            f"without a password: set {_SERVER_AUTH}='user:password' (and put TLS in front), or keep 127.0.0.1")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _interrupt(signum: int, frame: object) -> None:
