@@ -99,7 +99,9 @@ def _select(config: Configuration, folder: Path | None, sources: list[str] | Non
     """The configuration narrowed to one folder, or to the named sources."""
     if folder is not None:
         _check_folder_allowed(config, folder)
-        only = {"folders": (FolderConfig(path=folder),), "feeds": ()}
+        # A configured folder keeps its name (and so its articles), however the parameter spells its path.
+        same = [f for f in config.sources.folders if os.path.realpath(f.path) == os.path.realpath(folder)]
+        only = {"folders": (same[0] if same else FolderConfig(path=folder),), "feeds": ()}
         return replace(config, sources=config.sources.model_copy(update=only))
     if not sources:
         return config

@@ -351,6 +351,9 @@ def test_a_folder_named_after_the_working_directory_keeps_its_articles_under_its
     sources.write_text("folders:\n  - path: seeds\n    name: seeds\n", encoding="utf-8")
     state, first = monitor_run()
     assert state.is_completed() and first.new == 2 and first.batches[0].source == "folder:seeds"
+    state, again = monitor_run(folder=Path("seeds/../seeds"))
+    assert state.is_completed() and again.batches[0].source == "folder:seeds" and again.new == 0, \
+        "a run's folder parameter naming a configured folder reads it under its configured name"
 
     sources.write_text("folders:\n  - path: seeds\n", encoding="utf-8")
     state, second = monitor_run()
