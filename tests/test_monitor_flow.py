@@ -41,7 +41,7 @@ def test_seeds_alert_once_then_nothing(workdir, receiver):
     assert len(receiver.received) == len(summary.alerts) == len(read_alert_file(workdir))
     kalibr = next(m for m in receiver.received if m["title"].startswith("Veille: Kalibr"))
     assert "written «missiles Kalibr»" in kalibr["message"]
-    assert "003_14110cf45b5c4781.txt" in kalibr["message"]
+    assert "003_14110cf45b5c4781[.]txt" in kalibr["message"], "a file name is text: its dot defanged"
 
     state, summary = run()
 
