@@ -79,11 +79,11 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120)
     args = parser.parse_args()
     for name, text in NEUTRALISE_SHAPES.items():
-        print(f"neutralise({name}, {len(text) // 1000} KB): {best(neutralise_seconds, text, args.rounds, args.timeout)}",
-              flush=True)
+        figure = best(neutralise_seconds, text, args.rounds, args.timeout)
+        print(f"neutralise({name}, {len(text) // 1000} KB): {figure}", flush=True)
     hama = "Hama " * 10_000
-    print(f'extract_mentions("Hama "*10000, {len(hama) // 1000} KB): {best(extraction_seconds, hama, args.rounds, args.timeout)}',
-          flush=True)
+    figure = best(extraction_seconds, hama, args.rounds, args.timeout)
+    print(f'extract_mentions("Hama "*10000, {len(hama) // 1000} KB): {figure}', flush=True)
 
 
 if __name__ == "__main__":

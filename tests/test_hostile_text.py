@@ -319,7 +319,8 @@ def test_the_run_summary_escapes_what_articles_files_and_sources_put_in_it():
 
     assert "\x1b" not in rendered and "\r" not in rendered and "\u202e" not in rendered
     lines = rendered.split("\n")
-    assert not [line for line in lines if "forged" in line and not line.startswith(("    + place Hama (", "    feed:", "    ! "))]
+    expected_starts = ("    + place Hama (", "    feed:", "    ! ")
+    assert not [line for line in lines if "forged" in line and not line.startswith(expected_starts)]
     assert sum("forged" in line for line in lines) == 5
     assert "seeds/a\\nSource: forged\\x1b[2J.txt" in rendered
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from veille.records import Article, ArticleMentions, Mention
-from veille.sanitize import neutralise, safe_link
+from veille.sanitize import neutralise_line, safe_link
 from veille.watchlist import WatchEntry, WatchList
 
 _TITLE_LENGTH = 90
@@ -88,12 +88,12 @@ def render_alert(alert: PlannedAlert, found_at: datetime, sources: Sequence[str]
     """The notification a person reads: what, as written, in which sentence, where, when, how widely."""
     entry, mention, article = alert.entry, alert.mention, alert.article
     # Everything taken from the article is neutralised and kept on its own line; its link is made safe.
-    title = _inert(article.title)
-    written = "" if mention.text == entry.name else f", written «{_inert(mention.text)}»"
+    title = neutralise_line(article.title)
+    written = "" if mention.text == entry.name else f", written «{neutralise_line(mention.text)}»"
     times = f" ({alert.occurrences} mentions)" if alert.occurrences > 1 else ""
     lines = [
         f"{entry.kind.capitalize()}: {entry.name}{written}{times}",
-        f"«{_inert(mention.sentence)}»",
+        f"«{neutralise_line(mention.sentence)}»",
         f"Article: {title}",
         f"Source: {article.source} — {_link(article.location)}",
     ]
@@ -107,12 +107,7 @@ def render_alert(alert: PlannedAlert, found_at: datetime, sources: Sequence[str]
 
 def _link(location: str) -> str:
     """The article's link, clickable on purpose but able to add nothing; a file path or anything else is text."""
-    return safe_link(location) or _inert(location)
-
-
-def _inert(text: str) -> str:
-    """`text` neutralised on one line: a line break in a title must not forge a line of the alert."""
-    return neutralise(" ".join(text.split()))
+    return safe_link(location) or neutralise_line(location)
 
 
 def _when(moment: datetime) -> str:

@@ -51,6 +51,11 @@ def neutralise(text: str) -> str:
     return _DOMAIN_DOT.sub("[.]", text)
 
 
+def neutralise_line(text: str) -> str:
+    """`text` neutralised on one line: a line break in a title or an error must not forge a line."""
+    return neutralise(" ".join(text.split()))
+
+
 def safe_link(location: str) -> str | None:
     """`location` as a link that stays clickable and can add nothing to a message, or None.
 
@@ -126,7 +131,11 @@ def _host_name(host: str) -> str | None:
 
 
 def _encoded(part: str) -> str:
-    return _LINK_UNSAFE.sub(lambda match: "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8", "replace")), part)
+    return _LINK_UNSAFE.sub(_percent_encoded, part)
+
+
+def _percent_encoded(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8", "replace"))
 
 
 @dataclass(frozen=True)
