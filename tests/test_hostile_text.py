@@ -20,7 +20,7 @@ from apprise import Apprise, NotifyFormat
 from tests.conftest import CONFIG
 from veille.detect import PlannedAlert, render_alert
 from veille.digest import render_digest
-from veille.extract.pipeline import extract_mentions, mentions_in
+from veille.extract.pipeline import SentenceIndex, extract_mentions, mentions_in
 from veille.notify.sender import DeliveryReport
 from veille.records import Article, Mention, ReadError, SourceBatch
 from veille.sanitize import loggable, neutralise, safe_link
@@ -86,6 +86,35 @@ def test_extraction_takes_linear_time_in_the_number_of_mentions(nlp):
         list(extract_mentions(nlp, [Article("test", "hama", "t", "l", text)], 8))
 
     assert_linear(extract, lambda n: "Hama " * n, 1000)
+
+
+def sentence_by_scanning(span) -> str:
+    """The former per-mention computation (span.sent and scans of the text), kept as the reference."""
+    text = span.doc.text
+    start = max(span.sent.start_char, text.rfind("\n", 0, span.start_char) + 1)
+    line_end = text.find("\n", span.end_char)
+    end = min(span.sent.end_char, line_end if line_end != -1 else len(text))
+    left, right = max(start, span.start_char - 400), min(end, span.end_char + 400)
+    return ("…" if left > start else "") + " ".join(text[left:right].split()) + ("…" if right < end else "")
+
+
+def test_each_mention_gets_the_sentence_span_sent_gave(nlp):
+    from tests.conftest import SEEDS
+    from veille.ingest.folder import FolderSource
+
+    filler = " ".join(["des mots sans intérêt"] * 150)
+    texts = [article.text for article in FolderSource(SEEDS, 5_000_000).read().articles] + [
+        "Première phrase sans rien.\nLes tirs de mortiers ont repris\nLa ville de Hama est calme.",
+        f"{filler} puis Raqqa {filler}.\n\nAlep. Homs\nIdlib",
+        "Hama " * 300,
+    ]
+    compared = 0
+    for doc in nlp.pipe(texts):
+        sentences = SentenceIndex(doc)
+        for span in [*doc.spans["veille"], *doc.ents]:
+            assert sentences.around(span) == sentence_by_scanning(span), span.text
+            compared += 1
+    assert compared > 300
 
 
 # --- Mentions, links, domains: structurally inert --------------------------------------------
