@@ -36,6 +36,7 @@ from veille.ingest.fetch import Fetcher, FetchPolicy
 from veille.ingest.folder import FolderSource, display_path
 from veille.records import SourceBatch
 from veille.report import render_monitor_report
+from veille.sanitize import loggable
 from veille.sources import FolderConfig
 from veille.store.sql import SqlStore
 from veille.summary import RunSummary
@@ -189,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     state = monitor(folder=args.folder, return_state=True)
     if state.is_failed():
-        print(f"veille: monitor failed: {state.message}", file=sys.stderr)
+        print(f"veille: monitor failed: {loggable(state.message)}", file=sys.stderr)  # it may quote a file or a server
         return 1
     if state.is_cancelled():
         print(f"veille: monitor {state.message}", file=sys.stderr)

@@ -75,6 +75,9 @@ def assert_linear(work: Callable[[str], object], make: Callable[[int], str], siz
         pytest.param(lambda n: "a+" * n + ":", id="scheme-like"),
         pytest.param(lambda n: "]" + " " * (2 * n), id="bracket-spaces"),
         pytest.param(lambda n: "x" * (2 * n) + "@", id="long-word"),
+        pytest.param(lambda n: "a:" * n, id="colons"),
+        pytest.param(lambda n: "https://" * (n // 4), id="schemes"),
+        pytest.param(lambda n: "[](" * (n // 2), id="markdown-links"),
     ],
 )
 def test_neutralise_takes_linear_time_on_backtracking_shapes(make):
