@@ -190,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     state = monitor(folder=args.folder, return_state=True)
     if state.is_failed():
-        print(f"veille: monitor failed: {loggable(state.message)}", file=sys.stderr)  # it may quote a file or a server
+        # The message may quote a file name or a server's answer: escaped, it stays one line.
+        print(f"veille: monitor failed: {loggable(state.message)}", file=sys.stderr)
         return 1
     if state.is_cancelled():
         print(f"veille: monitor {state.message}", file=sys.stderr)

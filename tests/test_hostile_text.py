@@ -84,6 +84,10 @@ def test_neutralise_takes_linear_time_on_backtracking_shapes(make):
     assert_linear(neutralise, make, 500)
 
 
+def test_a_link_is_made_safe_in_linear_time():
+    assert_linear(safe_link, lambda n: "https://example.org/" + "%(é" * n, 500)
+
+
 def test_extraction_takes_linear_time_in_the_number_of_mentions(nlp):
     def extract(text: str) -> None:
         list(extract_mentions(nlp, [Article("test", "hama", "t", "l", text)], 8))
