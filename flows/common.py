@@ -17,6 +17,7 @@ from veille.notify.journal import FileSentJournal, journal_path
 from veille.notify.sender import DeliveryPolicy
 from veille.notify.targets import AppriseNotifier, load_notifier
 from veille.report import cell
+from veille.sanitize import loggable
 from veille.settings import Settings, load_settings
 from veille.store.continuity import earlier_state, remember_database
 from veille.store.sql import SqlStore
@@ -83,7 +84,7 @@ def stopped(key: str, state: State) -> State:
 
 def failed(key: str, error: VeilleError) -> State:
     """A run stopped by a problem Veille names (configuration, database): logged, reported, Failed."""
-    get_run_logger().error("%s", error)
+    get_run_logger().error("%s", loggable(error))  # it may quote a file name or a server's answer
     return stopped(key, Failed(message=str(error)))
 
 

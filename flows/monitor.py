@@ -38,6 +38,7 @@ from veille.ingest.fetch import Fetcher, FetchPolicy
 from veille.ingest.folder import FolderSource, display_path, folder_source_name
 from veille.records import SourceBatch
 from veille.report import render_monitor_report
+from veille.sanitize import loggable
 from veille.sources import FolderConfig
 from veille.store.sql import SqlStore
 from veille.summary import RunSummary
@@ -224,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     state = monitor(folder=args.folder, return_state=True)
     if state.is_failed():
-        print(f"veille: monitor failed: {state.message}", file=sys.stderr)
+        # The message may quote a file name or a server's answer: escaped, it stays one line.
+        print(f"veille: monitor failed: {loggable(state.message)}", file=sys.stderr)
         return 1
     if state.is_cancelled():
         print(f"veille: monitor {state.message}", file=sys.stderr)

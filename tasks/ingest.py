@@ -14,6 +14,7 @@ from veille.ingest.feeds import FeedSource
 from veille.ingest.fetch import Fetcher
 from veille.ingest.fulltext import with_full_text
 from veille.records import Article, SourceBatch
+from veille.sanitize import loggable
 from veille.store import Store
 
 
@@ -30,14 +31,16 @@ def fetch_feed(source: FeedSource) -> SourceBatch:
 
 
 def _logged(batches: list[SourceBatch]) -> list[SourceBatch]:
+    # Names and errors come from files and servers: escaped, so that none can forge a log line.
     logger = get_run_logger()
     for batch in batches:
         if batch.failure:
-            logger.error("cannot read %s: %s", batch.source, batch.failure)
+            logger.error("cannot read %s: %s", loggable(batch.source), loggable(batch.failure))
         elif batch.warning:
-            logger.warning("%s: %s (its %d entries are kept)", batch.source, batch.warning, len(batch.articles))
+            logger.warning("%s: %s (its %d entries are kept)", loggable(batch.source), loggable(batch.warning),
+                           len(batch.articles))
         for error in batch.errors:
-            logger.error("cannot read %s: %s", error.item, error.problem)
+            logger.error("cannot read %s: %s", loggable(error.item), loggable(error.problem))
     return batches
 
 
@@ -63,6 +66,6 @@ def fetch_full_texts(articles: Sequence[Article], fetcher: Fetcher) -> list[Arti
     for article in articles:
         article, problem = with_full_text(article, fetcher)
         if problem:
-            logger.info("full text of %s kept from the feed: %s", article.location, problem)
+            logger.info("full text of %s kept from the feed: %s", loggable(article.location), loggable(problem))
         enriched.append(article)
     return enriched

@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from veille.notify import Notifier
 from veille.notify.journal import SentJournal
 from veille.notify.sender import DeliveryPolicy, DeliveryReport, send_due_deliveries
+from veille.sanitize import loggable
 from veille.store import Store
 
 
@@ -19,5 +20,5 @@ def send_alerts(store: Store, notifier: Notifier, policy: DeliveryPolicy, journa
     report = send_due_deliveries(store, notifier, policy, lambda: datetime.now(timezone.utc), journal)
     logger = get_run_logger()
     for error in report.errors:
-        logger.warning("delivery failed: %s", error)
+        logger.warning("delivery failed: %s", loggable(error))  # a service's answer, shown escaped
     return report

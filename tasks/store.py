@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from veille.notify import Notifier
 from veille.records import ArticleMentions
+from veille.sanitize import loggable
 from veille.store import Store
 from veille.store.sql import RecordedBatch
 from veille.stories import StoryIndex
@@ -33,5 +34,5 @@ def record_batch(
     recorded = store.record_detections(found, watchlist, notifier.targets_for, datetime.now(timezone.utc), stories)
     logger = get_run_logger()
     for item in recorded.rejected:
-        logger.error("cannot store %s %s: %s", item.source, item.item, item.problem)
+        logger.error("cannot store %s %s: %s", loggable(item.source), loggable(item.item), loggable(item.problem))
     return recorded

@@ -41,7 +41,7 @@ def test_seeds_alert_once_then_nothing(workdir, receiver):
     assert len(receiver.received) == len(summary.alerts) == len(read_alert_file(workdir))
     kalibr = next(m for m in receiver.received if m["title"].startswith("Veille: Kalibr"))
     assert "written «missiles Kalibr»" in kalibr["message"]
-    assert "003_14110cf45b5c4781.txt" in kalibr["message"]
+    assert "seeds/003_14110cf45b5c4781.txt" in kalibr["message"], "a file's path is inert text, its .txt kept"
 
     state, summary = run()
 
@@ -95,6 +95,23 @@ def test_bad_files_are_logged_by_name_and_the_others_processed(workdir, caplog):
     for name in ("empty.txt", "binary.txt", "undecodable.txt"):
         assert sum(name in message for message in errors) == 1, errors
     assert {e.item.rsplit("/", 1)[-1] for e in summary.read_errors} == {"empty.txt", "binary.txt", "undecodable.txt"}
+
+
+def test_file_names_cannot_forge_a_log_line_or_a_terminal_sequence(workdir, caplog):
+    seeds = workdir / "seeds"
+    (seeds / "x\nSource: forged\x1b[2J.txt").write_text("Des tirs à Hama.", encoding="utf-8")
+    (seeds / "empty\n    ! forged\x1b]0;title\x07.txt").write_bytes(b"")
+
+    with caplog.at_level(logging.INFO):
+        state, summary = run()
+
+    assert state.is_completed()
+    assert any(alert.location.endswith("forged\x1b[2J.txt") for alert in summary.alerts)
+    messages = [record.getMessage() for record in caplog.records]
+    assert not [message for message in messages if "\x1b" in message or "\x07" in message]
+    lines = [line.strip() for message in messages for line in message.split("\n")]
+    assert not [line for line in lines if line.startswith(("Source: forged", "! forged"))]
+    assert any("x\\nSource: forged\\x1b[2J.txt" in line for line in lines), "shown escaped"
 
 
 @pytest.mark.parametrize(

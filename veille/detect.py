@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from veille.records import Article, ArticleMentions, Mention
-from veille.sanitize import neutralise
+from veille.sanitize import neutralise_line, neutralise_path, safe_link
 from veille.watchlist import WatchEntry, WatchList
 
 _TITLE_LENGTH = 90
@@ -88,13 +87,13 @@ class AlertMessage:
 def render_alert(alert: PlannedAlert, found_at: datetime, sources: Sequence[str] = ()) -> AlertMessage:
     """The notification a person reads: what, as written, in which sentence, where, when, how widely."""
     entry, mention, article = alert.entry, alert.mention, alert.article
-    # Everything taken from the article is neutralised; the article's own link is kept as given.
-    title = neutralise(article.title)
-    written = "" if mention.text == entry.name else f", written «{neutralise(mention.text)}»"
+    # Everything taken from the article is neutralised and kept on its own line; its link is made safe.
+    title = neutralise_line(article.title)
+    written = "" if mention.text == entry.name else f", written «{neutralise_line(mention.text)}»"
     times = f" ({alert.occurrences} mentions)" if alert.occurrences > 1 else ""
     lines = [
         f"{entry.kind.capitalize()}: {entry.name}{written}{times}",
-        f"«{neutralise(mention.sentence)}»",
+        f"«{neutralise_line(mention.sentence)}»",
         f"Article: {title}",
         f"Source: {article.source} — {_link(article.location)}",
     ]
@@ -107,10 +106,8 @@ def render_alert(alert: PlannedAlert, found_at: datetime, sources: Sequence[str]
 
 
 def _link(location: str) -> str:
-    """The article's link, clickable on purpose; a file path or anything odd is neutralised."""
-    if re.fullmatch(r"https?://[^\s<>\"]+", location):
-        return location
-    return neutralise(location)
+    """The article's link, clickable on purpose but able to add nothing; a file path or anything else is text."""
+    return safe_link(location) or neutralise_path(location)
 
 
 def _when(moment: datetime) -> str:

@@ -6,12 +6,13 @@ from collections import Counter
 from datetime import datetime
 
 from veille.detect import AlertMessage
-from veille.sanitize import neutralise
+from veille.sanitize import neutralise_line
 from veille.store.history import PeriodFigures
 
 DIGEST_TAG = "digest"
 _LISTED_ARTICLES = 30
 _TITLE_CHARS = 80
+_ERROR_CHARS = 150
 
 
 def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> AlertMessage:
@@ -27,7 +28,8 @@ def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> A
         for alert in alerts:
             by_article.setdefault((alert.article_title, alert.source), []).append(alert.entry_name)
         for (article_title, source), entries in list(by_article.items())[:_LISTED_ARTICLES]:
-            lines.append(f"- «{_short(neutralise(article_title))}» ({source}): {', '.join(entries)}")
+            shown = _short(neutralise_line(article_title), _TITLE_CHARS)
+            lines.append(f"- «{shown}» ({source}): {', '.join(entries)}")
         if len(by_article) > _LISTED_ARTICLES:
             lines.append(f"- … and {len(by_article) - _LISTED_ARTICLES} more articles")
     else:
@@ -40,11 +42,13 @@ def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> A
         lines.append("Deliveries of these alerts: " + ", ".join(
             f"{count} {status}" for status, count in sorted(figures.deliveries.items())))
     for name, failures, error in figures.failing_sources:
-        lines.append(f"Source failing: {name}, {failures} times in a row ({error[:150]})")
+        # A source's error quotes its server (a reason phrase, a Content-Type): as inert as an article.
+        quoted = _short(neutralise_line(error), _ERROR_CHARS)
+        lines.append(f"Source failing: {name}, {failures} times in a row ({quoted})")
     return AlertMessage(title=title, body="\n".join(lines))
 
 
-def _short(title: str) -> str:
-    if len(title) <= _TITLE_CHARS:
-        return title
-    return title[:_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+def _short(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from veille.detect import PlannedAlert
-from veille.sanitize import neutralise
+from veille.sanitize import neutralise_line
 from veille.store.history import AlertLine, PeriodFigures
 from veille.summary import RunSummary, recorded_late
 
@@ -23,7 +23,7 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 def cell(text: object, limit: int | None = None) -> str:
     """`text` as one inert Markdown table cell."""
-    value = neutralise(" ".join(str(text).split()))
+    value = neutralise_line(str(text))
     if limit is not None and len(value) > limit:
         value = value[:limit].rsplit(" ", 1)[0] + "…"
     return _MARKDOWN.sub(r"\\\1", value)

@@ -1,4 +1,8 @@
-"""The one-screen summary a monitor run ends with."""
+"""The one-screen summary a monitor run ends with.
+
+Everything in it taken from an article, a file name or a source goes through `loggable`: it is
+logged, and a line break or an escape sequence in a title or an error must not forge a line.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from dataclasses import dataclass, field
 from veille.detect import ArticleChanges
 from veille.notify.sender import DeliveryReport
 from veille.records import ArticleMentions, ReadError, SourceBatch
+from veille.sanitize import loggable
 from veille.store.sql import CreatedAlert, RecordedBatch, SourceHealth
 
 _LISTED_ALERTS = 15
@@ -67,16 +72,16 @@ class RunSummary:
         if self.still_pending:
             lines.append(f"  outbox:        {self.still_pending} deliveries pending for a later run")
         for alert in self.alerts[:_LISTED_ALERTS]:
-            written = "" if alert.variant == alert.entry_name else f" («{alert.variant}»)"
+            written = "" if alert.variant == alert.entry_name else f" («{loggable(alert.variant)}»)"
             carried = f", carried by {alert.sources} sources" if alert.sources > 1 else ""
-            lines.append(f"    + {alert.kind} {alert.entry_name}{written} in {alert.location}{carried}")
+            lines.append(f"    + {alert.kind} {alert.entry_name}{written} in {loggable(alert.location)}{carried}")
         if len(self.alerts) > _LISTED_ALERTS:
             lines.append(f"    + … and {len(self.alerts) - _LISTED_ALERTS} more")
         lines += self._source_lines()
         for error in self.read_errors:
-            lines.append(f"    ! {error.item}: {error.problem}")
+            lines.append(f"    ! {loggable(error.item)}: {loggable(error.problem)}")
         for error in d.errors[:5]:
-            lines.append(f"    ! delivery to {error}")
+            lines.append(f"    ! delivery to {loggable(error)}")
         return "\n".join(lines)
 
     def _source_lines(self) -> list[str]:
@@ -91,15 +96,15 @@ class RunSummary:
                 state = "not due (poll interval)"
             elif batch.failure:
                 streak = f", {h.consecutive_failures} failures in a row" if h and h.consecutive_failures > 1 else ""
-                state = f"FAILED: {batch.failure}{streak}"
+                state = f"FAILED: {loggable(batch.failure)}{streak}"
             elif batch.not_modified:
                 state = "not modified"
             else:
                 state = f"{len(batch.articles)} entries, {self.new_by_source[batch.source]} new"
                 if batch.warning:
-                    state += f" (warning: {batch.warning})"
+                    state += f" (warning: {loggable(batch.warning)})"
             total = f"; {h.entries} stored" if h else ""
-            lines.append(f"    {batch.source}: {state}{total}")
+            lines.append(f"    {loggable(batch.source)}: {state}{total}")
         if len(lines) > _LISTED_SOURCES:
             lines = lines[:_LISTED_SOURCES] + [f"    … and {len(lines) - _LISTED_SOURCES} more sources"]
         return lines

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
@@ -75,32 +77,52 @@ def _pieces(text: str, limit: int) -> Iterator[tuple[int, str]]:
 
 def mentions_in(doc: Doc, nlp: Language) -> Iterator[Mention]:
     """Watched spans first, then LOC entities, each with its sentence."""
+    sentences = SentenceIndex(doc)
     for span in doc.spans[SPANS_KEY]:
-        yield _mention(span, entry_id=span.label_, label="watched")
+        yield _mention(span, sentences, entry_id=span.label_, label="watched")
     for entity in doc.ents:
         if entity.label_ == "LOC":
-            yield _mention(entity, entry_id=None, label="LOC")
+            yield _mention(entity, sentences, entry_id=None, label="LOC")
 
 
-def _mention(span: Span, entry_id: str | None, label: str) -> Mention:
+def _mention(span: Span, sentences: SentenceIndex, entry_id: str | None, label: str) -> Mention:
     return Mention(
         entry_id=entry_id,
         label=label,
         text=span.text,
         start=span.start_char,
         end=span.end_char,
-        sentence=sentence_around(span),
+        sentence=sentences.around(span),
     )
 
 
-def sentence_around(span: Span) -> str:
-    """The sentence holding `span`, never past a line break, cut to a window when it runs long."""
-    text = span.doc.text
-    # The small model's sentence splitter misses boundaries at line breaks without a full stop.
-    start = max(span.sent.start_char, text.rfind("\n", 0, span.start_char) + 1)
-    line_end = text.find("\n", span.end_char)
-    end = min(span.sent.end_char, line_end if line_end != -1 else len(text))
-    left = max(start, span.start_char - _SENTENCE_WINDOW)
-    right = min(end, span.end_char + _SENTENCE_WINDOW)
-    excerpt = " ".join(text[left:right].split())
-    return ("…" if left > start else "") + excerpt + ("…" if right < end else "")
+class SentenceIndex:
+    """Where one doc's sentences and lines start, found once: each mention's sentence is then a lookup.
+
+    `span.sent` walks the doc token by token from the span to its sentence's ends, and finding the
+    line around a span scans the text as far as the nearest line break: per mention, both cost the
+    length of the sentence, so a long unpunctuated text of mentions ("Hama Hama ...") was quadratic.
+    """
+
+    def __init__(self, doc: Doc) -> None:
+        self._text = doc.text
+        sentences = list(doc.sents)
+        self._first_tokens = [sentence.start for sentence in sentences]
+        self._chars = [(sentence.start_char, sentence.end_char) for sentence in sentences]
+        self._line_breaks = [match.start() for match in re.finditer("\n", self._text)]
+
+    def around(self, span: Span) -> str:
+        """The sentence holding `span`, never past a line break, cut to a window when it runs long."""
+        text = self._text
+        # As span.sent: the sentence that holds the span's first token.
+        sentence_start, sentence_end = self._chars[bisect_right(self._first_tokens, span.start) - 1]
+        # The small model's sentence splitter misses boundaries at line breaks without a full stop.
+        before = bisect_left(self._line_breaks, span.start_char)
+        line_start = self._line_breaks[before - 1] + 1 if before else 0
+        after = bisect_left(self._line_breaks, span.end_char)
+        line_end = self._line_breaks[after] if after < len(self._line_breaks) else len(text)
+        start, end = max(sentence_start, line_start), min(sentence_end, line_end)
+        left = max(start, span.start_char - _SENTENCE_WINDOW)
+        right = min(end, span.end_char + _SENTENCE_WINDOW)
+        excerpt = " ".join(text[left:right].split())
+        return ("…" if left > start else "") + excerpt + ("…" if right < end else "")
