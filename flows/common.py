@@ -16,6 +16,7 @@ from veille.errors import ConfigError, VeilleError
 from veille.notify.journal import FileSentJournal, journal_path
 from veille.notify.sender import DeliveryPolicy
 from veille.notify.targets import AppriseNotifier, load_notifier
+from veille.redact import mask_urls
 from veille.report import cell
 from veille.settings import Settings, load_settings
 from veille.sources import SourcesConfig, load_sources
@@ -81,8 +82,9 @@ def stopped(key: str, state: State) -> State:
 
 def failed(key: str, error: VeilleError) -> State:
     """A run stopped by a problem Veille names (configuration, database): logged, reported, Failed."""
-    get_run_logger().error("%s", error)
-    return stopped(key, Failed(message=str(error)))
+    message = mask_urls(str(error))  # a URL in an error may carry a token: the state and the log are public
+    get_run_logger().error("%s", message)
+    return stopped(key, Failed(message=message))
 
 
 def run_url(flow_run: FlowRun) -> str:
@@ -149,11 +151,12 @@ def notify_operator(flow: Flow, flow_run: FlowRun, state: State) -> None:
     try:
         config = _alarm_configuration()
     except VeilleError as exc:
-        logger.error("cannot notify the operator of failed run %s: %s", flow_run.name, exc)
+        logger.error("cannot notify the operator of failed run %s: %s", flow_run.name, mask_urls(str(exc)))
         return
     title = f"Veille: {flow.name} run {flow_run.name} {state.name.lower()}"
+    # A crash's message is the exception's text, not Veille's: it may hold a URL with its token.
     body = "\n".join([
-        f"The {flow.name} run {flow_run.name} ended {state.name}: {state.message or 'no message'}",
+        f"The {flow.name} run {flow_run.name} ended {state.name}: {mask_urls(state.message or 'no message')}",
         f"See {run_url(flow_run)}",
         "Nothing is lost: articles and alerts not recorded are taken up by the next run.",
     ])

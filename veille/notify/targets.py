@@ -14,12 +14,16 @@ from apprise.plugins.base import NotifyBase
 
 from veille.errors import ConfigError
 from veille.notify.local import install_local_target
+from veille.redact import mask_logger, mask_url, mask_urls
 from veille.store.sql import TargetRef
 from veille.yamlfile import YamlDocument, load_yaml
 
 # A target with this tag gets every alert, as in apprise.
 ALWAYS_TAG = "always"
 _TOP_KEYS = {"version", "tag", "urls", "asset"}
+# apprise logs a URL it cannot parse as given, and json://, form:// and xml:// paths unmasked when it
+# loads them: every record of its logger is masked before a handler (console, Prefect, capture) sees it.
+mask_logger("apprise")
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,8 @@ class AppriseNotifier:
 
 
 def target_label(server: NotifyBase) -> str:
-    """The URL with its secrets masked by apprise and its options left out: safe to show."""
-    return server.url(privacy=True).split("?", 1)[0]
+    """The URL with everything past its host masked, options left out: safe to show and store."""
+    return mask_url(server.url(privacy=True)).split("?", 1)[0]
 
 
 def target_key(server: NotifyBase) -> str:
@@ -80,10 +84,10 @@ def target_key(server: NotifyBase) -> str:
 
 
 def _scrub(text: str, server: NotifyBase) -> str:
-    """apprise's messages name hosts, not tokens; remove the full URL's secret parts all the same."""
+    """apprise's messages (masked by its logger's filter) with the full URL's secret parts removed all the same."""
     for secret in _secrets_of(server):
         text = text.replace(secret, "****")
-    return text
+    return mask_urls(text, bare_paths=True)
 
 
 def _secrets_of(server: NotifyBase) -> list[str]:

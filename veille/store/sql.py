@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from veille.detect import plan_alerts, render_alert
 from veille.errors import StoreError
 from veille.records import ArticleMentions, SourceBatch
+from veille.redact import database_url_problem
 from veille.store.guard import database_errors as _errors
 from veille.store.history import HistoryQueries
 from veille.store.lock import RunLock, run_lock
@@ -88,6 +89,9 @@ class SqlStore(HistoryQueries):
             parsed = make_url(url)
         except ArgumentError:
             raise StoreError("VEILLE_DATABASE_URL is not a database URL SQLAlchemy understands") from None
+        problem = database_url_problem(parsed.host)
+        if problem:
+            raise StoreError(problem)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -1,0 +1,221 @@
+"""Hostile input to the delivery side (issue #9, items 8 and 9): secrets that must show nowhere, and
+deliveries that must never be lost or orphaned. Real apprise, real receivers on 127.0.0.1, real SQLite.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from apprise import Apprise
+from sqlalchemy import text
+
+from tests.conftest import CONFIG, free_port
+from veille.errors import ConfigError, StoreError
+from veille.notify.journal import FileSentJournal
+from veille.notify.sender import DeliveryPolicy, send_due_deliveries
+from veille.notify.targets import load_notifier, target_label
+from veille.records import Article, ArticleMentions, Mention
+from veille.redact import mask_urls
+from veille.settings import load_settings
+from veille.store.sql import SqlStore
+from veille.watchlist import WatchList
+
+WATCHLIST = WatchList.model_validate({"entries": [{"id": "hama", "kind": "place", "name": "Hama"},
+                                                  {"id": "kalibr", "kind": "weapon", "name": "Kalibr"}]})
+POLICY = DeliveryPolicy(max_attempts=20, backoff_seconds=0, lease_seconds=600)
+CANARY = "CANARY7c1e"
+
+# Every form of issue #9 item 8: a token in a webhook path (apprise does not mask json://, form://,
+# xml:// paths), a malformed URL apprise prints whole, a user's password.
+MALFORMED_URLS = [f"tgram//123456789:{CANARY}tok", f"jsons://user:{CANARY}pw@[bad", f"mailto://user:{CANARY}pw@"]
+PATH_TOKEN_URLS = [f"json://127.0.0.1:9/hook/{CANARY}json", f"form://127.0.0.1:9/{CANARY}form",
+                   f"xml://127.0.0.1:9/x/{CANARY}xml", f"json://user:{CANARY}pw@127.0.0.1:9/hook"]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def article(n: int = 0, sentence: str = "Des tirs à Hama.") -> ArticleMentions:
+    found = Article("folder:test", f"{n}.txt", f"Tirs {n}", f"test/{n}.txt", sentence)
+    start = sentence.index("Hama")
+    return ArticleMentions(found, (Mention("hama", "watched", "Hama", start, start + 4, sentence),))
+
+
+def open_store(tmp_path) -> SqlStore:
+    return SqlStore.open(f"sqlite:///{tmp_path / 'veille.db'}")
+
+
+def journal_in(tmp_path) -> FileSentJournal:
+    return FileSentJournal(tmp_path / "journal.jsonl")
+
+
+def table_dump(store: SqlStore, table: str) -> str:
+    with store.engine.connect() as connection:
+        return repr(connection.execute(text(f"SELECT * FROM {table}")).all())
+
+
+# --- Item 8: secrets --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        (f"json://127.0.0.1:9/hook/{CANARY}", "json://127.0.0.1:9/****/****"),
+        (f"form://hooks.example.org/{CANARY}?format=markdown", "form://hooks.example.org/****?format=****"),
+        (f"tgram://123456789:{CANARY}/chat", "tgram://****:****/****"),
+        (f"apprise said: tgram//123456789:{CANARY} is unsupported", "apprise said: tgram//****:**** is unsupported"),
+        (f"Unparseable JSON URL jsons://user:{CANARY}@[bad", "Unparseable JSON URL jsons://****@****"),
+        (f"Could not load E-Mail URL: mailto://user:{CANARY}@", "Could not load E-Mail URL: mailto://****@"),
+        (f"mailto:user:{CANARY}@mail.example.com", "mailto:****@mail.example.com"),
+        (f"postgresql+psycopg://u:p@ss-{CANARY}@db.example:5432/veille", "postgresql+psycopg://****@db.example:5432/****"),
+        (f"json://[::1]:8080/x?token={CANARY}&=v&{CANARY}", "json://[::1]:8080/****?token=****&****&****"),
+        (f"see https://example.com/a#{CANARY}, then", "see https://example.com/****#****, then"),
+        ("veille://", "veille://"),
+        ("HTTPConnectionPool(host='127.0.0.1', port=9): refused", "HTTPConnectionPool(host='127.0.0.1', port=9): refused"),
+    ],
+)
+def test_one_mask_covers_user_path_query_and_fragment_whatever_the_scheme(text, masked):
+    assert mask_urls(text) == masked
+
+
+def test_a_path_printed_without_its_url_is_masked_in_apprise_lines():
+    line = f"Max retries exceeded with url: /hook/{CANARY} (Caused by NewConnectionError)"
+    assert mask_urls(line, bare_paths=True) == "Max retries exceeded with url: /****/**** (Caused by NewConnectionError)"
+
+
+@pytest.mark.parametrize("url", PATH_TOKEN_URLS + [f"tgram://123456789:{CANARY}tg/chat1",
+                                                   f"discord://1234/{CANARY}disc", f"json://127.0.0.1:9/p?token={CANARY}"])
+def test_a_target_label_shows_no_token_whatever_the_scheme(url):
+    label = target_label(Apprise.instantiate(url))
+    assert CANARY not in label
+    assert label.split("://", 1)[0] == url.split("://", 1)[0]
+
+
+@pytest.mark.parametrize("url", PATH_TOKEN_URLS + MALFORMED_URLS)
+def test_apprise_never_prints_a_target_url_whole(url, tmp_path, caplog, capfd):
+    with caplog.at_level(logging.DEBUG):
+        try:
+            load_notifier(None, url, tmp_path / "alerts.jsonl")
+        except ConfigError as exc:
+            assert CANARY not in str(exc)
+    out, err = capfd.readouterr()
+    assert caplog.records, "apprise logged something about the URL"
+    assert CANARY not in caplog.text + out + err
+
+
+def test_a_failing_target_with_a_token_in_its_path_leaves_no_token_in_the_table_or_errors(tmp_path, caplog):
+    notifier = load_notifier(None, " ".join(PATH_TOKEN_URLS), tmp_path / "alerts.jsonl")
+    store = open_store(tmp_path)
+    store.record_detections([article()], WATCHLIST, notifier.targets_for, Clock()())
+    with caplog.at_level(logging.DEBUG):
+        report = send_due_deliveries(store, notifier, POLICY, Clock(), journal_in(tmp_path))
+    assert report.retrying == len(PATH_TOKEN_URLS) == len(report.errors)
+    places = {"deliveries": table_dump(store, "deliveries"), "errors": " ".join(report.errors), "logs": caplog.text}
+    leaks = {place: content[max(0, content.index(CANARY) - 300):content.index(CANARY) + 100]
+             for place, content in places.items() if CANARY in content}
+    assert not leaks
+    store.close()
+
+
+def test_an_unencoded_at_sign_in_the_database_password_is_refused_in_one_line_that_echoes_nothing():
+    with pytest.raises(StoreError) as caught:
+        SqlStore.open(f"postgresql+psycopg://veille:p@ss-{CANARY}@127.0.0.1:1/veille?connect_timeout=2")
+    message = str(caught.value)
+    assert "%40" in message and "\n" not in message
+    assert CANARY not in message and "ss-" not in message and "127.0.0.1" not in message
+
+
+def hostile_settings(workdir, receiver, monkeypatch, case: str) -> None:
+    """Targets with canary tokens in every form, an operator target that works, and one hostile setting."""
+    receiver.start()
+    dead = free_port()
+    urls = [url.replace("127.0.0.1:9", f"127.0.0.1:{dead}") for url in PATH_TOKEN_URLS]
+    urls.append(f"operator=json://127.0.0.1:{receiver.port}/hook")
+    if case == "malformed target URL":
+        urls.insert(0, MALFORMED_URLS[1])
+    if case == "unencoded @ in the database password":
+        monkeypatch.setenv("VEILLE_DATABASE_URL", f"postgresql+psycopg://postgres:p@ss-{CANARY}@127.0.0.1:5432/test")
+    monkeypatch.setenv("VEILLE_NOTIFY_URLS", " ".join(urls))
+
+
+def run_monitor_process(workdir, tmp_path) -> tuple[int, str]:
+    """`python -m flows.monitor` as a user runs it, against this session's Prefect server."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env |= {"PREFECT_API_URL": PREFECT_API_URL.value(), "PREFECT_HOME": str(tmp_path / "prefect-home")}
+    done = subprocess.run([sys.executable, "-m", "flows.monitor"], cwd=workdir, env=env, capture_output=True,
+                          text=True, timeout=300)
+    return done.returncode, done.stdout + done.stderr
+
+
+def latest_run_record():
+    import httpx
+    from prefect.settings import PREFECT_API_URL
+
+    from tests.prefect_api import run_record
+
+    api = PREFECT_API_URL.value()
+    runs = httpx.post(f"{api}/flow_runs/filter", json={"limit": 1, "sort": "EXPECTED_START_TIME_DESC"}).json()
+    return run_record(runs[0]["id"], api), runs[0]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+@pytest.mark.parametrize("case", ["failing targets with tokens", "malformed target URL",
+                                  "unencoded @ in the database password"])
+def test_canaries_in_every_form_reach_no_output_of_a_monitor_run(case, workdir, receiver, monkeypatch, tmp_path):
+    hostile_settings(workdir, receiver, monkeypatch, case)
+
+    code, output = run_monitor_process(workdir, tmp_path)
+
+    places = {"process output": output, "operator's messages": repr(receiver.received)}
+    for file in (workdir / "data").rglob("*"):
+        if file.is_file():
+            places[str(file)] = file.read_bytes().decode("utf-8", "replace")
+    if case == "malformed target URL":
+        assert code == 2 and "VEILLE_NOTIFY_URLS: item 1 is not a URL apprise can use" in output, output
+    else:
+        record, flow_run = latest_run_record()
+        places |= {"state": repr(flow_run["state"]), "Prefect's logs of the run": "\n".join(record.logs),
+                   "artifacts": "\n".join(str(a["data"]) for a in record.artifacts)}
+    if case == "unencoded @ in the database password":
+        assert code == 1 and "%40" in output, output
+        [alarm] = receiver.received
+        assert "%40" in alarm["message"], "the operator is told what to fix"
+    if case == "failing targets with tokens":
+        assert code == 0, output
+        store = SqlStore.open(load_settings().database_url_value)
+        places["deliveries table"] = table_dump(store, "deliveries")
+        store.close()
+        assert "to retry" in output and "json://127.0.0.1:" in places["artifacts"]
+    leaks = {place: content[max(0, content.index(CANARY) - 300):content.index(CANARY) + 100]
+             for place, content in places.items() if CANARY in content}
+    assert not leaks
+
+
+def test_the_operator_alarm_masks_a_url_in_the_message_of_a_crash(workdir, receiver, monkeypatch):
+    from types import SimpleNamespace
+
+    from prefect.states import Crashed
+
+    from flows.common import notify_operator
+
+    receiver.start()
+    monkeypatch.setenv("VEILLE_NOTIFY_URLS", f"operator={receiver.url}")
+    crash = Crashed(message=f"ConnectionError: json://u:{CANARY}@hooks.example.org/hook/{CANARY} unreachable")
+
+    notify_operator(SimpleNamespace(name="monitor"), SimpleNamespace(name="odd-run", id="0000"), crash)
+
+    [alarm] = receiver.received
+    assert "ended Crashed: ConnectionError: json://****@hooks.example.org/****/**** unreachable" in alarm["message"]
+    assert CANARY not in repr(alarm)
