@@ -219,3 +219,75 @@ def test_the_operator_alarm_masks_a_url_in_the_message_of_a_crash(workdir, recei
     [alarm] = receiver.received
     assert "ended Crashed: ConnectionError: json://****@hooks.example.org/****/**** unreachable" in alarm["message"]
     assert CANARY not in repr(alarm)
+
+
+# --- Item 9: target identity ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("json://127.0.0.1:9/hook", "json://127.0.0.1:9/hook?format=markdown"),
+        ("json://127.0.0.1:9/hook", "json://127.0.0.1:9/hook/?overflow=split&format=html"),
+        ("tgram://123456789:TOKEN/chat1", "tgram://123456789:TOKEN/chat1?format=markdown&silent=yes"),
+        ("discord://1234/TOKEN", "discord://1234/TOKEN?avatar=no&overflow=truncate"),
+        ("mailto://user:pw@mail.example.com", "mailto://user:pw@mail.example.com?format=html"),
+    ],
+)
+def test_a_target_keeps_its_key_when_only_its_options_change(before, after, tmp_path):
+    keys = [load_notifier(None, url, tmp_path / "alerts.jsonl").targets[0].key for url in (before, after)]
+    assert keys[0] == keys[1]
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("tgram://123456789:TOKEN/chat1", "tgram://123456789:ROTATED/chat1"),
+        ("tgram://123456789:TOKEN/chat1", "tgram://123456789:TOKEN/chat2"),
+        ("json://127.0.0.1:9/hook/TOKEN", "json://127.0.0.1:9/hook/ROTATED"),
+        ("mailtos://user:pw@mail.example.com?smtp=a.example.com", "mailtos://user:pw@mail.example.com?smtp=b.example.com"),
+    ],
+)
+def test_a_new_token_another_chat_or_another_server_is_another_target(one, other, tmp_path):
+    notifier = load_notifier(None, f"{one} {other}", tmp_path / "alerts.jsonl")
+    assert len({target.key for target in notifier.targets}) == 2
+
+
+def test_deliveries_pending_for_a_target_survive_an_option_added_to_its_url(tmp_path, receiver):
+    clock = Clock()
+    before = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
+    store = open_store(tmp_path)
+    store.record_detections([article()], WATCHLIST, before.targets_for, clock())
+    assert send_due_deliveries(store, before, POLICY, clock, journal_in(tmp_path)).retrying == 1
+
+    after = load_notifier(None, receiver.url + "?format=markdown", tmp_path / "alerts.jsonl")
+    receiver.start()
+    clock.now += timedelta(minutes=5)
+    report = send_due_deliveries(store, after, POLICY, clock, journal_in(tmp_path))
+
+    assert (report.sent, report.orphaned) == (1, 0)
+    assert len(receiver.received) == 1
+    store.close()
+
+
+def test_deliveries_keyed_the_old_way_are_renamed_and_none_is_sent_twice(tmp_path, receiver):
+    from veille.notify.targets import legacy_target_key
+
+    clock = Clock()
+    receiver.start()
+    notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
+    store = open_store(tmp_path)
+    store.record_detections([article(1), article(2, "Hama encore.")], WATCHLIST, notifier.targets_for, clock())
+    [target] = notifier.targets
+    with store.engine.begin() as connection:  # as an earlier version left them: one sent, one pending
+        connection.execute(text("UPDATE deliveries SET target_key = :old"),
+                           {"old": legacy_target_key(target.server)})
+        connection.execute(text("UPDATE deliveries SET status = 'sent' WHERE id = 1"))
+
+    report = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
+
+    assert report.sent == 1 and [m["title"] for m in receiver.received] == ["Veille: Hama (place) in «Tirs 2»"]
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT DISTINCT target_key FROM deliveries")).scalars().all() == [target.key]
+    assert send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path)).sent == 0
+    store.close()

@@ -52,6 +52,9 @@ def send_due_deliveries(
     are not due again.
     """
     report = DeliveryReport(recorded_from_journal=_record_journal(store, journal, policy))
+    renamed = store.rename_targets(notifier.legacy_keys())
+    if renamed:
+        logger.info("%d delivery(ies) keyed the way of an earlier version now carry their target's key", renamed)
     down: set[str] = set()
     for delivery in store.due_deliveries(now(), policy.lease_seconds):
         if not notifier.has_target(delivery.target_key):
@@ -61,7 +64,8 @@ def send_due_deliveries(
         if delivery.target_key in down:
             report.deferred += 1
             continue
-        if not _riding_out_outage(policy, store.claim_delivery, delivery.id, now(), policy.lease_seconds):
+        if not _riding_out_outage(policy, store.claim_delivery, delivery.id, now(), policy.lease_seconds,
+                                  delivery.target_key):
             report.taken_by_another_run += 1
             continue
         error = notifier.send(delivery.target_key, delivery.title, delivery.body)

@@ -20,6 +20,8 @@ from veille.yamlfile import YamlDocument, load_yaml
 
 # A target with this tag gets every alert, as in apprise.
 ALWAYS_TAG = "always"
+# Longer than the 16 of the keys that came before, so that the two kinds can never be mistaken.
+_KEY_LENGTH = 32
 _TOP_KEYS = {"version", "tag", "urls", "asset"}
 # apprise logs a URL it cannot parse as given, and json://, form:// and xml:// paths unmasked when it
 # loads them: every record of its logger is masked before a handler (console, Prefect, capture) sees it.
@@ -32,6 +34,7 @@ class Target:
     label: str
     tags: frozenset[str]
     server: NotifyBase
+    legacy_keys: frozenset[str] = frozenset()
 
     @property
     def ref(self) -> TargetRef:
@@ -48,7 +51,9 @@ class AppriseNotifier:
             known = targets.get(key)
             # apprise's tags are AppriseTag objects; routing compares plain names.
             tags = frozenset(str(tag) for tag in server.tags) | (known.tags if known else frozenset())
-            targets[key] = Target(key, target_label(server), tags, known.server if known else server)
+            first = known.server if known else server
+            legacy = frozenset({legacy_target_key(server)}) | (known.legacy_keys if known else frozenset())
+            targets[key] = Target(key, target_label(first), tags, first, legacy)
         self.targets = list(targets.values())
 
     def targets_for(self, tags: Sequence[str]) -> list[TargetRef]:
@@ -57,6 +62,10 @@ class AppriseNotifier:
 
     def has_target(self, key: str) -> bool:
         return any(target.key == key for target in self.targets)
+
+    def legacy_keys(self) -> dict[str, TargetRef]:
+        """Each target's key of the scheme before this one, to the target: rows keyed so are renamed."""
+        return {legacy: target.ref for target in self.targets for legacy in target.legacy_keys}
 
     def send(self, key: str, title: str, body: str) -> str | None:
         target = next((t for t in self.targets if t.key == key), None)
@@ -79,7 +88,20 @@ def target_label(server: NotifyBase) -> str:
 
 
 def target_key(server: NotifyBase) -> str:
-    """A stable id for a target that does not reveal its URL."""
+    """An id for a target that does not reveal its URL and does not change with its options.
+
+    apprise's `url_id()` covers what the plugin says makes it unique (credentials, host, and options
+    such as a mail server that change where it sends) and ignores the others (`?format=`, `?overflow=`),
+    but it leaves out a URL's targets (one Telegram bot's chats): the URL's path, which holds them
+    and holds no option, is hashed with it. A rotated token or another chat is another target.
+    """
+    where = server.url(privacy=False).split("?", 1)[0].rstrip("/")
+    identity = f"{server.url_id(lazy=False) or ''}\0{where}"
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:_KEY_LENGTH]
+
+
+def legacy_target_key(server: NotifyBase) -> str:
+    """The id a target had before keys ignored options (a digest of its whole URL): its old rows are renamed."""
     return hashlib.sha256(server.url(privacy=False).encode("utf-8")).hexdigest()[:16]
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from veille.records import ArticleMentions, SourceBatch
-    from veille.store.sql import CreatedAlert, DueDelivery, Router, SourceHealth, SourceState
+    from veille.store.sql import CreatedAlert, DueDelivery, Router, SourceHealth, SourceState, TargetRef
     from veille.stories import StoryIndex
     from veille.watchlist import WatchList
 
@@ -33,7 +33,10 @@ class Store(Protocol):
 
     def due_deliveries(self, now: datetime, lease_seconds: float) -> list[DueDelivery]: ...
 
-    def claim_delivery(self, delivery_id: int, now: datetime, lease_seconds: float) -> bool: ...
+    def rename_targets(self, renames: Mapping[str, TargetRef]) -> int: ...
+
+    def claim_delivery(self, delivery_id: int, now: datetime, lease_seconds: float,
+                       target_key: str | None = None) -> bool: ...
 
     def mark_sent(self, delivery_id: int, now: datetime) -> None: ...
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, delete, event, func, or_, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, or_, select, true, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
@@ -309,11 +309,34 @@ class SqlStore(HistoryQueries):
                 for row, title, body in session.execute(query)
             ]
 
-    def claim_delivery(self, delivery_id: int, now: datetime, lease_seconds: float) -> bool:
-        """Take a due delivery for this run; False when another run has it or it is no longer due."""
+    def rename_targets(self, renames: Mapping[str, TargetRef]) -> int:
+        """Give deliveries keyed by an old key (`renames`' keys) their target's current key and label.
+
+        A delivery whose alert the target already has under its current key keeps the old key: one
+        delivery per (alert, target) holds.
+        """
+        moved = 0
+        with _errors("renaming delivery targets"), Session(self.engine) as session, session.begin():
+            present = session.scalars(
+                select(DeliveryRow.target_key).where(DeliveryRow.target_key.in_(sorted(renames))).distinct()).all()
+            for old in present:
+                new = renames[old]
+                has_it = select(DeliveryRow.alert_id).where(DeliveryRow.target_key == new.key)
+                moved += session.execute(
+                    update(DeliveryRow).where(DeliveryRow.target_key == old, DeliveryRow.alert_id.not_in(has_it))
+                    .values(target_key=new.key, target_label=new.label)).rowcount
+        return moved
+
+    def claim_delivery(self, delivery_id: int, now: datetime, lease_seconds: float,
+                       target_key: str | None = None) -> bool:
+        """Take a due delivery for this run; False when another run has it or it is no longer due.
+
+        With `target_key`, also False when it no longer goes there (the operator moved it meanwhile).
+        """
         statement = (
             update(DeliveryRow)
-            .where(DeliveryRow.id == delivery_id, _due(now, lease_seconds))
+            .where(DeliveryRow.id == delivery_id, _due(now, lease_seconds),
+                   DeliveryRow.target_key == target_key if target_key is not None else true())
             .values(status="sending", claimed_at=now, attempts=DeliveryRow.attempts + 1)
         )
         with _errors("claiming a delivery"), Session(self.engine) as session, session.begin():
