@@ -4,18 +4,21 @@ deliveries that must never be lost or orphaned. Real apprise, real receivers on 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from apprise import Apprise
 from sqlalchemy import text
 
-from tests.conftest import CONFIG, free_port
+from tests.conftest import CONFIG, Receiver, free_port
 from veille.errors import ConfigError, StoreError
+from veille.notify.budget import MessageLimits, fit_message, limits_of
 from veille.notify.journal import FileSentJournal
 from veille.notify.sender import DeliveryPolicy, send_due_deliveries
 from veille.notify.targets import load_notifier, target_label
@@ -291,3 +294,111 @@ def test_deliveries_keyed_the_old_way_are_renamed_and_none_is_sent_twice(tmp_pat
         assert connection.execute(text("SELECT DISTINCT target_key FROM deliveries")).scalars().all() == [target.key]
     assert send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path)).sent == 0
     store.close()
+
+
+# --- Item 9: a length budget per target -------------------------------------------------------------
+
+LONG_SENTENCE = "Des tirs à Hama " + "et dans les environs, selon des témoins, " * 250 + "hier soir."
+SOURCE_LINE = "Source: feed:agence — https://agence.example/2026/11/22/tirs-a-hama"
+
+
+def long_alert(sentence: str = LONG_SENTENCE, title: str = "Tirs à Hama", carried: int = 1) -> tuple[str, str]:
+    lines = ["Place: Hama (3 mentions)", f"«{sentence}»", f"Article: {title}", SOURCE_LINE]
+    if carried > 1:
+        lines.append(f"Carried by {carried} sources: " + ", ".join(f"feed:agence-{n}" for n in range(carried)))
+    lines += ["Published: 2026-11-22 07:00 UTC", "Found: 2026-11-22 08:00 UTC"]
+    return f"Veille: Hama (place) in «{title}»", "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("limits", "alert"),
+    [
+        pytest.param(MessageLimits(0, 4096), long_alert(), id="Telegram: no title, 4096"),
+        pytest.param(MessageLimits(250, 2000), long_alert(), id="Discord: 250 and 2000"),
+        pytest.param(MessageLimits(30, 220), long_alert(title="Un titre " * 40, carried=30), id="tiny"),
+        pytest.param(MessageLimits(250, 2000), long_alert(sentence="x " * 20, title="t " * 2000), id="long title"),
+        pytest.param(MessageLimits(250, 2000), long_alert(sentence="court", carried=400), id="many sources"),
+    ],
+)
+def test_an_alert_is_fitted_to_its_target_keeping_entry_link_and_source(limits, alert):
+    title, body = fit_message(*alert, limits)
+
+    if limits.title:
+        assert len(title) <= limits.title and len(body) <= limits.body
+    else:
+        assert len(title) + 20 + len(body) <= limits.body, "the title is sent inside the body"
+    lines = body.split("\n")
+    assert lines[0] == "Place: Hama (3 mentions)" and SOURCE_LINE in lines
+    assert lines[1].startswith("«") and lines[1].endswith("»")
+    original = alert[1].split("\n")
+    assert len(lines[1]) < len(original[1]) or lines[2] != original[2] or len(lines) < len(original) or \
+        lines[4] != original[4]
+
+
+def test_an_alert_that_fits_is_sent_as_it_is_and_the_quote_goes_first():
+    title, body = long_alert(sentence="Des tirs à Hama.")
+    assert fit_message(title, body, MessageLimits(250, 2000)) == (title, body)
+    _, shortened = fit_message(*long_alert(title="Un titre assez long " * 10), MessageLimits(250, 2000))
+    assert "Article: " + "Un titre assez long " * 9 in shortened, "the title stays while the quote can give"
+
+
+def test_a_text_that_is_no_alert_is_cut_at_its_end():
+    digest = "\n".join(f"- alerte {n}" for n in range(1000))
+    _, body = fit_message("Veille digest", digest, MessageLimits(250, 500))
+    assert len(body) <= 500 and body.startswith("- alerte 0\n") and body.endswith("…")
+
+
+def test_the_limits_are_apprise_s_own_for_each_service():
+    assert limits_of(Apprise.instantiate("tgram://123456789:TOKEN/chat")) == MessageLimits(0, 4096)
+    assert limits_of(Apprise.instantiate("discord://1234/TOKEN")).body == 2000
+
+
+class LimitedReceiver(Receiver):
+    """A webhook that refuses, as Discord and Telegram do, a message longer than it takes."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars, self.requests = max_chars, 0
+        super().__init__()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                payload = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                receiver.requests += 1
+                fits = len(payload.get("title", "")) + len(payload.get("message", "")) <= receiver.max_chars
+                if fits:
+                    receiver.received.append(payload)
+                self.send_response(200 if fits else 400)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        return Handler
+
+
+def test_a_10000_character_alert_reaches_a_target_with_a_small_limit_once(tmp_path):
+    receiver = LimitedReceiver(max_chars=800).start()
+    try:
+        clock = Clock()
+        notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
+        notifier.targets[0].server.body_maxlen = 600  # as a service with a small limit declares it
+        store = open_store(tmp_path)
+        store.record_detections([article(sentence="À Hama, " + "des tirs ont été entendus " * 400 + ".")],
+                                WATCHLIST, notifier.targets_for, clock())
+        for _ in range(POLICY.max_attempts + 1):
+            send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
+            clock.now += timedelta(hours=2)
+        print(f"\n10,000-character alert to a 600-character target: {receiver.requests} attempt(s), "
+              f"{len(receiver.received)} delivered")
+
+        assert (receiver.requests, len(receiver.received)) == (1, 1)
+        assert store.delivery_counts() == {"sent": 1}
+        message = receiver.received[0]["message"]
+        assert message.startswith("Place: Hama\n«À Hama, des tirs") and "Source: folder:test — test/0.txt" in message
+        store.close()
+    finally:
+        receiver.stop()

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from apprise import Apprise, LogCapture, NotifyFormat
+from apprise import Apprise, LogCapture, NotifyFormat, OverflowMode
 from apprise.config.base import ConfigBase
 from apprise.plugins.base import NotifyBase
 
 from veille.errors import ConfigError
+from veille.notify.budget import fit_message, limits_of
 from veille.notify.local import install_local_target
 from veille.redact import mask_logger, mask_url, mask_urls
 from veille.store.sql import TargetRef
@@ -71,9 +72,13 @@ class AppriseNotifier:
         target = next((t for t in self.targets if t.key == key), None)
         if target is None:
             return "target no longer configured"
+        server = target.server
+        title, body = fit_message(title, body, limits_of(server))
+        # What still does not fit (a limit apprise does not know) is cut, never refused by the service.
+        overflow = OverflowMode.TRUNCATE if server.overflow_mode == OverflowMode.UPSTREAM else None
         with LogCapture(level=logging.WARNING) as captured:
             try:
-                accepted = target.server.notify(body=body, title=title, body_format=NotifyFormat.TEXT)
+                accepted = server.notify(body=body, title=title, body_format=NotifyFormat.TEXT, overflow=overflow)
             except Exception as exc:  # a plugin bug must not stop the other deliveries
                 return f"{type(exc).__name__} in apprise plugin"
         if accepted:
