@@ -24,8 +24,10 @@ from veille.notify.sender import DeliveryPolicy, send_due_deliveries
 from veille.notify.targets import load_notifier, target_label
 from veille.records import Article, ArticleMentions, Mention
 from veille.redact import mask_urls
+from veille.report import render_monitor_report
 from veille.settings import load_settings
 from veille.store.sql import SqlStore
+from veille.summary import RunSummary
 from veille.watchlist import WatchList
 
 WATCHLIST = WatchList.model_validate({"entries": [{"id": "hama", "kind": "place", "name": "Hama"},
@@ -402,3 +404,84 @@ def test_a_10000_character_alert_reaches_a_target_with_a_small_limit_once(tmp_pa
         store.close()
     finally:
         receiver.stop()
+
+
+# --- Item 9: alerts that reach no target ------------------------------------------------------------
+
+
+def test_an_alert_no_target_takes_waits_and_goes_once_to_a_target_configured_later(tmp_path, receiver):
+    clock = Clock()
+    receiver.start()
+    places = Receiver().start()
+    try:
+        weapons_only = load_notifier(None, f"weapon={receiver.url}", tmp_path / "alerts.jsonl")
+        store = open_store(tmp_path)
+        [created] = store.record_detections([article()], WATCHLIST, weapons_only.targets_for, clock())
+        assert created.deliveries == 0
+
+        first = send_due_deliveries(store, weapons_only, POLICY, clock, journal_in(tmp_path))
+        summary = RunSummary(alerts=[created], delivery=first)
+        assert first.unrouted == 1
+        assert "unrouted:      1 alerts reached no target" in summary.render()
+        assert "**Unrouted**: 1 alerts reached no target" in render_monitor_report(summary, [], {}, 1.0)
+
+        with_places = load_notifier(None, f"weapon={receiver.url} place={places.url}", tmp_path / "alerts.jsonl")
+        second = send_due_deliveries(store, with_places, POLICY, clock, journal_in(tmp_path))
+        third = send_due_deliveries(store, with_places, POLICY, clock, journal_in(tmp_path))
+
+        assert (second.routed_late, second.sent, second.unrouted) == (1, 1, 0)
+        assert (third.routed_late, third.sent) == (0, 0)
+        assert [m["title"] for m in places.received] == ["Veille: Hama (place) in «Tirs 0»"] and not receiver.received
+        store.close()
+    finally:
+        places.stop()
+
+
+def test_a_target_added_later_does_not_get_the_alerts_others_already_had(tmp_path, receiver):
+    clock = Clock()
+    receiver.start()
+    newcomer = Receiver().start()
+    try:
+        notifier = load_notifier(None, f"place={receiver.url}", tmp_path / "alerts.jsonl")
+        store = open_store(tmp_path)
+        store.record_detections([article()], WATCHLIST, notifier.targets_for, clock())
+        assert send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path)).sent == 1
+
+        both = load_notifier(None, f"place={receiver.url} place={newcomer.url}", tmp_path / "alerts.jsonl")
+        report = send_due_deliveries(store, both, POLICY, clock, journal_in(tmp_path))
+
+        assert (report.routed_late, report.sent) == (0, 0) and newcomer.received == []
+        store.close()
+    finally:
+        newcomer.stop()
+
+
+def test_the_upgrade_gives_the_database_an_id_and_masks_labels_stored_before(database_url):
+    from sqlalchemy import create_engine
+
+    from veille.store.migrate import upgrade
+
+    engine = create_engine(database_url)
+    upgrade(engine, "0002")
+    with engine.begin() as connection:
+        source = connection.execute(text("INSERT INTO sources (name, created_at, consecutive_failures) "
+                                         "VALUES ('f', :t, 0) RETURNING id"), {"t": Clock()()}).scalar()
+        connection.execute(text("INSERT INTO stories (id, title, created_at) VALUES (1, 't', :t)"), {"t": Clock()()})
+        connection.execute(text(
+            "INSERT INTO articles (id, source_id, story_id, key, title, location, text, content_hash, first_seen_at,"
+            " changed_at) VALUES (1, :s, 1, 'k', 't', 'l', 'x', 'h', :t, :t)"), {"s": source, "t": Clock()()})
+        connection.execute(text(
+            "INSERT INTO alerts (id, story_id, article_id, entry_id, entry_kind, entry_name, variant, sentence, "
+            "occurrences, sources, title, body, created_at) VALUES (1, 1, 1, 'hama', 'place', 'Hama', 'Hama', 's', 1,"
+            " 1, 't', 'b', :t)"), {"t": Clock()()})
+        connection.execute(text(
+            "INSERT INTO deliveries (alert_id, target_key, target_label, status, attempts, last_error, "
+            "next_attempt_at, created_at) VALUES (1, 'k', :label, 'pending', 1, :error, :t, :t)"),
+            {"label": f"json://127.0.0.1:9/hook/{CANARY}", "error": f"refused by xml://h.example/{CANARY}",
+             "t": Clock()()})
+    engine.dispose()
+
+    store = SqlStore.open(database_url)
+    assert CANARY not in table_dump(store, "deliveries")
+    assert len(store.database_id()) == 32
+    store.close()

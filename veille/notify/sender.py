@@ -40,6 +40,9 @@ class DeliveryReport:
     orphaned: int = 0
     taken_by_another_run: int = 0
     recorded_from_journal: int = 0
+    # Alerts that had reached no target and reached one now; alerts that still reach none.
+    routed_late: int = 0
+    unrouted: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -49,12 +52,15 @@ def send_due_deliveries(
     """Send every due delivery once; a target that fails is not tried again in this pass.
 
     Sends an earlier run accepted but could not record are recorded first, from `journal`, so they
-    are not due again.
+    are not due again; alerts that reached no target get deliveries to the targets that now take them.
     """
     report = DeliveryReport(recorded_from_journal=_record_journal(store, journal, policy))
     renamed = store.rename_targets(notifier.legacy_keys())
     if renamed:
         logger.info("%d delivery(ies) keyed the way of an earlier version now carry their target's key", renamed)
+    report.routed_late, report.unrouted = store.route_unrouted(notifier.targets_for, now())
+    if report.unrouted:
+        logger.warning("%d alert(s) reached no target: no target has one of their tags", report.unrouted)
     down: set[str] = set()
     for delivery in store.due_deliveries(now(), policy.lease_seconds):
         if not notifier.has_target(delivery.target_key):

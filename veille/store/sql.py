@@ -21,7 +21,7 @@ from veille.store.guard import database_errors as _errors
 from veille.store.history import HistoryQueries
 from veille.store.lock import RunLock, run_lock
 from veille.store.migrate import upgrade
-from veille.store.models import AlertRow, ArticleRow, DeliveryRow, MentionRow, SourceRow, StoryRow
+from veille.store.models import AlertRow, ArticleRow, DeliveryRow, MentionRow, MetaRow, SourceRow, StoryRow
 from veille.stories import StoryIndex, from_bytes, signature, to_bytes
 from veille.watchlist import WatchList
 
@@ -184,9 +184,11 @@ class SqlStore(HistoryQueries):
                 body=message.body,
                 created_at=now,
             )
+            targets = route(planned.tags)
+            # An alert no target takes waits, with its tags, for one configured later (route_unrouted).
+            alert.routing_tags, alert.unrouted = list(planned.tags), not targets
             session.add(alert)
             session.flush()
-            targets = route(planned.tags)
             session.add_all(
                 DeliveryRow(alert_id=alert.id, target_key=target.key, target_label=target.label, status="pending",
                             attempts=0, next_attempt_at=now, created_at=now)
@@ -308,6 +310,35 @@ class SqlStore(HistoryQueries):
                 DueDelivery(row.id, row.target_key, row.target_label, title, body, row.attempts)
                 for row, title, body in session.execute(query)
             ]
+
+    def database_id(self) -> str:
+        """The random id this database was given when it was created (revision 0003)."""
+        with _errors("reading the database id"), Session(self.engine) as session:
+            value = session.get(MetaRow, "database_id")
+        if value is None:
+            raise StoreError("the database has no id (veille_meta): it was not created by Veille's migrations")
+        return value.value
+
+    def route_unrouted(self, route: Router, now: datetime) -> tuple[int, int]:
+        """Deliveries for the alerts no target took when they were created, to the targets that now do.
+
+        Only those: a target added later does not get the alerts the others already had.
+        Returns how many alerts were routed now, and how many still reach no target.
+        """
+        routed = waiting = 0
+        with _errors("routing alerts that reached no target"), Session(self.engine) as session, session.begin():
+            for alert in session.scalars(select(AlertRow).where(AlertRow.unrouted).order_by(AlertRow.id)):
+                targets = route(alert.routing_tags or [])
+                if not targets:
+                    waiting += 1
+                    continue
+                session.add_all(
+                    DeliveryRow(alert_id=alert.id, target_key=target.key, target_label=target.label,
+                                status="pending", attempts=0, next_attempt_at=now, created_at=now)
+                    for target in targets)
+                alert.unrouted = False
+                routed += 1
+        return routed, waiting
 
     def rename_targets(self, renames: Mapping[str, TargetRef]) -> int:
         """Give deliveries keyed by an old key (`renames`' keys) their target's current key and label.
