@@ -485,3 +485,81 @@ def test_the_upgrade_gives_the_database_an_id_and_masks_labels_stored_before(dat
     assert CANARY not in table_dump(store, "deliveries")
     assert len(store.database_id()) == 32
     store.close()
+
+
+# --- Item 9: a journal keyed to its database --------------------------------------------------------
+
+SENT_AT = "2026-11-22T07:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param(f'{{"delivery": 1, "sent_at": "{SENT_AT}"}}', id="a line of an earlier version"),
+        pytest.param(f'{{"database": "another-database", "delivery": 1, "alert": 1, "target": "TARGET", '
+                     f'"digest": "DIGEST", "sent_at": "{SENT_AT}"}}', id="another database's entry"),
+        pytest.param(f'{{"database": "THIS", "delivery": 1, "alert": 1, "target": "TARGET", '
+                     f'"digest": "0000000000000000", "sent_at": "{SENT_AT}"}}', id="another alert of the same id"),
+    ],
+)
+def test_a_stale_journal_entry_never_marks_a_delivery_of_a_fresh_database_as_sent(line, tmp_path, receiver):
+    clock = Clock()
+    receiver.start()
+    notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
+    store = open_store(tmp_path)  # fresh: its first delivery has id 1, as the stale entry's had
+    line = line.replace("THIS", store.database_id()).replace("TARGET", notifier.targets[0].key)
+    journal_in(tmp_path).path.write_text(line + "\n", encoding="utf-8")
+    store.record_detections([article()], WATCHLIST, notifier.targets_for, clock())
+
+    report = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
+
+    assert (report.recorded_from_journal, report.sent) == (0, 1)
+    assert len(receiver.received) == 1
+    store.close()
+
+
+def test_unreadable_journal_lines_are_skipped_with_a_warning_naming_each(tmp_path, receiver, caplog):
+    clock = Clock()
+    receiver.start()
+    journal = journal_in(tmp_path)
+    journal.path.write_bytes(b"\n".join([
+        b'{"delivery": 4, "sent_at": "' + "\u00e9t\u00e9".encode("latin-1") + b'"}',  # not UTF-8
+        f'{{"delivery": 1e400, "sent_at": "{SENT_AT}"}}'.encode(),
+        f'{{"delivery": "7", "sent_at": 5}}'.encode(),
+        b"[1, 2]",
+        f'{{"delivery": 3, "sent_at": "{SENT_AT}", "alert": "x"}}'.encode(),
+        b'{"delivery": 3, "sent_at": "2026-11-2',
+    ]))
+    notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
+    store = open_store(tmp_path)
+    store.record_detections([article()], WATCHLIST, notifier.targets_for, clock())
+
+    with caplog.at_level(logging.WARNING, logger="veille.notify.journal"):
+        report = send_due_deliveries(store, notifier, POLICY, clock, journal)
+
+    assert report.sent == 1
+    warned = [r.getMessage() for r in caplog.records if r.name == "veille.notify.journal"]
+    assert [message.split(": ", 1)[0] for message in warned] == [f"{journal.path}:{n}" for n in range(1, 7)]
+    assert not journal.path.exists(), "dropped once warned about"
+    store.close()
+
+
+def test_a_journal_entry_of_this_database_records_its_delivery_once(tmp_path, receiver):
+    from veille.notify.journal import JournalEntry, message_digest
+
+    clock = Clock()
+    receiver.start()
+    notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
+    store = open_store(tmp_path)
+    store.record_detections([article()], WATCHLIST, notifier.targets_for, clock())
+    [due] = store.due_deliveries(clock(), 600)
+    store.claim_delivery(due.id, clock(), 600)  # then the database went away before the send was recorded
+    journal_in(tmp_path).write(JournalEntry(due.id, clock(), store.database_id(), due.alert_id, due.target_key,
+                                            message_digest(due.title, due.body)))
+    clock.now += timedelta(hours=1)
+
+    report = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
+
+    assert (report.recorded_from_journal, report.sent, receiver.received) == (1, 0, [])
+    assert store.delivery_counts() == {"sent": 1}
+    store.close()

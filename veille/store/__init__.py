@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from veille.records import ArticleMentions, SourceBatch
-    from veille.store.sql import CreatedAlert, DueDelivery, Router, SourceHealth, SourceState, TargetRef
+    from veille.store.sql import (
+        CreatedAlert,
+        DueDelivery,
+        Router,
+        SourceHealth,
+        SourceState,
+        StoredDelivery,
+        TargetRef,
+    )
     from veille.stories import StoryIndex
     from veille.watchlist import WatchList
 
@@ -34,6 +42,8 @@ class Store(Protocol):
     def due_deliveries(self, now: datetime, lease_seconds: float) -> list[DueDelivery]: ...
 
     def database_id(self) -> str: ...
+
+    def stored_delivery(self, delivery_id: int) -> StoredDelivery | None: ...
 
     def route_unrouted(self, route: Router, now: datetime) -> tuple[int, int]: ...
 

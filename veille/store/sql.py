@@ -74,6 +74,19 @@ class DueDelivery:
     title: str
     body: str
     attempts: int
+    alert_id: int = 0
+
+
+@dataclass(frozen=True)
+class StoredDelivery:
+    """A delivery as the database holds it, with its alert's text: what a journal entry is checked against."""
+
+    id: int
+    alert_id: int
+    target_key: str
+    status: str
+    title: str
+    body: str
 
 
 class SqlStore(HistoryQueries):
@@ -307,9 +320,19 @@ class SqlStore(HistoryQueries):
         )
         with _errors("reading deliveries"), Session(self.engine) as session:
             return [
-                DueDelivery(row.id, row.target_key, row.target_label, title, body, row.attempts)
+                DueDelivery(row.id, row.target_key, row.target_label, title, body, row.attempts, row.alert_id)
                 for row, title, body in session.execute(query)
             ]
+
+    def stored_delivery(self, delivery_id: int) -> StoredDelivery | None:
+        query = select(DeliveryRow, AlertRow.title, AlertRow.body).join(DeliveryRow.alert).where(
+            DeliveryRow.id == delivery_id)
+        with _errors("reading a delivery"), Session(self.engine) as session:
+            found = session.execute(query).first()
+        if found is None:
+            return None
+        row, title, body = found
+        return StoredDelivery(row.id, row.alert_id, row.target_key, row.status, title, body)
 
     def database_id(self) -> str:
         """The random id this database was given when it was created (revision 0003)."""
