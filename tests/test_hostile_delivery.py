@@ -563,3 +563,50 @@ def test_a_journal_entry_of_this_database_records_its_delivery_once(tmp_path, re
     assert (report.recorded_from_journal, report.sent, receiver.received) == (1, 0, [])
     assert store.delivery_counts() == {"sent": 1}
     store.close()
+
+
+# --- Item 9: alerts.jsonl written whole or not at all -----------------------------------------------
+
+FULL_DISK = """
+import resource, signal, sys
+from datetime import datetime, timezone
+from pathlib import Path
+from veille.notify.journal import FileSentJournal
+from veille.notify.sender import DeliveryPolicy, send_due_deliveries
+from veille.notify.targets import load_notifier
+from veille.store.sql import SqlStore
+
+folder, limit = Path(sys.argv[1]), int(sys.argv[2])
+notifier = load_notifier(None, "veille://?console=no", folder / "alerts.jsonl")
+store = SqlStore.open(f"sqlite:///{folder / 'veille.db'}")
+# From here on no file may grow past `limit` bytes, as on a full disk; the write fails with EFBIG.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+report = send_due_deliveries(store, notifier, DeliveryPolicy(20, 0, 600), lambda: datetime.now(timezone.utc),
+                             FileSentJournal(folder / "journal.jsonl"))
+print(report.sent, report.retrying, report.errors)
+"""
+
+
+def test_a_write_that_fails_part_way_leaves_alerts_jsonl_as_it_was_and_is_retried(tmp_path):
+    alerts_file = tmp_path / "alerts.jsonl"
+    earlier = "".join(json.dumps({"title": f"earlier {n}", "body": "x" * 200}) + "\n" for n in range(4000))
+    alerts_file.write_text(earlier, encoding="utf-8")
+    notifier = load_notifier(None, "veille://?console=no", alerts_file)
+    store = open_store(tmp_path)
+    store.record_detections([article()], WATCHLIST, notifier.targets_for, Clock()())
+    store.close()
+
+    limit = len(earlier.encode()) + 100  # room for part of the alert's line, not all of it
+    done = subprocess.run([sys.executable, "-c", FULL_DISK, str(tmp_path), str(limit)], capture_output=True,
+                          text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("0 1 ['veille://: cannot append to alerts.jsonl in the data folder: File too large")
+    assert alerts_file.read_text(encoding="utf-8") == earlier, "the file is as it was"
+    store = open_store(tmp_path)
+    assert send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(timezone.utc),
+                               journal_in(tmp_path)).sent == 1, "retried by the next run"
+    lines = alerts_file.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 4001 and json.loads(lines[-1])["title"].startswith("Veille: Hama")
+    store.close()
