@@ -610,3 +610,110 @@ def test_a_write_that_fails_part_way_leaves_alerts_jsonl_as_it_was_and_is_retrie
     lines = alerts_file.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 4001 and json.loads(lines[-1])["title"].startswith("Veille: Hama")
     store.close()
+
+
+# --- Item 9: the operator's outbox command ----------------------------------------------------------
+
+
+def outbox_command(*argv: str, capsys) -> tuple[int, str]:
+    from flows.outbox import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+@pytest.fixture
+def rotated(workdir, receiver, monkeypatch):
+    """Two alerts pending for a webhook whose token was rotated since: the old target is orphaned."""
+    clock = Clock()
+    monkeypatch.setenv("VEILLE_NOTIFY_URLS", f"json://127.0.0.1:{receiver.port}/hook/OLD-{CANARY}")
+    settings = load_settings()
+    old = load_notifier(settings.targets_file, settings.notify_urls_value, settings.alerts_file)
+    store = SqlStore.open(settings.database_url_value)
+    store.record_detections([article(1), article(2, "Hama encore.")], WATCHLIST, old.targets_for, clock())
+    first = send_due_deliveries(store, old, POLICY, clock, journal_in(workdir))
+    assert (first.sent, first.retrying + first.deferred) == (2, 2), "the built-in target has them; the webhook not"
+    monkeypatch.setenv("VEILLE_NOTIFY_URLS", f"json://127.0.0.1:{receiver.port}/hook/NEW")
+    receiver.start()
+    yield store, next(t for t in old.targets if t.label.startswith("json://"))
+    store.close()
+
+
+def new_notifier():
+    settings = load_settings()
+    return load_notifier(settings.targets_file, settings.notify_urls_value, settings.alerts_file)
+
+
+def test_the_outbox_command_explains_itself():
+    done = subprocess.run([sys.executable, "-m", "flows.outbox", "--help"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0
+    assert all(word in done.stdout for word in ("list", "retarget", "drop", "OLD", "NEW"))
+
+
+def test_list_shows_the_orphaned_target_with_its_counts_and_oldest(rotated, capsys):
+    _, old = rotated
+    code, output = outbox_command("list", capsys=capsys)
+    assert code == 0
+    [row] = [line for line in output.splitlines() if line.startswith(old.key[:12])]
+    assert row.split()[1:5] == ["orphaned", "2", "0", "2026-11-22"]
+    assert row.endswith("json://127.0.0.1:" + old.label.split(":")[2])
+    assert "1 orphaned target(s)" in output and CANARY not in output
+
+
+def test_retarget_moves_the_orphans_to_the_new_target_which_gets_each_once(rotated, workdir, receiver, capsys):
+    store, old = rotated
+    notifier = new_notifier()
+    new = next(t for t in notifier.targets if t.label.startswith("json://"))
+
+    code, output = outbox_command("retarget", old.key[:8], new.key[:8], capsys=capsys)
+
+    assert code == 0 and output.startswith("moved 2 deliveries from json://")
+    assert [d.attempts for d in store.due_deliveries(datetime.now(timezone.utc), 600)] == [0, 0]
+    report = send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(timezone.utc), journal_in(workdir))
+    assert (report.sent, report.orphaned) == (2, 0)
+    assert outbox_command("retarget", old.key[:8], new.key[:8], capsys=capsys)[0] == 1, "nothing left to move"
+    assert len(receiver.received) == 2
+
+
+def test_retarget_never_gives_a_target_an_alert_it_already_has(rotated, workdir, receiver, capsys):
+    store, old = rotated
+    notifier = new_notifier()
+    new = next(t for t in notifier.targets if t.label.startswith("json://"))
+    with store.engine.begin() as connection:  # the new target already had the first alert
+        connection.execute(text("INSERT INTO deliveries (alert_id, target_key, target_label, status, attempts, "
+                                "next_attempt_at, created_at, sent_at) VALUES (1, :key, 'json://', 'sent', 1, :t, "
+                                ":t, :t)"), {"key": new.key, "t": Clock()()})
+
+    code, output = outbox_command("retarget", old.key[:8], new.label, capsys=capsys)
+
+    assert code == 0 and "moved 1 deliveries" in output and "1 left with" in output
+    send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(timezone.utc), journal_in(workdir))
+    assert [m["title"] for m in receiver.received] == ["Veille: Hama (place) in «Tirs 2»"]
+
+
+def test_drop_says_how_many_and_needs_yes(rotated, capsys):
+    store, old = rotated
+    code, output = outbox_command("drop", old.key[:8], capsys=capsys)
+    assert code == 2 and output.startswith("would drop 2 deliveries (2 pending, 0 failed)") and "--yes" in output
+    assert store.delivery_counts() == {"pending": 2, "sent": 2}
+
+    code, output = outbox_command("drop", old.key[:8], "--yes", capsys=capsys)
+    assert code == 0 and output.startswith("dropped 2 deliveries")
+    assert store.delivery_counts() == {"sent": 2}, "what was sent stays, as history"
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        (["drop", "ffff"], "no delivery goes to a target named 'ffff'"),
+        (["drop", "a"], "a key's start has at least 4 characters"),
+        (["retarget", "OLD", f"json://u:{CANARY}@nowhere.example/x"], "no configured target is named"),
+    ],
+)
+def test_a_target_the_command_cannot_use_is_one_line_that_shows_no_secret(argv, problem, rotated, capsys):
+    _, old = rotated
+    argv = [old.key[:8] if item == "OLD" else item for item in argv]
+    code, output = outbox_command(*argv, capsys=capsys)
+    assert code == 1 and output.count("\n") == 1 and problem in output and CANARY not in output

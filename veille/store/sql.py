@@ -20,6 +20,7 @@ from veille.redact import database_url_problem
 from veille.store.guard import database_errors as _errors
 from veille.store.history import HistoryQueries
 from veille.store.lock import RunLock, run_lock
+from veille.store.outbox import OutboxQueries
 from veille.store.migrate import upgrade
 from veille.store.models import AlertRow, ArticleRow, DeliveryRow, MentionRow, MetaRow, SourceRow, StoryRow
 from veille.stories import StoryIndex, from_bytes, signature, to_bytes
@@ -89,7 +90,7 @@ class StoredDelivery:
     body: str
 
 
-class SqlStore(HistoryQueries):
+class SqlStore(HistoryQueries, OutboxQueries):
     """Articles, mentions, alerts and deliveries in any database SQLAlchemy speaks."""
 
     def __init__(self, engine: Engine) -> None:
