@@ -16,7 +16,7 @@ import pytest
 from apprise import Apprise
 from sqlalchemy import text
 
-from tests.conftest import CONFIG, Receiver, free_port
+from tests.conftest import Receiver, free_port
 from veille.errors import ConfigError, StoreError
 from veille.notify.budget import MessageLimits, fit_message, limits_of
 from veille.notify.journal import FileSentJournal

@@ -14,7 +14,7 @@ from veille.errors import StoreError
 from veille.notify import Notifier
 from veille.notify.journal import JournalEntry, SentJournal, message_digest
 from veille.store import Store
-from veille.store.sql import StoredDelivery
+from veille.store.outbox import StoredDelivery
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

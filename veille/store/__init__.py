@@ -14,9 +14,9 @@ if TYPE_CHECKING:
         Router,
         SourceHealth,
         SourceState,
-        StoredDelivery,
         TargetRef,
     )
+    from veille.store.outbox import StoredDelivery
     from veille.stories import StoryIndex
     from veille.watchlist import WatchList
 
