@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import Flow, FlowRun
+from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_UI_URL
 from prefect.states import Failed, State
 
@@ -16,6 +17,7 @@ from veille.errors import ConfigError, VeilleError
 from veille.notify.journal import FileSentJournal, journal_path
 from veille.notify.sender import DeliveryPolicy
 from veille.notify.targets import AppriseNotifier, load_notifier
+from veille.redact import mask_urls
 from veille.report import cell
 from veille.sanitize import loggable
 from veille.settings import Settings, load_settings
@@ -84,8 +86,9 @@ def stopped(key: str, state: State) -> State:
 
 def failed(key: str, error: VeilleError) -> State:
     """A run stopped by a problem Veille names (configuration, database): logged, reported, Failed."""
-    get_run_logger().error("%s", loggable(error))  # it may quote a file name or a server's answer
-    return stopped(key, Failed(message=str(error)))
+    message = mask_urls(str(error))  # a URL in an error may carry a token: the state and the log are public
+    get_run_logger().error("%s", loggable(message))  # it may quote a file name or a server's answer
+    return stopped(key, Failed(message=message))
 
 
 def run_url(flow_run: FlowRun) -> str:
@@ -135,8 +138,10 @@ def open_store(settings: Settings) -> SqlStore:
     earlier = None if settings.accept_new_database else earlier_state(settings.data_dir, settings.alerts_file, url)
     store = SqlStore.open(url, refuse_new_because=earlier.evidence if earlier and earlier.certain else None)
     if store.was_new and earlier is not None:
-        get_run_logger().warning("started a new, empty database, but %s: if VEILLE_DATABASE_URL is mistyped, "
-                                 "stop and correct it before the next run", earlier.evidence)
+        # Outside a flow run too (the outbox command): Prefect's run logger, else this module's.
+        run_logger = get_run_logger() if FlowRunContext.get() else logger
+        run_logger.warning("started a new, empty database, but %s: if VEILLE_DATABASE_URL is mistyped, "
+                           "stop and correct it before the next run", earlier.evidence)
     remember_database(settings.data_dir, url)
     return store
 
@@ -164,11 +169,12 @@ def notify_operator(flow: Flow, flow_run: FlowRun, state: State) -> None:
     try:
         config = _alarm_configuration()
     except VeilleError as exc:
-        logger.error("cannot notify the operator of failed run %s: %s", flow_run.name, exc)
+        logger.error("cannot notify the operator of failed run %s: %s", flow_run.name, mask_urls(str(exc)))
         return
     title = f"Veille: {flow.name} run {flow_run.name} {state.name.lower()}"
+    # A crash's message is the exception's text, not Veille's: it may hold a URL with its token.
     body = "\n".join([
-        f"The {flow.name} run {flow_run.name} ended {state.name}: {state.message or 'no message'}",
+        f"The {flow.name} run {flow_run.name} ended {state.name}: {mask_urls(state.message or 'no message')}",
         f"See {run_url(flow_run)}",
         "Nothing is lost: articles and alerts not recorded are taken up by the next run.",
     ])

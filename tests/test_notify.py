@@ -12,7 +12,7 @@ from apprise import Apprise
 
 from tests.conftest import CONFIG, POSTGRES_URL, postgres_or_skip
 from veille.errors import StoreError
-from veille.notify.journal import FileSentJournal, journal_path
+from veille.notify.journal import FileSentJournal, JournalEntry, journal_path
 from veille.notify.local import install_local_target
 from veille.notify.sender import DeliveryPolicy, send_due_deliveries
 from veille.notify.targets import load_notifier
@@ -216,7 +216,7 @@ def test_a_send_the_database_cannot_record_is_recorded_by_the_next_run_not_sent_
         send_due_deliveries(store, CutsTheDatabaseAfterSending(notifier, own_postgres_database), impatient,
                             clock, journal)
     assert len(receiver.received) == 1
-    assert list(journal.entries()) == [1]
+    assert [entry.delivery for entry in journal.entries()] == [1]
 
     admin(f'ALTER DATABASE "{own_postgres_database}" ALLOW_CONNECTIONS true')
     clock.now += timedelta(minutes=15)
@@ -225,23 +225,24 @@ def test_a_send_the_database_cannot_record_is_recorded_by_the_next_run_not_sent_
     assert (report.recorded_from_journal, report.sent) == (1, 0)
     assert len(receiver.received) == 1, "sent a second time"
     assert store.delivery_counts() == {"sent": 1}
-    assert journal.entries() == {}
+    assert journal.entries() == []
     store.close()
 
 
 def test_the_journal_keeps_what_it_was_not_told_to_forget(tmp_path):
     journal = FileSentJournal(tmp_path / "data" / "journal.jsonl")
     at = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
-    journal.write(3, at)
-    journal.write(5, at + timedelta(seconds=1))
+    three, five, seven = (JournalEntry(n, at + timedelta(seconds=n), "db", n, "key", "digest") for n in (3, 5, 7))
+    journal.write(three)
+    journal.write(five)
     with journal.path.open("a", encoding="utf-8") as file:
         file.write('{"delivery": 9, "sent_at": "2026-')  # a kill while writing
-    assert journal.entries() == {3: at, 5: at + timedelta(seconds=1)}
-    journal.write(7, at)
-    assert journal.entries() == {3: at, 5: at + timedelta(seconds=1), 7: at}, "a line after the cut one is read"
-    journal.forget([3, 7])
-    assert journal.entries() == {5: at + timedelta(seconds=1)}
-    journal.forget([5])
+    assert journal.entries() == [three, five]
+    journal.write(seven)
+    assert journal.entries() == [three, five, seven], "a line after the cut one is read"
+    journal.forget([three, seven])
+    assert journal.entries() == [five]
+    journal.forget([five])
     assert not journal.path.exists()
 
 
@@ -257,4 +258,4 @@ def test_a_journal_that_cannot_be_written_says_which_file_in_one_line(tmp_path):
     (tmp_path / "data").write_text("a file where the data folder should be", encoding="utf-8")
     journal = FileSentJournal(tmp_path / "data" / "veille" / "journal.jsonl")
     with pytest.raises(StoreError, match=r"^cannot use the delivery journal .*journal\.jsonl: Not a directory$"):
-        journal.write(3, datetime(2026, 11, 22, tzinfo=timezone.utc))
+        journal.write(JournalEntry(3, datetime(2026, 11, 22, tzinfo=timezone.utc)))

@@ -14,7 +14,7 @@ from datetime import datetime
 from veille.detect import PlannedAlert
 from veille.sanitize import neutralise_line
 from veille.store.history import AlertLine, PeriodFigures
-from veille.summary import RunSummary, recorded_late
+from veille.summary import RunSummary, recorded_late, unrouted
 
 _SENTENCE_CHARS = 140
 _ROWS = 200
@@ -89,6 +89,7 @@ def render_monitor_report(summary: RunSummary, alerts: Sequence[AlertLine], stat
         f"- **Deliveries**: {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good, "
         f"{summary.still_pending} pending in the outbox"
         + recorded_late(d),
+        *([f"- **Unrouted**: {unrouted(d)}"] if d.unrouted or d.routed_late else []),
         "",
         f"## Alerts ({len(alerts)})",
         "",

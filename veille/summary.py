@@ -69,6 +69,8 @@ class RunSummary:
             + (f", {d.orphaned} for targets no longer configured" if d.orphaned else "")
             + recorded_late(d),
         ]
+        if d.unrouted or d.routed_late:
+            lines.append(f"  unrouted:      {unrouted(d)}")
         if self.still_pending:
             lines.append(f"  outbox:        {self.still_pending} deliveries pending for a later run")
         for alert in self.alerts[:_LISTED_ALERTS]:
@@ -114,3 +116,14 @@ def recorded_late(delivery: DeliveryReport) -> str:
     """What the delivery journal gave back to the database this run, as a clause; empty when nothing."""
     count = delivery.recorded_from_journal
     return f"; {count} sent by an earlier run recorded now" if count else ""
+
+
+def unrouted(delivery: DeliveryReport) -> str:
+    """Alerts that reached no target, and those of them that reached one this run; empty when none."""
+    parts = []
+    if delivery.unrouted:
+        parts.append(f"{delivery.unrouted} alerts reached no target (no target has one of their tags); each is "
+                     "sent when a target with one of them is configured")
+    if delivery.routed_late:
+        parts.append(f"{delivery.routed_late} that had reached no target sent to a target configured since")
+    return "; ".join(parts)

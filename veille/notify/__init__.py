@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from veille.store.sql import TargetRef
@@ -14,6 +14,10 @@ class Notifier(Protocol):
     def targets_for(self, tags: Sequence[str]) -> list[TargetRef]: ...
 
     def has_target(self, key: str) -> bool: ...
+
+    def legacy_keys(self) -> Mapping[str, TargetRef]:
+        """Keys the targets had under an earlier keying scheme, to the target each now is."""
+        ...
 
     def send(self, key: str, title: str, body: str) -> str | None:
         """Deliver to one target; None when it was accepted, else why not."""

@@ -9,41 +9,73 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy.engine import make_url
-
 from veille.errors import StoreError
+from veille.store.continuity import database_digest
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One send a target accepted, named so that it can only ever mark that one delivery as sent.
+
+    Delivery ids are the database's own and start again in a fresh or restored database: an entry
+    names its database (the random id of `veille_meta`), the delivery's alert and target, and a
+    digest of the alert's text. `database` None: a line of an earlier version, which named the
+    delivery alone.
+    """
+
+    delivery: int
+    sent_at: datetime
+    database: str | None = None
+    alert: int | None = None
+    target: str | None = None
+    digest: str | None = None
+
+    def line(self) -> str:
+        return json.dumps({"database": self.database, "delivery": self.delivery, "alert": self.alert,
+                           "target": self.target, "digest": self.digest, "sent_at": self.sent_at.isoformat()}) + "\n"
+
+
+def message_digest(title: str, body: str) -> str:
+    """What a journal entry knows of the alert's text, to tell it from another alert of the same id."""
+    return hashlib.sha256(f"{title}\0{body}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 class SentJournal(Protocol):
-    def write(self, delivery_id: int, sent_at: datetime) -> None:
-        """Keep, durably, that `delivery_id` was accepted at `sent_at`."""
+    def write(self, entry: JournalEntry) -> None:
+        """Keep, durably, that a target accepted this delivery."""
         ...
 
-    def entries(self) -> dict[int, datetime]: ...
+    def entries(self) -> list[JournalEntry]: ...
 
-    def forget(self, delivery_ids: Iterable[int]) -> None:
-        """Drop entries the database now holds."""
+    def forget(self, entries: Iterable[JournalEntry]) -> None:
+        """Drop entries the database now holds, or that can never be its own."""
         ...
 
 
 class FileSentJournal:
     """JSON lines, one per accepted delivery, fsynced before the run goes on.
 
-    A monitor and a replay may send at once, so changes hold a lock file beside the journal.
+    A monitor and a replay may send at once, so changes hold a lock file beside the journal. A line
+    that cannot be read (cut short by a kill, bytes that are not UTF-8, a number out of range, a
+    wrong type) is skipped with one warning naming the journal and the line, and dropped.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def write(self, delivery_id: int, sent_at: datetime) -> None:
-        line = json.dumps({"delivery": delivery_id, "sent_at": sent_at.isoformat()}) + "\n"
+    def write(self, entry: JournalEntry) -> None:
+        line = entry.line()
         with self._locked(), self.path.open("ab+") as file:
             if file.tell() and (file.seek(-1, os.SEEK_END), file.read(1))[1] != b"\n":
                 line = "\n" + line  # after a line a kill cut short: keep this one apart, so it reads
@@ -51,23 +83,28 @@ class FileSentJournal:
             file.flush()
             os.fsync(file.fileno())
 
-    def entries(self) -> dict[int, datetime]:
+    def entries(self) -> list[JournalEntry]:
         if not self.path.exists():  # the usual case: no lock file made for nothing
-            return {}
+            return []
         with self._locked():
-            return self._read()
+            found, unreadable = self._read()
+            if unreadable:
+                self._rewrite(found)  # warned once: the next run reads a clean journal
+            return found
 
-    def forget(self, delivery_ids: Iterable[int]) -> None:
-        gone = set(delivery_ids)
+    def forget(self, entries: Iterable[JournalEntry]) -> None:
+        gone = set(entries)
         with self._locked():
-            kept = {key: value for key, value in self._read().items() if key not in gone}
-            if not kept:
-                self.path.unlink(missing_ok=True)
-                return
-            partial = self.path.with_suffix(".tmp")
-            partial.write_text("".join(json.dumps({"delivery": key, "sent_at": value.isoformat()}) + "\n"
-                                       for key, value in kept.items()), encoding="utf-8")
-            os.replace(partial, self.path)
+            found, _ = self._read()
+            self._rewrite([entry for entry in found if entry not in gone])
+
+    def _rewrite(self, kept: list[JournalEntry]) -> None:
+        if not kept:
+            self.path.unlink(missing_ok=True)
+            return
+        partial = self.path.with_suffix(".tmp")
+        partial.write_text("".join(entry.line() for entry in kept), encoding="utf-8")
+        os.replace(partial, self.path)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -80,23 +117,58 @@ class FileSentJournal:
         except OSError as exc:
             raise StoreError(f"cannot use the delivery journal {self.path}: {exc.strerror or exc}") from exc
 
-    def _read(self) -> dict[int, datetime]:
+    def _read(self) -> tuple[list[JournalEntry], int]:
+        """The entries, and how many lines could not be read (each warned about)."""
         try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
+            data = self.path.read_bytes()
         except FileNotFoundError:
-            return {}
-        found = {}
-        for line in lines:
+            return [], 0
+        found, unreadable = [], 0
+        for number, raw in enumerate(data.split(b"\n"), start=1):
+            if not raw.strip():
+                continue
             try:
-                entry = json.loads(line)
-                found[int(entry["delivery"])] = datetime.fromisoformat(entry["sent_at"])
-            except (ValueError, KeyError, TypeError):
-                continue  # cut short by a kill while writing it: like a kill before it, the stated window
-        return found
+                found.append(parse_entry(raw))
+            except ValueError as exc:
+                unreadable += 1
+                logger.warning("%s:%d: unreadable delivery journal line skipped (%s)", self.path, number, exc)
+        return found, unreadable
+
+
+def parse_entry(raw: bytes) -> JournalEntry:
+    """One journal line, or ValueError saying what is wrong with it."""
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8") from None
+    except json.JSONDecodeError:
+        raise ValueError("not JSON, or cut short") from None
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    delivery, sent_at = data.get("delivery"), data.get("sent_at")
+    if type(delivery) is not int or delivery <= 0:
+        raise ValueError("'delivery' is not a delivery id")
+    if not isinstance(sent_at, str):
+        raise ValueError("'sent_at' is not a date")
+    try:
+        moment = datetime.fromisoformat(sent_at)
+    except ValueError:
+        raise ValueError("'sent_at' is not a date") from None
+    if moment.tzinfo is None:
+        raise ValueError("'sent_at' has no time zone")
+    fields = {name: data.get(name) for name in ("database", "alert", "target", "digest")}
+    if fields["alert"] is not None and type(fields["alert"]) is not int:
+        raise ValueError("'alert' is not an alert id")
+    if any(value is not None and not isinstance(value, str) for name, value in fields.items() if name != "alert"):
+        raise ValueError("'database', 'target' or 'digest' is not text")
+    return JournalEntry(delivery, moment, **fields)
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number")
 
 
 def journal_path(data_dir: Path, database_url: str) -> Path:
-    """One journal per database, since delivery ids are the database's: named by a digest of its URL."""
-    # The password is left out, so changing it keeps the journal, and it never reaches the name.
-    identity = make_url(database_url).render_as_string(hide_password=True)
-    return data_dir / f"unrecorded-deliveries-{hashlib.sha256(identity.encode()).hexdigest()[:12]}.jsonl"
+    """One journal per database, since delivery ids are the database's: named by a digest of its URL
+    (without its password, so changing it keeps the journal, and it never reaches the name)."""
+    return data_dir / f"unrecorded-deliveries-{database_digest(database_url)}.jsonl"

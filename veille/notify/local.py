@@ -1,8 +1,14 @@
-"""The built-in target: `veille://` prints each alert and appends it as a JSON line to a file."""
+"""The built-in target: `veille://` prints each alert and appends it as a JSON line to a file.
+
+The file holds whole lines only: a write that fails part-way leaves it as it was, and the delivery is
+retried by a later run.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
 import os
 import sys
 from datetime import datetime, timezone
@@ -32,17 +38,46 @@ def install_local_target(alerts_file: Path, console: TextIO | None = None) -> No
             "title": title,
             "body": body,
         }
-        alerts_file.parent.mkdir(parents=True, exist_ok=True)
-        with alerts_file.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-            handle.flush()
-            # The delivery is recorded as sent right after: the line must be on disk by then.
-            os.fsync(handle.fileno())
+        try:
+            append_line(alerts_file, json.dumps(record, ensure_ascii=False))
+        except OSError as exc:
+            # Said through apprise's logger, so that the delivery's error says why; retried later.
+            logging.getLogger("apprise").warning("cannot append to %s in the data folder: %s", alerts_file.name,
+                                                 exc.strerror or type(exc).__name__)
+            return False
         if _console_wanted(meta.get("console", meta.get("qsd", {}).get("console", True))):
             stream = console or sys.stdout
             stream.write(f"\n=== {title}\n{body}\n")
             stream.flush()
         return True
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append `line` whole and on disk, or leave the file as it was and raise OSError.
+
+    A write can fail part-way (a full disk, a file size limit): the file is cut back to its size
+    before it, so that it never holds half a line and the retry appends a whole one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = line.encode("utf-8") + b"\n"
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
+    try:
+        # A monitor and a replay may append at once: cutting back must never cut the other's line.
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        size = os.fstat(descriptor).st_size
+        if size and os.pread(descriptor, 1, size - 1) != b"\n":
+            data = b"\n" + data  # after a line a kill cut short: keep this one apart, so it reads
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view):]
+            # The delivery is recorded as sent right after: the line must be on disk by then.
+            os.fsync(descriptor)
+        except OSError:
+            os.ftruncate(descriptor, size)
+            raise
+    finally:
+        os.close(descriptor)
 
 
 def _console_wanted(setting: object) -> bool:

@@ -12,8 +12,9 @@ from typing import TypeVar
 from veille.detect import retry_delay
 from veille.errors import StoreError
 from veille.notify import Notifier
-from veille.notify.journal import SentJournal
+from veille.notify.journal import JournalEntry, SentJournal, message_digest
 from veille.store import Store
+from veille.store.outbox import StoredDelivery
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,6 +41,9 @@ class DeliveryReport:
     orphaned: int = 0
     taken_by_another_run: int = 0
     recorded_from_journal: int = 0
+    # Alerts that had reached no target and reached one now; alerts that still reach none.
+    routed_late: int = 0
+    unrouted: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -49,9 +53,16 @@ def send_due_deliveries(
     """Send every due delivery once; a target that fails is not tried again in this pass.
 
     Sends an earlier run accepted but could not record are recorded first, from `journal`, so they
-    are not due again.
+    are not due again; alerts that reached no target get deliveries to the targets that now take them.
     """
-    report = DeliveryReport(recorded_from_journal=_record_journal(store, journal, policy))
+    database = _riding_out_outage(policy, store.database_id)
+    report = DeliveryReport(recorded_from_journal=_record_journal(store, journal, policy, database))
+    renamed = store.rename_targets(notifier.legacy_keys())
+    if renamed:
+        logger.info("%d delivery(ies) keyed the way of an earlier version now carry their target's key", renamed)
+    report.routed_late, report.unrouted = store.route_unrouted(notifier.targets_for, now())
+    if report.unrouted:
+        logger.warning("%d alert(s) reached no target: no target has one of their tags", report.unrouted)
     down: set[str] = set()
     for delivery in store.due_deliveries(now(), policy.lease_seconds):
         if not notifier.has_target(delivery.target_key):
@@ -61,12 +72,15 @@ def send_due_deliveries(
         if delivery.target_key in down:
             report.deferred += 1
             continue
-        if not _riding_out_outage(policy, store.claim_delivery, delivery.id, now(), policy.lease_seconds):
+        if not _riding_out_outage(policy, store.claim_delivery, delivery.id, now(), policy.lease_seconds,
+                                  delivery.target_key):
             report.taken_by_another_run += 1
             continue
         error = notifier.send(delivery.target_key, delivery.title, delivery.body)
         if error is None:
-            _record_sent(store, journal, policy, delivery.id, now())
+            _record_sent(store, journal, policy, JournalEntry(
+                delivery.id, now(), database, delivery.alert_id, delivery.target_key,
+                message_digest(delivery.title, delivery.body)))
             report.sent += 1
             continue
         down.add(delivery.target_key)
@@ -82,25 +96,48 @@ def send_due_deliveries(
     return report
 
 
-def _record_sent(store: Store, journal: SentJournal, policy: DeliveryPolicy, delivery_id: int, at: datetime) -> None:
+def _record_sent(store: Store, journal: SentJournal, policy: DeliveryPolicy, entry: JournalEntry) -> None:
     """Record an accepted delivery; while the database cannot, the journal holds it for the next run."""
     try:
-        return store.mark_sent(delivery_id, at)
+        return store.mark_sent(entry.delivery, entry.sent_at)
     except StoreError:
-        journal.write(delivery_id, at)  # before waiting: a run killed or failing meanwhile must not lose it
-    _riding_out_outage(policy, store.mark_sent, delivery_id, at)
-    journal.forget([delivery_id])
+        journal.write(entry)  # before waiting: a run killed or failing meanwhile must not lose it
+    _riding_out_outage(policy, store.mark_sent, entry.delivery, entry.sent_at)
+    journal.forget([entry])
 
 
-def _record_journal(store: Store, journal: SentJournal, policy: DeliveryPolicy) -> int:
-    entries = journal.entries()
-    for delivery_id, sent_at in entries.items():
-        _riding_out_outage(policy, store.mark_sent, delivery_id, sent_at)
-    if entries:
-        journal.forget(entries)
+def _record_journal(store: Store, journal: SentJournal, policy: DeliveryPolicy, database: str) -> int:
+    """Record the sends the journal holds for this database; an entry never marks another delivery as sent."""
+    recorded, settled, foreign = 0, [], 0
+    for entry in journal.entries():
+        if entry.database is not None and entry.database != database:
+            foreign += 1  # the URL names another database now (a new one, a mistake): kept for its own
+            continue
+        row = _riding_out_outage(policy, store.stored_delivery, entry.delivery)
+        if row is None and entry.database is not None:
+            continue  # this database's, from after the backup it was restored from: kept, never applied
+        if row is not None and is_that_delivery(entry, row) and row.status != "sent":
+            _riding_out_outage(policy, store.mark_sent, entry.delivery, entry.sent_at)
+            recorded += 1
+        settled.append(entry)  # recorded, or about another delivery than the one of that id: done with
+    if settled:
+        journal.forget(settled)
+    if recorded:
         logger.warning("recorded %d delivery(ies) a target had accepted while the database was unavailable",
-                       len(entries))
-    return len(entries)
+                       recorded)
+    if foreign:
+        logger.warning("the delivery journal holds %d send(s) of another database: kept, not applied to this one",
+                       foreign)
+    return recorded
+
+
+def is_that_delivery(entry: JournalEntry, row: StoredDelivery) -> bool:
+    """Whether a journal entry is about this stored delivery: same alert, target and alert text."""
+    if entry.database is None:
+        # A line of an earlier version names the delivery alone: only a claim left unrecorded matches.
+        return row.status == "sending"
+    return (row.alert_id, row.target_key, message_digest(row.title, row.body)) == (
+        entry.alert, entry.target, entry.digest)
 
 
 def _riding_out_outage(policy: DeliveryPolicy, write: Callable[..., T], *args: object) -> T:

@@ -8,18 +8,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from apprise import Apprise, LogCapture, NotifyFormat
+from apprise import Apprise, LogCapture, NotifyFormat, OverflowMode
 from apprise.config.base import ConfigBase
 from apprise.plugins.base import NotifyBase
 
 from veille.errors import ConfigError
+from veille.notify.budget import fit_message, limits_of
 from veille.notify.local import install_local_target
+from veille.redact import mask_logger, mask_url, mask_urls
 from veille.store.sql import TargetRef
 from veille.yamlfile import YamlDocument, load_yaml
 
 # A target with this tag gets every alert, as in apprise.
 ALWAYS_TAG = "always"
+# Longer than the 16 of the keys that came before, so that the two kinds can never be mistaken.
+_KEY_LENGTH = 32
 _TOP_KEYS = {"version", "tag", "urls", "asset"}
+# apprise logs a URL it cannot parse as given, and json://, form:// and xml:// paths unmasked when it
+# loads them: every record of its logger is masked before a handler (console, Prefect, capture) sees it.
+mask_logger("apprise")
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,7 @@ class Target:
     label: str
     tags: frozenset[str]
     server: NotifyBase
+    legacy_keys: frozenset[str] = frozenset()
 
     @property
     def ref(self) -> TargetRef:
@@ -44,7 +52,9 @@ class AppriseNotifier:
             known = targets.get(key)
             # apprise's tags are AppriseTag objects; routing compares plain names.
             tags = frozenset(str(tag) for tag in server.tags) | (known.tags if known else frozenset())
-            targets[key] = Target(key, target_label(server), tags, known.server if known else server)
+            first = known.server if known else server
+            legacy = frozenset({legacy_target_key(server)}) | (known.legacy_keys if known else frozenset())
+            targets[key] = Target(key, target_label(first), tags, first, legacy)
         self.targets = list(targets.values())
 
     def targets_for(self, tags: Sequence[str]) -> list[TargetRef]:
@@ -54,13 +64,21 @@ class AppriseNotifier:
     def has_target(self, key: str) -> bool:
         return any(target.key == key for target in self.targets)
 
+    def legacy_keys(self) -> dict[str, TargetRef]:
+        """Each target's key of the scheme before this one, to the target: rows keyed so are renamed."""
+        return {legacy: target.ref for target in self.targets for legacy in target.legacy_keys}
+
     def send(self, key: str, title: str, body: str) -> str | None:
         target = next((t for t in self.targets if t.key == key), None)
         if target is None:
             return "target no longer configured"
+        server = target.server
+        title, body = fit_message(title, body, limits_of(server))
+        # What still does not fit (a limit apprise does not know) is cut, never refused by the service.
+        overflow = OverflowMode.TRUNCATE if server.overflow_mode == OverflowMode.UPSTREAM else None
         with LogCapture(level=logging.WARNING) as captured:
             try:
-                accepted = target.server.notify(body=body, title=title, body_format=NotifyFormat.TEXT)
+                accepted = server.notify(body=body, title=title, body_format=NotifyFormat.TEXT, overflow=overflow)
             except Exception as exc:  # a plugin bug must not stop the other deliveries
                 return f"{type(exc).__name__} in apprise plugin"
         if accepted:
@@ -70,20 +88,33 @@ class AppriseNotifier:
 
 
 def target_label(server: NotifyBase) -> str:
-    """The URL with its secrets masked by apprise and its options left out: safe to show."""
-    return server.url(privacy=True).split("?", 1)[0]
+    """The URL with everything past its host masked, options left out: safe to show and store."""
+    return mask_url(server.url(privacy=True)).split("?", 1)[0]
 
 
 def target_key(server: NotifyBase) -> str:
-    """A stable id for a target that does not reveal its URL."""
+    """An id for a target that does not reveal its URL and does not change with its options.
+
+    apprise's `url_id()` covers what the plugin says makes it unique (credentials, host, and options
+    such as a mail server that change where it sends) and ignores the others (`?format=`, `?overflow=`),
+    but it leaves out a URL's targets (one Telegram bot's chats): the URL's path, which holds them
+    and holds no option, is hashed with it. A rotated token or another chat is another target.
+    """
+    where = server.url(privacy=False).split("?", 1)[0].rstrip("/")
+    identity = f"{server.url_id(lazy=False) or ''}\0{where}"
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:_KEY_LENGTH]
+
+
+def legacy_target_key(server: NotifyBase) -> str:
+    """The id a target had before keys ignored options (a digest of its whole URL): its old rows are renamed."""
     return hashlib.sha256(server.url(privacy=False).encode("utf-8")).hexdigest()[:16]
 
 
 def _scrub(text: str, server: NotifyBase) -> str:
-    """apprise's messages name hosts, not tokens; remove the full URL's secret parts all the same."""
+    """apprise's messages (masked by its logger's filter) with the full URL's secret parts removed all the same."""
     for secret in _secrets_of(server):
         text = text.replace(secret, "****")
-    return text
+    return mask_urls(text, bare_paths=True)
 
 
 def _secrets_of(server: NotifyBase) -> list[str]:

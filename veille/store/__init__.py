@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from veille.records import ArticleMentions, SourceBatch
-    from veille.store.sql import DueDelivery, RecordedBatch, Router, SourceHealth, SourceState
+    from veille.store.outbox import StoredDelivery
+    from veille.store.sql import (
+        DueDelivery,
+        RecordedBatch,
+        Router,
+        SourceHealth,
+        SourceState,
+        TargetRef,
+    )
     from veille.stories import StoryIndex
     from veille.watchlist import WatchList
 
@@ -33,7 +41,16 @@ class Store(Protocol):
 
     def due_deliveries(self, now: datetime, lease_seconds: float) -> list[DueDelivery]: ...
 
-    def claim_delivery(self, delivery_id: int, now: datetime, lease_seconds: float) -> bool: ...
+    def database_id(self) -> str: ...
+
+    def stored_delivery(self, delivery_id: int) -> StoredDelivery | None: ...
+
+    def route_unrouted(self, route: Router, now: datetime) -> tuple[int, int]: ...
+
+    def rename_targets(self, renames: Mapping[str, TargetRef]) -> int: ...
+
+    def claim_delivery(self, delivery_id: int, now: datetime, lease_seconds: float,
+                       target_key: str | None = None) -> bool: ...
 
     def mark_sent(self, delivery_id: int, now: datetime) -> None: ...
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
+    JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -53,6 +55,15 @@ class Base(DeclarativeBase):
             "pk": "pk_%(table_name)s",
         }
     )
+
+
+class MetaRow(Base):
+    """Facts about the database itself, such as the random id made when it was created."""
+
+    __tablename__ = "veille_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class SourceRow(Base):
@@ -122,7 +133,8 @@ class AlertRow(Base):
     """One watched entry in one story; `article_id` is the article that first mentioned it."""
 
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("story_id", "entry_id", name="uq_alerts_story_entry"),)
+    __table_args__ = (UniqueConstraint("story_id", "entry_id", name="uq_alerts_story_entry"),
+                      Index("ix_alerts_unrouted", "unrouted"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"))
@@ -137,6 +149,10 @@ class AlertRow(Base):
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The tags it was routed by (None before revision 0003); `unrouted`: no target had one of them
+    # yet, so the first target configured with one gets it.
+    routing_tags: Mapped[list[str] | None] = mapped_column(JSON)
+    unrouted: Mapped[bool] = mapped_column(Boolean, default=False)
 
     article: Mapped[ArticleRow] = relationship()
 
@@ -149,11 +165,13 @@ class DeliveryRow(Base):
         UniqueConstraint("alert_id", "target_key", name="uq_deliveries_alert_target"),
         CheckConstraint(f"status IN {DELIVERY_STATUSES!r}", name="status"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_target", "target_key", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
-    # A hash of the target's URL: the URL itself may carry a token and never enters the database.
+    # A hash of the target's identity (veille.notify.targets.target_key): the URL itself may carry a
+    # token and never enters the database.
     target_key: Mapped[str] = mapped_column(String(64))
     target_label: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, delete, event, func, inspect, or_, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, inspect, or_, select, true, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, StatementError
 from sqlalchemy.orm import Session
@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 from veille.detect import plan_alerts, render_alert
 from veille.errors import StoreError
 from veille.records import ArticleMentions, ReadError, SourceBatch
+from veille.redact import database_url_problem
 from veille.store.guard import database_errors as _errors
 from veille.store.history import HistoryQueries
 from veille.store.lock import RunLock, run_lock
 from veille.store.migrate import upgrade
 from veille.store.models import AlertRow, ArticleRow, DeliveryRow, MentionRow, SourceRow, StoryRow
+from veille.store.outbox import OutboxQueries
 from veille.stories import StoryIndex, from_bytes, signature, to_bytes
 from veille.watchlist import WatchList
 
@@ -81,9 +83,10 @@ class DueDelivery:
     title: str
     body: str
     attempts: int
+    alert_id: int = 0
 
 
-class SqlStore(HistoryQueries):
+class SqlStore(HistoryQueries, OutboxQueries):
     """Articles, mentions, alerts and deliveries in any database SQLAlchemy speaks."""
 
     def __init__(self, engine: Engine, was_new: bool = False) -> None:
@@ -102,6 +105,9 @@ class SqlStore(HistoryQueries):
             parsed = make_url(url)
         except ArgumentError:
             raise StoreError("VEILLE_DATABASE_URL is not a database URL SQLAlchemy understands") from None
+        problem = database_url_problem(parsed.host)
+        if problem:
+            raise StoreError(problem)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -245,9 +251,11 @@ class SqlStore(HistoryQueries):
                 body=message.body,
                 created_at=now,
             )
+            targets = route(planned.tags)
+            # An alert no target takes waits, with its tags, for one configured later (route_unrouted).
+            alert.routing_tags, alert.unrouted = list(planned.tags), not targets
             session.add(alert)
             session.flush()
-            targets = route(planned.tags)
             session.add_all(
                 DeliveryRow(alert_id=alert.id, target_key=target.key, target_label=target.label, status="pending",
                             attempts=0, next_attempt_at=now, created_at=now)
@@ -374,15 +382,20 @@ class SqlStore(HistoryQueries):
         )
         with _errors("reading deliveries"), Session(self.engine) as session:
             return [
-                DueDelivery(row.id, row.target_key, row.target_label, title, body, row.attempts)
+                DueDelivery(row.id, row.target_key, row.target_label, title, body, row.attempts, row.alert_id)
                 for row, title, body in session.execute(query)
             ]
 
-    def claim_delivery(self, delivery_id: int, now: datetime, lease_seconds: float) -> bool:
-        """Take a due delivery for this run; False when another run has it or it is no longer due."""
+    def claim_delivery(self, delivery_id: int, now: datetime, lease_seconds: float,
+                       target_key: str | None = None) -> bool:
+        """Take a due delivery for this run; False when another run has it or it is no longer due.
+
+        With `target_key`, also False when it no longer goes there (the operator moved it meanwhile).
+        """
         statement = (
             update(DeliveryRow)
-            .where(DeliveryRow.id == delivery_id, _due(now, lease_seconds))
+            .where(DeliveryRow.id == delivery_id, _due(now, lease_seconds),
+                   DeliveryRow.target_key == target_key if target_key is not None else true())
             .values(status="sending", claimed_at=now, attempts=DeliveryRow.attempts + 1)
         )
         with _errors("claiming a delivery"), Session(self.engine) as session, session.begin():

@@ -1,0 +1,157 @@
+"""`python -m flows.outbox`: the operator's view of deliveries not sent, and what to do with a target's.
+
+A target whose URL changed in what identifies it (a rotated token, another chat) is a new target:
+the old one's deliveries wait for it, "orphaned". `list` shows them, `retarget OLD NEW` moves them to
+a configured target (sent by the next run), `drop OLD --yes` deletes them. A target is named by the
+start of its key (as `list` shows it) or by its label.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from flows.common import Configuration, load_configuration, open_store
+from veille.errors import VeilleError
+from veille.redact import mask_urls
+from veille.store.sql import SqlStore, TargetRef
+
+KEY_SHOWN = 12
+_MIN_PREFIX = 4
+
+
+class OutboxError(VeilleError):
+    """A target the operator named that cannot be used; the message says why, in one line."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        config, complete = _configuration()
+        if args.command != "list" and not complete:
+            raise OutboxError("the targets of the Prefect Secret block cannot be read (is the Prefect server up?): "
+                              "retarget and drop need every configured target")
+        store = open_store(config.settings)
+        try:
+            # Rows keyed the way of an earlier version are named by their target's key, as a run would.
+            store.rename_targets(config.notifier.legacy_keys())
+            lines, code = _COMMANDS[args.command](store, config, args)
+        finally:
+            store.close()
+    except VeilleError as exc:
+        print(f"veille outbox: {mask_urls(str(exc))}", file=sys.stderr)
+        return 1
+    if not complete:
+        lines.insert(0, "warning: the targets of the Prefect Secret block could not be read; their deliveries "
+                        "show as orphaned")
+    print("\n".join(lines))
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m flows.outbox", description=__doc__.splitlines()[0],
+                                     epilog="A target is named by the start of its key (at least 4 characters, "
+                                            "as 'list' shows it) or by its whole label.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("list", help="deliveries not sent, by target: orphaned or configured, waiting, failed, "
+                                     "oldest; and the alerts that reached no target")
+    retarget = commands.add_parser("retarget", help="move the pending and failed deliveries of OLD to the "
+                                                    "configured target NEW, attempts reset: sent by the next run")
+    retarget.add_argument("old", metavar="OLD")
+    retarget.add_argument("new", metavar="NEW")
+    drop = commands.add_parser("drop", help="delete the pending and failed deliveries of OLD (no undo)")
+    drop.add_argument("old", metavar="OLD")
+    drop.add_argument("--yes", action="store_true", help="really delete them; without it, only say how many")
+    return parser
+
+
+def _configuration() -> tuple[Configuration, bool]:
+    """The configuration, and whether the Secret block's targets are in it."""
+    try:
+        return load_configuration(), True
+    except VeilleError:
+        raise
+    except Exception:  # the Prefect server that holds the Secret block is out of reach
+        return load_configuration(with_blocks=False), False
+
+
+def _list(store: SqlStore, config: Configuration, _args: argparse.Namespace) -> tuple[list[str], int]:
+    backlog = store.backlog()
+    unrouted = store.unrouted_count()
+    lines = []
+    if backlog:
+        lines.append(f"{'KEY':<{KEY_SHOWN}}  {'TARGET':<8}  {'WAITING':>7}  {'FAILED':>6}  {'OLDEST':<20}  LABEL")
+    for target in backlog:
+        state = "config" if config.notifier.has_target(target.key) else "orphaned"
+        lines.append(f"{target.key[:KEY_SHOWN]:<{KEY_SHOWN}}  {state:<8}  {target.waiting:>7}  {target.failed:>6}  "
+                     f"{target.oldest:%Y-%m-%d %H:%M} UTC      {target.label}")
+    if not backlog:
+        lines.append("No delivery waits: every delivery was sent.")
+    orphaned = [t for t in backlog if not config.notifier.has_target(t.key)]
+    if orphaned:
+        lines.append(f"{len(orphaned)} orphaned target(s): 'retarget OLD NEW' moves their deliveries to a configured "
+                     "target, 'drop OLD --yes' deletes them.")
+    if unrouted:
+        lines.append(f"{unrouted} alerts reached no target: they are sent when a target with one of their tags "
+                     "is configured.")
+    return lines, 0
+
+
+def _retarget(store: SqlStore, config: Configuration, args: argparse.Namespace) -> tuple[list[str], int]:
+    old = _stored_target(store, args.old)
+    new = _configured_target(config, args.new)
+    if old.key == new.key:
+        raise OutboxError(f"OLD and NEW are the same target ({new.label})")
+    result = store.retarget(old.key, new.key, new.label, datetime.now(timezone.utc))
+    lines = [f"moved {result.moved} deliveries from {old.label} [{old.key[:KEY_SHOWN]}] to {new.label} "
+             f"[{new.key[:KEY_SHOWN]}]: attempts reset, sent by the next run"]
+    if result.kept:
+        lines.append(f"{result.kept} left with {old.label}: {new.label} already has their alerts "
+                     f"('drop {old.key[:KEY_SHOWN]} --yes' deletes them)")
+    return lines, 0
+
+
+def _drop(store: SqlStore, _config: Configuration, args: argparse.Namespace) -> tuple[list[str], int]:
+    old = _stored_target(store, args.old)
+    counts = store.movable_counts(old.key)
+    total = sum(counts.values())
+    detail = f"{counts.get('pending', 0)} pending, {counts.get('failed', 0)} failed"
+    if not args.yes:
+        return [f"would drop {total} deliveries ({detail}) of {old.label} [{old.key[:KEY_SHOWN]}], with no undo: "
+                f"run again with --yes to drop them"], 2
+    dropped = store.drop_deliveries(old.key)
+    return [f"dropped {dropped} deliveries ({detail}) of {old.label} [{old.key[:KEY_SHOWN]}]"], 0
+
+
+def _stored_target(store: SqlStore, name: str) -> TargetRef:
+    return _one(name, store.target_keys(), "no delivery goes to a target named")
+
+
+def _configured_target(config: Configuration, name: str) -> TargetRef:
+    known = {target.key: target.label for target in config.notifier.targets}
+    return _one(name, known, "no configured target is named")
+
+
+def _one(name: str, known: dict[str, str], none_found: str) -> TargetRef:
+    """The one target `name` (a key's start, or a whole label) designates among `known` (key to label)."""
+    by_label = [key for key, label in known.items() if label == name]
+    by_key = [key for key in known if len(name) >= _MIN_PREFIX and key.startswith(name.lower())]
+    found = by_label or by_key
+    # The name is what the operator typed: it may be a URL with its token, so it is shown masked.
+    shown = mask_urls(name)
+    if not found:
+        raise OutboxError(f"{none_found} {shown!r} (see 'python -m flows.outbox list'; a key's start has at "
+                          f"least {_MIN_PREFIX} characters)")
+    if len(found) > 1:
+        raise OutboxError(f"{shown!r} names {len(found)} targets ({', '.join(k[:KEY_SHOWN] for k in found)}): "
+                          "give more of the key")
+    return TargetRef(found[0], known[found[0]])
+
+
+_COMMANDS = {"list": _list, "retarget": _retarget, "drop": _drop}
+
+if __name__ == "__main__":
+    sys.exit(main())
