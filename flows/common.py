@@ -169,7 +169,7 @@ def notify_operator(flow: Flow, flow_run: FlowRun, state: State) -> None:
     try:
         config = _alarm_configuration()
     except VeilleError as exc:
-        logger.error("cannot notify the operator of failed run %s: %s", flow_run.name, mask_urls(str(exc)))
+        logger.error("cannot notify the operator of failed run %s: %s", flow_run.name, loggable(mask_urls(str(exc))))
         return
     title = f"Veille: {flow.name} run {flow_run.name} {state.name.lower()}"
     # A crash's message is the exception's text, not Veille's: it may hold a URL with its token.
@@ -185,4 +185,4 @@ def notify_operator(flow: Flow, flow_run: FlowRun, state: State) -> None:
     for target in targets:
         error = notifier.send(target.key, title, body)
         if error is not None:
-            logger.error("cannot notify the operator through %s: %s", target.label, error)
+            logger.error("cannot notify the operator through %s: %s", target.label, loggable(error))

@@ -402,3 +402,15 @@ def test_a_new_empty_database_beside_the_state_of_an_earlier_one_is_refused(work
     monkeypatch.delenv("VEILLE_ACCEPT_NEW_DATABASE")
     state, again = monitor_run()
     assert state.is_completed() and again.new == 0, "that database is now one the data directory knows"
+
+
+def test_the_summary_and_the_report_of_a_not_modified_feed_show_its_last_warning():
+    from veille.records import SourceBatch
+    from veille.report import source_table
+    from veille.store.sql import SourceHealth
+    from veille.summary import RunSummary
+
+    summary = RunSummary(batches=[SourceBatch("feed:bozo", (), not_modified=True)], sources=[
+        SourceHealth("feed:bozo", NOW, None, None, 0, "malformed feed: SAXParseException: x", 12)])
+    assert "feed:bozo: not modified (last warning: malformed feed: SAXParseException: x); 12 stored" in summary.render()
+    assert "not modified (last warning: malformed feed: SAXParseException: x)" in "\n".join(source_table(summary))

@@ -107,17 +107,18 @@ def source_table(summary: RunSummary) -> list[str]:
     health = {h.name: h for h in summary.sources}
     lines = ["| Source | This run | New | Stored | Failures in a row | Last error |", "|---|---|---|---|---|---|"]
     for batch in summary.batches[:_ROWS]:
+        h = health.get(batch.source)
         if batch.skipped:
             state = "not due"
         elif batch.failure:
             state = f"FAILED: {cell(batch.failure, 200)}"
         elif batch.not_modified:
-            state = "not modified"
+            # A 304 says nothing new of the body: the warning of its last read still stands.
+            state = "not modified" + (f" (last warning: {cell(h.last_warning, 200)})" if h and h.last_warning else "")
         else:
             state = f"{len(batch.articles)} items" + (f", {len(batch.errors)} unreadable" if batch.errors else "")
             if batch.warning:
                 state += f" (warning: {cell(batch.warning, 200)})"
-        h = health.get(batch.source)
         lines.append(
             f"| {cell(batch.source)} | {state} | {summary.new_by_source[batch.source]} | {h.entries if h else 0} | "
             f"{h.consecutive_failures if h else 0} | {cell(h.last_error, 200) if h and h.last_error else ''} |"

@@ -66,7 +66,7 @@ class RunSummary:
             f"  mentions:      {self.watched_mentions} of watched entries, {self.place_entities} places found by the model",
             f"  alerts:        {len(self.alerts)} created" + ("" if self.alerts else " (nothing new)"),
             f"  deliveries:    {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good"
-            + (f", {d.orphaned} for targets no longer configured" if d.orphaned else "")
+            + (f", {d.orphaned} for targets no longer configured (python -m flows.outbox list)" if d.orphaned else "")
             + recorded_late(d),
         ]
         if d.unrouted or d.routed_late:
@@ -100,7 +100,8 @@ class RunSummary:
                 streak = f", {h.consecutive_failures} failures in a row" if h and h.consecutive_failures > 1 else ""
                 state = f"FAILED: {loggable(batch.failure)}{streak}"
             elif batch.not_modified:
-                state = "not modified"
+                # A 304 says nothing new of the body: the warning of its last read still stands.
+                state = "not modified" + (f" (last warning: {loggable(h.last_warning)})" if h and h.last_warning else "")
             else:
                 state = f"{len(batch.articles)} entries, {self.new_by_source[batch.source]} new"
                 if batch.warning:

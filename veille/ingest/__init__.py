@@ -8,6 +8,7 @@ from typing import Protocol
 
 from veille.errors import IngestError
 from veille.records import SourceBatch
+from veille.sanitize import loggable
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def read_all(sources: Iterable[Source]) -> list[SourceBatch]:
         except IngestError as exc:
             batches.append(_failed(source.name, str(exc)))
         except Exception as exc:  # a bug met on one source's data must not stop the other sources
-            logger.exception("unexpected error reading %s", source.name)
+            logger.exception("unexpected error reading %s", loggable(source.name))
             batches.append(_failed(source.name, f"unexpected {type(exc).__name__}: {exc} (a bug: please report it)"))
     return batches
 

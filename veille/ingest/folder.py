@@ -18,6 +18,7 @@ from pathlib import Path
 from veille.errors import IngestError
 from veille.ingest.text import clean_article_text, decode_text, title_of
 from veille.records import Article, ReadError, SourceBatch
+from veille.sanitize import loggable
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class FolderSource:
             except IngestError as exc:
                 errors.append(ReadError(self.name, display_path(file), str(exc)))
             except Exception as exc:  # a bug met on one file must not cost the folder its other files
-                logger.exception("unexpected error reading %s", display_path(file))
+                logger.exception("unexpected error reading %s", loggable(display_path(file)))
                 errors.append(ReadError(self.name, display_path(file),
                                         f"unexpected {type(exc).__name__} (a bug: please report it)"))
         return SourceBatch(self.name, tuple(articles), tuple(errors), items_seen=len(files))
