@@ -58,11 +58,14 @@ def run_lock(engine: Engine, name: str, holder: str) -> Iterator[RunLock]:
 
 @contextmanager
 def _postgres_lock(engine: Engine, name: str, holder: str) -> Iterator[RunLock]:
-    key = _PG_KEY_BASE + zlib.crc32(name.encode()) % 0x10000
     with database_errors(f"taking the {name} run lock"):
         connection = engine.connect()
     try:
         with database_errors(f"taking the {name} run lock"):
+            # Advisory locks are per database, not per schema: two Veilles in two schemas of one
+            # database must not turn each other's runs away.
+            schema = connection.execute(text("SELECT current_schema()")).scalar() or ""
+            key = _PG_KEY_BASE + zlib.crc32(f"{name}:{schema}".encode()) % 0x10000
             acquired = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
             if acquired:
                 # Session-level: shows in pg_stat_activity, where a run turned away reads it.
