@@ -118,7 +118,8 @@ def _select(config: Configuration, folder: Path | None, sources: list[str] | Non
 def _run(store: SqlStore, config: Configuration) -> RunSummary:
     settings, summary = config.settings, RunSummary()
     policy = FetchPolicy(settings.fetch_timeout_seconds, settings.max_feed_bytes, attempts=settings.fetch_attempts,
-                         backoff_seconds=settings.fetch_backoff_seconds)
+                         backoff_seconds=settings.fetch_backoff_seconds,
+                         allowed_networks=settings.fetch_allowed_networks_value)
     with Fetcher(policy) as fetcher:
         batches = _read_sources(store, config, fetcher)
         changes = find_changes(store, batches)

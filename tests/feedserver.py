@@ -8,6 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from veille.ingest.guard import parse_networks
+
+# Veille refuses loopback addresses by default: a test fetching from a FeedServer opts in, with this.
+ALLOW_FEED_SERVER = parse_networks("127.0.0.1/32")
+
 
 @dataclass
 class Reply:
@@ -28,18 +33,23 @@ Route = Callable[[Request], Reply]
 
 
 class FeedServer:
-    """Serves `routes` (path -> Reply or a function of the Request); records every request."""
+    """Serves `routes` (path -> Reply or a function of the Request); records every request.
 
-    def __init__(self) -> None:
+    It listens on 127.0.0.1 unless told another address of 127.0.0.0/8 (all of it is loopback on Linux),
+    which lets a test put an allowed listener and a forbidden one side by side.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.routes: dict[str, Reply | Route] = {}
         self.requests: list[Request] = []
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
+        self.host = host
+        self._server = _QuietServer((host, port), self._handler())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def hits(self, path: str) -> list[Request]:
         return [request for request in self.requests if request.path == path]

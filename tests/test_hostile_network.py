@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 
-from tests.feedserver import Reply
+from tests.feedserver import ALLOW_FEED_SERVER, FeedServer, Reply
 from tests.test_monitor_feeds import RSS, configure, run
 from tests.wire import WIRE
-from veille.ingest.fetch import Fetcher, FetchPolicy
+from veille.ingest import read_all
+from veille.ingest.feeds import FeedSource
+from veille.ingest.fetch import Fetcher, FetchError, FetchPolicy
 from veille.ingest.fulltext import with_full_text
+from veille.ingest.guard import AddressGuard, AddressRefused, address_class, parse_networks
 from veille.records import Article
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 FAST = FetchPolicy(timeout_seconds=5, attempts=1)
+FAST_TO_FEED_SERVER = FetchPolicy(timeout_seconds=5, attempts=1, allowed_networks=ALLOW_FEED_SERVER)
 TEASER = WIRE.split(". ")[0] + "."
 OUTLETS = 10
 
@@ -34,7 +40,7 @@ def teaser(outlet: int, url: str) -> Article:
 def test_ten_outlets_carrying_one_wire_story_each_get_their_page_s_full_text(feed_server):
     for outlet in range(OUTLETS):
         feed_server.routes[f"/journal{outlet}/frappes"] = Reply(200, wire_page(outlet), HTML)
-    with Fetcher(FAST) as fetcher:
+    with Fetcher(FAST_TO_FEED_SERVER) as fetcher:
         results = [with_full_text(teaser(n, feed_server.url(f"/journal{n}/frappes")), fetcher)
                    for n in range(OUTLETS)]
     with_page_text = [n for n, (article, problem) in enumerate(results) if problem is None and WIRE in article.text]
@@ -42,7 +48,7 @@ def test_ten_outlets_carrying_one_wire_story_each_get_their_page_s_full_text(fee
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_ten_outlets_carrying_one_wire_story_make_one_alert_per_watched_entry(workdir, feed_server):
+def test_ten_outlets_carrying_one_wire_story_make_one_alert_per_watched_entry(workdir, feed_server, monkeypatch):
     feeds = []
     for outlet in range(OUTLETS):
         page = feed_server.url(f"/journal{outlet}/frappes")
@@ -51,6 +57,7 @@ def test_ten_outlets_carrying_one_wire_story_make_one_alert_per_watched_entry(wo
             (f"j{outlet}-1", "Frappes russes en Syrie", TEASER, page)), RSS)
         feeds.append({"name": f"journal{outlet}", "url": feed_server.url(f"/journal{outlet}/rss"), "full_text": "true"})
     configure(workdir, feeds)
+    monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.1/32")
 
     summary = run()
 
@@ -69,3 +76,200 @@ def rss_with_links(*items: tuple[str, str, str, str]) -> bytes:
                    for guid, title, description, link in items)
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
             f"<link>http://example.org/</link><description>test</description>{body}</channel></rss>").encode()
+
+
+# Item 2: no request to an internal address, whatever the form of the link.
+
+REFUSED_LOOPBACK = (r"^refused: .+ \((loopback|unspecified)\); Veille fetches public addresses only "
+                    r"\(VEILLE_FETCH_ALLOWED_NETWORKS\)$")
+LOOPBACK_FORMS = ["127.0.0.1", "localhost", "LOCALHOST", "2130706433", "0x7f000001", "0177.1", "127.1", "127.0.0.2",
+                  "0", "0.0.0.0", "[::1]", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[0:0:0:0:0:ffff:127.0.0.1]",
+                  "[::127.0.0.1]"]
+
+
+@pytest.mark.parametrize("host", LOOPBACK_FORMS)
+def test_a_link_to_a_loopback_form_is_refused_before_any_request(feed_server, host):
+    feed_server.routes["/admin"] = Reply(200, b"<html><body>internal page</body></html>", HTML)
+    with Fetcher(FAST) as fetcher, pytest.raises(FetchError, match=REFUSED_LOOPBACK):
+        fetcher.fetch(f"http://{host}:{feed_server.port}/admin")
+    assert feed_server.requests == []
+
+
+def test_an_octal_dotted_address_is_not_fetched(feed_server):
+    with Fetcher(FAST) as fetcher, pytest.raises(FetchError, match="invalid URL"):
+        fetcher.fetch(f"http://0177.0.0.1:{feed_server.port}/admin")
+    assert feed_server.requests == []
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_full_text_links_to_internal_addresses_are_not_fetched_and_the_feed_s_text_is_used(workdir, monkeypatch):
+    internal = FeedServer("127.0.0.1")
+    feed = FeedServer("127.0.0.2")
+    try:
+        internal.routes["/admin"] = Reply(200, (
+            "<html><body><article><h1>Console</h1><p>" + "INTERNE-SECRET jeton d'administration, Palmyre. " * 20
+            + "</p></article></body></html>").encode(), HTML)
+        links = [f"http://{host}:{internal.port}/admin" for host in ("127.0.0.1", "localhost", "2130706433", "[::1]",
+                                                                     "0.0.0.0", "127.1")]
+        feed.routes["/rss"] = Reply(200, rss_with_links(*(
+            (f"e{n}", f"Dépêche {n}", f"Des tirs de mortier ont visé Hama dans la nuit, dépêche {n}.", link)
+            for n, link in enumerate(links))), RSS)
+        monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.2/32")
+        configure(workdir, [{"name": "presse", "url": feed.url("/rss"), "full_text": "true"}])
+
+        summary = run()
+    finally:
+        internal.close()
+        feed.close()
+
+    assert internal.requests == [], "an internal page was requested"
+    assert summary.new == len(links)
+    assert {a.entry_name for a in summary.alerts} == {"Hama", "mortier"}, "the feed's text is used, not the page's"
+    assert "INTERNE-SECRET" not in (workdir / "data" / "alerts.jsonl").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("address", "expected"), [
+    ("127.0.0.1", "loopback"), ("127.255.255.254", "loopback"), ("::1", "loopback"),
+    ("::ffff:127.0.0.1", "loopback"), ("::127.0.0.1", "loopback"), ("64:ff9b::7f00:1", "loopback"),
+    ("2002:7f00:1::", "loopback"),
+    ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("::ffff:0.0.0.0", "unspecified"),
+    ("10.1.2.3", "private"), ("172.16.0.1", "private"), ("192.168.1.1", "private"), ("fc00::1", "private"),
+    ("fd12:3456::1", "private"), ("::ffff:192.168.1.1", "private"), ("192.0.2.1", "private"),
+    ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
+    ("224.0.0.1", "multicast"), ("239.255.255.250", "multicast"), ("ff02::1", "multicast"),
+    ("240.0.0.1", "reserved"), ("255.255.255.255", "reserved"),
+    ("fec0::1", "site-local"), ("100.64.0.1", "not globally reachable"),
+    ("8.8.8.8", None), ("2606:4700::1111", None), ("::ffff:8.8.8.8", None), ("64:ff9b::808:808", None),
+    ("2002:808:808::1", None), ("151.101.2.133", None),
+])
+def test_an_address_is_refused_unless_it_is_public(address, expected):
+    assert address_class(ipaddress.ip_address(address)) == expected
+
+
+@pytest.mark.parametrize(("allowed", "host", "addresses", "refused"), [
+    ("", "feeds.example", ["151.101.2.133"], None),
+    ("", "intranet", ["10.1.2.3"], "refused: intranet resolves to 10.1.2.3 (private)"),
+    ("10.1.0.0/16", "intranet", ["10.1.2.3"], None),
+    ("10.1.0.0/16", "intranet", ["::ffff:10.1.2.3"], None),
+    ("10.1.0.0/16", "other", ["10.2.0.1"], "refused: other resolves to 10.2.0.1 (private)"),
+    ("", "two-faced", ["151.101.2.133", "127.0.0.1"], "refused: two-faced resolves to 127.0.0.1 (loopback)"),
+    ("127.0.0.2", "127.0.0.1", ["127.0.0.1"], "refused: 127.0.0.1 (loopback)"),
+    ("fd00::/8", "v6", ["fd00::5"], None),
+])
+def test_the_guard_lets_through_public_addresses_and_the_allowed_networks_only(allowed, host, addresses, refused):
+    guard = AddressGuard(parse_networks(allowed))
+    if refused is None:
+        guard.check(host, addresses)
+    else:
+        with pytest.raises(AddressRefused) as caught:
+            guard.check(host, addresses)
+        assert str(caught.value) == f"{refused}; Veille fetches public addresses only (VEILLE_FETCH_ALLOWED_NETWORKS)"
+
+
+def test_an_allowed_network_must_be_written_as_one():
+    assert parse_networks(" 10.0.0.0/8,,fd00::/8, 192.168.1.7 ") == (
+        ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("fd00::/8"), ipaddress.ip_network("192.168.1.7/32"))
+    with pytest.raises(ValueError, match="'intranet' is not a network"):
+        parse_networks("10.0.0.0/8, intranet")
+
+
+def test_a_feed_on_loopback_is_that_feed_s_failure_and_an_allowed_network_is_fetched(feed_server):
+    feed_server.routes["/feed"] = Reply(200, rss_with_links(("1", "Hama", "Tirs à Hama.", "http://example.org/1")), RSS)
+    with Fetcher(FAST) as refusing, Fetcher(FAST_TO_FEED_SERVER) as allowing:
+        refused, = read_all([FeedSource("local", f"http://localhost:{feed_server.port}/feed", refusing)])
+        allowed, = read_all([FeedSource("local", feed_server.url("/feed"), allowing)])
+    assert refused.failure == ("refused: localhost resolves to 127.0.0.1 (loopback); Veille fetches public addresses "
+                               "only (VEILLE_FETCH_ALLOWED_NETWORKS)")
+    assert len(allowed.articles) == 1
+    assert len(feed_server.requests) == 1
+
+
+@pytest.mark.parametrize("location", ["http://127.0.0.1:{port}/secret", "http://localhost:{port}/secret",
+                                      "http://[::ffff:127.0.0.1]:{port}/secret"])
+def test_a_redirect_from_an_allowed_listener_to_a_forbidden_one_is_refused(feed_server, location):
+    allowed = FeedServer("127.0.0.2")
+    try:
+        allowed.routes["/moved"] = Reply(302, headers={"Location": location.format(port=feed_server.port)})
+        feed_server.routes["/secret"] = Reply(200, b"internal", HTML)
+        with Fetcher(FetchPolicy(attempts=1, allowed_networks=parse_networks("127.0.0.2/32"))) as fetcher:
+            with pytest.raises(FetchError, match=REFUSED_LOOPBACK):
+                fetcher.fetch(allowed.url("/moved"))
+    finally:
+        allowed.close()
+    assert len(allowed.hits("/moved")) == 1
+    assert feed_server.requests == [], "the forbidden listener was reached"
+
+
+def listeners_on_one_port(*hosts: str) -> list[FeedServer]:
+    """Servers on the same port of each host: a name's two DNS answers then differ by address only."""
+    for _ in range(20):
+        first = FeedServer(hosts[0])
+        try:
+            return [first, *(FeedServer(host, first.port) for host in hosts[1:])]
+        except OSError:  # that port is taken on the other address: try another
+            first.close()
+    raise RuntimeError("no port free on all of " + ", ".join(hosts))
+
+
+class RebindingResolver:
+    """DNS (the one part faked here) answering an allowed address first, then a forbidden one."""
+
+    def __init__(self, *answers: list[str]) -> None:
+        self.answers = list(answers)
+        self.asked: list[str] = []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+def test_dns_rebinding_cannot_swap_the_checked_address():
+    checked, forbidden = listeners_on_one_port("127.0.0.2", "127.0.0.1")
+    resolver = RebindingResolver(["127.0.0.2"], ["127.0.0.1"])
+    policy = FetchPolicy(attempts=1, allowed_networks=parse_networks("127.0.0.2/32"))
+    try:
+        for server, body in ((checked, b"public page"), (forbidden, b"internal page")):
+            server.routes["/page"] = Reply(200, body, {**HTML, "Connection": "close"})
+        url = f"http://rebinding.example:{checked.port}/page"
+        with Fetcher(policy, resolve=resolver) as fetcher:
+            first = fetcher.fetch(url)
+        with Fetcher(policy, resolve=resolver) as fetcher, pytest.raises(FetchError, match=REFUSED_LOOPBACK):
+            fetcher.fetch(url)
+    finally:
+        checked.close()
+        forbidden.close()
+    assert first.content == b"public page"
+    assert resolver.asked == ["rebinding.example", "rebinding.example"], "one lookup per connection, no second one"
+    assert len(checked.requests) == 1 and forbidden.requests == []
+
+
+def test_a_name_with_one_forbidden_answer_among_public_ones_is_refused(feed_server):
+    resolver = RebindingResolver(["151.101.2.133", "127.0.0.1"])
+    with Fetcher(FAST, resolve=resolver) as fetcher, pytest.raises(FetchError, match=r"resolves to 127\.0\.0\.1"):
+        fetcher.fetch(f"http://mixed.example:{feed_server.port}/page")
+    assert feed_server.requests == []
+
+
+def test_a_proxy_in_the_environment_is_not_used(feed_server, monkeypatch):
+    proxy = FeedServer("127.0.0.2")
+    try:
+        for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.setenv(name, proxy.url(""))
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        feed_server.routes["/feed"] = Reply(200, b"direct", HTML)
+        with Fetcher(FAST_TO_FEED_SERVER) as fetcher:
+            assert fetcher.fetch(feed_server.url("/feed")).content == b"direct"
+    finally:
+        proxy.close()
+    assert proxy.requests == [] and len(feed_server.requests) == 1
+
+
+def test_a_refused_full_text_page_keeps_the_feed_s_text(feed_server):
+    feed_server.routes["/admin"] = Reply(200, b"<html><body><p>" + b"internal " * 200 + b"</p></body></html>", HTML)
+    article = teaser(0, f"http://localhost:{feed_server.port}/admin")
+    with Fetcher(FAST) as fetcher:
+        kept, problem = with_full_text(article, fetcher)
+    assert kept == article
+    assert problem.startswith("page not fetched: refused: localhost resolves to 127.0.0.1 (loopback)")
+    assert feed_server.requests == []

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from veille.errors import ConfigError
+from veille.ingest.guard import IPNetwork, parse_networks
 
 ENV_PREFIX = "VEILLE_"
 
@@ -75,6 +76,23 @@ class Settings(BaseSettings):
     def alerts_file(self) -> Path:
         """Where the built-in notification target appends one JSON line per alert."""
         return self.data_dir / "alerts.jsonl"
+
+    # Network safety (issue #9 items 2 and 3): what fetching may reach.
+    fetch_allowed_networks: str = Field(
+        "", description="Private networks that feeds and pages may be fetched from, comma-separated CIDRs "
+                        "(e.g. 10.20.0.0/16, fd00::/8); any other address that is not public is refused."
+    )
+
+    @field_validator("fetch_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @property
+    def fetch_allowed_networks_value(self) -> tuple[IPNetwork, ...]:
+        """The networks of `fetch_allowed_networks`, parsed."""
+        return parse_networks(self.fetch_allowed_networks)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,4 +1,4 @@
-"""HTTP fetching for feeds and article pages: bounded, polite, conditional, retried where it helps."""
+"""HTTP fetching for feeds and article pages: public addresses only, bounded, polite, conditional, retried where it helps."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import httpx
 
 from veille import __version__
 from veille.errors import IngestError
+from veille.ingest.guard import AddressGuard, AddressRefused, IPNetwork
+from veille.ingest.transport import GuardedBackend, GuardedTransport, Resolver, resolve_host
 
 USER_AGENT = f"Veille/{__version__} (news monitoring; +https://github.com/veille-osint/veille)"
 
@@ -24,6 +26,8 @@ class FetchPolicy:
     max_redirects: int = 5
     attempts: int = 3
     backoff_seconds: float = 1.0
+    # Private networks a user's own feeds live on (an intranet); everything else not public is refused.
+    allowed_networks: tuple[IPNetwork, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,15 +50,24 @@ class Fetched:
 
 
 class Fetcher:
-    """One HTTP client for a run: connection reuse, gzip, a size cap and retries."""
+    """One HTTP client for a run: public addresses only, connection reuse, gzip, a size cap and retries.
 
-    def __init__(self, policy: FetchPolicy = FetchPolicy(), client: httpx.Client | None = None) -> None:
+    `resolve` is the system's resolver; a test may inject one (DNS is what cannot run here).
+    """
+
+    def __init__(self, policy: FetchPolicy = FetchPolicy(), resolve: Resolver = resolve_host) -> None:
         self.policy = policy
-        self._client = client or httpx.Client(
+        backend = GuardedBackend(AddressGuard(policy.allowed_networks), resolve)
+        self._client = httpx.Client(
+            transport=GuardedTransport(backend),
             timeout=httpx.Timeout(policy.timeout_seconds),
             follow_redirects=True,
             max_redirects=policy.max_redirects,
             headers={"User-Agent": USER_AGENT},
+            # No HTTP(S)_PROXY, ALL_PROXY or .netrc from the environment: a proxy would resolve and connect
+            # on Veille's behalf, out of the guard's reach, and .netrc would hand its passwords to any host
+            # a feed links to.
+            trust_env=False,
         )
 
     def close(self) -> None:
@@ -94,6 +107,8 @@ class Fetcher:
                     raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}")
                 return Fetched(str(response.url), response.status_code, self._read_capped(response),
                                _lower(response.headers))
+        except AddressRefused as exc:
+            raise FetchError(str(exc)) from None
         except httpx.TimeoutException:
             raise _Retryable(f"timed out after {self.policy.timeout_seconds:g} s") from None
         except httpx.TooManyRedirects:
