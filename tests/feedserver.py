@@ -21,6 +21,10 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     chunked: bool = False
+    # Seconds between bytes: the body goes out one byte at a time, and the status line and headers too
+    # with trickle_headers (a server holding a client for as long as it likes).
+    trickle: float = 0.0
+    trickle_headers: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class FeedServer:
         self.routes: dict[str, Reply | Route] = {}
         self.requests: list[Request] = []
         self.host = host
+        self.closed = False
         self._server = _QuietServer((host, port), self._handler())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
@@ -55,6 +60,7 @@ class FeedServer:
         return [request for request in self.requests if request.path == path]
 
     def close(self) -> None:
+        self.closed = True
         self._server.shutdown()
         self._server.server_close()
 
@@ -73,6 +79,9 @@ class FeedServer:
                 reply = route(request) if callable(route) else route
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.trickle:
+                    self._trickle(reply)
+                    return
                 try:
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():
@@ -91,6 +100,23 @@ class FeedServer:
                         self.wfile.write(reply.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a size cap, a timeout): that is what some tests want
+
+            def _trickle(self, reply: Reply) -> None:
+                head = "".join([f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('',))[0]}\r\n",
+                                *(f"{name}: {value}\r\n" for name, value in reply.headers.items()),
+                                f"Content-Length: {len(reply.body)}\r\n\r\n"]).encode()
+                slow = head + reply.body if reply.trickle_headers else reply.body
+                self.close_connection = True
+                try:
+                    if not reply.trickle_headers:
+                        self.wfile.write(head)
+                    for index in range(len(slow)):
+                        if server.closed:
+                            return
+                        self.wfile.write(slow[index : index + 1])
+                        time.sleep(reply.trickle)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up: what a deadline is for
 
             def log_message(self, *args) -> None:
                 pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import time
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.wire import WIRE
 from veille.ingest import read_all
 from veille.ingest.feeds import FeedSource
 from veille.ingest.fetch import Fetcher, FetchError, FetchPolicy
-from veille.ingest.fulltext import with_full_text
+from veille.ingest.fulltext import with_full_text, with_full_texts
 from veille.ingest.guard import AddressGuard, AddressRefused, address_class, parse_networks
 from veille.records import Article
 
@@ -273,3 +274,111 @@ def test_a_refused_full_text_page_keeps_the_feed_s_text(feed_server):
     assert kept == article
     assert problem.startswith("page not fetched: refused: localhost resolves to 127.0.0.1 (loopback)")
     assert feed_server.requests == []
+
+
+# Item 3: a server that trickles holds a fetch until its deadline, no longer.
+
+TRICKLED_FEED = rss_with_links(("t1", "Hama", "Des tirs de mortier ont visé Hama." + " " * 300, "http://example.org/t1"))
+MARGIN = 1.5  # seconds past a deadline a fetch may take to notice it and close: generous, the machine is shared
+
+
+@pytest.mark.parametrize("headers_too", [False, True], ids=["body", "headers"])
+def test_a_server_trickling_one_byte_a_second_is_cut_at_the_fetch_deadline(feed_server, headers_too):
+    feed_server.routes["/slow"] = Reply(200, TRICKLED_FEED, RSS, trickle=1.0, trickle_headers=headers_too)
+    policy = FetchPolicy(timeout_seconds=20, attempts=3, deadline_seconds=2.5, allowed_networks=ALLOW_FEED_SERVER)
+    started = time.monotonic()
+    with Fetcher(policy) as fetcher, pytest.raises(FetchError) as caught:
+        fetcher.fetch(feed_server.url("/slow"))
+    elapsed = time.monotonic() - started
+    print(f"\ntrickled {'headers and body' if headers_too else 'body'}: cut after {elapsed:.2f} s (deadline 2.5 s)")
+    assert str(caught.value) == "no complete response within the 2.5 s deadline (VEILLE_FETCH_DEADLINE_SECONDS)"
+    assert elapsed < 2.5 + MARGIN
+    assert len(feed_server.hits("/slow")) == 1, "no second attempt once the deadline has passed"
+
+
+def test_retries_stop_at_the_deadline(feed_server):
+    feed_server.routes["/down"] = Reply(503, b"unavailable")
+    policy = FetchPolicy(attempts=10, backoff_seconds=0.4, deadline_seconds=1.5, allowed_networks=ALLOW_FEED_SERVER)
+    started = time.monotonic()
+    with Fetcher(policy) as fetcher, pytest.raises(FetchError, match=r"^HTTP 503 Service Unavailable \(after 3 attempts; "
+                                                                      r"no time for another within the 1\.5 s deadline\)$"):
+        fetcher.fetch(feed_server.url("/down"))
+    assert time.monotonic() - started < 1.5 + MARGIN
+    assert len(feed_server.hits("/down")) == 3  # 0.4 s, then 0.8 s of backoff; 1.6 s more would pass the deadline
+
+
+def test_a_dns_lookup_that_never_answers_is_cut_at_the_deadline():
+    def silent(host: str, port: int) -> list[str]:
+        time.sleep(30)
+        return ["151.101.2.133"]
+
+    started = time.monotonic()
+    with Fetcher(FetchPolicy(attempts=2, deadline_seconds=1.5), resolve=silent) as fetcher:
+        with pytest.raises(FetchError, match="deadline"):
+            fetcher.fetch("http://silent-dns.example/feed")
+    assert time.monotonic() - started < 1.5 + MARGIN
+
+
+def test_full_text_fetching_stops_when_its_budget_is_spent_and_the_rest_keep_the_feed_s_text(feed_server):
+    for outlet in range(6):
+        feed_server.routes[f"/slow{outlet}"] = Reply(200, wire_page(outlet), HTML, trickle=0.5)
+    articles = [teaser(n, feed_server.url(f"/slow{n}")) for n in range(6)]
+    policy = FetchPolicy(attempts=1, deadline_seconds=1.0, allowed_networks=ALLOW_FEED_SERVER)
+    started = time.monotonic()
+    with Fetcher(policy) as fetcher:
+        outcome = with_full_texts(articles, fetcher, budget_seconds=2.5)
+    elapsed = time.monotonic() - started
+    assert outcome.articles == articles, "every entry keeps its feed's text"
+    assert elapsed < 2.5 + MARGIN
+    # About 1 s per page: pages 1 and 2 end at their deadline, page 3 at the budget, pages 4 to 6 are not tried.
+    *cut_by_deadline, last = [problem for _, problem in outcome.problems]
+    assert len(outcome.problems) + outcome.untried == 6 and outcome.untried >= 2
+    assert cut_by_deadline == [
+        "page not fetched: no complete response within the 1 s deadline (VEILLE_FETCH_DEADLINE_SECONDS)"
+    ] * len(cut_by_deadline)
+    assert last == "page not fetched: the run's full-text budget ran out (VEILLE_FULL_TEXT_BUDGET_SECONDS)"
+    assert len(feed_server.requests) == len(outcome.problems)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_trickling_feed_fails_in_one_line_and_the_run_goes_on(workdir, feed_server, monkeypatch):
+    feed_server.routes["/slow"] = Reply(200, TRICKLED_FEED, RSS, trickle=1.0)
+    feed_server.routes["/good"] = Reply(200, rss_with_links(
+        ("g1", "Raqqa", "Des combats ont repris à Raqqa ce matin.", "http://example.org/g1")), RSS)
+    configure(workdir, [{"name": "slow", "url": feed_server.url("/slow")},
+                        {"name": "good", "url": feed_server.url("/good")}])
+    monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.1/32")
+    monkeypatch.setenv("VEILLE_FETCH_DEADLINE_SECONDS", "3")
+
+    started = time.monotonic()
+    summary = run()
+    elapsed = time.monotonic() - started
+
+    print(f"\nmonitor run with one feed trickling 1 byte/s (deadline 3 s): {elapsed:.1f} s")
+    assert {a.entry_name for a in summary.alerts} == {"Raqqa"}
+    assert "feed:slow: FAILED: no complete response within the 3 s deadline (VEILLE_FETCH_DEADLINE_SECONDS)" in (
+        summary.render())
+    assert elapsed < 60, "the run waited for the trickle rather than the deadline"
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_feed_whose_task_outlives_its_timeout_is_that_feed_s_failure(workdir, feed_server, monkeypatch, caplog):
+    feed_server.routes["/slow"] = Reply(200, TRICKLED_FEED, RSS, trickle=0.2)
+    feed_server.routes["/good"] = Reply(200, rss_with_links(
+        ("g1", "Raqqa", "Des combats ont repris à Raqqa ce matin.", "http://example.org/g1")), RSS)
+    configure(workdir, [{"name": "slow", "url": feed_server.url("/slow")},
+                        {"name": "good", "url": feed_server.url("/good")}])
+    monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.1/32")
+    monkeypatch.setenv("VEILLE_FETCH_DEADLINE_SECONDS", "30")  # the backstop is what must stop this one
+    monkeypatch.setenv("VEILLE_NETWORK_TASK_TIMEOUT_SECONDS", "2")
+
+    started = time.monotonic()
+    summary = run()
+    elapsed = time.monotonic() - started
+
+    assert {a.entry_name for a in summary.alerts} == {"Raqqa"}
+    assert ("feed:slow: FAILED: its fetch_feed task took longer than its 2 s timeout "
+            "(VEILLE_NETWORK_TASK_TIMEOUT_SECONDS)") in summary.render()
+    assert elapsed < 25
+    assert not [r for r in caplog.records if "running in a worker thread" in r.getMessage()], (
+        "Prefect's warning that a thread's timeout waits for blocking calls: here the deadline bounds them")

@@ -77,10 +77,22 @@ class Settings(BaseSettings):
         """Where the built-in notification target appends one JSON line per alert."""
         return self.data_dir / "alerts.jsonl"
 
-    # Network safety (issue #9 items 2 and 3): what fetching may reach.
+    # Network safety (issue #9 items 2 and 3): what fetching may reach, and for how long.
     fetch_allowed_networks: str = Field(
         "", description="Private networks that feeds and pages may be fetched from, comma-separated CIDRs "
                         "(e.g. 10.20.0.0/16, fd00::/8); any other address that is not public is refused."
+    )
+    fetch_deadline_seconds: float = Field(
+        60.0, gt=0, description="Longest one fetch may take, every attempt, redirect, header and byte of body "
+                                "included: a server trickling its answer is cut there."
+    )
+    full_text_budget_seconds: float = Field(
+        300.0, gt=0, description="Longest all full-text fetching of one run may take; the entries left keep "
+                                 "their feed's text."
+    )
+    network_task_timeout_seconds: float = Field(
+        180.0, gt=0, description="Backstop behind the deadline: a feed whose fetch_feed task (fetch and parse) "
+                                 "runs longer fails; fetch_full_texts is given the full-text budget plus this."
     )
 
     @field_validator("fetch_allowed_networks")

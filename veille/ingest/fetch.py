@@ -10,9 +10,10 @@ import httpx
 from veille import __version__
 from veille.errors import IngestError
 from veille.ingest.guard import AddressGuard, AddressRefused, IPNetwork
-from veille.ingest.transport import GuardedBackend, GuardedTransport, Resolver, resolve_host
+from veille.ingest.transport import GuardedBackend, GuardedTransport, Resolver, fetch_deadline, resolve_host
 
 USER_AGENT = f"Veille/{__version__} (news monitoring; +https://github.com/veille-osint/veille)"
+DEADLINE_SETTING = "VEILLE_FETCH_DEADLINE_SECONDS"
 
 
 class FetchError(IngestError):
@@ -21,6 +22,9 @@ class FetchError(IngestError):
 
 @dataclass(frozen=True)
 class FetchPolicy:
+    """`timeout_seconds` bounds each connect and each read; `deadline_seconds` a whole fetch: every
+    attempt, redirect, header and byte of body, however slowly a server sends them."""
+
     timeout_seconds: float = 20.0
     max_bytes: int = 10_000_000
     max_redirects: int = 5
@@ -28,6 +32,7 @@ class FetchPolicy:
     backoff_seconds: float = 1.0
     # Private networks a user's own feeds live on (an intranet); everything else not public is refused.
     allowed_networks: tuple[IPNetwork, ...] = ()
+    deadline_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -79,21 +84,39 @@ class Fetcher:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def fetch(self, url: str, validators: dict[str, str] | None = None, accept: str = "*/*") -> Fetched:
-        """GET `url`; timeouts and 5xx are retried with backoff, anything else fails at once."""
+    def fetch(self, url: str, validators: dict[str, str] | None = None, accept: str = "*/*",
+              until: float | None = None) -> Fetched:
+        """GET `url` within the policy's deadline, or by `until` (a time.monotonic() instant) when sooner.
+
+        Timeouts and 5xx are retried with backoff while the deadline leaves time; anything else fails at once.
+        """
         headers = {"Accept": accept}
         if validators:
             if "etag" in validators:
                 headers["If-None-Match"] = validators["etag"]
             if "last-modified" in validators:
                 headers["If-Modified-Since"] = validators["last-modified"]
-        for attempt in range(1, self.policy.attempts + 1):
-            try:
-                return self._get(url, headers)
-            except _Retryable as exc:
-                if attempt == self.policy.attempts:
-                    raise FetchError(f"{exc} (after {attempt} attempts)") from None
-                time.sleep(self.policy.backoff_seconds * 2 ** (attempt - 1))
+        started = time.monotonic()
+        own_deadline = started + self.policy.deadline_seconds
+        deadline = own_deadline if until is None else min(own_deadline, until)
+        within = (f"the {_seconds(self.policy.deadline_seconds)} s deadline" if deadline == own_deadline
+                  else f"the {_seconds(deadline - started)} s left to it")
+        with fetch_deadline(deadline):
+            for attempt in range(1, self.policy.attempts + 1):
+                try:
+                    return self._get(url, headers)
+                except _Retryable as exc:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        setting = f" ({DEADLINE_SETTING})" if deadline == own_deadline else ""
+                        raise FetchError(f"no complete response within {within}{setting}") from None
+                    if attempt == self.policy.attempts:
+                        raise FetchError(f"{exc} (after {attempt} attempts)") from None
+                    pause = self.policy.backoff_seconds * 2 ** (attempt - 1)
+                    if pause >= left:
+                        raise FetchError(f"{exc} (after {attempt} attempts; no time for another within {within})"
+                                         ) from None
+                    time.sleep(pause)
         raise AssertionError("unreachable")
 
     def _get(self, url: str, headers: dict[str, str]) -> Fetched:
@@ -139,6 +162,10 @@ class Fetcher:
 
 class _Retryable(Exception):
     pass
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
 
 
 def _lower(headers: httpx.Headers) -> dict[str, str]:
