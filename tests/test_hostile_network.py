@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -307,6 +308,23 @@ def test_retries_stop_at_the_deadline(feed_server):
     assert len(feed_server.hits("/down")) == 3  # 0.4 s, then 0.8 s of backoff; 1.6 s more would pass the deadline
 
 
+def test_a_wait_for_a_free_pooled_connection_ends_at_the_deadline_too(feed_server):
+    feed_server.routes["/slow"] = Reply(200, TRICKLED_FEED, RSS, trickle=1.0)
+    policy = FetchPolicy(attempts=1, deadline_seconds=4, allowed_networks=ALLOW_FEED_SERVER)
+    with Fetcher(policy) as fetcher, ThreadPoolExecutor(100) as pool:
+        holding = [pool.submit(fetcher.fetch, feed_server.url("/slow")) for _ in range(100)]  # the pool's 100
+        while len(feed_server.hits("/slow")) < 100:
+            time.sleep(0.05)
+        started = time.monotonic()
+        with pytest.raises(FetchError, match=r"^no complete response within the 1 s left to it$"):
+            fetcher.fetch(feed_server.url("/slow"), until=started + 1)
+        elapsed = time.monotonic() - started
+        for future in holding:
+            with pytest.raises(FetchError):
+                future.result()
+    assert elapsed < 1 + MARGIN, f"waited {elapsed:.1f} s for a connection the others held until their deadline"
+
+
 def test_a_dns_lookup_that_never_answers_is_cut_at_the_deadline():
     def silent(host: str, port: int) -> list[str]:
         time.sleep(30)
@@ -382,3 +400,28 @@ def test_a_feed_whose_task_outlives_its_timeout_is_that_feed_s_failure(workdir, 
     assert elapsed < 25
     assert not [r for r in caplog.records if "running in a worker thread" in r.getMessage()], (
         "Prefect's warning that a thread's timeout waits for blocking calls: here the deadline bounds them")
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_run_s_full_text_budget_bounds_slow_pages_and_their_entries_keep_the_feed_s_text(workdir, feed_server,
+                                                                                          monkeypatch, caplog):
+    links = []
+    for n in range(4):
+        feed_server.routes[f"/page{n}"] = Reply(200, wire_page(n), HTML, trickle=0.5)
+        links.append((f"s{n}", f"Dépêche {n}", f"Des tirs de mortier ont visé Hama, dépêche {n}.",
+                      feed_server.url(f"/page{n}")))
+    feed_server.routes["/rss"] = Reply(200, rss_with_links(*links), RSS)
+    configure(workdir, [{"name": "presse", "url": feed_server.url("/rss"), "full_text": "true"}])
+    monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.1/32")
+    monkeypatch.setenv("VEILLE_FULL_TEXT_BUDGET_SECONDS", "2")
+
+    started = time.monotonic()
+    summary = run()
+    elapsed = time.monotonic() - started
+
+    assert summary.new == 4 and {a.entry_name for a in summary.alerts} == {"Hama", "mortier"}
+    assert len(feed_server.requests) < 1 + 4, "pages were fetched after the budget was spent"
+    assert [r.getMessage() for r in caplog.records if "budget" in r.getMessage() and r.levelname == "WARNING"] == [
+        f"full-text budget of 2 s spent: {5 - len(feed_server.requests)} of 4 new entries keep their feed's text "
+        "(VEILLE_FULL_TEXT_BUDGET_SECONDS)"]
+    assert elapsed < 40, "each ~1000-byte page trickled at 2 bytes a second would take minutes"

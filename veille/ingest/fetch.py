@@ -104,7 +104,7 @@ class Fetcher:
         with fetch_deadline(deadline):
             for attempt in range(1, self.policy.attempts + 1):
                 try:
-                    return self._get(url, headers)
+                    return self._get(url, headers, deadline)
                 except _Retryable as exc:
                     left = deadline - time.monotonic()
                     if left <= 0:
@@ -119,9 +119,12 @@ class Fetcher:
                     time.sleep(pause)
         raise AssertionError("unreachable")
 
-    def _get(self, url: str, headers: dict[str, str]) -> Fetched:
+    def _get(self, url: str, headers: dict[str, str], deadline: float) -> Fetched:
+        # A wait for a free pooled connection is no socket operation: bounded here, by what is left.
+        left = max(deadline - time.monotonic(), 0.001)
+        timeout = httpx.Timeout(self.policy.timeout_seconds, pool=min(self.policy.timeout_seconds, left))
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            with self._client.stream("GET", url, headers=headers, timeout=timeout) as response:
                 if response.status_code == 304:
                     return Fetched(str(response.url), 304, headers=_lower(response.headers))
                 if response.status_code >= 500:
