@@ -19,8 +19,8 @@ from veille.ingest.guard import AddressGuard, AddressRefused, address_class, par
 from veille.records import Article
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
-FAST = FetchPolicy(timeout_seconds=5, attempts=1)
-FAST_TO_FEED_SERVER = FetchPolicy(timeout_seconds=5, attempts=1, allowed_networks=ALLOW_FEED_SERVER)
+NO_ALLOWANCE = FetchPolicy(timeout_seconds=5, attempts=1)  # Veille's default: no private network allowed
+TO_FEED_SERVER = FetchPolicy(timeout_seconds=5, attempts=1, allowed_networks=ALLOW_FEED_SERVER)
 TEASER = WIRE.split(". ")[0] + "."
 OUTLETS = 10
 
@@ -37,12 +37,12 @@ def teaser(outlet: int, url: str) -> Article:
                    text=f"Frappes russes en Syrie\n\n{TEASER}", published_at=None, content_hash=f"h{outlet}")
 
 
-# Item 7: trafilatura's deduplicate=True counts paragraphs across calls, process-wide.
+# Item 7: trafilatura's deduplicate=True counts the texts it extracted, across calls, process-wide.
 
 def test_ten_outlets_carrying_one_wire_story_each_get_their_page_s_full_text(feed_server):
     for outlet in range(OUTLETS):
         feed_server.routes[f"/journal{outlet}/frappes"] = Reply(200, wire_page(outlet), HTML)
-    with Fetcher(FAST_TO_FEED_SERVER) as fetcher:
+    with Fetcher(TO_FEED_SERVER) as fetcher:
         results = [with_full_text(teaser(n, feed_server.url(f"/journal{n}/frappes")), fetcher)
                    for n in range(OUTLETS)]
     with_page_text = [n for n, (article, problem) in enumerate(results) if problem is None and WIRE in article.text]
@@ -92,13 +92,13 @@ LOOPBACK_FORMS = ["127.0.0.1", "localhost", "LOCALHOST", "2130706433", "0x7f0000
 @pytest.mark.parametrize("host", LOOPBACK_FORMS)
 def test_a_link_to_a_loopback_form_is_refused_before_any_request(feed_server, host):
     feed_server.routes["/admin"] = Reply(200, b"<html><body>internal page</body></html>", HTML)
-    with Fetcher(FAST) as fetcher, pytest.raises(FetchError, match=REFUSED_LOOPBACK):
+    with Fetcher(NO_ALLOWANCE) as fetcher, pytest.raises(FetchError, match=REFUSED_LOOPBACK):
         fetcher.fetch(f"http://{host}:{feed_server.port}/admin")
     assert feed_server.requests == []
 
 
 def test_an_octal_dotted_address_is_not_fetched(feed_server):
-    with Fetcher(FAST) as fetcher, pytest.raises(FetchError, match="invalid URL"):
+    with Fetcher(NO_ALLOWANCE) as fetcher, pytest.raises(FetchError, match="invalid URL"):
         fetcher.fetch(f"http://0177.0.0.1:{feed_server.port}/admin")
     assert feed_server.requests == []
 
@@ -177,7 +177,7 @@ def test_an_allowed_network_must_be_written_as_one():
 
 def test_a_feed_on_loopback_is_that_feed_s_failure_and_an_allowed_network_is_fetched(feed_server):
     feed_server.routes["/feed"] = Reply(200, rss_with_links(("1", "Hama", "Tirs à Hama.", "http://example.org/1")), RSS)
-    with Fetcher(FAST) as refusing, Fetcher(FAST_TO_FEED_SERVER) as allowing:
+    with Fetcher(NO_ALLOWANCE) as refusing, Fetcher(TO_FEED_SERVER) as allowing:
         refused, = read_all([FeedSource("local", f"http://localhost:{feed_server.port}/feed", refusing)])
         allowed, = read_all([FeedSource("local", feed_server.url("/feed"), allowing)])
     assert refused.failure == ("refused: localhost resolves to 127.0.0.1 (loopback); Veille fetches public addresses "
@@ -247,7 +247,7 @@ def test_dns_rebinding_cannot_swap_the_checked_address():
 
 def test_a_name_with_one_forbidden_answer_among_public_ones_is_refused(feed_server):
     resolver = RebindingResolver(["151.101.2.133", "127.0.0.1"])
-    with Fetcher(FAST, resolve=resolver) as fetcher, pytest.raises(FetchError, match=r"resolves to 127\.0\.0\.1"):
+    with Fetcher(NO_ALLOWANCE, resolve=resolver) as fetcher, pytest.raises(FetchError, match=r"to 127\.0\.0\.1 \("):
         fetcher.fetch(f"http://mixed.example:{feed_server.port}/page")
     assert feed_server.requests == []
 
@@ -260,7 +260,7 @@ def test_a_proxy_in_the_environment_is_not_used(feed_server, monkeypatch):
         for name in ("NO_PROXY", "no_proxy"):
             monkeypatch.delenv(name, raising=False)
         feed_server.routes["/feed"] = Reply(200, b"direct", HTML)
-        with Fetcher(FAST_TO_FEED_SERVER) as fetcher:
+        with Fetcher(TO_FEED_SERVER) as fetcher:
             assert fetcher.fetch(feed_server.url("/feed")).content == b"direct"
     finally:
         proxy.close()
@@ -270,7 +270,7 @@ def test_a_proxy_in_the_environment_is_not_used(feed_server, monkeypatch):
 def test_a_refused_full_text_page_keeps_the_feed_s_text(feed_server):
     feed_server.routes["/admin"] = Reply(200, b"<html><body><p>" + b"internal " * 200 + b"</p></body></html>", HTML)
     article = teaser(0, f"http://localhost:{feed_server.port}/admin")
-    with Fetcher(FAST) as fetcher:
+    with Fetcher(NO_ALLOWANCE) as fetcher:
         kept, problem = with_full_text(article, fetcher)
     assert kept == article
     assert problem.startswith("page not fetched: refused: localhost resolves to 127.0.0.1 (loopback)")
@@ -279,7 +279,8 @@ def test_a_refused_full_text_page_keeps_the_feed_s_text(feed_server):
 
 # Item 3: a server that trickles holds a fetch until its deadline, no longer.
 
-TRICKLED_FEED = rss_with_links(("t1", "Hama", "Des tirs de mortier ont visé Hama." + " " * 300, "http://example.org/t1"))
+TRICKLED_FEED = rss_with_links(("t1", "Hama", "Des tirs de mortier ont visé Hama." + " " * 300,
+                                 "http://example.org/t1"))
 MARGIN = 1.5  # seconds past a deadline a fetch may take to notice it and close: generous, the machine is shared
 
 
@@ -301,8 +302,8 @@ def test_retries_stop_at_the_deadline(feed_server):
     feed_server.routes["/down"] = Reply(503, b"unavailable")
     policy = FetchPolicy(attempts=10, backoff_seconds=0.4, deadline_seconds=1.5, allowed_networks=ALLOW_FEED_SERVER)
     started = time.monotonic()
-    with Fetcher(policy) as fetcher, pytest.raises(FetchError, match=r"^HTTP 503 Service Unavailable \(after 3 attempts; "
-                                                                      r"no time for another within the 1\.5 s deadline\)$"):
+    expected = r"^HTTP 503 Service Unavailable \(after 3 attempts; no time for another within the 1\.5 s deadline\)$"
+    with Fetcher(policy) as fetcher, pytest.raises(FetchError, match=expected):
         fetcher.fetch(feed_server.url("/down"))
     assert time.monotonic() - started < 1.5 + MARGIN
     assert len(feed_server.hits("/down")) == 3  # 0.4 s, then 0.8 s of backoff; 1.6 s more would pass the deadline

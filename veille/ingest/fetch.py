@@ -1,4 +1,4 @@
-"""HTTP fetching for feeds and article pages: public addresses only, bounded, polite, conditional, retried where it helps."""
+"""HTTP fetching for feeds and article pages: public addresses only, bounded, polite, conditional, retried."""
 
 from __future__ import annotations
 
