@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/feeds_poll.py [--feeds 50] [--items 20] [--rounds 3] [--no-prefect]
 
-Feeds are served by a local HTTP server on 127.0.0.1. Each figure is the best of `rounds`, measured
+Feeds are served by a local HTTP server on 127.0.0.1, which the Fetcher is told to allow (Veille
+refuses loopback addresses by default). Each figure is the best of `rounds`, measured
 in the same run (read the ratios: these machines are shared and noisy):
   - sequential: FeedSource.read() one feed after the other;
   - threads: the same in 8 threads, as Prefect's thread pool runs the flow's fetch_feed tasks;
@@ -21,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.feedserver import FeedServer, Reply, rss  # noqa: E402
+from tests.feedserver import ALLOW_FEED_SERVER, FeedServer, Reply, rss  # noqa: E402
 from veille.ingest.feeds import FeedSource  # noqa: E402
 from veille.ingest.fetch import Fetcher, FetchPolicy  # noqa: E402
 
@@ -74,7 +75,7 @@ def main() -> None:
     args = parser.parse_args()
 
     server, urls, mode = serve(args.feeds, args.items)
-    fetcher = Fetcher(FetchPolicy(attempts=1))
+    fetcher = Fetcher(FetchPolicy(attempts=1, allowed_networks=ALLOW_FEED_SERVER))
     first = [FeedSource(f"f{n}", url, fetcher).read() for n, url in enumerate(urls)]
     with_validators = [FeedSource(f"f{n}", url, fetcher, first[n].validators) for n, url in enumerate(urls)]
     size = len(server.routes["/feed/0"](type("R", (), {"headers": {}})()).body)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, State
 
@@ -36,9 +37,10 @@ from veille.errors import ConfigError, VeilleError
 from veille.ingest.feeds import FeedSource
 from veille.ingest.fetch import Fetcher, FetchPolicy
 from veille.ingest.folder import FolderSource, display_path, folder_source_name
-from veille.records import SourceBatch
+from veille.records import Article, SourceBatch
 from veille.report import render_monitor_report
 from veille.sanitize import loggable
+from veille.settings import Settings
 from veille.sources import FolderConfig
 from veille.store.sql import SqlStore
 from veille.summary import RunSummary
@@ -141,7 +143,9 @@ def _check_folder_allowed(config: Configuration, folder: Path) -> None:
 def _run(store: SqlStore, config: Configuration) -> RunSummary:
     settings, summary = config.settings, RunSummary()
     policy = FetchPolicy(settings.fetch_timeout_seconds, settings.max_feed_bytes, attempts=settings.fetch_attempts,
-                         backoff_seconds=settings.fetch_backoff_seconds)
+                         backoff_seconds=settings.fetch_backoff_seconds,
+                         allowed_networks=settings.fetch_allowed_networks_value,
+                         deadline_seconds=settings.fetch_deadline_seconds)
     with Fetcher(policy) as fetcher:
         batches = _read_sources(store, config, fetcher)
         changes = find_changes(store, batches)
@@ -149,7 +153,7 @@ def _run(store: SqlStore, config: Configuration) -> RunSummary:
         full_text_sources = {f"feed:{feed.name}" for feed in config.sources.feeds if feed.full_text}
         wanted = [a for a in changes.new if a.source in full_text_sources]
         if wanted:
-            enriched = {(a.source, a.key): a for a in fetch_full_texts(wanted, fetcher)}
+            enriched = {(a.source, a.key): a for a in _full_texts(wanted, fetcher, settings)}
             changes = replace(changes, new=tuple(enriched.get((a.source, a.key), a) for a in changes.new))
     _detect(store, config, changes, summary)
     # Only now: a feed's new ETag saved before its entries were would answer 304 to the next run,
@@ -175,6 +179,8 @@ def _read_sources(store: SqlStore, config: Configuration, fetcher: Fetcher) -> l
     feeds = config.sources.feeds
     states = store.source_states(f"feed:{feed.name}" for feed in feeds)
     now = datetime.now(timezone.utc)
+    timeout = config.settings.network_task_timeout_seconds
+    fetch = fetch_feed.with_options(timeout_seconds=timeout)
     futures = []
     for feed in feeds:
         state = states.get(f"feed:{feed.name}")
@@ -182,8 +188,32 @@ def _read_sources(store: SqlStore, config: Configuration, fetcher: Fetcher) -> l
             batches.append(SourceBatch(f"feed:{feed.name}", (), skipped=True))
             continue
         source = FeedSource(feed.name, feed.url, fetcher, state.validators if state else {}, feed.tags)
-        futures.append(fetch_feed.submit(source))
-    return batches + [future.result() for future in futures]
+        futures.append((source.name, fetch.submit(source)))
+    return batches + [_feed_batch(name, future, timeout) for name, future in futures]
+
+
+def _feed_batch(name: str, future: PrefectFuture[SourceBatch], timeout: float) -> SourceBatch:
+    """The feed's batch; or, when its task did not complete (its timeout, a crash), that feed's failure."""
+    outcome = future.result(raise_on_failure=False)
+    if isinstance(outcome, SourceBatch):
+        return outcome
+    state = future.state
+    problem = (f"its fetch_feed task took longer than its {timeout:g} s timeout (VEILLE_NETWORK_TASK_TIMEOUT_SECONDS)"
+               if state.name == "TimedOut" else f"its fetch_feed task ended {state.name}: {state.message}")
+    get_run_logger().error("cannot read %s: %s", name, loggable(problem))
+    return SourceBatch(name, (), failure=problem)
+
+
+def _full_texts(articles: list[Article], fetcher: Fetcher, settings: Settings) -> list[Article]:
+    """The articles with their pages' text; as they came if the task outlived its timeout (a backstop)."""
+    budget = settings.full_text_budget_seconds
+    task = fetch_full_texts.with_options(timeout_seconds=budget + settings.network_task_timeout_seconds)
+    state = task(articles, fetcher, budget, return_state=True)
+    if state.is_completed():
+        return state.result()
+    get_run_logger().error("full texts not fetched (%s): the %d new entries of full_text feeds keep their feed's "
+                           "text", loggable(state.message), len(articles))
+    return articles
 
 
 def _detect(store: SqlStore, config: Configuration, changes: ArticleChanges, summary: RunSummary) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
@@ -12,10 +13,25 @@ from veille.detect import ArticleChanges, classify_articles
 from veille.ingest import Source, read_all
 from veille.ingest.feeds import FeedSource
 from veille.ingest.fetch import Fetcher
-from veille.ingest.fulltext import with_full_text
+from veille.ingest.fulltext import BUDGET_SETTING, with_full_texts
 from veille.records import Article, SourceBatch
 from veille.sanitize import loggable
 from veille.store import Store
+
+NETWORK_TASKS = ("fetch_feed", "fetch_full_texts")
+
+
+class _BoundedBlockingCalls(logging.Filter):
+    """Drops Prefect's warning, at every run of a network task in a worker thread, that a timeout there
+    waits for a blocking call to return: the fetch deadline bounds every such call at the socket."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (getattr(record, "task_name", None) in NETWORK_TASKS
+                    and str(record.msg).startswith("Timeout of %s seconds configured for this task, but the task "
+                                                   "is running in a worker thread"))
+
+
+logging.getLogger("prefect.task_runs").addFilter(_BoundedBlockingCalls())
 
 
 @task(name="read_folders", cache_policy=NO_CACHE)
@@ -59,13 +75,13 @@ def find_changes(store: Store, batches: Sequence[SourceBatch]) -> ArticleChanges
 
 
 @task(name="fetch_full_texts", cache_policy=NO_CACHE)
-def fetch_full_texts(articles: Sequence[Article], fetcher: Fetcher) -> list[Article]:
-    """Replace each article's feed text by its page's main text where that is richer."""
+def fetch_full_texts(articles: Sequence[Article], fetcher: Fetcher, budget_seconds: float) -> list[Article]:
+    """Replace each article's feed text by its page's main text where richer, within the run's budget."""
     logger = get_run_logger()
-    enriched = []
-    for article in articles:
-        article, problem = with_full_text(article, fetcher)
-        if problem:
-            logger.info("full text of %s kept from the feed: %s", loggable(article.location), loggable(problem))
-        enriched.append(article)
-    return enriched
+    outcome = with_full_texts(articles, fetcher, budget_seconds)
+    for location, problem in outcome.problems:
+        logger.info("full text of %s kept from the feed: %s", loggable(location), loggable(problem))
+    if outcome.untried:
+        logger.warning("full-text budget of %g s spent: %d of %d new entries keep their feed's text (%s)",
+                       budget_seconds, outcome.untried, len(articles), BUDGET_SETTING)
+    return outcome.articles

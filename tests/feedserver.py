@@ -8,6 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from veille.ingest.guard import parse_networks
+
+# Veille refuses loopback addresses by default: a test fetching from a FeedServer opts in, with this.
+ALLOW_FEED_SERVER = parse_networks("127.0.0.1/32")
+
 
 @dataclass
 class Reply:
@@ -16,6 +21,10 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     chunked: bool = False
+    # Seconds between bytes: the body goes out one byte at a time, and the status line and headers too
+    # with trickle_headers (a server holding a client for as long as it likes).
+    trickle: float = 0.0
+    trickle_headers: bool = False
 
 
 @dataclass(frozen=True)
@@ -28,23 +37,30 @@ Route = Callable[[Request], Reply]
 
 
 class FeedServer:
-    """Serves `routes` (path -> Reply or a function of the Request); records every request."""
+    """Serves `routes` (path -> Reply or a function of the Request); records every request.
 
-    def __init__(self) -> None:
+    It listens on 127.0.0.1 unless told another address of 127.0.0.0/8 (all of it is loopback on Linux),
+    which lets a test put an allowed listener and a forbidden one side by side.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.routes: dict[str, Reply | Route] = {}
         self.requests: list[Request] = []
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
+        self.host = host
+        self.closed = False
+        self._server = _QuietServer((host, port), self._handler())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def hits(self, path: str) -> list[Request]:
         return [request for request in self.requests if request.path == path]
 
     def close(self) -> None:
+        self.closed = True
         self._server.shutdown()
         self._server.server_close()
 
@@ -63,6 +79,9 @@ class FeedServer:
                 reply = route(request) if callable(route) else route
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.trickle:
+                    self._trickle(reply)
+                    return
                 try:
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():
@@ -81,6 +100,23 @@ class FeedServer:
                         self.wfile.write(reply.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a size cap, a timeout): that is what some tests want
+
+            def _trickle(self, reply: Reply) -> None:
+                head = "".join([f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('',))[0]}\r\n",
+                                *(f"{name}: {value}\r\n" for name, value in reply.headers.items()),
+                                f"Content-Length: {len(reply.body)}\r\n\r\n"]).encode()
+                slow = head + reply.body if reply.trickle_headers else reply.body
+                self.close_connection = True
+                try:
+                    if not reply.trickle_headers:
+                        self.wfile.write(head)
+                    for index in range(len(slow)):
+                        if server.closed:
+                            return
+                        self.wfile.write(slow[index : index + 1])
+                        time.sleep(reply.trickle)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up: what a deadline is for
 
             def log_message(self, *args) -> None:
                 pass

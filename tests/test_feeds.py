@@ -12,14 +12,15 @@ import feedparser
 import pytest
 
 from tests.conftest import SHARED
-from tests.feedserver import Reply, rss
+from tests.feedserver import ALLOW_FEED_SERVER, Reply, rss
 from veille.ingest import read_all
 from veille.ingest.feeds import FeedSource, parse_feed
 from veille.ingest.fetch import Fetcher, FetchError, FetchPolicy
 from veille.ingest.html import html_to_text
 
 CORPUS = SHARED / "feeds" / "feedparser-tests"
-FAST = FetchPolicy(timeout_seconds=2, max_bytes=10_000_000, attempts=2, backoff_seconds=0.01)
+FAST = FetchPolicy(timeout_seconds=2, max_bytes=10_000_000, attempts=2, backoff_seconds=0.01,
+                   allowed_networks=ALLOW_FEED_SERVER)
 _HEADER = re.compile(rb"^\s*Header:\s*([A-Za-z-]+):\s*(.*?)\s*$", re.M)
 
 
@@ -131,7 +132,7 @@ def test_conditional_get_round_trip(feed_server):
 
 def test_a_timeout_is_retried_then_reported(feed_server):
     feed_server.routes["/slow"] = Reply(200, rss(), delay=1.0)
-    policy = FetchPolicy(timeout_seconds=0.2, attempts=2, backoff_seconds=0.01)
+    policy = FetchPolicy(timeout_seconds=0.2, attempts=2, backoff_seconds=0.01, allowed_networks=ALLOW_FEED_SERVER)
     with Fetcher(policy) as fetcher, pytest.raises(FetchError, match=r"timed out after 0.2 s \(after 2 attempts\)"):
         fetcher.fetch(feed_server.url("/slow"))
     assert len(feed_server.hits("/slow")) == 2
@@ -167,7 +168,7 @@ def test_a_redirect_is_followed(feed_server):
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_a_response_larger_than_the_cap_is_refused(feed_server, chunked):
     feed_server.routes["/big"] = Reply(200, b"<rss>" + b"x" * 300_000 + b"</rss>", chunked=chunked)
-    with Fetcher(FetchPolicy(max_bytes=100_000, attempts=1)) as fetcher:
+    with Fetcher(FetchPolicy(max_bytes=100_000, attempts=1, allowed_networks=ALLOW_FEED_SERVER)) as fetcher:
         with pytest.raises(FetchError, match="larger than the 100000-byte limit"):
             fetcher.fetch(feed_server.url("/big"))
 
@@ -178,7 +179,7 @@ def test_gzip_is_decoded_and_a_gzip_bomb_stopped_at_the_cap(feed_server):
                                                                  "Content-Type": "application/rss+xml"})
     bomb = gzip.compress(b"<rss>" + b" " * 200_000_000)
     feed_server.routes["/bomb"] = Reply(200, bomb, {"Content-Encoding": "gzip", "Content-Type": "application/rss+xml"})
-    with Fetcher(FetchPolicy(max_bytes=5_000_000, attempts=1)) as fetcher:
+    with Fetcher(FetchPolicy(max_bytes=5_000_000, attempts=1, allowed_networks=ALLOW_FEED_SERVER)) as fetcher:
         (article,) = FeedSource("t", feed_server.url("/gz"), fetcher).read().articles
         assert "Tirs à Hama." in article.text
         assert "gzip" in feed_server.hits("/gz")[0].headers["accept-encoding"]
@@ -273,12 +274,12 @@ def test_a_20_mb_feed_is_refused_without_reading_it_all(feed_server):
     item = b"<item><guid>x</guid><title>Hama</title><description>" + b"y" * 1000 + b"</description></item>"
     body = b"<rss version='2.0'><channel><title>t</title>" + item * 20_000 + b"</channel></rss>"
     assert len(body) > 20_000_000
-    batch = read_one(feed_server, body, "application/rss+xml", FetchPolicy(attempts=1))
+    batch = read_one(feed_server, body, "application/rss+xml", FetchPolicy(attempts=1, allowed_networks=ALLOW_FEED_SERVER))
     assert re.fullmatch(r"response of \d+ bytes is larger than the 10000000-byte limit", batch.failure)
 
 
 def test_tls_and_dns_errors_are_clear(feed_server):
-    with Fetcher(FetchPolicy(timeout_seconds=5, attempts=1)) as fetcher:
+    with Fetcher(FetchPolicy(timeout_seconds=5, attempts=1, allowed_networks=ALLOW_FEED_SERVER)) as fetcher:
         (tls,) = read_all([FeedSource("tls", f"https://127.0.0.1:{feed_server.port}/f", fetcher)])
         (dns,) = read_all([FeedSource("dns", "http://veille-test.invalid/feed", fetcher)])
     assert tls.failure.startswith("cannot connect: ") and "SSL" in tls.failure.upper()

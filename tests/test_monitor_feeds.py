@@ -14,6 +14,12 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 
 
+@pytest.fixture(autouse=True)
+def allow_the_feed_server(workdir, monkeypatch):
+    """The feed server listens on 127.0.0.1, which Veille refuses unless told (after workdir's clean slate)."""
+    monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.1/32")
+
+
 def with_etag(body: bytes):
     """A feed route that answers 304 to a request carrying its ETag."""
 

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from veille.errors import ConfigError
+from veille.ingest.guard import IPNetwork, parse_networks
 
 ENV_PREFIX = "VEILLE_"
 
@@ -60,8 +61,8 @@ class Settings(BaseSettings):
         "sources.yaml; the command line's --folder is always allowed."
     )
     accept_new_database: bool = Field(
-        False, description="Start on a new, empty database although the data directory holds an earlier "
-        "one's alerts (off: refused, in case the database URL is mistyped)."
+        False, description="Start on a new, empty database although the data directory shows another was used "
+        "(off: refused, in case the database URL is mistyped)."
     )
 
     @field_validator("database_url")
@@ -87,6 +88,35 @@ class Settings(BaseSettings):
     def alerts_file(self) -> Path:
         """Where the built-in notification target appends one JSON line per alert."""
         return self.data_dir / "alerts.jsonl"
+
+    # Network safety (issue #9 items 2 and 3): what fetching may reach, and for how long.
+    fetch_allowed_networks: str = Field(
+        "", description="Private networks that feeds and pages may be fetched from, comma-separated CIDRs "
+                        "(e.g. 10.20.0.0/16, fd00::/8); any other address that is not public is refused."
+    )
+    fetch_deadline_seconds: float = Field(
+        60.0, gt=0, description="Longest one fetch may take, every attempt, redirect, header and byte of body "
+                                "included: a server trickling its answer is cut there."
+    )
+    full_text_budget_seconds: float = Field(
+        300.0, gt=0, description="Longest all full-text fetching of one run may take; the entries left keep "
+                                 "their feed's text."
+    )
+    network_task_timeout_seconds: float = Field(
+        180.0, gt=0, description="Backstop behind the deadline: a feed whose fetch_feed task (fetch and parse) "
+                                 "runs longer fails; fetch_full_texts is given the full-text budget plus this."
+    )
+
+    @field_validator("fetch_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @property
+    def fetch_allowed_networks_value(self) -> tuple[IPNetwork, ...]:
+        """The networks of `fetch_allowed_networks`, parsed."""
+        return parse_networks(self.fetch_allowed_networks)
 
 
 def load_settings(**overrides: object) -> Settings:

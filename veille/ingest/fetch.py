@@ -1,4 +1,4 @@
-"""HTTP fetching for feeds and article pages: bounded, polite, conditional, retried where it helps."""
+"""HTTP fetching for feeds and article pages: public addresses only, bounded, polite, conditional, retried."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import httpx
 
 from veille import __version__
 from veille.errors import IngestError
+from veille.ingest.guard import AddressGuard, AddressRefused, IPNetwork
+from veille.ingest.transport import GuardedBackend, GuardedTransport, Resolver, fetch_deadline, resolve_host
 
 USER_AGENT = f"Veille/{__version__} (news monitoring; +https://github.com/veille-osint/veille)"
+DEADLINE_SETTING = "VEILLE_FETCH_DEADLINE_SECONDS"
 
 
 class FetchError(IngestError):
@@ -19,11 +22,17 @@ class FetchError(IngestError):
 
 @dataclass(frozen=True)
 class FetchPolicy:
+    """`timeout_seconds` bounds each connect and each read; `deadline_seconds` a whole fetch: every
+    attempt, redirect, header and byte of body, however slowly a server sends them."""
+
     timeout_seconds: float = 20.0
     max_bytes: int = 10_000_000
     max_redirects: int = 5
     attempts: int = 3
     backoff_seconds: float = 1.0
+    # Private networks a user's own feeds live on (an intranet); everything else not public is refused.
+    allowed_networks: tuple[IPNetwork, ...] = ()
+    deadline_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -46,15 +55,24 @@ class Fetched:
 
 
 class Fetcher:
-    """One HTTP client for a run: connection reuse, gzip, a size cap and retries."""
+    """One HTTP client for a run: public addresses only, connection reuse, gzip, a size cap and retries.
 
-    def __init__(self, policy: FetchPolicy = FetchPolicy(), client: httpx.Client | None = None) -> None:
+    `resolve` is the system's resolver; a test may inject one (DNS is what cannot run here).
+    """
+
+    def __init__(self, policy: FetchPolicy = FetchPolicy(), resolve: Resolver = resolve_host) -> None:
         self.policy = policy
-        self._client = client or httpx.Client(
+        backend = GuardedBackend(AddressGuard(policy.allowed_networks), resolve)
+        self._client = httpx.Client(
+            transport=GuardedTransport(backend),
             timeout=httpx.Timeout(policy.timeout_seconds),
             follow_redirects=True,
             max_redirects=policy.max_redirects,
             headers={"User-Agent": USER_AGENT},
+            # No HTTP(S)_PROXY, ALL_PROXY or .netrc from the environment: a proxy would resolve and connect
+            # on Veille's behalf, out of the guard's reach, and .netrc would hand its passwords to any host
+            # a feed links to.
+            trust_env=False,
         )
 
     def close(self) -> None:
@@ -66,26 +84,47 @@ class Fetcher:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def fetch(self, url: str, validators: dict[str, str] | None = None, accept: str = "*/*") -> Fetched:
-        """GET `url`; timeouts and 5xx are retried with backoff, anything else fails at once."""
+    def fetch(self, url: str, validators: dict[str, str] | None = None, accept: str = "*/*",
+              until: float | None = None) -> Fetched:
+        """GET `url` within the policy's deadline, or by `until` (a time.monotonic() instant) when sooner.
+
+        Timeouts and 5xx are retried with backoff while the deadline leaves time; anything else fails at once.
+        """
         headers = {"Accept": accept}
         if validators:
             if "etag" in validators:
                 headers["If-None-Match"] = validators["etag"]
             if "last-modified" in validators:
                 headers["If-Modified-Since"] = validators["last-modified"]
-        for attempt in range(1, self.policy.attempts + 1):
-            try:
-                return self._get(url, headers)
-            except _Retryable as exc:
-                if attempt == self.policy.attempts:
-                    raise FetchError(f"{exc} (after {attempt} attempts)") from None
-                time.sleep(self.policy.backoff_seconds * 2 ** (attempt - 1))
+        started = time.monotonic()
+        own_deadline = started + self.policy.deadline_seconds
+        deadline = own_deadline if until is None else min(own_deadline, until)
+        within = (f"the {_seconds(self.policy.deadline_seconds)} s deadline" if deadline == own_deadline
+                  else f"the {_seconds(deadline - started)} s left to it")
+        with fetch_deadline(deadline):
+            for attempt in range(1, self.policy.attempts + 1):
+                try:
+                    return self._get(url, headers, deadline)
+                except _Retryable as exc:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        setting = f" ({DEADLINE_SETTING})" if deadline == own_deadline else ""
+                        raise FetchError(f"no complete response within {within}{setting}") from None
+                    if attempt == self.policy.attempts:
+                        raise FetchError(f"{exc} (after {attempt} attempts)") from None
+                    pause = self.policy.backoff_seconds * 2 ** (attempt - 1)
+                    if pause >= left:
+                        raise FetchError(f"{exc} (after {attempt} attempts; no time for another within {within})"
+                                         ) from None
+                    time.sleep(pause)
         raise AssertionError("unreachable")
 
-    def _get(self, url: str, headers: dict[str, str]) -> Fetched:
+    def _get(self, url: str, headers: dict[str, str], deadline: float) -> Fetched:
+        # A wait for a free pooled connection is no socket operation: bounded here, by what is left.
+        left = max(deadline - time.monotonic(), 0.001)
+        timeout = httpx.Timeout(self.policy.timeout_seconds, pool=min(self.policy.timeout_seconds, left))
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            with self._client.stream("GET", url, headers=headers, timeout=timeout) as response:
                 if response.status_code == 304:
                     return Fetched(str(response.url), 304, headers=_lower(response.headers))
                 if response.status_code >= 500:
@@ -94,6 +133,8 @@ class Fetcher:
                     raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}")
                 return Fetched(str(response.url), response.status_code, self._read_capped(response),
                                _lower(response.headers))
+        except AddressRefused as exc:
+            raise FetchError(str(exc)) from None
         except httpx.TimeoutException:
             raise _Retryable(f"timed out after {self.policy.timeout_seconds:g} s") from None
         except httpx.TooManyRedirects:
@@ -124,6 +165,10 @@ class Fetcher:
 
 class _Retryable(Exception):
     pass
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
 
 
 def _lower(headers: httpx.Headers) -> dict[str, str]:
