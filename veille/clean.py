@@ -24,6 +24,9 @@ _CONTROLS = dict.fromkeys(c for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)] if
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 _KEY_DIGEST_CHARS = 16
+ELLIPSIS = "…"
+# How far back a cut looks for the end of a word before it cuts inside one (a long URL, a code).
+_WORD_SEARCH = 20
 
 
 def clean_text(value: str) -> str:
@@ -34,13 +37,21 @@ def clean_text(value: str) -> str:
 
 def clean_line(value: str, limit: int) -> str:
     """One line of at most `limit` characters: clean, spaces collapsed, cut on a word with an ellipsis."""
-    line = _SPACES.sub(" ", clean_text(value)).strip()
-    if len(line) <= limit:
-        return line
-    cut = line[: limit - 1]
-    if line[limit - 1] != " " and " " in cut:  # the cut falls inside a word: end on the word before
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(",;: ") + "…"
+    return shorten(_SPACES.sub(" ", clean_text(value)).strip(), limit)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, the ellipsis included; cut at a word's end when one is near."""
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return ELLIPSIS[: max(limit, 0)]
+    kept = text[: limit - 1]
+    space = kept.rfind(" ")
+    # Inside a word (the next character is no space), end on the word before, unless it is far back.
+    if text[limit - 1] != " " and space >= max(1, len(kept) - _WORD_SEARCH):
+        kept = kept[:space]
+    return kept.rstrip(" ,;:") + ELLIPSIS
 
 
 def bounded_key(key: str, limit: int = KEY_CHARS) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from veille.clean import shorten
 from veille.records import Article, ArticleMentions, Mention
 from veille.sanitize import neutralise_line, neutralise_path, safe_link
 from veille.watchlist import WatchEntry, WatchList
@@ -102,7 +103,8 @@ def render_alert(alert: PlannedAlert, found_at: datetime, sources: Sequence[str]
     if article.published_at is not None:
         lines.append(f"Published: {_when(article.published_at)}")
     lines.append(f"Found: {_when(found_at)}")
-    return AlertMessage(title=f"Veille: {entry.name} ({entry.kind}) in {_short(title)}", body="\n".join(lines))
+    headline = shorten(title, _TITLE_LENGTH)
+    return AlertMessage(title=f"Veille: {entry.name} ({entry.kind}) in «{headline}»", body="\n".join(lines))
 
 
 def _link(location: str) -> str:
@@ -114,10 +116,6 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
 
 
-def _short(title: str) -> str:
-    if len(title) <= _TITLE_LENGTH:
-        return f"«{title}»"
-    return "«" + title[:_TITLE_LENGTH].rsplit(" ", 1)[0].rstrip(",;:") + "…»"
 
 
 def retry_delay(attempts: int, base_seconds: float, cap_seconds: float = 3600.0) -> float:

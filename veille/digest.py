@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
+from veille.clean import shorten
 from veille.detect import AlertMessage
 from veille.sanitize import neutralise_line
 from veille.store.history import PeriodFigures
@@ -28,7 +29,7 @@ def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> A
         for alert in alerts:
             by_article.setdefault((alert.article_title, alert.source), []).append(alert.entry_name)
         for (article_title, source), entries in list(by_article.items())[:_LISTED_ARTICLES]:
-            shown = _short(neutralise_line(article_title), _TITLE_CHARS)
+            shown = shorten(neutralise_line(article_title), _TITLE_CHARS)
             lines.append(f"- «{shown}» ({source}): {', '.join(entries)}")
         if len(by_article) > _LISTED_ARTICLES:
             lines.append(f"- … and {len(by_article) - _LISTED_ARTICLES} more articles")
@@ -43,12 +44,6 @@ def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> A
             f"{count} {status}" for status, count in sorted(figures.deliveries.items())))
     for name, failures, error in figures.failing_sources:
         # A source's error quotes its server (a reason phrase, a Content-Type): as inert as an article.
-        quoted = _short(neutralise_line(error), _ERROR_CHARS)
+        quoted = shorten(neutralise_line(error), _ERROR_CHARS)
         lines.append(f"Source failing: {name}, {failures} times in a row ({quoted})")
     return AlertMessage(title=title, body="\n".join(lines))
-
-
-def _short(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"

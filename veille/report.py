@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
+from veille.clean import shorten
 from veille.detect import PlannedAlert
 from veille.sanitize import neutralise_line
 from veille.store.history import AlertLine, PeriodFigures
@@ -24,8 +25,8 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 def cell(text: object, limit: int | None = None) -> str:
     """`text` as one inert Markdown table cell."""
     value = neutralise_line(str(text))
-    if limit is not None and len(value) > limit:
-        value = value[:limit].rsplit(" ", 1)[0] + "…"
+    if limit is not None:
+        value = shorten(value, limit)
     return _MARKDOWN.sub(r"\\\1", value)
 
 

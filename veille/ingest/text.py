@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from veille.clean import shorten
 from veille.errors import IngestError
 
 _IMAGE_NAME = r"[\w.\-()]+\.(?:jpe?g|png|gif|webp|bmp|tiff?|svg|avif|heic)"
@@ -71,8 +72,4 @@ def clean_article_text(text: str) -> str:
 
 def title_of(text: str) -> str:
     """The first line, cut on a word boundary when long."""
-    first = text.split("\n", 1)[0].strip()
-    if len(first) <= _TITLE_LENGTH:
-        return first
-    cut = first[:_TITLE_LENGTH].rsplit(" ", 1)[0]
-    return cut.rstrip(",;:") + "…"
+    return shorten(text.split("\n", 1)[0].strip(), _TITLE_LENGTH)

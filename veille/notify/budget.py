@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from apprise.plugins.base import NotifyBase
 
-ELLIPSIS = "…"
+from veille.clean import shorten
+
 # What apprise adds when it puts the title at the top of the body ("<b>title</b><br />\r\n"), and a margin.
 _TITLE_IN_BODY = 20
 # Shortened in this order, each down to an ellipsis if need be; every other line is kept whole.
@@ -41,11 +42,11 @@ def limits_of(server: NotifyBase) -> MessageLimits:
 def fit_message(title: str, body: str, limits: MessageLimits) -> tuple[str, str]:
     """`title` and `body` shortened, where they must be, to fit `limits`."""
     if limits.title > 0:
-        title = cut(title, limits.title)
+        title = shorten(title, limits.title)
         room = limits.body - (len(title) if limits.title_counts_in_body else 0)
     else:
         # The title goes into the body: at most a quarter of it, so the alert itself has room.
-        title = cut(title, limits.body // 4)
+        title = shorten(title, limits.body // 4)
         room = limits.body - (len(title) + _TITLE_IN_BODY if title else 0)
     return title, fit_body(body, room)
 
@@ -62,21 +63,10 @@ def fit_body(body: str, room: int) -> str:
             if excess <= 0 or match is None:
                 continue
             text = match.group("text")
-            shorter = cut(text, max(1, len(text) - excess))
+            shorter = shorten(text, max(1, len(text) - excess))
             excess -= len(text) - len(shorter)
             lines[index] = match.group("head") + shorter + match.group("tail")
     # Past that, the lines kept whole do not fit: a tiny limit, or a text that is no alert (a digest).
-    return cut("\n".join(lines), room)
+    return shorten("\n".join(lines), room)
 
 
-def cut(text: str, limit: int) -> str:
-    """`text` in at most `limit` characters, ending with an ellipsis (at a word's end when one is near)."""
-    if len(text) <= limit:
-        return text
-    if limit <= 1:
-        return ELLIPSIS[:max(limit, 0)]
-    kept = text[: limit - 1]
-    space = kept.rfind(" ")
-    if space >= max(1, len(kept) - 20):
-        kept = kept[:space]
-    return kept.rstrip(" ,;:") + ELLIPSIS
