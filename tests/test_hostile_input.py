@@ -414,3 +414,12 @@ def test_the_summary_and_the_report_of_a_not_modified_feed_show_its_last_warning
         SourceHealth("feed:bozo", NOW, None, None, 0, "malformed feed: SAXParseException: x", 12)])
     assert "feed:bozo: not modified (last warning: malformed feed: SAXParseException: x); 12 stored" in summary.render()
     assert "not modified (last warning: malformed feed: SAXParseException: x)" in "\n".join(source_table(summary))
+
+
+def test_a_data_directory_that_cannot_be_written_is_one_clear_store_error(tmp_path):
+    from veille.errors import StoreError
+    from veille.store.continuity import remember_database
+
+    (tmp_path / "data").write_text("a file where the folder should be", encoding="utf-8")
+    with pytest.raises(StoreError, match=r"cannot note the database in .*databases.txt"):
+        remember_database(tmp_path / "data", "sqlite:///x.db")

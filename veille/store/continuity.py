@@ -17,6 +17,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from veille.errors import StoreError
+
 KNOWN_DATABASES = "databases.txt"
 _JOURNALS = "unrecorded-deliveries-*.jsonl"
 _SQLITE_DEFAULT = "veille.db"
@@ -57,13 +59,16 @@ def earlier_state(data_dir: Path, alerts_file: Path, url: str) -> EarlierState |
 
 
 def remember_database(data_dir: Path, url: str) -> None:
-    """Note that `data_dir` is used with this database (once)."""
+    """Note that `data_dir` is used with this database (once); a file system problem is a StoreError."""
     digest = database_digest(url)
     if digest in _known(data_dir):
         return
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / KNOWN_DATABASES).open("a", encoding="utf-8") as handle:
-        handle.write(digest + "\n")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with (data_dir / KNOWN_DATABASES).open("a", encoding="utf-8") as handle:
+            handle.write(digest + "\n")
+    except OSError as exc:
+        raise StoreError(f"cannot note the database in {data_dir / KNOWN_DATABASES}: {exc.strerror or exc}") from exc
 
 
 def _known(data_dir: Path) -> set[str]:
