@@ -423,3 +423,27 @@ def test_a_data_directory_that_cannot_be_written_is_one_clear_store_error(tmp_pa
     (tmp_path / "data").write_text("a file where the folder should be", encoding="utf-8")
     with pytest.raises(StoreError, match=r"cannot note the database in .*databases.txt"):
         remember_database(tmp_path / "data", "sqlite:///x.db")
+
+
+@pytest.mark.parametrize(
+    ("files", "certain"),
+    [
+        ({}, None),
+        ({"databases.txt": "{this}\n"}, None),
+        ({"databases.txt": "{this}\n0123456789ab\n"}, True),
+        ({"unrecorded-deliveries-0123456789ab.jsonl": "{}\n"}, True),
+        ({"veille.db": "SQLite format 3"}, True),
+        ({"alerts.jsonl": '{"title": "Veille: monitor run x failed"}\n'}, False),
+        ({"databases.txt": "{this}\n", "alerts.jsonl": "{}\n", "veille.db": "x"}, None),
+    ],
+    ids=["fresh", "this-one-known", "another-known", "a-journal", "a-sqlite-file", "only-alerts", "known-wins"],
+)
+def test_the_trace_of_another_database_in_the_data_directory(tmp_path, files, certain):
+    from veille.store.continuity import database_digest, earlier_state
+
+    url = "postgresql+psycopg://veille:secret@db/veille"
+    for name, content in files.items():
+        (tmp_path / name).write_text(content.replace("{this}", database_digest(url)), encoding="utf-8")
+    found = earlier_state(tmp_path, tmp_path / "alerts.jsonl", url)
+    assert (found.certain if found else None) == certain
+    assert found is None or "secret" not in found.evidence
