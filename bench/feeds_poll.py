@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from tests.feedserver import ALLOW_FEED_SERVER, FeedServer, Reply, rss  # noqa: E402
 from veille.ingest.feeds import FeedSource  # noqa: E402
 from veille.ingest.fetch import Fetcher, FetchPolicy  # noqa: E402
+from veille.records import SourceOutcome  # noqa: E402
 
 PARAGRAPH = ("Les combats se poursuivent près de Deir ez-Zor, où l'armée syrienne avance vers al-Boukamal, "
              "selon des sources locales jointes par téléphone. ") * 6
@@ -88,7 +89,7 @@ def main() -> None:
         for changed in (False, True):
             mode["changed"] = changed
             elapsed, batches = best_of(args.rounds, poll, with_validators)
-            unchanged = sum(batch.not_modified for batch in batches)
+            unchanged = sum(batch.outcome is SourceOutcome.NOT_MODIFIED for batch in batches)
             results[(name, changed)] = (elapsed, unchanged, sum(len(b.articles) for b in batches))
 
     print(f"{args.feeds} feeds of {args.items} entries ({size // 1024} KiB each), best of {args.rounds}")

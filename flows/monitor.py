@@ -36,7 +36,8 @@ from veille.detect import ArticleChanges
 from veille.errors import ConfigError, VeilleError
 from veille.ingest.feeds import FeedSource
 from veille.ingest.fetch import Fetcher, FetchPolicy
-from veille.ingest.folder import FolderSource, display_path, folder_source_name
+from veille.ingest.folder import FolderSource, display_path
+from veille.names import FOLDER_PREFIX
 from veille.records import Article, SourceBatch
 from veille.report import render_monitor_report
 from veille.sanitize import loggable
@@ -109,13 +110,11 @@ def _select(config: Configuration, folder: Path | None, sources: list[str] | Non
     if not sources:
         return config
     wanted = set(sources)
-    feeds = [(f, {f.name, f"feed:{f.name}"}) for f in config.sources.feeds]
-    folders = [(f, {str(f.path), display_path(f.path), folder_source_name(f.path, f.name)})
-               for f in config.sources.folders]
+    feeds = [(f, {f.name, f.source_name}) for f in config.sources.feeds]
+    folders = [(f, {str(f.path), display_path(f.path), f.source_name}) for f in config.sources.folders]
     unknown = wanted.difference(*(names for _, names in feeds + folders))
     if unknown:
-        known = [f"feed:{f.name}" for f in config.sources.feeds] + [
-            folder_source_name(f.path, f.name) for f in config.sources.folders]
+        known = [f.source_name for f in (*config.sources.feeds, *config.sources.folders)]
         raise ConfigError(f"sources: {', '.join(sorted(unknown))} not in {config.settings.sources_file} "
                           f"(known: {', '.join(known) or 'none'})")
     chosen = {"feeds": tuple(f for f, names in feeds if wanted & names),
@@ -150,7 +149,7 @@ def _run(store: SqlStore, config: Configuration) -> RunSummary:
         batches = _read_sources(store, config, fetcher)
         changes = find_changes(store, batches)
         summary.add_reads(batches, changes)
-        full_text_sources = {f"feed:{feed.name}" for feed in config.sources.feeds if feed.full_text}
+        full_text_sources = {feed.source_name for feed in config.sources.feeds if feed.full_text}
         wanted = [a for a in changes.new if a.source in full_text_sources]
         if wanted:
             enriched = {(a.source, a.key): a for a in _full_texts(wanted, fetcher, settings)}
@@ -172,20 +171,20 @@ def _read_sources(store: SqlStore, config: Configuration, fetcher: Fetcher) -> l
                for item in config.sources.folders]
     for source in folders:
         # Before folder names stopped depending on the working directory, they were relative to it.
-        legacy = f"folder:{display_path(source.path)}"
+        legacy = FOLDER_PREFIX + display_path(source.path)
         if source.label is None and legacy != source.name and store.rename_source(legacy, source.name):
             get_run_logger().warning("source %s is now named %s (its articles are kept)", legacy, source.name)
     batches = read_folders(folders)
     feeds = config.sources.feeds
-    states = store.source_states(f"feed:{feed.name}" for feed in feeds)
+    states = store.source_states(feed.source_name for feed in feeds)
     now = datetime.now(timezone.utc)
     timeout = config.settings.network_task_timeout_seconds
     fetch = fetch_feed.with_options(timeout_seconds=timeout)
     futures = []
     for feed in feeds:
-        state = states.get(f"feed:{feed.name}")
+        state = states.get(feed.source_name)
         if not feed.due(state.last_fetched_at if state else None, now):
-            batches.append(SourceBatch(f"feed:{feed.name}", (), skipped=True))
+            batches.append(SourceBatch.not_due(feed.source_name))
             continue
         source = FeedSource(feed.name, feed.url, fetcher, state.validators if state else {}, feed.tags)
         futures.append((source.name, fetch.submit(source)))
@@ -201,7 +200,7 @@ def _feed_batch(name: str, future: PrefectFuture[SourceBatch], timeout: float) -
     problem = (f"its fetch_feed task took longer than its {timeout:g} s timeout (VEILLE_NETWORK_TASK_TIMEOUT_SECONDS)"
                if state.name == "TimedOut" else f"its fetch_feed task ended {state.name}: {state.message}")
     get_run_logger().error("cannot read %s: %s", name, loggable(problem))
-    return SourceBatch(name, (), failure=problem)
+    return SourceBatch.failed(name, problem)
 
 
 def _full_texts(articles: list[Article], fetcher: Fetcher, settings: Settings) -> list[Article]:

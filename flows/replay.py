@@ -64,7 +64,7 @@ def replay(
         total = store.count_articles_between(since, until)
         progress = create_progress_artifact(0.0, description=f"Stored articles read again, of {total}")
         nlp = load_language_model(settings.spacy_model, watchlist)
-        tags = {f"feed:{feed.name}": feed.tags for feed in config.sources.feeds}
+        tags = {feed.source_name: feed.tags for feed in config.sources.feeds}
         planned, created, alerted, done, after = [], [], {}, 0, 0
         while batch := store.articles_between(since, until, after, settings.batch_size):
             after = batch[-1].id

@@ -17,6 +17,7 @@ from veille.ingest import read_all
 from veille.ingest.feeds import FeedSource, parse_feed
 from veille.ingest.fetch import Fetcher, FetchError, FetchPolicy
 from veille.ingest.html import html_to_text
+from veille.records import SourceOutcome
 
 CORPUS = SHARED / "feeds" / "feedparser-tests"
 FAST = FetchPolicy(timeout_seconds=2, max_bytes=10_000_000, attempts=2, backoff_seconds=0.01,
@@ -125,7 +126,7 @@ def test_conditional_get_round_trip(feed_server):
         second = FeedSource("t", feed_server.url("/feed"), fetcher, first.validators).read()
     assert len(first.articles) == 1
     assert first.validators == {"etag": '"v1"', "last-modified": "Wed, 08 Nov 2017 10:00:00 GMT"}
-    assert second.not_modified and second.articles == ()
+    assert second.outcome is SourceOutcome.NOT_MODIFIED and second.articles == ()
     assert second.validators == first.validators
     assert feed_server.hits("/feed")[1].headers["if-modified-since"] == "Wed, 08 Nov 2017 10:00:00 GMT"
 

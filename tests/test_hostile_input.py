@@ -299,9 +299,9 @@ def test_a_not_modified_feed_keeps_its_malformed_warning(database_url):
 
     store = SqlStore.open(database_url)
     try:
-        store.record_source_reads([SourceBatch("feed:bozo", (), warning="malformed feed: SAXParseException: x",
-                                               validators={"etag": '"v1"'})], NOW)
-        store.record_source_reads([SourceBatch("feed:bozo", (), not_modified=True, validators={"etag": '"v1"'})], NOW)
+        store.record_source_reads([SourceBatch.read("feed:bozo", (), warning="malformed feed: SAXParseException: x",
+                                                    validators={"etag": '"v1"'})], NOW)
+        store.record_source_reads([SourceBatch.not_modified("feed:bozo", {"etag": '"v1"'})], NOW)
         (health,) = store.source_health(["feed:bozo"])
         assert health.last_warning == "malformed feed: SAXParseException: x"
         assert store.source_states(["feed:bozo"])["feed:bozo"].validators == {"etag": '"v1"'}
@@ -410,7 +410,7 @@ def test_the_summary_and_the_report_of_a_not_modified_feed_show_its_last_warning
     from veille.store.sql import SourceHealth
     from veille.summary import RunSummary
 
-    summary = RunSummary(batches=[SourceBatch("feed:bozo", (), not_modified=True)], sources=[
+    summary = RunSummary(batches=[SourceBatch.not_modified("feed:bozo", {})], sources=[
         SourceHealth("feed:bozo", NOW, None, None, 0, "malformed feed: SAXParseException: x", 12)])
     assert "feed:bozo: not modified (last warning: malformed feed: SAXParseException: x); 12 stored" in summary.render()
     assert "not modified (last warning: malformed feed: SAXParseException: x)" in "\n".join(source_table(summary))

@@ -363,8 +363,8 @@ def test_text_in_a_log_line_is_escaped_so_it_cannot_forge_a_line_or_a_terminal_s
 def test_the_run_summary_escapes_what_articles_files_and_sources_put_in_it():
     summary = RunSummary()
     summary.alerts = [CreatedAlert(1, "seeds/a\nSource: forged\x1b[2J.txt", "Hama", "place", "Hama\n@x", 1)]
-    summary.batches = [SourceBatch("feed:evil", (), failure="HTTP 500 Oops\r\n    + place Hama in forged"),
-                       SourceBatch("feed:warn", (), warning="Content-Type text/html\n    ! forged")]
+    summary.batches = [SourceBatch.failed("feed:evil", "HTTP 500 Oops\r\n    + place Hama in forged"),
+                       SourceBatch.read("feed:warn", (), warning="Content-Type text/html\n    ! forged")]
     summary.read_errors = [ReadError("folder:x", "x\n    ! forged\x1b[31m.txt", "empty\u202e")]
     summary.delivery = DeliveryReport(errors=["json://host: HTTP 500\n    ! forged"])
 

@@ -7,6 +7,7 @@ import pytest
 from flows.monitor import monitor
 from tests.feedserver import Reply, rss
 from tests.wire import COPIES, OTHER_STORY_SAME_PLACE
+from veille.records import SourceOutcome
 from veille.settings import load_settings
 from veille.store.sql import SqlStore
 
@@ -85,7 +86,7 @@ def test_an_unchanged_feed_costs_a_304_and_no_work(workdir, feed_server):
     first, second = run(), run()
 
     assert first.new == 1 and len(first.alerts) == 2
-    assert second.new == 0 and second.unchanged == 0 and [b.not_modified for b in second.batches] == [True]
+    assert second.new == 0 and second.unchanged == 0 and [b.outcome for b in second.batches] == [SourceOutcome.NOT_MODIFIED]
     assert "feed:agence: not modified" in second.render()
     assert feed_server.hits("/feed")[1].headers["if-none-match"] == '"v1"'
     assert health("feed:agence").entries == 1
@@ -143,7 +144,7 @@ def test_a_feed_is_not_fetched_again_before_its_poll_interval(workdir, feed_serv
     configure(workdir, [{"name": "hebdo", "url": feed_server.url("/slow-news"), "poll_minutes": 60}])
     run()
     second = run()
-    assert [b.skipped for b in second.batches] == [True]
+    assert [b.outcome for b in second.batches] == [SourceOutcome.NOT_DUE]
     assert len(feed_server.hits("/slow-news")) == 1
     assert "feed:hebdo: not due (poll interval)" in second.render()
 

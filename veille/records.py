@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 
 from veille.clean import LOCATION_CHARS, SOURCE_CHARS, TEXT_CHARS, TITLE_CHARS, bounded_key, clean_line, clean_text
 
@@ -57,23 +58,58 @@ class ReadError:
     problem: str
 
 
+class SourceOutcome(Enum):
+    """What one read of a source came to."""
+
+    READ = "read"
+    NOT_MODIFIED = "not modified"  # a feed that answered 304 to its validators
+    NOT_DUE = "not due"  # a feed whose poll interval has not passed: not fetched
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class SourceBatch:
-    """What one source gave in one read.
+    """What one source gave in one read: its outcome, and when read, its articles and the items it could not read.
 
-    `failure` says the source as a whole could not be read (its articles are then empty);
-    `warning` that it was read with a problem (a malformed feed whose entries were kept).
+    `problem` is why the source failed (FAILED), or what was wrong with it though it was read (READ: a
+    malformed feed whose entries were kept). Build one with `read`, `failed`, `not_modified` or `not_due`.
     """
 
     source: str
-    articles: tuple[Article, ...]
+    outcome: SourceOutcome
+    articles: tuple[Article, ...] = ()
     errors: tuple[ReadError, ...] = ()
     items_seen: int = 0
-    failure: str | None = None
-    warning: str | None = None
-    not_modified: bool = False
-    skipped: bool = False
+    problem: str | None = None
     validators: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, source: str, articles: tuple[Article, ...], errors: tuple[ReadError, ...] = (),
+             items_seen: int = 0, warning: str | None = None,
+             validators: dict[str, str] | None = None) -> SourceBatch:
+        return cls(source, SourceOutcome.READ, articles, errors, items_seen, warning, validators or {})
+
+    @classmethod
+    def failed(cls, source: str, problem: str) -> SourceBatch:
+        return cls(source, SourceOutcome.FAILED, problem=problem)
+
+    @classmethod
+    def not_modified(cls, source: str, validators: dict[str, str]) -> SourceBatch:
+        return cls(source, SourceOutcome.NOT_MODIFIED, validators=validators)
+
+    @classmethod
+    def not_due(cls, source: str) -> SourceBatch:
+        return cls(source, SourceOutcome.NOT_DUE)
+
+    @property
+    def failure(self) -> str | None:
+        """Why the source could not be read at all; None when it was."""
+        return self.problem if self.outcome is SourceOutcome.FAILED else None
+
+    @property
+    def warning(self) -> str | None:
+        """What was wrong with a source read all the same."""
+        return self.problem if self.outcome is SourceOutcome.READ else None
 
 
 @dataclass(frozen=True)

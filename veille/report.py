@@ -15,7 +15,8 @@ from veille.clean import shorten
 from veille.detect import PlannedAlert
 from veille.sanitize import neutralise_line
 from veille.store.history import AlertLine, PeriodFigures
-from veille.summary import RunSummary, recorded_late, unrouted
+from veille.records import SourceOutcome
+from veille.summary import RunSummary, count_outcomes, recorded_late, source_state, unrouted
 
 _SENTENCE_CHARS = 140
 _ROWS = 200
@@ -75,14 +76,15 @@ def render_monitor_report(summary: RunSummary, alerts: Sequence[AlertLine], stat
     """
     d = summary.delivery
     batches = summary.batches
+    outcomes = count_outcomes(batches)
     lines = [
         f"# Monitor run: {len(summary.alerts)} alerts created, {d.sent} deliveries sent",
         "",
         f"- **Duration**: {seconds:.1f} s"
         + (f", longer than its schedule's interval: {len(turned_away)} run(s) came due meanwhile and were "
            f"turned away ({cell(', '.join(turned_away), 200)})" if turned_away else ""),
-        f"- **Sources**: {len(batches)} read: {sum(b.not_modified for b in batches)} not modified, "
-        f"{sum(b.skipped for b in batches)} not due, {sum(bool(b.failure) for b in batches)} failed",
+        f"- **Sources**: {len(batches)} read: {outcomes[SourceOutcome.NOT_MODIFIED]} not modified, "
+        f"{outcomes[SourceOutcome.NOT_DUE]} not due, {outcomes[SourceOutcome.FAILED]} failed",
         f"- **Articles**: {summary.new} new, {summary.changed} changed, {summary.unchanged} unchanged, "
         f"{len(summary.read_errors)} unreadable items",
         f"- **Mentions**: {summary.watched_mentions} of watched entries, "
@@ -109,17 +111,7 @@ def source_table(summary: RunSummary) -> list[str]:
     lines = ["| Source | This run | New | Stored | Failures in a row | Last error |", "|---|---|---|---|---|---|"]
     for batch in summary.batches[:_ROWS]:
         h = health.get(batch.source)
-        if batch.skipped:
-            state = "not due"
-        elif batch.failure:
-            state = f"FAILED: {cell(batch.failure, 200)}"
-        elif batch.not_modified:
-            # A 304 says nothing new of the body: the warning of its last read still stands.
-            state = "not modified" + (f" (last warning: {cell(h.last_warning, 200)})" if h and h.last_warning else "")
-        else:
-            state = f"{len(batch.articles)} items" + (f", {len(batch.errors)} unreadable" if batch.errors else "")
-            if batch.warning:
-                state += f" (warning: {cell(batch.warning, 200)})"
+        state = source_state(batch, h, lambda text: cell(text, 200))
         lines.append(
             f"| {cell(batch.source)} | {state} | {summary.new_by_source[batch.source]} | {h.entries if h else 0} | "
             f"{h.consecutive_failures if h else 0} | {cell(h.last_error, 200) if h and h.last_error else ''} |"

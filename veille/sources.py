@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from veille.ingest.folder import folder_source_name
+from veille.names import feed_source_name, folder_source_name
 from veille.yamlfile import LocatedValueError, load_yaml
 
 
@@ -18,6 +18,10 @@ class FolderConfig(BaseModel):
 
     path: Path
     name: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=100)
+
+    @property
+    def source_name(self) -> str:
+        return folder_source_name(self.path, self.name)
 
 
 class FeedConfig(BaseModel):
@@ -38,6 +42,10 @@ class FeedConfig(BaseModel):
         if not url.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return url
+
+    @property
+    def source_name(self) -> str:
+        return feed_source_name(self.name)
 
     def due(self, last_fetched_at: datetime | None, now: datetime) -> bool:
         """Whether its poll interval has passed since the last fetch."""
@@ -63,7 +71,7 @@ class SourcesConfig(BaseModel):
         folders: dict[str, int] = {}
         for index, folder in enumerate(self.folders):
             # Two entries for one source would read its articles twice under one name.
-            name = folder_source_name(folder.path, folder.name)
+            name = folder.source_name
             if name in folders:
                 raise LocatedValueError(("folders", index), f"{name} already configured by folders[{folders[name]}]")
             folders[name] = index

@@ -7,12 +7,13 @@ logged, and a line break or an escape sequence in a title or an error must not f
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from veille.detect import ArticleChanges
 from veille.notify.sender import DeliveryReport
-from veille.records import ArticleMentions, ReadError, SourceBatch
+from veille.names import FOLDER_PREFIX
+from veille.records import ArticleMentions, ReadError, SourceBatch, SourceOutcome
 from veille.sanitize import loggable
 from veille.store.sql import CreatedAlert, RecordedBatch, SourceHealth
 
@@ -56,11 +57,11 @@ class RunSummary:
 
     def render(self) -> str:
         d = self.delivery
-        failed = [b for b in self.batches if b.failure]
+        outcomes = count_outcomes(self.batches)
         lines = [
             "Veille monitor summary",
-            f"  sources:       {len(self.batches)} ({sum(b.not_modified for b in self.batches)} not modified, "
-            f"{sum(b.skipped for b in self.batches)} not due, {len(failed)} failed)",
+            f"  sources:       {len(self.batches)} ({outcomes[SourceOutcome.NOT_MODIFIED]} not modified, "
+            f"{outcomes[SourceOutcome.NOT_DUE]} not due, {outcomes[SourceOutcome.FAILED]} failed)",
             f"  items read:    {self.files_read} ({len(self.read_errors)} unreadable)",
             f"  articles:      {self.new} new, {self.changed} changed, {self.unchanged} unchanged",
             f"  mentions:      {self.watched_mentions} of watched entries, {self.place_entities} places found by the model",
@@ -91,26 +92,39 @@ class RunSummary:
         health = {h.name: h for h in self.sources}
         lines = []
         for batch in self.batches:
-            if batch.source.startswith("folder:") and not batch.failure:
+            if batch.source.startswith(FOLDER_PREFIX) and batch.outcome is not SourceOutcome.FAILED:
                 continue
             h = health.get(batch.source)
-            if batch.skipped:
-                state = "not due (poll interval)"
-            elif batch.failure:
-                streak = f", {h.consecutive_failures} failures in a row" if h and h.consecutive_failures > 1 else ""
-                state = f"FAILED: {loggable(batch.failure)}{streak}"
-            elif batch.not_modified:
-                # A 304 says nothing new of the body: the warning of its last read still stands.
-                state = "not modified" + (f" (last warning: {loggable(h.last_warning)})" if h and h.last_warning else "")
-            else:
-                state = f"{len(batch.articles)} entries, {self.new_by_source[batch.source]} new"
-                if batch.warning:
-                    state += f" (warning: {loggable(batch.warning)})"
+            state = source_state(batch, h, loggable, new=self.new_by_source[batch.source])
+            if batch.outcome is SourceOutcome.FAILED and h and h.consecutive_failures > 1:
+                state += f", {h.consecutive_failures} failures in a row"
             total = f"; {h.entries} stored" if h else ""
             lines.append(f"    {loggable(batch.source)}: {state}{total}")
         if len(lines) > _LISTED_SOURCES:
             lines = lines[:_LISTED_SOURCES] + [f"    … and {len(lines) - _LISTED_SOURCES} more sources"]
         return lines
+
+
+def source_state(batch: SourceBatch, health: SourceHealth | None, quote: Callable[[str], str],
+                 new: int | None = None) -> str:
+    """This run's read of a source in words: what it gave, or why not; text from the source through `quote`."""
+    if batch.outcome is SourceOutcome.NOT_DUE:
+        return "not due (poll interval)"
+    if batch.outcome is SourceOutcome.FAILED:
+        return f"FAILED: {quote(batch.problem or 'no reason given')}"
+    if batch.outcome is SourceOutcome.NOT_MODIFIED:
+        # A 304 says nothing new of the body: the warning of its last read still stands.
+        last = health.last_warning if health else None
+        return "not modified" + (f" (last warning: {quote(last)})" if last else "")
+    state = f"{len(batch.articles)} entries" + (f", {new} new" if new is not None else "")
+    if batch.errors:
+        state += f", {len(batch.errors)} unreadable"
+    return state + (f" (warning: {quote(batch.problem)})" if batch.problem else "")
+
+
+def count_outcomes(batches: Sequence[SourceBatch]) -> Counter[SourceOutcome]:
+    """How many sources came to each outcome."""
+    return Counter(batch.outcome for batch in batches)
 
 
 def recorded_late(delivery: DeliveryReport) -> str:

@@ -39,4 +39,4 @@ def read_all(sources: Iterable[Source]) -> list[SourceBatch]:
 
 
 def _failed(source: str, problem: str) -> SourceBatch:
-    return SourceBatch(source, (), failure=problem)
+    return SourceBatch.failed(source, problem)

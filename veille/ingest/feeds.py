@@ -16,6 +16,7 @@ from veille.errors import IngestError
 from veille.ingest.fetch import Fetcher
 from veille.ingest.html import html_to_text
 from veille.ingest.text import title_of
+from veille.names import feed_source_name
 from veille.records import Article, SourceBatch, text_hash
 
 FEED_ACCEPT = (
@@ -180,14 +181,14 @@ class FeedSource:
 
     @property
     def name(self) -> str:
-        return f"feed:{self.feed_name}"
+        return feed_source_name(self.feed_name)
 
     def read(self) -> SourceBatch:
         fetched = self.fetcher.fetch(self.url, self.validators, accept=FEED_ACCEPT)
         if fetched.not_modified:
-            return SourceBatch(self.name, (), not_modified=True, validators=self.validators)
+            return SourceBatch.not_modified(self.name, self.validators)
         parsed = parse_feed(fetched.content, fetched.headers, self.name, fetched.url, self.tags)
-        return SourceBatch(self.name, parsed.articles, items_seen=len(parsed.articles), warning=parsed.problem,
+        return SourceBatch.read(self.name, parsed.articles, items_seen=len(parsed.articles), warning=parsed.problem,
                            validators=fetched.validators)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from veille.errors import IngestError
 from veille.ingest.text import clean_article_text, decode_text, title_of
+from veille.names import folder_source_name, printable_path
 from veille.records import Article, ReadError, SourceBatch
 from veille.sanitize import loggable
 
@@ -60,7 +61,7 @@ class FolderSource:
                 logger.exception("unexpected error reading %s", loggable(display_path(file)))
                 errors.append(ReadError(self.name, display_path(file),
                                         f"unexpected {type(exc).__name__} (a bug: please report it)"))
-        return SourceBatch(self.name, tuple(articles), tuple(errors), items_seen=len(files))
+        return SourceBatch.read(self.name, tuple(articles), tuple(errors), items_seen=len(files))
 
     def _files(self, errors: list[ReadError]) -> Iterator[Path]:
         """Every *.txt below the folder; linked folders only with follow_links, each real folder once.
@@ -90,7 +91,7 @@ class FolderSource:
             raise IngestError("no text: only image names or blank lines")
         return Article(
             source=self.name,
-            key=_printable(file.relative_to(self.path).as_posix()),
+            key=printable_path(file.relative_to(self.path).as_posix()),
             title=title_of(text),
             location=display_path(file),
             text=text,
@@ -126,27 +127,14 @@ class FolderSource:
         return IngestError(f"too large: {size} bytes, the limit is {self.max_file_bytes} (VEILLE_MAX_FILE_BYTES)")
 
 
-def folder_source_name(path: Path, label: str | None = None) -> str:
-    """`folder:LABEL`, else `folder:` and the folder's absolute path, whatever the working directory."""
-    return f"folder:{label}" if label else f"folder:{_printable(os.path.abspath(path))}"
-
-
 def display_path(path: Path) -> str:
     """`path` relative to the working directory when it is inside it, else absolute (for people to read)."""
     # abspath, not resolve(): a symlinked file is named as the user placed it.
     absolute = Path(os.path.abspath(path))
     try:
-        return _printable(absolute.relative_to(Path.cwd()).as_posix())
+        return printable_path(absolute.relative_to(Path.cwd()).as_posix())
     except ValueError:
-        return _printable(absolute.as_posix())
-
-
-def _printable(path: str) -> str:
-    """A file name as text: bytes that are not UTF-8 (a Latin-1 name from an archive) written as \\xe9.
-
-    Stable and distinct for every name, so it can be a key; the raw name could not be stored at all.
-    """
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+        return printable_path(absolute.as_posix())
 
 
 def _inside(path: str, folder: str) -> bool:

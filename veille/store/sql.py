@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from veille.detect import plan_alerts, render_alert
 from veille.errors import StoreError
-from veille.records import ArticleMentions, ReadError, SourceBatch
+from veille.records import ArticleMentions, ReadError, SourceBatch, SourceOutcome
 from veille.redact import database_url_problem
 from veille.store.guard import database_errors as _errors
 from veille.store.history import HistoryQueries
@@ -338,19 +338,19 @@ class SqlStore(HistoryQueries, OutboxQueries):
 
     def record_source_reads(self, batches: Iterable[SourceBatch], now: datetime) -> None:
         """Health of each source after a read: success or failure, validators, warnings."""
-        batches = [batch for batch in batches if not batch.skipped]
+        batches = [batch for batch in batches if batch.outcome is not SourceOutcome.NOT_DUE]
         with _errors("recording source health"), Session(self.engine) as session, session.begin():
             ids = self._source_ids(session, {batch.source for batch in batches}, now)
             for batch in batches:
                 row = session.get(SourceRow, ids[batch.source])
                 row.last_fetched_at = now
-                if batch.failure is not None:
+                if batch.outcome is SourceOutcome.FAILED:
                     row.consecutive_failures = (row.consecutive_failures or 0) + 1
-                    row.last_error, row.last_error_at = batch.failure, now
+                    row.last_error, row.last_error_at = batch.problem, now
                     continue
                 row.consecutive_failures, row.last_success_at = 0, now
-                if not batch.not_modified:  # a 304 says nothing new of the body: its warning stands
-                    row.last_warning = batch.warning
+                if batch.outcome is SourceOutcome.READ:  # a 304 says nothing new of the body: its warning stands
+                    row.last_warning = batch.problem
                 row.etag = batch.validators.get("etag")
                 row.last_modified = batch.validators.get("last-modified")
 
