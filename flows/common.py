@@ -14,6 +14,7 @@ from prefect.settings import PREFECT_UI_URL
 from prefect.states import Failed, State
 
 from veille.errors import ConfigError, VeilleError
+from veille.interfaces import Store
 from veille.notify.journal import FileSentJournal, journal_path
 from veille.notify.sender import DeliveryPolicy
 from veille.notify.targets import AppriseNotifier, load_notifier
@@ -21,9 +22,9 @@ from veille.redact import mask_urls
 from veille.report import cell
 from veille.sanitize import loggable
 from veille.settings import Settings, load_settings
+from veille.sources import SourcesConfig, load_sources
 from veille.store.continuity import earlier_state, remember_database
 from veille.store.sql import SqlStore
-from veille.sources import SourcesConfig, load_sources
 from veille.watchlist import WatchList, load_watchlist
 
 OPERATOR_TAG = "operator"
@@ -132,7 +133,7 @@ def runs_due_meanwhile() -> list[str]:
         return []
 
 
-def open_store(settings: Settings) -> SqlStore:
+def open_store(settings: Settings) -> Store:
     """The store; a new, empty one beside the trace of another database is refused, or warned about."""
     url = settings.database_url_value
     earlier = None if settings.accept_new_database else earlier_state(settings.data_dir, settings.alerts_file, url)

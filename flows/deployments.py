@@ -14,6 +14,7 @@ from prefect.schedules import Cron
 
 from flows.common import load_configuration
 from flows.digest import digest
+from flows.environment import offline_defaults
 from flows.monitor import monitor
 from flows.replay import replay
 from veille.errors import VeilleError
@@ -50,7 +51,8 @@ def main() -> int:
     except VeilleError as exc:
         print(f"veille: {exc}", file=sys.stderr)
         return 2
-    serve(*build_deployments(schedules))
+    with offline_defaults():
+        serve(*build_deployments(schedules))
     return 0
 
 

@@ -10,10 +10,10 @@ from prefect.states import Completed, Failed, State
 from prefect.tasks import exponential_backoff
 
 from flows.common import failed, load_configuration, notify_operator, open_store, publish_report, stopped
-from veille.detect import AlertMessage
 from veille.digest import DIGEST_TAG, render_digest
 from veille.errors import NotifyError, VeilleError
 from veille.notify.targets import AppriseNotifier
+from veille.records import AlertMessage
 from veille.report import render_digest_report
 
 REPORT_KEY = "digest"

@@ -28,22 +28,22 @@ from flows.common import (
     sent_journal,
     stopped,
 )
+from flows.environment import offline_defaults
 from tasks.extract import extract_batch, load_language_model
 from tasks.ingest import fetch_feed, fetch_full_texts, find_changes, read_folders, record_source_health
 from tasks.notify import send_alerts
 from tasks.store import load_story_index, record_batch
-from veille.detect import ArticleChanges
 from veille.errors import ConfigError, VeilleError
 from veille.ingest.feeds import FeedSource
 from veille.ingest.fetch import Fetcher, FetchPolicy
 from veille.ingest.folder import FolderSource, display_path
+from veille.interfaces import Store
 from veille.names import FOLDER_PREFIX
-from veille.records import Article, SourceBatch
+from veille.records import Article, ArticleChanges, SourceBatch
 from veille.report import render_monitor_report
 from veille.sanitize import loggable
 from veille.settings import Settings
 from veille.sources import FolderConfig
-from veille.store.sql import SqlStore
 from veille.summary import RunSummary
 
 REPORT_KEY = "monitor-summary"
@@ -139,7 +139,7 @@ def _check_folder_allowed(config: Configuration, folder: Path) -> None:
                       "and VEILLE_FOLDER_ROOTS; a run started from the UI or the API reads only those")
 
 
-def _run(store: SqlStore, config: Configuration) -> RunSummary:
+def _run(store: Store, config: Configuration) -> RunSummary:
     settings, summary = config.settings, RunSummary()
     policy = FetchPolicy(settings.fetch_timeout_seconds, settings.max_feed_bytes, attempts=settings.fetch_attempts,
                          backoff_seconds=settings.fetch_backoff_seconds,
@@ -164,7 +164,7 @@ def _run(store: SqlStore, config: Configuration) -> RunSummary:
     return summary
 
 
-def _read_sources(store: SqlStore, config: Configuration, fetcher: Fetcher) -> list[SourceBatch]:
+def _read_sources(store: Store, config: Configuration, fetcher: Fetcher) -> list[SourceBatch]:
     """Folders in one task, each due feed in a task of its own (run side by side)."""
     settings = config.settings
     folders = [FolderSource(item.path, settings.max_file_bytes, item.name, settings.follow_links)
@@ -215,7 +215,7 @@ def _full_texts(articles: list[Article], fetcher: Fetcher, settings: Settings) -
     return articles
 
 
-def _detect(store: SqlStore, config: Configuration, changes: ArticleChanges, summary: RunSummary) -> None:
+def _detect(store: Store, config: Configuration, changes: ArticleChanges, summary: RunSummary) -> None:
     """Extract and record new and changed articles, a batch at a time."""
     if not changes.to_extract:
         return
@@ -252,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     except VeilleError as exc:
         print(f"veille: {exc}", file=sys.stderr)
         return 2
-    state = monitor(folder=args.folder, return_state=True)
+    with offline_defaults():
+        state = monitor(folder=args.folder, return_state=True)
     if state.is_failed():
         # The message may quote a file name or a server's answer: escaped, it stays one line.
         print(f"veille: monitor failed: {loggable(state.message)}", file=sys.stderr)

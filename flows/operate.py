@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from flows.common import load_configuration
+from flows.environment import with_offline_defaults
 from veille.errors import VeilleError
 from veille.schedules import load_schedules
 
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     except VeilleError as exc:
         print(f"veille: {exc}", file=sys.stderr)
         return 2
-    env = dict(os.environ)
+    env = with_offline_defaults(os.environ)
     if not args.api_url:
         problem = exposure_problem(args.host, env)
         if problem:

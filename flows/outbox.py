@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from flows.common import Configuration, load_configuration, open_store
+from flows.environment import offline_defaults
 from veille.errors import VeilleError
+from veille.interfaces import Store
+from veille.records import TargetRef
 from veille.redact import mask_urls
-from veille.store.sql import SqlStore, TargetRef
 
 KEY_SHOWN = 12
 _MIN_PREFIX = 4
@@ -30,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        config, complete = _configuration()
+        with offline_defaults():  # the Secret block is read through Prefect
+            config, complete = _configuration()
         if args.command != "list" and not complete:
             raise OutboxError("the targets of the Prefect Secret block cannot be read (is the Prefect server up?): "
                               "retarget and drop need every configured target")
@@ -78,7 +81,7 @@ def _configuration() -> tuple[Configuration, bool]:
         return load_configuration(with_blocks=False), False
 
 
-def _list(store: SqlStore, config: Configuration, _args: argparse.Namespace) -> tuple[list[str], int]:
+def _list(store: Store, config: Configuration, _args: argparse.Namespace) -> tuple[list[str], int]:
     backlog = store.backlog()
     unrouted = store.unrouted_count()
     lines = []
@@ -100,7 +103,7 @@ def _list(store: SqlStore, config: Configuration, _args: argparse.Namespace) -> 
     return lines, 0
 
 
-def _retarget(store: SqlStore, config: Configuration, args: argparse.Namespace) -> tuple[list[str], int]:
+def _retarget(store: Store, config: Configuration, args: argparse.Namespace) -> tuple[list[str], int]:
     old = _stored_target(store, args.old)
     new = _configured_target(config, args.new)
     if old.key == new.key:
@@ -114,7 +117,7 @@ def _retarget(store: SqlStore, config: Configuration, args: argparse.Namespace) 
     return lines, 0
 
 
-def _drop(store: SqlStore, _config: Configuration, args: argparse.Namespace) -> tuple[list[str], int]:
+def _drop(store: Store, _config: Configuration, args: argparse.Namespace) -> tuple[list[str], int]:
     old = _stored_target(store, args.old)
     counts = store.movable_counts(old.key)
     total = sum(counts.values())
@@ -126,7 +129,7 @@ def _drop(store: SqlStore, _config: Configuration, args: argparse.Namespace) -> 
     return [f"dropped {dropped} deliveries ({detail}) of {old.label} [{old.key[:KEY_SHOWN]}]"], 0
 
 
-def _stored_target(store: SqlStore, name: str) -> TargetRef:
+def _stored_target(store: Store, name: str) -> TargetRef:
     return _one(name, store.target_keys(), "no delivery goes to a target named")
 
 

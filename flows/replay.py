@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,12 +21,14 @@ from flows.common import (
     publish_report,
     sent_journal,
 )
+from flows.environment import offline_defaults
 from tasks.extract import extract_batch, load_language_model
 from tasks.notify import send_alerts
 from tasks.store import record_batch
 from veille.errors import VeilleError
 from veille.replay import plan_replay
 from veille.report import render_replay_report
+from veille.sanitize import loggable
 from veille.stories import StoryIndex
 from veille.watchlist import load_watchlist
 
@@ -103,3 +107,30 @@ def _utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=timezone.utc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m flows.replay [--since DATE] [--until DATE] [--watchlist-file PATH] [--send]`: one run."""
+    parser = argparse.ArgumentParser(prog="python -m flows.replay", description=(replay.__doc__ or "").splitlines()[0])
+    parser.add_argument("--since", type=datetime.fromisoformat, help="first date of the articles read again "
+                        "(YYYY-MM-DD, UTC; default: the first stored article)")
+    parser.add_argument("--until", type=datetime.fromisoformat, help="end of the range, excluded (default: now)")
+    parser.add_argument("--watchlist-file", type=Path, help="a watch list to try instead of config/watchlist.yaml")
+    parser.add_argument("--send", action="store_true", help="create and send the new alerts (default: a dry run "
+                        "that lists them and sends and stores nothing)")
+    args = parser.parse_args(argv)
+    try:
+        # Fail in a second, before Prefect's temporary server takes eight to start.
+        load_configuration(with_blocks=False)
+    except VeilleError as exc:
+        print(f"veille: {exc}", file=sys.stderr)
+        return 2
+    with offline_defaults():
+        state = replay(since=args.since, until=args.until, watchlist_file=args.watchlist_file, dry_run=not args.send,
+                       return_state=True)
+    print(f"veille: replay {state.name.lower()}: {loggable(state.message or '')}", file=sys.stderr)
+    return 1 if state.is_failed() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

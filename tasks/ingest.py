@@ -9,14 +9,14 @@ from datetime import datetime, timezone
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from veille.detect import ArticleChanges, classify_articles
-from veille.ingest import Source, read_all
+from veille.detect import classify_articles
+from veille.ingest import read_all
 from veille.ingest.feeds import FeedSource
 from veille.ingest.fetch import Fetcher
 from veille.ingest.fulltext import BUDGET_SETTING, with_full_texts
-from veille.records import Article, SourceBatch
+from veille.interfaces import Source, Store
+from veille.records import Article, ArticleChanges, SourceBatch
 from veille.sanitize import loggable
-from veille.store import Store
 
 NETWORK_TASKS = ("fetch_feed", "fetch_full_texts")
 

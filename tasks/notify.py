@@ -7,11 +7,10 @@ from datetime import datetime, timezone
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from veille.notify import Notifier
-from veille.notify.journal import SentJournal
-from veille.notify.sender import DeliveryPolicy, DeliveryReport, send_due_deliveries
+from veille.interfaces import Notifier, SentJournal, Store
+from veille.notify.sender import DeliveryPolicy, send_due_deliveries
+from veille.records import DeliveryReport
 from veille.sanitize import loggable
-from veille.store import Store
 
 
 @task(name="send_alerts", cache_policy=NO_CACHE)

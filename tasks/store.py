@@ -8,11 +8,9 @@ from datetime import datetime, timedelta, timezone
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from veille.notify import Notifier
-from veille.records import ArticleMentions
+from veille.interfaces import Notifier, Store
+from veille.records import ArticleMentions, RecordedBatch
 from veille.sanitize import loggable
-from veille.store import Store
-from veille.store.sql import RecordedBatch
 from veille.stories import StoryIndex
 from veille.watchlist import WatchList
 

@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-import flows  # noqa: F401  (Prefect's offline defaults, before anything imports prefect)
+from flows.environment import with_offline_defaults
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Prefect's offline defaults, in the environment before any test module imports Prefect (it reads
+    its settings then) and for every process a test starts."""
+    os.environ.update(with_offline_defaults(os.environ))
+
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

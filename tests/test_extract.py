@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from veille.extract.normalize import compact, fold, plural_stems
 from veille.extract.pipeline import extract_mentions, mentions_in
+from veille.folding import compact, fold, plural_stems
 from veille.records import Article
 
 

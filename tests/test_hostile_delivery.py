@@ -526,7 +526,7 @@ def test_unreadable_journal_lines_are_skipped_with_a_warning_naming_each(tmp_pat
     journal.path.write_bytes(b"\n".join([
         b'{"delivery": 4, "sent_at": "' + "\u00e9t\u00e9".encode("latin-1") + b'"}',  # not UTF-8
         f'{{"delivery": 1e400, "sent_at": "{SENT_AT}"}}'.encode(),
-        f'{{"delivery": "7", "sent_at": 5}}'.encode(),
+        '{"delivery": "7", "sent_at": 5}'.encode(),
         b"[1, 2]",
         f'{{"delivery": 3, "sent_at": "{SENT_AT}", "alert": "x"}}'.encode(),
         b'{"delivery": 3, "sent_at": "2026-11-2',
@@ -546,7 +546,8 @@ def test_unreadable_journal_lines_are_skipped_with_a_warning_naming_each(tmp_pat
 
 
 def test_a_journal_entry_of_this_database_records_its_delivery_once(tmp_path, receiver):
-    from veille.notify.journal import JournalEntry, message_digest
+    from veille.notify.journal import message_digest
+    from veille.records import JournalEntry
 
     clock = Clock()
     receiver.start()

@@ -13,8 +13,8 @@ from tests.feedserver import rss
 from veille.clean import KEY_CHARS, TITLE_CHARS, bounded_key, clean_line, clean_text, with_suffix
 from veille.ingest.feeds import parse_feed
 from veille.ingest.folder import FolderSource
-from veille.records import Article, ArticleMentions, Mention
-from veille.store.sql import SqlStore, TargetRef
+from veille.records import Article, ArticleMentions, Mention, TargetRef
+from veille.store.sql import SqlStore
 from veille.watchlist import WatchList
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
@@ -405,9 +405,8 @@ def test_a_new_empty_database_beside_the_state_of_an_earlier_one_is_refused(work
 
 
 def test_the_summary_and_the_report_of_a_not_modified_feed_show_its_last_warning():
-    from veille.records import SourceBatch
+    from veille.records import SourceBatch, SourceHealth
     from veille.report import source_table
-    from veille.store.sql import SourceHealth
     from veille.summary import RunSummary
 
     summary = RunSummary(batches=[SourceBatch.not_modified("feed:bozo", {})], sources=[

@@ -18,14 +18,20 @@ import spacy
 from apprise import Apprise, NotifyFormat
 
 from tests.conftest import CONFIG
-from veille.detect import PlannedAlert, render_alert
+from veille.detect import render_alert
 from veille.digest import render_digest
 from veille.extract.pipeline import SentenceIndex, extract_mentions, mentions_in
-from veille.notify.sender import DeliveryReport
-from veille.records import Article, Mention, ReadError, SourceBatch
+from veille.records import (
+    Article,
+    CreatedAlert,
+    DeliveryReport,
+    Mention,
+    PeriodFigures,
+    PlannedAlert,
+    ReadError,
+    SourceBatch,
+)
 from veille.sanitize import loggable, neutralise, safe_link
-from veille.store.history import PeriodFigures
-from veille.store.sql import CreatedAlert
 from veille.summary import RunSummary
 from veille.watchlist import WatchEntry, load_watchlist
 

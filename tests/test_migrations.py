@@ -8,10 +8,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
-from veille.records import Article, ArticleMentions, Mention
+from veille.records import Article, ArticleMentions, Mention, TargetRef
 from veille.store.migrate import current_revision, downgrade, head_revision, upgrade
 from veille.store.models import Base
-from veille.store.sql import SqlStore, TargetRef
+from veille.store.sql import SqlStore
 from veille.watchlist import WatchList
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)

@@ -12,11 +12,11 @@ from apprise import Apprise
 
 from tests.conftest import CONFIG, POSTGRES_URL, postgres_or_skip
 from veille.errors import StoreError
-from veille.notify.journal import FileSentJournal, JournalEntry, journal_path
+from veille.notify.journal import FileSentJournal, journal_path
 from veille.notify.local import install_local_target
 from veille.notify.sender import DeliveryPolicy, send_due_deliveries
 from veille.notify.targets import load_notifier
-from veille.records import Article, ArticleMentions, Mention
+from veille.records import Article, ArticleMentions, JournalEntry, Mention
 from veille.store.sql import SqlStore
 from veille.watchlist import WatchList
 

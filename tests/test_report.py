@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from veille.records import AlertLine
 from veille.report import alert_table, cell, delivery_status
-from veille.store.history import AlertLine
 
 HOSTILE = [
     "Raqqa | 1 | 2 | injected column",

@@ -9,9 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from veille.errors import StoreError
-from veille.records import Article, ArticleMentions, Mention
+from veille.records import Article, ArticleMentions, Mention, TargetRef
 from veille.store.models import AlertRow, ArticleRow, DeliveryRow
-from veille.store.sql import SqlStore, TargetRef
+from veille.store.sql import SqlStore
 from veille.watchlist import WatchList
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)

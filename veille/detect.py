@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from veille.clean import shorten
-from veille.records import Article, ArticleMentions, Mention
+from veille.records import AlertMessage, Article, ArticleChanges, ArticleMentions, Mention, PlannedAlert
 from veille.sanitize import neutralise_line, neutralise_path, safe_link
-from veille.watchlist import WatchEntry, WatchList
+from veille.watchlist import WatchList
 
 _TITLE_LENGTH = 90
-
-
-@dataclass(frozen=True)
-class ArticleChanges:
-    """Articles sorted by what happened to them since the last run."""
-
-    new: tuple[Article, ...]
-    changed: tuple[Article, ...]
-    unchanged: tuple[Article, ...]
-
-    @property
-    def to_extract(self) -> tuple[Article, ...]:
-        return self.new + self.changed
 
 
 def classify_articles(articles: Iterable[Article], known_hashes: Mapping[tuple[str, str], str]) -> ArticleChanges:
@@ -39,22 +25,6 @@ def classify_articles(articles: Iterable[Article], known_hashes: Mapping[tuple[s
         else:
             unchanged.append(article)
     return ArticleChanges(tuple(new), tuple(changed), tuple(unchanged))
-
-
-@dataclass(frozen=True)
-class PlannedAlert:
-    """One alert to create: a watched entry a story mentions and was never alerted for."""
-
-    article: Article
-    entry: WatchEntry
-    mention: Mention
-    occurrences: int
-    source_tags: tuple[str, ...] = ()
-
-    @property
-    def tags(self) -> tuple[str, ...]:
-        """Routing tags: targets tagged with any of these receive the alert."""
-        return ("alerts", self.entry.kind, self.entry.id, *self.entry.tags, *self.source_tags)
 
 
 def plan_alerts(
@@ -77,12 +47,6 @@ def plan_alerts(
         if entry is not None:
             planned.append(PlannedAlert(article, entry, mention, counts[entry_id], source_tags))
     return planned
-
-
-@dataclass(frozen=True)
-class AlertMessage:
-    title: str
-    body: str
 
 
 def render_alert(alert: PlannedAlert, found_at: datetime, sources: Sequence[str] = ()) -> AlertMessage:
@@ -114,12 +78,3 @@ def _link(location: str) -> str:
 
 def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
-
-
-
-
-def retry_delay(attempts: int, base_seconds: float, cap_seconds: float = 3600.0) -> float:
-    """Seconds to wait after `attempts` failures: base, 2×base, 4×base, … capped."""
-    if attempts <= 0 or base_seconds <= 0:
-        return 0.0
-    return min(cap_seconds, base_seconds * 2 ** (attempts - 1))

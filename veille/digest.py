@@ -6,9 +6,8 @@ from collections import Counter
 from datetime import datetime
 
 from veille.clean import shorten
-from veille.detect import AlertMessage
+from veille.records import AlertMessage, PeriodFigures
 from veille.sanitize import neutralise_line
-from veille.store.history import PeriodFigures
 
 DIGEST_TAG = "digest"
 _LISTED_ARTICLES = 30

@@ -1,13 +1,20 @@
-"""The records that flow through the pipeline: plain, frozen, free of any library type."""
+"""The records that flow through the pipeline, from a source's read to a delivery: plain, and free of any
+library type. Every datetime in them is aware and in UTC."""
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from veille.clean import LOCATION_CHARS, SOURCE_CHARS, TEXT_CHARS, TITLE_CHARS, bounded_key, clean_line, clean_text
+
+if TYPE_CHECKING:
+    from veille.watchlist import WatchEntry
 
 
 @dataclass(frozen=True)
@@ -128,3 +135,212 @@ class Mention:
 class ArticleMentions:
     article: Article
     mentions: tuple[Mention, ...]
+
+
+# What is new, and what it alerts on.
+
+
+@dataclass(frozen=True)
+class ArticleChanges:
+    """Articles sorted by what happened to them since the last run."""
+
+    new: tuple[Article, ...]
+    changed: tuple[Article, ...]
+    unchanged: tuple[Article, ...]
+
+    @property
+    def to_extract(self) -> tuple[Article, ...]:
+        return self.new + self.changed
+
+
+@dataclass(frozen=True)
+class PlannedAlert:
+    """One alert to create: a watched entry a story mentions and was never alerted for."""
+
+    article: Article
+    entry: WatchEntry
+    mention: Mention
+    occurrences: int
+    source_tags: tuple[str, ...] = ()
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Routing tags: targets tagged with any of these receive the alert."""
+        return ("alerts", self.entry.kind, self.entry.id, *self.entry.tags, *self.source_tags)
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    title: str
+    body: str
+
+
+# Where alerts go, and what recording them created.
+
+
+@dataclass(frozen=True)
+class TargetRef:
+    """A notification target as the store knows it: a key that hides the URL, and a safe label."""
+
+    key: str
+    label: str
+
+
+Router = Callable[[Sequence[str]], Sequence[TargetRef]]
+
+
+@dataclass(frozen=True)
+class CreatedAlert:
+    alert_id: int
+    location: str
+    entry_name: str
+    kind: str
+    variant: str
+    deliveries: int
+    sources: int = 1
+
+
+@dataclass(frozen=True)
+class RecordedBatch:
+    """What recording a batch did: the alerts it created, and the articles the database refused."""
+
+    alerts: list[CreatedAlert]
+    rejected: list[ReadError] = field(default_factory=list)
+
+
+# Sources as the store knows them.
+
+
+@dataclass(frozen=True)
+class SourceState:
+    validators: dict[str, str]
+    last_fetched_at: datetime | None
+    consecutive_failures: int
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    name: str
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    last_warning: str | None
+    entries: int
+
+
+# Reads over history: replay, digests and reports.
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article as stored, with its row and story ids."""
+
+    id: int
+    story_id: int
+    article: Article
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    """One alert as a report shows it."""
+
+    alert_id: int
+    entry_id: str
+    entry_name: str
+    kind: str
+    variant: str
+    sentence: str
+    article_title: str
+    location: str
+    source: str
+    created_at: datetime
+
+
+@dataclass
+class PeriodFigures:
+    """What happened between two moments: for the daily digest."""
+
+    articles: Counter = field(default_factory=Counter)  # new articles by source
+    alerts: list[AlertLine] = field(default_factory=list)
+    deliveries: Counter = field(default_factory=Counter)  # status of the period's alerts' deliveries
+    failing_sources: list[tuple[str, int, str]] = field(default_factory=list)  # name, failures in a row, error
+
+
+# The outbox.
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    id: int
+    target_key: str
+    target_label: str
+    title: str
+    body: str
+    attempts: int
+    alert_id: int = 0
+
+
+@dataclass(frozen=True)
+class StoredDelivery:
+    """A delivery as the database holds it, with its alert's text: what a journal entry is checked against."""
+
+    id: int
+    alert_id: int
+    target_key: str
+    status: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class TargetBacklog:
+    """A target's deliveries not sent: how many wait, how many failed for good, since when."""
+
+    key: str
+    label: str
+    waiting: int
+    failed: int
+    oldest: datetime
+
+
+@dataclass(frozen=True)
+class Retargeted:
+    moved: int
+    # Deliveries left with the old target: the new one already has their alert.
+    kept: int
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass over the outbox did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    deferred: int = 0
+    orphaned: int = 0
+    taken_by_another_run: int = 0
+    recorded_from_journal: int = 0
+    # Alerts that had reached no target and reached one now; alerts that still reach none.
+    routed_late: int = 0
+    unrouted: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One send a target accepted, named so that it can only ever mark that one delivery as sent.
+
+    Delivery ids are the database's own and start again in a fresh or restored database: an entry
+    names its database (the random id of `veille_meta`), the delivery's alert and target, and a
+    digest of the alert's text. `database` None: a line of an earlier version, which named the
+    delivery alone.
+    """
+
+    delivery: int
+    sent_at: datetime
+    database: str | None = None
+    alert: int | None = None
+    target: str | None = None
+    digest: str | None = None

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import MutableMapping, Sequence
 from dataclasses import replace
 
-from veille.detect import PlannedAlert, plan_alerts
-from veille.records import ArticleMentions
-from veille.store.history import StoredArticle
+from veille.detect import plan_alerts
+from veille.records import ArticleMentions, PlannedAlert, StoredArticle
 from veille.watchlist import WatchList
 
 

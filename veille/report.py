@@ -12,10 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from veille.clean import shorten
-from veille.detect import PlannedAlert
+from veille.records import AlertLine, PeriodFigures, PlannedAlert, SourceOutcome
 from veille.sanitize import neutralise_line
-from veille.store.history import AlertLine, PeriodFigures
-from veille.records import SourceOutcome
 from veille.summary import RunSummary, count_outcomes, recorded_late, source_state, unrouted
 
 _SENTENCE_CHARS = 140

@@ -15,7 +15,7 @@ import re
 
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from veille.extract.normalize import fold
+from veille.folding import fold
 
 SHINGLE_WORDS = 3
 NUM_PERM = 128

@@ -10,12 +10,19 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from veille.detect import ArticleChanges
-from veille.notify.sender import DeliveryReport
 from veille.names import FOLDER_PREFIX
-from veille.records import ArticleMentions, ReadError, SourceBatch, SourceOutcome
+from veille.records import (
+    ArticleChanges,
+    ArticleMentions,
+    CreatedAlert,
+    DeliveryReport,
+    ReadError,
+    RecordedBatch,
+    SourceBatch,
+    SourceHealth,
+    SourceOutcome,
+)
 from veille.sanitize import loggable
-from veille.store.sql import CreatedAlert, RecordedBatch, SourceHealth
 
 _LISTED_ALERTS = 15
 _LISTED_SOURCES = 20

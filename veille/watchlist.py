@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from veille.extract.normalize import compact
+from veille.folding import compact
 from veille.yamlfile import LocatedValueError, load_yaml
 
 Kind = Literal["place", "weapon"]

@@ -16,7 +16,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from veille.extract.normalize import compact, is_elision, is_glue, plural_stems, token_key
+from veille.folding import compact, is_elision, is_glue, plural_stems, token_key
 from veille.watchlist import WatchList
 
 SPANS_KEY = "veille"

@@ -1,27 +1,16 @@
-"""Ingestion: every kind of source gives a SourceBatch through one interface."""
+"""Ingestion: every kind of source gives a SourceBatch through one interface (veille.interfaces.Source)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Protocol
 
 from veille.errors import IngestError
+from veille.interfaces import Source
 from veille.records import SourceBatch
 from veille.sanitize import loggable
 
 logger = logging.getLogger(__name__)
-
-
-class Source(Protocol):
-    """Something Veille reads articles from: a folder of files today, feeds next."""
-
-    @property
-    def name(self) -> str: ...
-
-    def read(self) -> SourceBatch:
-        """Every article the source holds now; items it cannot read come back as errors."""
-        ...
 
 
 def read_all(sources: Iterable[Source]) -> list[SourceBatch]:

@@ -13,54 +13,24 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
 from veille.errors import StoreError
+from veille.records import JournalEntry
 from veille.store.continuity import database_digest
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class JournalEntry:
-    """One send a target accepted, named so that it can only ever mark that one delivery as sent.
-
-    Delivery ids are the database's own and start again in a fresh or restored database: an entry
-    names its database (the random id of `veille_meta`), the delivery's alert and target, and a
-    digest of the alert's text. `database` None: a line of an earlier version, which named the
-    delivery alone.
-    """
-
-    delivery: int
-    sent_at: datetime
-    database: str | None = None
-    alert: int | None = None
-    target: str | None = None
-    digest: str | None = None
-
-    def line(self) -> str:
-        return json.dumps({"database": self.database, "delivery": self.delivery, "alert": self.alert,
-                           "target": self.target, "digest": self.digest, "sent_at": self.sent_at.isoformat()}) + "\n"
+def _line(entry: JournalEntry) -> str:
+    return json.dumps({"database": entry.database, "delivery": entry.delivery, "alert": entry.alert,
+                       "target": entry.target, "digest": entry.digest, "sent_at": entry.sent_at.isoformat()}) + "\n"
 
 
 def message_digest(title: str, body: str) -> str:
     """What a journal entry knows of the alert's text, to tell it from another alert of the same id."""
     return hashlib.sha256(f"{title}\0{body}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-
-class SentJournal(Protocol):
-    def write(self, entry: JournalEntry) -> None:
-        """Keep, durably, that a target accepted this delivery."""
-        ...
-
-    def entries(self) -> list[JournalEntry]: ...
-
-    def forget(self, entries: Iterable[JournalEntry]) -> None:
-        """Drop entries the database now holds, or that can never be its own."""
-        ...
 
 
 class FileSentJournal:
@@ -75,7 +45,7 @@ class FileSentJournal:
         self.path = path
 
     def write(self, entry: JournalEntry) -> None:
-        line = entry.line()
+        line = _line(entry)
         with self._locked(), self.path.open("ab+") as file:
             if file.tell() and (file.seek(-1, os.SEEK_END), file.read(1))[1] != b"\n":
                 line = "\n" + line  # after a line a kill cut short: keep this one apart, so it reads
@@ -103,7 +73,7 @@ class FileSentJournal:
             self.path.unlink(missing_ok=True)
             return
         partial = self.path.with_suffix(".tmp")
-        partial.write_text("".join(entry.line() for entry in kept), encoding="utf-8")
+        partial.write_text("".join(_line(entry) for entry in kept), encoding="utf-8")
         os.replace(partial, self.path)
 
     @contextmanager

@@ -5,16 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from veille.detect import retry_delay
 from veille.errors import StoreError
-from veille.notify import Notifier
-from veille.notify.journal import JournalEntry, SentJournal, message_digest
-from veille.store import Store
-from veille.store.outbox import StoredDelivery
+from veille.interfaces import Notifier, SentJournal, Store
+from veille.notify.journal import message_digest
+from veille.records import DeliveryReport, JournalEntry, StoredDelivery
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -28,23 +26,6 @@ class DeliveryPolicy:
     # Waits between tries to claim a delivery or record its outcome while the database is unavailable
     # (~15 s in all): a blink neither fails the run nor sends again an alert the target accepted.
     outage_waits: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
-
-
-@dataclass
-class DeliveryReport:
-    """What one pass over the outbox did."""
-
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    deferred: int = 0
-    orphaned: int = 0
-    taken_by_another_run: int = 0
-    recorded_from_journal: int = 0
-    # Alerts that had reached no target and reached one now; alerts that still reach none.
-    routed_late: int = 0
-    unrouted: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 def send_due_deliveries(
@@ -149,3 +130,10 @@ def _riding_out_outage(policy: DeliveryPolicy, write: Callable[..., T], *args: o
             logger.warning("cannot write a delivery's state yet (%s); again in %.1f s", exc, wait)
             time.sleep(wait)
     return write(*args)
+
+
+def retry_delay(attempts: int, base_seconds: float, cap_seconds: float = 3600.0) -> float:
+    """Seconds to wait after `attempts` failures: base, 2×base, 4×base, … capped."""
+    if attempts <= 0 or base_seconds <= 0:
+        return 0.0
+    return min(cap_seconds, base_seconds * 2 ** (attempts - 1))

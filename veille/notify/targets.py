@@ -15,8 +15,8 @@ from apprise.plugins.base import NotifyBase
 from veille.errors import ConfigError
 from veille.notify.budget import fit_message, limits_of
 from veille.notify.local import install_local_target
+from veille.records import TargetRef
 from veille.redact import mask_logger, mask_url, mask_urls
-from veille.store.sql import TargetRef
 from veille.yamlfile import YamlDocument, load_yaml
 
 # A target with this tag gets every alert, as in apprise.

@@ -4,50 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session
 
-from veille.records import Article
+from veille.records import AlertLine, Article, PeriodFigures, StoredArticle
 from veille.store.guard import database_errors as _reading
 from veille.store.models import AlertRow, ArticleRow, DeliveryRow, SourceRow
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    """An article as stored, with its row and story ids."""
-
-    id: int
-    story_id: int
-    article: Article
-
-
-@dataclass(frozen=True)
-class AlertLine:
-    """One alert as a report shows it."""
-
-    alert_id: int
-    entry_id: str
-    entry_name: str
-    kind: str
-    variant: str
-    sentence: str
-    article_title: str
-    location: str
-    source: str
-    created_at: datetime
-
-
-@dataclass
-class PeriodFigures:
-    """What happened between two moments: for the daily digest."""
-
-    articles: Counter = field(default_factory=Counter)  # new articles by source
-    alerts: list[AlertLine] = field(default_factory=list)
-    deliveries: Counter = field(default_factory=Counter)  # status of the period's alerts' deliveries
-    failing_sources: list[tuple[str, int, str]] = field(default_factory=list)  # name, failures in a row, error
 
 
 class HistoryQueries:

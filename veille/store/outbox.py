@@ -5,7 +5,6 @@ and the operator's view of it (deliveries not sent, by target; moving or droppin
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,45 +12,16 @@ from sqlalchemy import Engine, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from veille.errors import StoreError
+from veille.records import Retargeted, StoredDelivery, TargetBacklog
 from veille.store.guard import database_errors as _errors
 from veille.store.models import AlertRow, DeliveryRow, MetaRow
 
 if TYPE_CHECKING:
-    from veille.store.sql import Router, TargetRef
+    from veille.records import Router, TargetRef
 
 UNSENT = ("pending", "sending", "failed")
 # What the operator may move or drop: a delivery being sent ('sending') is left to the run that has it.
 MOVABLE = ("pending", "failed")
-
-
-@dataclass(frozen=True)
-class StoredDelivery:
-    """A delivery as the database holds it, with its alert's text: what a journal entry is checked against."""
-
-    id: int
-    alert_id: int
-    target_key: str
-    status: str
-    title: str
-    body: str
-
-
-@dataclass(frozen=True)
-class TargetBacklog:
-    """A target's deliveries not sent: how many wait, how many failed for good, since when."""
-
-    key: str
-    label: str
-    waiting: int
-    failed: int
-    oldest: datetime
-
-
-@dataclass(frozen=True)
-class Retargeted:
-    moved: int
-    # Deliveries left with the old target: the new one already has their alert.
-    kept: int
 
 
 class OutboxQueries:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +14,18 @@ from sqlalchemy.orm import Session
 
 from veille.detect import plan_alerts, render_alert
 from veille.errors import StoreError
-from veille.records import ArticleMentions, ReadError, SourceBatch, SourceOutcome
+from veille.records import (
+    ArticleMentions,
+    CreatedAlert,
+    DueDelivery,
+    ReadError,
+    RecordedBatch,
+    Router,
+    SourceBatch,
+    SourceHealth,
+    SourceOutcome,
+    SourceState,
+)
 from veille.redact import database_url_problem
 from veille.store.guard import database_errors as _errors
 from veille.store.history import HistoryQueries
@@ -25,65 +35,6 @@ from veille.store.models import AlertRow, ArticleRow, DeliveryRow, MentionRow, S
 from veille.store.outbox import OutboxQueries
 from veille.stories import StoryIndex, from_bytes, signature, to_bytes
 from veille.watchlist import WatchList
-
-
-@dataclass(frozen=True)
-class TargetRef:
-    """A notification target as the store knows it: a key that hides the URL, and a safe label."""
-
-    key: str
-    label: str
-
-
-Router = Callable[[Sequence[str]], Sequence[TargetRef]]
-
-
-@dataclass(frozen=True)
-class CreatedAlert:
-    alert_id: int
-    location: str
-    entry_name: str
-    kind: str
-    variant: str
-    deliveries: int
-    sources: int = 1
-
-
-@dataclass(frozen=True)
-class RecordedBatch:
-    """What recording a batch did: the alerts it created, and the articles the database refused."""
-
-    alerts: list[CreatedAlert]
-    rejected: list[ReadError] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class SourceState:
-    validators: dict[str, str]
-    last_fetched_at: datetime | None
-    consecutive_failures: int
-
-
-@dataclass(frozen=True)
-class SourceHealth:
-    name: str
-    last_success_at: datetime | None
-    last_error: str | None
-    last_error_at: datetime | None
-    consecutive_failures: int
-    last_warning: str | None
-    entries: int
-
-
-@dataclass(frozen=True)
-class DueDelivery:
-    id: int
-    target_key: str
-    target_label: str
-    title: str
-    body: str
-    attempts: int
-    alert_id: int = 0
 
 
 class SqlStore(HistoryQueries, OutboxQueries):

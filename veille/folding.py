@@ -1,4 +1,8 @@
-"""Normalised forms of names, so that case, accents, apostrophes and hyphens do not matter."""
+"""Text folding: the normalised forms of names, so that case, accents, apostrophes and hyphens do not matter.
+
+One module for every part that compares names: the watch list (one entry per spelling), the
+matcher (token keys) and stories (shingles of the folded text).
+"""
 
 from __future__ import annotations
 
