@@ -1,4 +1,4 @@
-"""The project's own bookkeeping: one version, which the package and the User-Agent name."""
+"""The project's own bookkeeping: one version, which the package, the User-Agent and the changelog all name."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import veille
 from tests.conftest import ROOT
 from tests.feedserver import ALLOW_FEED_SERVER, Reply, rss
 from veille.ingest.fetch import Fetcher, FetchPolicy
+
+_RELEASE_HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\](?: - (?P<date>\d{4}-\d{2}-\d{2}))?$", re.M)
 
 
 def test_the_version_is_written_once_in_veille_init_and_read_from_there_by_the_build():
@@ -32,3 +34,11 @@ def test_feeds_are_fetched_with_a_user_agent_naming_this_version(feed_server):
     (request,) = feed_server.hits("/feed")
     assert request.headers["user-agent"].startswith(f"Veille/{veille.__version__} (news monitoring; +https://")
 
+
+def test_the_changelog_has_an_unreleased_section_and_names_this_version_as_its_latest_release():
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    headings = [(m.group("version"), m.group("date")) for m in _RELEASE_HEADING.finditer(changelog)]
+    assert headings[0] == ("Unreleased", None), "new entries go under ## [Unreleased], first"
+    released = headings[1:]
+    assert released and all(date for _, date in released), "each release heading is '## [x.y.z] - YYYY-MM-DD'"
+    assert released[0][0] == veille.__version__, "bump veille.__version__ and the changelog together"
