@@ -6,6 +6,8 @@ import importlib.metadata
 import re
 import tomllib
 
+import pytest
+
 import veille
 from tests.conftest import ROOT
 from tests.feedserver import ALLOW_FEED_SERVER, Reply, rss
@@ -42,3 +44,22 @@ def test_the_changelog_has_an_unreleased_section_and_names_this_version_as_its_l
     released = headings[1:]
     assert released and all(date for _, date in released), "each release heading is '## [x.y.z] - YYYY-MM-DD'"
     assert released[0][0] == veille.__version__, "bump veille.__version__ and the changelog together"
+
+
+# A path in backquotes, and the name in backquotes right after it, if any: "`flows/monitor.py` `_run`".
+_CODE_REFERENCE = re.compile(r"`((?:veille|flows|tasks|tests|bench|config)/[\w./-]+\.(?:py|yaml))`(?:\s+`([A-Za-z_]\w*)[.`])?")
+
+
+@pytest.mark.parametrize("document", ["CONTRIBUTING.md", "docs/design.md"])
+def test_the_engineers_documents_name_only_files_and_names_that_exist(document):
+    text = (ROOT / document).read_text(encoding="utf-8")
+    references = _CODE_REFERENCE.findall(text)
+    assert len(references) > 20, "the pattern no longer finds the references"
+    missing = []
+    for path, name in references:
+        source = ROOT / path
+        if not source.is_file():
+            missing.append(path)
+        elif name and not re.search(rf"\b{re.escape(name)}\b", source.read_text(encoding="utf-8")):
+            missing.append(f"{path} {name}")
+    assert not missing, f"{document} names what is not there (moved or renamed?): {sorted(set(missing))}"
