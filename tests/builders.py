@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from veille.detect import PlannedAlert
@@ -150,7 +151,7 @@ def route_to(*targets: TargetRef) -> Router:
     return lambda tags: chosen
 
 
-def sqlite_url(folder: Any) -> str:
+def sqlite_url(folder: Path) -> str:
     """A SQLite database file in `folder` (a pytest tmp_path)."""
     return f"sqlite:///{folder / 'veille.db'}"
 
