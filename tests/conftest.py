@@ -173,6 +173,24 @@ def write_targets(workdir: Path, *urls: str) -> None:
     (workdir / "config" / "targets.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def write_sources(workdir: Path, feeds: list[dict]) -> None:
+    """A sources file with no folder and `feeds`, each a dict of a feed's keys ("name", "url", "full_text"...)."""
+    lines = ["folders: []", "feeds:"] if feeds else ["folders: []", "feeds: []"]
+    for feed in feeds:
+        lines.append(f"  - name: {feed['name']}")
+        lines += [f"    {key}: {value}" for key, value in feed.items() if key != "name"]
+    (workdir / "config" / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def run_monitor():
+    """One monitor run with the workdir's settings (under the Prefect harness); its RunSummary."""
+    from flows.monitor import monitor
+
+    state = monitor(return_state=True)
+    assert state.is_completed(), state.message
+    return state.result()
+
+
 def read_alert_file(workdir: Path) -> list[dict]:
     path = workdir / "data" / "alerts.jsonl"
     if not path.exists():

@@ -12,6 +12,8 @@ from veille.ingest.guard import parse_networks
 
 # Veille refuses loopback addresses by default: a test fetching from a FeedServer opts in, with this.
 ALLOW_FEED_SERVER = parse_networks("127.0.0.1/32")
+# The headers of a reply carrying an RSS feed.
+RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 
 
 @dataclass

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.builders import article
+from tests.seed_alerts import EXPECTED_SEED_ALERTS
 from veille.extract.pipeline import extract_mentions, mentions_in
 from veille.folding import compact, fold, plural_stems
-from veille.records import Article
 
 
 @pytest.mark.parametrize(
@@ -107,14 +108,6 @@ def test_model_places_are_kept_as_loc(nlp):
     assert all(m.entry_id is None for m in mentions if m.label == "LOC")
 
 
-EXPECTED_SEED_ALERTS = {
-    "000_cb98e6dd4b5ccfbd.txt": {"deir-ez-zor", "raqqa", "hama", "mortier"},
-    "003_14110cf45b5c4781.txt": {
-        "deir-ez-zor", "al-boukamal", "kalibr", "tu-22m3", "kalachnikov", "hummer", "mortier",
-    },
-}
-
-
 def test_seed_articles_mention_every_expected_entry(nlp):
     from tests.conftest import SEEDS
     from veille.ingest.folder import FolderSource
@@ -130,7 +123,7 @@ def test_seed_articles_mention_every_expected_entry(nlp):
 
 def test_batches_give_the_same_result_as_one_by_one(nlp):
     texts = ["Des mortiers à Hama.", "Rien ici.", "Kalibr et Tu-22M3 sur Raqqa."]
-    articles = [Article("test", str(i), "t", "l", text) for i, text in enumerate(texts)]
+    articles = [article(text, key=str(i)) for i, text in enumerate(texts)]
     batched = [[(m.entry_id, m.start) for m in f.mentions] for f in extract_mentions(nlp, articles, batch_size=2)]
     single = [[(m.entry_id, m.start) for m in mentions_in(nlp(t), nlp)] for t in texts]
     assert batched == single
@@ -139,11 +132,11 @@ def test_batches_give_the_same_result_as_one_by_one(nlp):
 def test_a_text_longer_than_the_models_limit_is_read_in_pieces(nlp):
     paragraph = "Des tirs de mortier ont visé Hama dans la nuit.\n"
     text = "Rien à signaler ici.\n" * 300 + paragraph + "Toujours rien.\n" * 300 + "Frappes sur Raqqa."
-    article = Article("test", "long", "t", "l", text)
+    long = article(text, key="long")
     saved = nlp.max_length
     nlp.max_length = 2_000  # as if the text were over spaCy's 1,000,000 characters
     try:
-        (found,) = list(extract_mentions(nlp, [article, Article("test", "short", "t", "l", "Alep.")], batch_size=4))[:1]
+        (found,) = list(extract_mentions(nlp, [long, article("Alep.", key="short")], batch_size=4))[:1]
     finally:
         nlp.max_length = saved
     watched = {m.entry_id: m for m in found.mentions if m.entry_id}

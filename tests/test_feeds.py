@@ -6,12 +6,11 @@ import gzip
 import re
 import resource
 import time
-from pathlib import Path
 
 import feedparser
 import pytest
 
-from tests.conftest import SHARED
+from tests.corpus import corpus_files, served_headers
 from tests.feedserver import ALLOW_FEED_SERVER, Reply, rss
 from veille.ingest import read_all
 from veille.ingest.feeds import FeedSource, parse_feed
@@ -19,24 +18,8 @@ from veille.ingest.fetch import Fetcher, FetchError, FetchPolicy
 from veille.ingest.html import html_to_text
 from veille.records import SourceOutcome
 
-CORPUS = SHARED / "feeds" / "feedparser-tests"
 FAST = FetchPolicy(timeout_seconds=2, max_bytes=10_000_000, attempts=2, backoff_seconds=0.01,
                    allowed_networks=ALLOW_FEED_SERVER)
-_HEADER = re.compile(rb"^\s*Header:\s*([A-Za-z-]+):\s*(.*?)\s*$", re.M)
-
-
-def corpus_files(folder: str) -> list[Path]:
-    if not CORPUS.is_dir():
-        pytest.skip("../shared/feeds is absent (a user's clone); CI always has it")
-    return sorted(p for p in (CORPUS / folder).rglob("*") if p.is_file())
-
-
-def served_headers(path: Path, data: bytes) -> dict[str, str]:
-    """The file's own `Header:` lines, else what a web server would send for its extension."""
-    headers = {m.group(1).decode(): m.group(2).decode() for m in _HEADER.finditer(data[:4000])}
-    if not any(name.lower() == "content-type" for name in headers):
-        headers["Content-Type"] = "application/json" if path.suffix == ".json" else "application/xml"
-    return headers
 
 
 @pytest.mark.parametrize("folder", ["wellformed", "illformed", "encoding", "json"])

@@ -16,22 +16,21 @@ import pytest
 from apprise import Apprise
 from sqlalchemy import text
 
+from tests.builders import HAMA_TEXT, Clock, found, outbox, sqlite_url, watch_list, weapon
 from tests.conftest import Receiver, free_port
 from veille.errors import ConfigError, StoreError
 from veille.notify.budget import MessageLimits, fit_message, limits_of
 from veille.notify.journal import FileSentJournal
 from veille.notify.sender import DeliveryPolicy, send_due_deliveries
 from veille.notify.targets import load_notifier, target_label
-from veille.records import Article, ArticleMentions, Mention
+from veille.records import ArticleMentions
 from veille.redact import mask_urls
 from veille.report import render_monitor_report
 from veille.settings import load_settings
 from veille.store.sql import SqlStore
 from veille.summary import RunSummary
-from veille.watchlist import WatchList
 
-WATCHLIST = WatchList.model_validate({"entries": [{"id": "hama", "kind": "place", "name": "Hama"},
-                                                  {"id": "kalibr", "kind": "weapon", "name": "Kalibr"}]})
+WATCHLIST = watch_list("hama", weapon("kalibr"))
 POLICY = DeliveryPolicy(max_attempts=20, backoff_seconds=0, lease_seconds=600)
 CANARY = "CANARY7c1e"
 
@@ -42,22 +41,9 @@ PATH_TOKEN_URLS = [f"json://127.0.0.1:9/hook/{CANARY}json", f"form://127.0.0.1:9
                    f"xml://127.0.0.1:9/x/{CANARY}xml", f"json://user:{CANARY}pw@127.0.0.1:9/hook"]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def article(n: int = 0, sentence: str = "Des tirs à Hama.") -> ArticleMentions:
-    found = Article("folder:test", f"{n}.txt", f"Tirs {n}", f"test/{n}.txt", sentence)
-    start = sentence.index("Hama")
-    return ArticleMentions(found, (Mention("hama", "watched", "Hama", start, start + 4, sentence),))
-
-
-def open_store(tmp_path) -> SqlStore:
-    return SqlStore.open(f"sqlite:///{tmp_path / 'veille.db'}")
+def on_hama(n: int = 0, sentence: str = HAMA_TEXT) -> ArticleMentions:
+    """Article n of a test folder, titled "Tirs n", with its mention of Hama."""
+    return found(sentence, "Hama", key=f"{n}.txt", title=f"Tirs {n}")
 
 
 def journal_in(tmp_path) -> FileSentJournal:
@@ -120,8 +106,7 @@ def test_apprise_never_prints_a_target_url_whole(url, tmp_path, caplog, capfd):
 
 def test_a_failing_target_with_a_token_in_its_path_leaves_no_token_in_the_table_or_errors(tmp_path, caplog):
     notifier = load_notifier(None, " ".join(PATH_TOKEN_URLS), tmp_path / "alerts.jsonl")
-    store = open_store(tmp_path)
-    store.record_detections([article()], WATCHLIST, notifier.targets_for, Clock()())
+    store = outbox(sqlite_url(tmp_path), notifier.targets_for, on_hama(), watchlist=WATCHLIST)
     with caplog.at_level(logging.DEBUG):
         report = send_due_deliveries(store, notifier, POLICY, Clock(), journal_in(tmp_path))
     assert report.retrying == len(PATH_TOKEN_URLS) == len(report.errors)
@@ -262,8 +247,7 @@ def test_a_new_token_another_chat_or_another_server_is_another_target(one, other
 def test_deliveries_pending_for_a_target_survive_an_option_added_to_its_url(tmp_path, receiver):
     clock = Clock()
     before = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = open_store(tmp_path)
-    store.record_detections([article()], WATCHLIST, before.targets_for, clock())
+    store = outbox(sqlite_url(tmp_path), before.targets_for, on_hama(), watchlist=WATCHLIST)
     assert send_due_deliveries(store, before, POLICY, clock, journal_in(tmp_path)).retrying == 1
 
     after = load_notifier(None, receiver.url + "?format=markdown", tmp_path / "alerts.jsonl")
@@ -282,8 +266,8 @@ def test_deliveries_keyed_the_old_way_are_renamed_and_none_is_sent_twice(tmp_pat
     clock = Clock()
     receiver.start()
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = open_store(tmp_path)
-    store.record_detections([article(1), article(2, "Hama encore.")], WATCHLIST, notifier.targets_for, clock())
+    store = outbox(sqlite_url(tmp_path), notifier.targets_for, on_hama(1), on_hama(2, "Hama encore."),
+                   watchlist=WATCHLIST)
     [target] = notifier.targets
     with store.engine.begin() as connection:  # as an earlier version left them: one sent, one pending
         connection.execute(text("UPDATE deliveries SET target_key = :old"),
@@ -389,9 +373,8 @@ def test_a_10000_character_alert_reaches_a_target_with_a_small_limit_once(tmp_pa
         clock = Clock()
         notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
         notifier.targets[0].server.body_maxlen = 600  # as a service with a small limit declares it
-        store = open_store(tmp_path)
-        store.record_detections([article(sentence="À Hama, " + "des tirs ont été entendus " * 400 + ".")],
-                                WATCHLIST, notifier.targets_for, clock())
+        long = on_hama(sentence="À Hama, " + "des tirs ont été entendus " * 400 + ".")
+        store = outbox(sqlite_url(tmp_path), notifier.targets_for, long, watchlist=WATCHLIST)
         for _ in range(POLICY.max_attempts + 1):
             send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
             clock.now += timedelta(hours=2)
@@ -416,8 +399,8 @@ def test_an_alert_no_target_takes_waits_and_goes_once_to_a_target_configured_lat
     places = Receiver().start()
     try:
         weapons_only = load_notifier(None, f"weapon={receiver.url}", tmp_path / "alerts.jsonl")
-        store = open_store(tmp_path)
-        [created] = store.record_detections([article()], WATCHLIST, weapons_only.targets_for, clock()).alerts
+        store = SqlStore.open(sqlite_url(tmp_path))
+        [created] = store.record_detections([on_hama()], WATCHLIST, weapons_only.targets_for, clock()).alerts
         assert created.deliveries == 0
 
         first = send_due_deliveries(store, weapons_only, POLICY, clock, journal_in(tmp_path))
@@ -444,8 +427,7 @@ def test_a_target_added_later_does_not_get_the_alerts_others_already_had(tmp_pat
     newcomer = Receiver().start()
     try:
         notifier = load_notifier(None, f"place={receiver.url}", tmp_path / "alerts.jsonl")
-        store = open_store(tmp_path)
-        store.record_detections([article()], WATCHLIST, notifier.targets_for, clock())
+        store = outbox(sqlite_url(tmp_path), notifier.targets_for, on_hama(), watchlist=WATCHLIST)
         assert send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path)).sent == 1
 
         both = load_notifier(None, f"place={receiver.url} place={newcomer.url}", tmp_path / "alerts.jsonl")
@@ -507,10 +489,10 @@ def test_a_stale_journal_entry_never_marks_a_delivery_of_a_fresh_database_as_sen
     clock = Clock()
     receiver.start()
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = open_store(tmp_path)  # fresh: its first delivery has id 1, as the stale entry's had
+    store = SqlStore.open(sqlite_url(tmp_path))  # fresh: its first delivery has id 1, as the stale entry's had
     line = line.replace("THIS", store.database_id()).replace("TARGET", notifier.targets[0].key)
     journal_in(tmp_path).path.write_text(line + "\n", encoding="utf-8")
-    store.record_detections([article()], WATCHLIST, notifier.targets_for, clock())
+    store.record_detections([on_hama()], WATCHLIST, notifier.targets_for, clock())
 
     report = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
 
@@ -532,8 +514,7 @@ def test_unreadable_journal_lines_are_skipped_with_a_warning_naming_each(tmp_pat
         b'{"delivery": 3, "sent_at": "2026-11-2',
     ]))
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = open_store(tmp_path)
-    store.record_detections([article()], WATCHLIST, notifier.targets_for, clock())
+    store = outbox(sqlite_url(tmp_path), notifier.targets_for, on_hama(), watchlist=WATCHLIST)
 
     with caplog.at_level(logging.WARNING, logger="veille.notify.journal"):
         report = send_due_deliveries(store, notifier, POLICY, clock, journal)
@@ -552,8 +533,7 @@ def test_a_journal_entry_of_this_database_records_its_delivery_once(tmp_path, re
     clock = Clock()
     receiver.start()
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = open_store(tmp_path)
-    store.record_detections([article()], WATCHLIST, notifier.targets_for, clock())
+    store = outbox(sqlite_url(tmp_path), notifier.targets_for, on_hama(), watchlist=WATCHLIST)
     [due] = store.due_deliveries(clock(), 600)
     store.claim_delivery(due.id, clock(), 600)  # then the database went away before the send was recorded
     journal_in(tmp_path).write(JournalEntry(due.id, clock(), store.database_id(), due.alert_id, due.target_key,
@@ -595,8 +575,7 @@ def test_a_write_that_fails_part_way_leaves_alerts_jsonl_as_it_was_and_is_retrie
     earlier = "".join(json.dumps({"title": f"earlier {n}", "body": "x" * 200}) + "\n" for n in range(4000))
     alerts_file.write_text(earlier, encoding="utf-8")
     notifier = load_notifier(None, "veille://?console=no", alerts_file)
-    store = open_store(tmp_path)
-    store.record_detections([article()], WATCHLIST, notifier.targets_for, Clock()())
+    store = outbox(sqlite_url(tmp_path), notifier.targets_for, on_hama(), watchlist=WATCHLIST)
     store.close()
 
     limit = len(earlier.encode()) + 100  # room for part of the alert's line, not all of it
@@ -606,7 +585,7 @@ def test_a_write_that_fails_part_way_leaves_alerts_jsonl_as_it_was_and_is_retrie
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("0 1 ['veille://: cannot append to alerts.jsonl in the data folder: File too large")
     assert alerts_file.read_text(encoding="utf-8") == earlier, "the file is as it was"
-    store = open_store(tmp_path)
+    store = SqlStore.open(sqlite_url(tmp_path))
     assert send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(timezone.utc),
                                journal_in(tmp_path)).sent == 1, "retried by the next run"
     lines = alerts_file.read_text(encoding="utf-8").splitlines()
@@ -632,8 +611,8 @@ def rotated(workdir, receiver, monkeypatch):
     monkeypatch.setenv("VEILLE_NOTIFY_URLS", f"json://127.0.0.1:{receiver.port}/hook/OLD-{CANARY}")
     settings = load_settings()
     old = load_notifier(settings.targets_file, settings.notify_urls_value, settings.alerts_file)
-    store = SqlStore.open(settings.database_url_value)
-    store.record_detections([article(1), article(2, "Hama encore.")], WATCHLIST, old.targets_for, clock())
+    store = outbox(settings.database_url_value, old.targets_for, on_hama(1), on_hama(2, "Hama encore."),
+                   watchlist=WATCHLIST)
     first = send_due_deliveries(store, old, POLICY, clock, journal_in(workdir))
     assert (first.sent, first.retrying + first.deferred) == (2, 2), "the built-in target has them; the webhook not"
     monkeypatch.setenv("VEILLE_NOTIFY_URLS", f"json://127.0.0.1:{receiver.port}/hook/NEW")

@@ -9,26 +9,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.builders import article, batch, found, route_to, source_health, watch_list
 from tests.feedserver import rss
 from veille.clean import KEY_CHARS, TITLE_CHARS, bounded_key, clean_line, clean_text, with_suffix
 from veille.ingest.feeds import parse_feed
 from veille.ingest.folder import FolderSource
-from veille.records import Article, ArticleMentions, Mention, TargetRef
+from veille.records import Article, Mention, TargetRef
 from veille.store.sql import SqlStore
-from veille.watchlist import WatchList
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
-WATCHLIST = WatchList.model_validate({"entries": [{"id": "hama", "kind": "place", "name": "Hama"}]})
+WATCHLIST = watch_list("hama")
+route = route_to(TargetRef("k1", "veille://"))
 RSS = {"content-type": "application/rss+xml; charset=utf-8"}
-
-
-def route(tags):
-    return [TargetRef("k1", "veille://")]
-
-
-def with_hama(article: Article) -> ArticleMentions:
-    start = article.text.index("Hama")
-    return ArticleMentions(article, (Mention("hama", "watched", "Hama", start, start + 4, article.text),))
 
 
 # Text from outside: what every string becomes before anything stores or hashes it.
@@ -104,9 +96,9 @@ def test_files_with_nul_characters_and_names_that_are_not_utf8_are_read(tmp_path
 
     assert batch.errors == ()
     assert len(batch.articles) == 5
-    for article in batch.articles:
-        assert "\x00" not in article.text and "Hama" in article.text
-        article.key.encode("utf-8"), article.location.encode("utf-8")
+    for read in batch.articles:
+        assert "\x00" not in read.text and "Hama" in read.text
+        read.key.encode("utf-8"), read.location.encode("utf-8")
     keys = {a.key for a in batch.articles}
     assert {"caf\\xe9-hama.txt", "caf\\xe8-hama.txt"} <= keys, "two undecodable names stay two articles"
 
@@ -116,7 +108,7 @@ def test_those_files_are_stored_and_alert_on_every_database(tmp_path, database_u
     batch = FolderSource(tmp_path, 10_000).read()
     store = SqlStore.open(database_url)
     try:
-        recorded = store.record_detections([with_hama(a) for a in batch.articles], WATCHLIST, route, NOW)
+        recorded = store.record_detections([found(a, "Hama") for a in batch.articles], WATCHLIST, route, NOW)
         assert recorded.rejected == []
         assert len(store.known_hashes([batch.source])) == 5
     finally:
@@ -140,7 +132,7 @@ def test_nul_characters_in_feeds_never_reach_the_database(body, database_url):
     assert "\x00" not in article.text + article.title + article.key
     store = SqlStore.open(database_url)
     try:
-        assert store.record_detections([with_hama(article)], WATCHLIST, route, NOW).rejected == []
+        assert store.record_detections([found(article, "Hama")], WATCHLIST, route, NOW).rejected == []
     finally:
         store.close()
 
@@ -153,7 +145,7 @@ def test_two_entries_sharing_a_thousand_character_guid_are_both_stored(database_
     assert first.key != second.key and max(len(first.key), len(second.key)) <= KEY_CHARS
     store = SqlStore.open(database_url)
     try:
-        recorded = store.record_detections([with_hama(first), with_hama(second)], WATCHLIST, route, NOW)
+        recorded = store.record_detections([found(first, "Hama"), found(second, "Hama")], WATCHLIST, route, NOW)
         assert recorded.rejected == [] and len(store.known_hashes(["feed:long"])) == 2
     finally:
         store.close()
@@ -169,16 +161,17 @@ def test_a_lone_surrogate_in_a_json_feed_title_costs_nothing_but_the_surrogate()
 
 
 def test_an_item_that_still_cannot_be_stored_is_named_and_the_rest_of_its_batch_alerts(database_url):
-    good = [Article("feed:mix", f"ok-{n}", f"Titre {n}", f"http://e.org/{n}", f"Texte {n} sur Hama.")
-            for n in range(3)]
-    poison = Article("feed:mix", "poison", "Poison", "http://e.org/p", "Texte empoisonné sur Hama.")
-    start = poison.text.index("Hama")
+    good = [article(f"Texte {n} sur Hama.", key=f"ok-{n}", source="feed:mix", title=f"Titre {n}",
+                    location=f"http://e.org/{n}") for n in range(3)]
+    poison = article("Texte empoisonné sur Hama.", key="poison", source="feed:mix", title="Poison",
+                     location="http://e.org/p")
     # A mention is made from the article's clean text; one forged here stands for any value a database refuses.
-    bad = ArticleMentions(poison, (Mention("hama", "watched", "Hama\ud800", start, start + 4, "phrase \ud800"),))
+    start = poison.text.index("Hama")
+    bad = found(poison, Mention("hama", "watched", "Hama\ud800", start, start + 4, "phrase \ud800"))
     store = SqlStore.open(database_url)
     try:
-        recorded = store.record_detections([with_hama(good[0]), bad, with_hama(good[1]), with_hama(good[2])],
-                                           WATCHLIST, route, NOW)
+        items = [found(good[0], "Hama"), bad, found(good[1], "Hama"), found(good[2], "Hama")]
+        recorded = store.record_detections(items, WATCHLIST, route, NOW)
         (rejected,) = recorded.rejected
         assert (rejected.source, rejected.item) == ("feed:mix", "poison")
         assert rejected.problem and "\n" not in rejected.problem
@@ -295,13 +288,11 @@ def test_a_folder_source_has_the_same_name_from_any_working_directory(tmp_path, 
 
 
 def test_a_not_modified_feed_keeps_its_malformed_warning(database_url):
-    from veille.records import SourceBatch
-
     store = SqlStore.open(database_url)
     try:
-        store.record_source_reads([SourceBatch.read("feed:bozo", (), warning="malformed feed: SAXParseException: x",
-                                                    validators={"etag": '"v1"'})], NOW)
-        store.record_source_reads([SourceBatch.not_modified("feed:bozo", {"etag": '"v1"'})], NOW)
+        store.record_source_reads([batch("feed:bozo", warning="malformed feed: SAXParseException: x",
+                                         validators={"etag": '"v1"'})], NOW)
+        store.record_source_reads([batch("feed:bozo", not_modified=True, validators={"etag": '"v1"'})], NOW)
         (health,) = store.source_health(["feed:bozo"])
         assert health.last_warning == "malformed feed: SAXParseException: x"
         assert store.source_states(["feed:bozo"])["feed:bozo"].validators == {"etag": '"v1"'}
@@ -405,12 +396,11 @@ def test_a_new_empty_database_beside_the_state_of_an_earlier_one_is_refused(work
 
 
 def test_the_summary_and_the_report_of_a_not_modified_feed_show_its_last_warning():
-    from veille.records import SourceBatch, SourceHealth
     from veille.report import source_table
     from veille.summary import RunSummary
 
-    summary = RunSummary(batches=[SourceBatch.not_modified("feed:bozo", {})], sources=[
-        SourceHealth("feed:bozo", NOW, None, None, 0, "malformed feed: SAXParseException: x", 12)])
+    summary = RunSummary(batches=[batch("feed:bozo", not_modified=True)], sources=[
+        source_health("feed:bozo", 12, last_warning="malformed feed: SAXParseException: x")])
     assert "feed:bozo: not modified (last warning: malformed feed: SAXParseException: x); 12 stored" in summary.render()
     assert "not modified (last warning: malformed feed: SAXParseException: x)" in "\n".join(source_table(summary))
 

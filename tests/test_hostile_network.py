@@ -8,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.feedserver import ALLOW_FEED_SERVER, FeedServer, Reply
-from tests.test_monitor_feeds import RSS, configure, run
+from tests.builders import article
+from tests.conftest import run_monitor, write_sources
+from tests.feedserver import ALLOW_FEED_SERVER, RSS, FeedServer, Reply
 from tests.wire import WIRE
 from veille.ingest import read_all
 from veille.ingest.feeds import FeedSource
@@ -33,8 +34,8 @@ def wire_page(outlet: int) -> bytes:
 
 
 def teaser(outlet: int, url: str) -> Article:
-    return Article(source=f"feed:journal{outlet}", key=f"j{outlet}", title="Frappes russes en Syrie", location=url,
-                   text=f"Frappes russes en Syrie\n\n{TEASER}", published_at=None, content_hash=f"h{outlet}")
+    return article(f"Frappes russes en Syrie\n\n{TEASER}", key=f"j{outlet}", source=f"feed:journal{outlet}",
+                   title="Frappes russes en Syrie", location=url, content_hash=f"h{outlet}")
 
 
 # Item 7: trafilatura's deduplicate=True counts the texts it extracted, across calls, process-wide.
@@ -58,10 +59,10 @@ def test_ten_outlets_carrying_one_wire_story_make_one_alert_per_watched_entry(wo
         feed_server.routes[f"/journal{outlet}/rss"] = Reply(200, rss_with_links(
             (f"j{outlet}-1", "Frappes russes en Syrie", TEASER, page)), RSS)
         feeds.append({"name": f"journal{outlet}", "url": feed_server.url(f"/journal{outlet}/rss"), "full_text": "true"})
-    configure(workdir, feeds)
+    write_sources(workdir, feeds)
     monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.1/32")
 
-    summary = run()
+    summary = run_monitor()
 
     assert summary.new == OUTLETS
     by_entry: dict[str, list[int]] = {}
@@ -117,9 +118,9 @@ def test_full_text_links_to_internal_addresses_are_not_fetched_and_the_feed_s_te
             (f"e{n}", f"Dépêche {n}", f"Des tirs de mortier ont visé Hama dans la nuit, dépêche {n}.", link)
             for n, link in enumerate(links))), RSS)
         monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.2/32")
-        configure(workdir, [{"name": "presse", "url": feed.url("/rss"), "full_text": "true"}])
+        write_sources(workdir, [{"name": "presse", "url": feed.url("/rss"), "full_text": "true"}])
 
-        summary = run()
+        summary = run_monitor()
     finally:
         internal.close()
         feed.close()
@@ -364,13 +365,13 @@ def test_a_trickling_feed_fails_in_one_line_and_the_run_goes_on(workdir, feed_se
     feed_server.routes["/slow"] = Reply(200, TRICKLED_FEED, RSS, trickle=1.0)
     feed_server.routes["/good"] = Reply(200, rss_with_links(
         ("g1", "Raqqa", "Des combats ont repris à Raqqa ce matin.", "http://example.org/g1")), RSS)
-    configure(workdir, [{"name": "slow", "url": feed_server.url("/slow")},
+    write_sources(workdir, [{"name": "slow", "url": feed_server.url("/slow")},
                         {"name": "good", "url": feed_server.url("/good")}])
     monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.1/32")
     monkeypatch.setenv("VEILLE_FETCH_DEADLINE_SECONDS", "3")
 
     started = time.monotonic()
-    summary = run()
+    summary = run_monitor()
     elapsed = time.monotonic() - started
 
     print(f"\nmonitor run with one feed trickling 1 byte/s (deadline 3 s): {elapsed:.1f} s")
@@ -385,14 +386,14 @@ def test_a_feed_whose_task_outlives_its_timeout_is_that_feed_s_failure(workdir, 
     feed_server.routes["/slow"] = Reply(200, TRICKLED_FEED, RSS, trickle=0.2)
     feed_server.routes["/good"] = Reply(200, rss_with_links(
         ("g1", "Raqqa", "Des combats ont repris à Raqqa ce matin.", "http://example.org/g1")), RSS)
-    configure(workdir, [{"name": "slow", "url": feed_server.url("/slow")},
+    write_sources(workdir, [{"name": "slow", "url": feed_server.url("/slow")},
                         {"name": "good", "url": feed_server.url("/good")}])
     monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.1/32")
     monkeypatch.setenv("VEILLE_FETCH_DEADLINE_SECONDS", "30")  # the backstop is what must stop this one
     monkeypatch.setenv("VEILLE_NETWORK_TASK_TIMEOUT_SECONDS", "2")
 
     started = time.monotonic()
-    summary = run()
+    summary = run_monitor()
     elapsed = time.monotonic() - started
 
     assert {a.entry_name for a in summary.alerts} == {"Raqqa"}
@@ -412,12 +413,12 @@ def test_a_run_s_full_text_budget_bounds_slow_pages_and_their_entries_keep_the_f
         links.append((f"s{n}", f"Dépêche {n}", f"Des tirs de mortier ont visé Hama, dépêche {n}.",
                       feed_server.url(f"/page{n}")))
     feed_server.routes["/rss"] = Reply(200, rss_with_links(*links), RSS)
-    configure(workdir, [{"name": "presse", "url": feed_server.url("/rss"), "full_text": "true"}])
+    write_sources(workdir, [{"name": "presse", "url": feed_server.url("/rss"), "full_text": "true"}])
     monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.1/32")
     monkeypatch.setenv("VEILLE_FULL_TEXT_BUDGET_SECONDS", "2")
 
     started = time.monotonic()
-    summary = run()
+    summary = run_monitor()
     elapsed = time.monotonic() - started
 
     assert summary.new == 4 and {a.entry_name for a in summary.alerts} == {"Hama", "mortier"}

@@ -11,29 +11,22 @@ import math
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
 import spacy
 from apprise import Apprise, NotifyFormat
 
+from tests.builders import article, batch, created_alert, period_figures, planned_alert
 from tests.conftest import CONFIG
 from veille.detect import render_alert
 from veille.digest import render_digest
 from veille.extract.pipeline import SentenceIndex, extract_mentions, mentions_in
-from veille.records import (
-    Article,
-    CreatedAlert,
-    DeliveryReport,
-    Mention,
-    PeriodFigures,
-    PlannedAlert,
-    ReadError,
-    SourceBatch,
-)
+from veille.records import DeliveryReport, PlannedAlert, ReadError
 from veille.sanitize import loggable, neutralise, safe_link
 from veille.summary import RunSummary
-from veille.watchlist import WatchEntry, load_watchlist
+from veille.watchlist import load_watchlist
 
 # What a chat service reads as a mention, a link or a domain, if any of it survives.
 ASCII_AT = "@"
@@ -96,7 +89,7 @@ def test_a_link_is_made_safe_in_linear_time():
 
 def test_extraction_takes_linear_time_in_the_number_of_mentions(nlp):
     def extract(text: str) -> None:
-        list(extract_mentions(nlp, [Article("test", "hama", "t", "l", text)], 8))
+        list(extract_mentions(nlp, [article(text, key="hama")], 8))
 
     assert_linear(extract, lambda n: "Hama " * n, 1000)
 
@@ -268,11 +261,10 @@ HOSTILE_LINK = "https://news.example.org/a(b)[c]*_~|\x1b[2J\u202e@everyone\nSour
 
 
 def hostile_alert(location: str = HOSTILE_LINK) -> PlannedAlert:
-    sentence = HOSTILE + " tirs à Hama."
-    article = Article("feed:hostile", "1", HOSTILE + "\nSource: forged", location, sentence)
-    start = sentence.rindex("Hama")
-    mention = Mention("hama", "watched", "Hama\n@here", start, start + 4, sentence)
-    return PlannedAlert(article, WatchEntry(id="hama", kind="place", name="Hama"), mention, 2)
+    alert = planned_alert(HOSTILE + " tirs à Hama.", occurrences=2, source="feed:hostile", key="1",
+                          title=HOSTILE + "\nSource: forged", location=location)
+    # A mention's text is the article's own words; a forged one stands for whatever reaches the renderer.
+    return replace(alert, mention=replace(alert.mention, text="Hama\n@here"))
 
 
 def test_an_alert_keeps_one_line_per_field_and_a_link_that_can_add_nothing():
@@ -368,9 +360,9 @@ def test_text_in_a_log_line_is_escaped_so_it_cannot_forge_a_line_or_a_terminal_s
 
 def test_the_run_summary_escapes_what_articles_files_and_sources_put_in_it():
     summary = RunSummary()
-    summary.alerts = [CreatedAlert(1, "seeds/a\nSource: forged\x1b[2J.txt", "Hama", "place", "Hama\n@x", 1)]
-    summary.batches = [SourceBatch.failed("feed:evil", "HTTP 500 Oops\r\n    + place Hama in forged"),
-                       SourceBatch.read("feed:warn", (), warning="Content-Type text/html\n    ! forged")]
+    summary.alerts = [created_alert(1, "Hama", "place", "Hama\n@x", "seeds/a\nSource: forged\x1b[2J.txt")]
+    summary.batches = [batch("feed:evil", failure="HTTP 500 Oops\r\n    + place Hama in forged"),
+                       batch("feed:warn", warning="Content-Type text/html\n    ! forged")]
     summary.read_errors = [ReadError("folder:x", "x\n    ! forged\x1b[31m.txt", "empty\u202e")]
     summary.delivery = DeliveryReport(errors=["json://host: HTTP 500\n    ! forged"])
 
@@ -385,7 +377,7 @@ def test_the_run_summary_escapes_what_articles_files_and_sources_put_in_it():
 
 
 def test_the_digest_neutralises_source_errors_and_keeps_each_on_its_line():
-    figures = PeriodFigures(failing_sources=[
+    figures = period_figures(failing_sources=[
         ("feed:evil", 3, "HTTP 503 <@&123456789012345678> @everyone see evil.top\nSource failing: forged"),
         ("feed:ctype", 2, "unexpected Content-Type [x](https://evil.example) \x1b[31m"),
     ])

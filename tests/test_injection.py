@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 
+from tests.builders import Clock, found, outbox, sqlite_url
 from tests.conftest import CONFIG
 from veille.notify.journal import FileSentJournal
 from veille.notify.sender import DeliveryPolicy, send_due_deliveries
 from veille.notify.targets import load_notifier
-from veille.records import Article, ArticleMentions, Mention
 from veille.sanitize import neutralise
-from veille.store.sql import SqlStore
-from veille.watchlist import WatchList
 
 
 @pytest.mark.parametrize(
@@ -50,16 +46,12 @@ def test_a_hostile_article_reaches_a_webhook_harmless(tmp_path, receiver):
     text = ("@everyone <!channel> Des tirs à Hama. [Cliquez](https://evil.example/phish) <img src=x onerror=alert(1)> "
             "voir www.evil.com")
     title = "<b>@here</b> [urgent](http://evil.example)"
-    article = Article("feed:hostile", "1", title, "https://news.example.org/article/1", text)
-    start = text.index("Hama")
+    hostile = found(text, "Hama", source="feed:hostile", key="1", title=title,
+                    location="https://news.example.org/article/1")
     notifier = load_notifier(CONFIG / "targets.yaml", receiver.url, tmp_path / "alerts.jsonl")
-    store = SqlStore.open(f"sqlite:///{tmp_path / 'veille.db'}")
-    watchlist = WatchList.model_validate({"entries": [{"id": "hama", "kind": "place", "name": "Hama"}]})
-    now = datetime(2026, 11, 22, tzinfo=timezone.utc)
-    store.record_detections([ArticleMentions(article, (Mention("hama", "watched", "Hama", start, start + 4, text),))],
-                            watchlist, notifier.targets_for, now)
+    store = outbox(sqlite_url(tmp_path), notifier.targets_for, hostile)
     journal = FileSentJournal(tmp_path / "journal.jsonl")
-    send_due_deliveries(store, notifier, DeliveryPolicy(3, 0, 600), lambda: now, journal)
+    send_due_deliveries(store, notifier, DeliveryPolicy(3, 0, 600), Clock(), journal)
     store.close()
 
     (message,) = receiver.received

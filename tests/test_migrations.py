@@ -8,15 +8,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
-from veille.records import Article, ArticleMentions, Mention, TargetRef
+from tests.builders import found, route_to, watch_list
+from veille.records import TargetRef
 from veille.store.migrate import current_revision, downgrade, head_revision, upgrade
 from veille.store.models import Base
 from veille.store.sql import SqlStore
-from veille.watchlist import WatchList
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
-WATCHLIST = WatchList.model_validate({"entries": [{"id": "hama", "kind": "place", "name": "Hama"},
-                                                  {"id": "alep", "kind": "place", "name": "Alep"}]})
+WATCHLIST = watch_list("hama", "alep")
 
 
 def test_an_empty_database_upgrades_to_head_and_matches_the_models(database_url):
@@ -70,12 +69,9 @@ def test_a_database_of_the_previous_revision_upgrades_with_its_data(database_url
     assert store.delivery_counts() == {"pending": 1}
 
     # The edited article alerts only for its new entry; a brand-new article gets a fresh story id.
-    edited = Article("folder:seeds", "1.txt", "Titre", "seeds/1.txt", "Hama puis Alep, dans le nord du pays.")
-    mentions = (Mention("hama", "watched", "Hama", 0, 4, edited.text), Mention("alep", "watched", "Alep", 10, 14, edited.text))
-    fresh = Article("folder:seeds", "3.txt", "Autre", "seeds/3.txt", "Alep.")
-    route = lambda tags: [TargetRef("k", "veille://")]  # noqa: E731
-    created = store.record_detections(
-        [ArticleMentions(edited, mentions), ArticleMentions(fresh, (Mention("alep", "watched", "Alep", 0, 4, "Alep."),))],
-        WATCHLIST, route, NOW).alerts
+    edited = found("Hama puis Alep, dans le nord du pays.", "Hama", "Alep", source="folder:seeds", key="1.txt",
+                   title="Titre", location="seeds/1.txt")
+    fresh = found("Alep.", "Alep", source="folder:seeds", key="3.txt", title="Autre", location="seeds/3.txt")
+    created = store.record_detections([edited, fresh], WATCHLIST, route_to(TargetRef("k", "veille://")), NOW).alerts
     assert sorted((a.location, a.entry_name) for a in created) == [("seeds/1.txt", "Alep"), ("seeds/3.txt", "Alep")]
     store.close()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from flows.monitor import monitor
-from tests.feedserver import Reply, rss
+from tests.conftest import run_monitor, write_sources
+from tests.feedserver import RSS, Reply, rss
 from tests.wire import COPIES, OTHER_STORY_SAME_PLACE
 from veille.records import SourceOutcome
 from veille.settings import load_settings
 from veille.store.sql import SqlStore
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 
 
 @pytest.fixture(autouse=True)
@@ -32,20 +32,6 @@ def with_etag(body: bytes):
     return feed
 
 
-def configure(workdir, feeds: list[dict]) -> None:
-    lines = ["folders: []", "feeds:"] if feeds else ["folders: []", "feeds: []"]
-    for feed in feeds:
-        lines.append(f"  - name: {feed['name']}")
-        lines += [f"    {key}: {value}" for key, value in feed.items() if key != "name"]
-    (workdir / "config" / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def run():
-    state = monitor(return_state=True)
-    assert state.is_completed(), state.message
-    return state.result()
-
-
 def health(name: str):
     store = SqlStore.open(load_settings().database_url_value)
     try:
@@ -59,9 +45,9 @@ def test_one_story_in_three_sources_is_one_alert_naming_three_sources(workdir, f
     for number, text in enumerate(COPIES, start=1):
         feed_server.routes[f"/outlet{number}"] = Reply(200, rss((f"o{number}-1", "Frappes russes", text)), RSS)
     feed_server.routes["/outlet4"] = Reply(200, rss(("o4-1", "Le siège de Deir ez-Zor", OTHER_STORY_SAME_PLACE)), RSS)
-    configure(workdir, [{"name": f"outlet{n}", "url": feed_server.url(f"/outlet{n}")} for n in range(1, 5)])
+    write_sources(workdir, [{"name": f"outlet{n}", "url": feed_server.url(f"/outlet{n}")} for n in range(1, 5)])
 
-    summary = run()
+    summary = run_monitor()
 
     tu22 = [a for a in summary.alerts if a.entry_name == "Tu-22M3"]
     assert len(tu22) == 1 and tu22[0].sources == 3
@@ -73,17 +59,17 @@ def test_one_story_in_three_sources_is_one_alert_naming_three_sources(workdir, f
 
     # A fourth copy, in a new outlet, later: it joins the story and alerts for nothing.
     feed_server.routes["/outlet5"] = Reply(200, rss(("o5-1", "Frappes", COPIES[1] + " Mise à jour.")), RSS)
-    configure(workdir, [{"name": f"outlet{n}", "url": feed_server.url(f"/outlet{n}")} for n in range(1, 6)])
-    later = run()
+    write_sources(workdir, [{"name": f"outlet{n}", "url": feed_server.url(f"/outlet{n}")} for n in range(1, 6)])
+    later = run_monitor()
     assert later.new == 1 and later.alerts == []
 
 
 def test_an_unchanged_feed_costs_a_304_and_no_work(workdir, feed_server):
     body = rss(("1", "Hama", "Des tirs de mortier ont visé Hama dans la nuit, selon des témoins sur place."))
     feed_server.routes["/feed"] = with_etag(body)
-    configure(workdir, [{"name": "agence", "url": feed_server.url("/feed")}])
+    write_sources(workdir, [{"name": "agence", "url": feed_server.url("/feed")}])
 
-    first, second = run(), run()
+    first, second = run_monitor(), run_monitor()
 
     assert first.new == 1 and len(first.alerts) == 2
     assert second.new == 0 and second.unchanged == 0 and [b.outcome for b in second.batches] == [SourceOutcome.NOT_MODIFIED]
@@ -97,13 +83,13 @@ def test_a_failing_feed_is_reported_and_the_others_go_on(workdir, feed_server):
     feed_server.routes["/down"] = Reply(503, b"unavailable")
     feed_server.routes["/html"] = Reply(200, b"<html><body>Accueil</body></html>", {"Content-Type": "text/html"})
     feed_server.routes["/cut"] = Reply(200, rss(("c1", "Alep", "Des tirs à Alep hier soir."))[:-30], RSS)
-    configure(workdir, [{"name": "ok", "url": feed_server.url("/ok")},
+    write_sources(workdir, [{"name": "ok", "url": feed_server.url("/ok")},
                         {"name": "down", "url": feed_server.url("/down")},
                         {"name": "html", "url": feed_server.url("/html")},
                         {"name": "cut", "url": feed_server.url("/cut")}])
 
-    run()
-    summary = run()
+    run_monitor()
+    summary = run_monitor()
 
     text = summary.render()
     assert "feed:down: FAILED: HTTP 503 Service Unavailable (after 3 attempts), 2 failures in a row" in text
@@ -129,9 +115,9 @@ def test_full_text_comes_from_the_linked_page(workdir, feed_server):
         '<item><guid isPermaLink="false">p2</guid><title>Lien mort</title>'
         f"<link>{feed_server.url('/missing')}</link><description>Tirs de mortier à Hama.</description></item>"
         "</channel></rss>").encode(), RSS)
-    configure(workdir, [{"name": "presse", "url": feed_server.url("/feed"), "full_text": "true"}])
+    write_sources(workdir, [{"name": "presse", "url": feed_server.url("/feed"), "full_text": "true"}])
 
-    summary = run()
+    summary = run_monitor()
 
     found = {a.entry_name for a in summary.alerts}
     assert "Palmyre" in found, "found only in the page's text"
@@ -141,9 +127,9 @@ def test_full_text_comes_from_the_linked_page(workdir, feed_server):
 
 def test_a_feed_is_not_fetched_again_before_its_poll_interval(workdir, feed_server):
     feed_server.routes["/slow-news"] = Reply(200, rss(("1", "t", "Des tirs à Alep.")), RSS)
-    configure(workdir, [{"name": "hebdo", "url": feed_server.url("/slow-news"), "poll_minutes": 60}])
-    run()
-    second = run()
+    write_sources(workdir, [{"name": "hebdo", "url": feed_server.url("/slow-news"), "poll_minutes": 60}])
+    run_monitor()
+    second = run_monitor()
     assert [b.outcome for b in second.batches] == [SourceOutcome.NOT_DUE]
     assert len(feed_server.hits("/slow-news")) == 1
     assert "feed:hebdo: not due (poll interval)" in second.render()
@@ -152,13 +138,13 @@ def test_a_feed_is_not_fetched_again_before_its_poll_interval(workdir, feed_serv
 def test_a_run_that_fails_after_fetching_loses_no_entry(workdir, feed_server, monkeypatch):
     body = rss(("1", "Hama", "Des tirs de mortier ont visé Hama dans la nuit, selon des témoins sur place."))
     feed_server.routes["/feed"] = with_etag(body)
-    configure(workdir, [{"name": "agence", "url": feed_server.url("/feed")}])
+    write_sources(workdir, [{"name": "agence", "url": feed_server.url("/feed")}])
     monkeypatch.setenv("VEILLE_SPACY_MODEL", "xx_not_installed")  # the run fails after fetching, before recording
 
     failed = monitor(return_state=True)
     assert failed.is_failed() and "xx_not_installed" in failed.message
 
     monkeypatch.delenv("VEILLE_SPACY_MODEL")
-    summary = run()
+    summary = run_monitor()
     assert summary.new == 1, "the feed's validators were kept from the failed run: its entry would be lost"
     assert {a.entry_name for a in summary.alerts} == {"Hama", "mortier"}

@@ -8,7 +8,7 @@ import pytest
 
 from flows.monitor import monitor
 from tests.conftest import read_alert_file, write_targets
-from tests.test_extract import EXPECTED_SEED_ALERTS
+from tests.seed_alerts import EXPECTED_SEED_ALERTS
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

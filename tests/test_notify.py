@@ -10,26 +10,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from apprise import Apprise
 
+from tests.builders import Clock, found, outbox, sqlite_url
 from tests.conftest import CONFIG, POSTGRES_URL, postgres_or_skip
 from veille.errors import StoreError
 from veille.notify.journal import FileSentJournal, journal_path
 from veille.notify.local import install_local_target
 from veille.notify.sender import DeliveryPolicy, send_due_deliveries
 from veille.notify.targets import load_notifier
-from veille.records import Article, ArticleMentions, JournalEntry, Mention
-from veille.store.sql import SqlStore
-from veille.watchlist import WatchList
+from veille.records import JournalEntry
 
-WATCHLIST = WatchList.model_validate({"entries": [{"id": "hama", "kind": "place", "name": "Hama"}]})
 POLICY = DeliveryPolicy(max_attempts=3, backoff_seconds=0, lease_seconds=600)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def test_local_target_prints_and_appends_a_json_line(tmp_path):
@@ -60,19 +50,10 @@ def journal_in(tmp_path) -> FileSentJournal:
     return FileSentJournal(tmp_path / "journal.jsonl")
 
 
-def outbox(tmp_path, notifier, clock, database_url=None):
-    store = SqlStore.open(database_url or f"sqlite:///{tmp_path / 'veille.db'}")
-    text = "Des tirs à Hama."
-    article = Article("folder:test", "a.txt", "Tirs", "test/a.txt", text)
-    item = ArticleMentions(article, (Mention("hama", "watched", "Hama", 11, 15, text),))
-    store.record_detections([item], WATCHLIST, notifier.targets_for, clock())
-    return store
-
-
 def test_receiver_down_then_up_gets_the_alert_exactly_once(tmp_path, receiver):
     clock = Clock()
     notifier = load_notifier(CONFIG / "targets.yaml", receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(tmp_path, notifier, clock)
+    store = outbox(sqlite_url(tmp_path), notifier.targets_for, now=clock())
 
     down = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
     assert (down.sent, down.retrying) == (1, 1), "the file target works while the webhook is down"
@@ -95,7 +76,7 @@ def test_receiver_down_then_up_gets_the_alert_exactly_once(tmp_path, receiver):
 def test_a_delivery_gives_up_after_max_attempts(tmp_path, receiver):
     clock = Clock()
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(tmp_path, notifier, clock)
+    store = outbox(sqlite_url(tmp_path), notifier.targets_for, now=clock())
     reports = []
     for _ in range(4):
         reports.append(send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path)))
@@ -109,7 +90,7 @@ def test_a_delivery_gives_up_after_max_attempts(tmp_path, receiver):
 def test_backoff_waits_before_the_next_attempt(tmp_path, receiver):
     clock = Clock()
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(tmp_path, notifier, clock)
+    store = outbox(sqlite_url(tmp_path), notifier.targets_for, now=clock())
     policy = DeliveryPolicy(max_attempts=5, backoff_seconds=60, lease_seconds=600)
     assert send_due_deliveries(store, notifier, policy, clock, journal_in(tmp_path)).retrying == 1
     receiver.start()
@@ -124,13 +105,8 @@ def test_backoff_waits_before_the_next_attempt(tmp_path, receiver):
 def test_a_failing_target_is_not_retried_for_every_alert_in_one_pass(tmp_path, receiver):
     clock = Clock()
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = SqlStore.open(f"sqlite:///{tmp_path / 'veille.db'}")
-    items = []
-    for n in range(5):
-        text = f"Article {n} : Hama."
-        items.append(ArticleMentions(Article("f", f"{n}.txt", "t", "l", text),
-                                     (Mention("hama", "watched", "Hama", text.index("Hama"), text.index("Hama") + 4, text),)))
-    store.record_detections(items, WATCHLIST, notifier.targets_for, clock())
+    items = [found(f"Article {n} : Hama.", "Hama", key=f"{n}.txt") for n in range(5)]
+    store = outbox(sqlite_url(tmp_path), notifier.targets_for, *items, now=clock())
     report = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
     assert (report.retrying, report.deferred) == (1, 4)
     receiver.start()
@@ -142,7 +118,7 @@ def test_a_failing_target_is_not_retried_for_every_alert_in_one_pass(tmp_path, r
 def test_a_target_removed_from_config_keeps_its_deliveries_pending(tmp_path, receiver):
     clock = Clock()
     with_webhook = load_notifier(CONFIG / "targets.yaml", receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(tmp_path, with_webhook, clock)
+    store = outbox(sqlite_url(tmp_path), with_webhook.targets_for, now=clock())
     without = load_notifier(CONFIG / "targets.yaml", None, tmp_path / "alerts.jsonl")
     report = send_due_deliveries(store, without, POLICY, clock, journal_in(tmp_path))
     assert (report.sent, report.orphaned) == (1, 1)
@@ -153,7 +129,7 @@ def test_a_target_removed_from_config_keeps_its_deliveries_pending(tmp_path, rec
 def test_a_token_in_a_target_url_never_reaches_the_recorded_error(tmp_path):
     clock = Clock()
     notifier = load_notifier(None, "json://user:canary-token@127.0.0.1:9/hook", tmp_path / "alerts.jsonl")
-    store = outbox(tmp_path, notifier, clock)
+    store = outbox(sqlite_url(tmp_path), notifier.targets_for, now=clock())
     report = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
     assert report.retrying == 1
     assert "canary-token" not in " ".join(report.errors)
@@ -207,7 +183,7 @@ def test_a_send_the_database_cannot_record_is_recorded_by_the_next_run_not_sent_
     clock = Clock()
     url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{own_postgres_database}"
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(tmp_path, notifier, clock, url)
+    store = outbox(url, notifier.targets_for, now=clock())
     journal = FileSentJournal(tmp_path / "journal.jsonl")
     receiver.start()
     impatient = DeliveryPolicy(max_attempts=3, backoff_seconds=0, lease_seconds=600, outage_waits=(0.1, 0.1))

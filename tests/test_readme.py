@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from tests.conftest import CONFIG, ROOT, SEEDS
-from tests.test_extract import EXPECTED_SEED_ALERTS
+from tests.seed_alerts import EXPECTED_SEED_ALERTS
 
 
 def test_readme_opens_with_the_run_test_and_operate_commands_and_ci_runs_the_test_one():

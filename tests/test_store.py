@@ -2,38 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from tests.builders import NOW, found, model_place, route_to, watch_list, weapon
 from veille.errors import StoreError
-from veille.records import Article, ArticleMentions, Mention, TargetRef
+from veille.records import ArticleMentions, TargetRef
 from veille.store.models import AlertRow, ArticleRow, DeliveryRow
 from veille.store.sql import SqlStore
-from veille.watchlist import WatchList
 
-NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
-WATCHLIST = WatchList.model_validate(
-    {"entries": [
-        {"id": "hama", "kind": "place", "name": "Hama"},
-        {"id": "mortier", "kind": "weapon", "name": "mortier"},
-    ]}
-)
-TARGETS = [TargetRef("k1", "json://127.0.0.1/a"), TargetRef("k2", "veille://")]
+WATCHLIST = watch_list("hama", weapon("mortier", "mortier"))
+route = route_to(TargetRef("k1", "json://127.0.0.1/a"), TargetRef("k2", "veille://"))
 
 
-def route(tags):
-    return TARGETS
-
-
-def found(text: str, *entries: str, key: str = "a.txt") -> ArticleMentions:
-    article = Article("folder:seeds", key, "Titre", f"seeds/{key}", text)
-    mentions = tuple(
-        Mention(entry, "watched", entry, text.index(entry), text.index(entry) + len(entry), text) for entry in entries
-    )
-    return ArticleMentions(article, mentions + (Mention(None, "LOC", "Syrie", 0, 5, text),))
+def found_in_seeds(text: str, *entries: str, key: str = "a.txt") -> ArticleMentions:
+    """An article of the seeds folder with a watched mention of each of `entries` and a place the model found."""
+    text = f"Syrie : {text}"
+    return found(text, *entries, model_place(text, "Syrie"), source="folder:seeds", key=key, title="Titre",
+                 location=f"seeds/{key}")
 
 
 @pytest.fixture
@@ -44,22 +33,24 @@ def store(database_url):
 
 
 def test_detections_create_one_alert_per_entry_and_one_delivery_per_target(store):
-    created = store.record_detections([found("hama et mortier et hama", "hama", "mortier")], WATCHLIST, route, NOW).alerts
+    item = found_in_seeds("hama et mortier et hama", "hama", "mortier")
+    created = store.record_detections([item], WATCHLIST, route, NOW).alerts
     assert sorted(a.entry_name for a in created) == ["Hama", "mortier"]
     assert all(a.deliveries == 2 for a in created)
     assert store.delivery_counts() == {"pending": 4}
-    assert store.known_hashes(["folder:seeds"]) == {("folder:seeds", "a.txt"): found("hama et mortier et hama").article.content_hash}
+    assert store.known_hashes(["folder:seeds"]) == {("folder:seeds", "a.txt"): item.article.content_hash}
 
 
 def test_the_same_article_again_creates_nothing(store):
-    item = found("hama", "hama")
+    item = found_in_seeds("hama", "hama")
     store.record_detections([item], WATCHLIST, route, NOW)
     assert store.record_detections([item], WATCHLIST, route, NOW).alerts == []
 
 
 def test_an_edited_article_alerts_only_for_new_entries(store):
-    store.record_detections([found("hama", "hama")], WATCHLIST, route, NOW)
-    created = store.record_detections([found("hama puis mortier", "hama", "mortier")], WATCHLIST, route, NOW).alerts
+    store.record_detections([found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
+    edited = found_in_seeds("hama puis mortier", "hama", "mortier")
+    created = store.record_detections([edited], WATCHLIST, route, NOW).alerts
     assert [a.entry_name for a in created] == ["mortier"]
     with store.engine.connect() as conn:
         assert conn.execute(text("select count(*) from mentions")).scalar() == 3  # replaced, not added
@@ -67,7 +58,7 @@ def test_an_edited_article_alerts_only_for_new_entries(store):
 
 @pytest.mark.parametrize("table", ["articles", "alerts", "deliveries"])
 def test_uniqueness_is_enforced_by_the_database(store, table):
-    store.record_detections([found("hama", "hama")], WATCHLIST, route, NOW)
+    store.record_detections([found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
     columns = ", ".join(f'"{c}"' for c in store_columns(table) if c != "id")
     with store.engine.connect() as conn:
         with pytest.raises(IntegrityError):
@@ -81,7 +72,7 @@ def store_columns(table: str) -> list[str]:
 
 
 def test_claim_send_and_retry(store):
-    store.record_detections([found("hama", "hama")], WATCHLIST, route, NOW)
+    store.record_detections([found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
     first, second = store.due_deliveries(NOW, lease_seconds=600)
     assert store.claim_delivery(first.id, NOW, 600)
     assert not store.claim_delivery(first.id, NOW, 600), "a claimed delivery cannot be claimed twice"
@@ -95,7 +86,7 @@ def test_claim_send_and_retry(store):
 
 
 def test_a_claim_left_by_a_dead_run_is_taken_again_after_the_lease(store):
-    store.record_detections([found("hama", "hama")], WATCHLIST, route, NOW)
+    store.record_detections([found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
     delivery = store.due_deliveries(NOW, 600)[0]
     assert store.claim_delivery(delivery.id, NOW, 600)
     assert delivery.id not in [d.id for d in store.due_deliveries(NOW + timedelta(seconds=599), 600)]
@@ -103,7 +94,7 @@ def test_a_claim_left_by_a_dead_run_is_taken_again_after_the_lease(store):
 
 
 def test_times_come_back_aware_and_in_utc(store):
-    store.record_detections([found("hama", "hama")], WATCHLIST, route, NOW)
+    store.record_detections([found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 

@@ -1,0 +1,219 @@
+"""Golden files: the Articles expected from real feeds, and the alerts, reports and digests Veille writes.
+
+Each case is rendered with a fixed clock, fixed ids and fixed URLs (no port, no absolute path) and
+compared with its file under tests/data/. After a deliberate change, rewrite the files with
+
+    VEILLE_REGENERATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py -p no:cacheprovider
+
+and read `git diff tests/data` before committing it (tests/data/README.md says when and why).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import feedparser.encodings
+import pytest
+
+from tests.builders import (
+    NOW,
+    alert_line,
+    article,
+    batch,
+    created_alert,
+    period_figures,
+    planned_alert,
+    source_health,
+    weapon,
+)
+from tests.conftest import ROOT
+from tests.corpus import EXPECTED_SUFFIX, VENDORED, feed_files, served_headers
+from veille.detect import render_alert
+from veille.digest import render_digest
+from veille.ingest.feeds import FeedError, parse_feed
+from veille.records import Article, DeliveryReport, PlannedAlert, ReadError
+from veille.report import render_digest_report, render_monitor_report, render_replay_report
+from veille.summary import RunSummary
+
+DATA = ROOT / "tests" / "data"
+REGENERATE = os.environ.get("VEILLE_REGENERATE_GOLDEN") == "1"
+SINCE = NOW - timedelta(hours=24)
+PUBLISHED = datetime(2026, 11, 21, 18, 30, tzinfo=timezone.utc)
+
+
+def assert_matches_golden(path: Path, actual: str) -> None:
+    """`actual` is the content of `path`; with VEILLE_REGENERATE_GOLDEN=1, `path` is rewritten to it instead."""
+    shown = path.relative_to(ROOT)
+    if REGENERATE:
+        if not path.exists() or path.read_text(encoding="utf-8") != actual:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual, encoding="utf-8", newline="\n")
+            pytest.skip(f"rewrote {shown}: read its git diff before committing")
+        return
+    assert path.exists(), f"{shown} is missing: VEILLE_REGENERATE_GOLDEN=1 writes it (tests/data/README.md)"
+    assert actual == path.read_text(encoding="utf-8"), f"{shown} differs (tests/data/README.md)"
+
+
+# --- Feeds: each vendored corpus file and the Articles expected from it ---------------------------
+
+FEEDS = feed_files(VENDORED)
+
+
+@pytest.fixture
+def no_guessed_encoding(monkeypatch):
+    """Fails a feed whose parse reaches chardet: it would parse otherwise wherever chardet is installed."""
+    guessed = []
+    monkeypatch.setattr(feedparser.encodings, "lazy_chardet_encoding", lambda data: guessed.append(True) or "")
+    yield
+    assert not guessed, "this feed's encoding is guessed (chardet): its parse depends on what is installed"
+
+
+def parsed_feed(path: Path) -> dict[str, object]:
+    """What parse_feed makes of `path`, served with its own headers from a fixed URL, as JSON-ready data."""
+    data = path.read_bytes()
+    headers = {name.lower(): value for name, value in served_headers(path, data).items()}
+    url = f"https://feeds.example.org/{path.relative_to(VENDORED).as_posix()}"
+    result: dict[str, object] = {"url": url, "headers": headers}
+    try:
+        parsed = parse_feed(data, headers, "feed:golden", url, tags=("golden",))
+    except FeedError as exc:
+        return {**result, "error": str(exc)}
+    return {**result, "problem": parsed.problem, "articles": [article_data(a) for a in parsed.articles]}
+
+
+def article_data(item: Article) -> dict[str, object]:
+    data = dataclasses.asdict(item)
+    data["published_at"] = item.published_at.isoformat() if item.published_at else None
+    return data
+
+
+def test_the_vendored_corpus_covers_every_kind_of_feed():
+    folders = {path.relative_to(VENDORED).parts[0] for path in FEEDS}
+
+    assert folders == {"wellformed", "illformed", "encoding", "json"}
+    assert 20 <= len(FEEDS) <= 30
+    assert (VENDORED / "LICENSE").read_text(encoding="utf-8").startswith("feedparser and its unit tests")
+
+
+@pytest.mark.usefixtures("no_guessed_encoding")
+@pytest.mark.parametrize("path", FEEDS, ids=[path.relative_to(VENDORED).as_posix() for path in FEEDS])
+def test_a_real_feed_gives_the_articles_of_its_golden_file(path):
+    actual = json.dumps(parsed_feed(path), ensure_ascii=False, indent=2) + "\n"
+
+    assert_matches_golden(path.with_name(path.name + EXPECTED_SUFFIX), actual)
+
+
+# --- Alerts ---------------------------------------------------------------------------------------
+
+HOSTILE = "@everyone <b>Alerte</b> [clic](https://evil.example/p) voir evil.top"
+ALERTS: dict[str, tuple[PlannedAlert, tuple[str, ...]]] = {
+    "a-place-named-once-in-a-file": (planned_alert(), ()),
+    "a-weapon-spelled-otherwise-three-times-carried-by-three-feeds": (
+        planned_alert("Des tirs de mortiers sur Alep, puis des mortiers encore.", weapon("mortier", "mortier"),
+                      "mortiers", occurrences=3, source="feed:afp", key="https://www.afp.example/a/1",
+                      title="Alep sous les tirs", location="https://www.afp.example/a/1", published_at=PUBLISHED),
+        ("feed:afp", "feed:lemonde", "feed:reuters")),
+    "a-hostile-article-made-inert": (
+        planned_alert(f"{HOSTILE} Des tirs à Hama.", title=f"{HOSTILE}\nSource: forged", source="feed:hostile",
+                      location="https://news.example.org/a(b)*_~|\u202e@everyone"), ()),
+    "a-long-title-shortened": (planned_alert(title="Syrie : " + "les combats reprennent autour de Hama, " * 6), ()),
+}
+
+
+@pytest.mark.parametrize("name", ALERTS)
+def test_an_alert_reads_as_its_golden_file(name):
+    alert, sources = ALERTS[name]
+
+    message = render_alert(alert, NOW, sources)
+
+    assert_matches_golden(DATA / "alerts" / f"{name}.txt", f"{message.title}\n\n{message.body}\n")
+
+
+# --- Digests --------------------------------------------------------------------------------------
+
+BUSY_ALERTS = [
+    alert_line(1, "Hama", article_title="Tirs à Hama", source="folder:seeds", location="seeds/1.txt"),
+    alert_line(2, "mortier", "weapon", "mortiers", "Des tirs de mortiers sur Alep.", "Alep sous les tirs",
+               "https://www.afp.example/a/1", "feed:afp"),
+    alert_line(3, "Alep", sentence="Des tirs de mortiers sur Alep.", article_title="Alep sous les tirs",
+               location="https://www.afp.example/a/1", source="feed:afp"),
+    alert_line(4, "Kalibr", "weapon", "missiles Kalibr", "Un tir de missiles Kalibr.", "Frappes | [lien](x)",
+               "https://www.lemonde.example/b", "feed:lemonde"),
+    alert_line(5, "Palmyre", sentence="Retour à Palmyre.", article_title="Palmyre", location="seeds/2.txt",
+               source="folder:seeds"),
+]
+BUSY_PERIOD = period_figures(
+    alerts=BUSY_ALERTS, articles={"feed:afp": 12, "feed:lemonde": 7, "folder:seeds": 2},
+    deliveries={"sent": 6, "pending": 1, "failed": 1},
+    failing_sources=[("feed:down", 4, "HTTP 503 Service Unavailable"), ("feed:odd", 1, "not a feed (text/html)")])
+# Every delivery status a report shows: sent to one target, to two, waiting, failed, and an alert without target.
+STATUSES = {1: Counter(sent=2), 2: Counter(sent=1, pending=1), 3: Counter(sent=1), 4: Counter(sent=1, failed=1)}
+DIGESTS = {"a-busy-day": BUSY_PERIOD, "a-quiet-day": period_figures(articles={"feed:afp": 3})}
+
+
+@pytest.mark.parametrize("name", DIGESTS)
+def test_a_digest_reads_as_its_golden_file(name):
+    message = render_digest(DIGESTS[name], SINCE, NOW)
+
+    assert_matches_golden(DATA / "digests" / f"{name}.txt", f"{message.title}\n\n{message.body}\n")
+
+
+# --- Reports --------------------------------------------------------------------------------------
+
+def busy_monitor_run() -> str:
+    seeds = [article("Tirs à Hama.", key="1.txt", location="seeds/1.txt", source="folder:seeds"),
+             article("Rien.", key="2.txt", location="seeds/2.txt", source="folder:seeds")]
+    summary = RunSummary(
+        files_read=5, read_errors=[ReadError("folder:seeds", "seeds/bad.txt", "not UTF-8 (byte 0xff at 12)")],
+        new=3, changed=1, unchanged=1, watched_mentions=6, place_entities=9,
+        alerts=[created_alert(n, line.entry_name, line.kind, line.variant, line.location, 2) for n, line in
+                enumerate(BUSY_ALERTS, start=1)],
+        delivery=DeliveryReport(sent=5, retrying=1, failed=1, recorded_from_journal=1, unrouted=1,
+                                errors=["tgram://****:****/****: Bad Request: chat not found"]),
+        still_pending=1,
+        batches=[batch("folder:seeds", *seeds),
+                 batch("feed:afp", article(source="feed:afp", key="https://www.afp.example/a/1"),
+                       warning="malformed feed: SAXParseException: <unknown>:13:0: unclosed token"),
+                 batch("feed:lemonde", not_modified=True), batch("feed:slow", not_due=True),
+                 batch("feed:down", failure="HTTP 503 Service Unavailable")],
+        new_by_source=Counter({"folder:seeds": 2, "feed:afp": 1}),
+        sources=[source_health("folder:seeds", 2), source_health("feed:afp", 40),
+                 source_health("feed:lemonde", 31, last_warning="malformed feed: undefined entity"),
+                 source_health("feed:slow", 8), source_health("feed:down", 17, 4, "HTTP 503 Service Unavailable")])
+    return render_monitor_report(summary, BUSY_ALERTS, STATUSES, 42.25, ["cheerful-fox"])
+
+
+def quiet_monitor_run() -> str:
+    summary = RunSummary(files_read=2, unchanged=2, batches=[batch("folder:seeds", article(), article(key="b.txt"))],
+                         sources=[source_health("folder:seeds", 2)])
+    return render_monitor_report(summary, [], {}, 3.0)
+
+
+def dry_run_replay() -> str:
+    planned = [planned_alert(title="Tirs à Hama", source="folder:seeds", location="seeds/1.txt"),
+               planned_alert("Des tirs de mortiers sur Alep.", weapon("mortier", "mortier"), "mortiers",
+                             title="Alep sous les tirs", source="feed:afp", location="https://www.afp.example/a/1")]
+    return render_replay_report(planned, [], {}, True, 120, 0, SINCE, NOW)
+
+
+def replay() -> str:
+    return render_replay_report([], BUSY_ALERTS[:2], STATUSES, False, 120, 3, None, None)
+
+
+def digest_run() -> str:
+    return render_digest_report(BUSY_PERIOD, STATUSES, SINCE, NOW, ["veille://", "json://hooks.example.org/****"],
+                                ["tgram://****:****/****"])
+
+
+REPORTS = {"monitor-busy.md": busy_monitor_run, "monitor-quiet.md": quiet_monitor_run,
+           "replay-dry-run.md": dry_run_replay, "replay.md": replay, "digest.md": digest_run}
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_a_run_report_reads_as_its_golden_file(name):
+    assert_matches_golden(DATA / "reports" / name, REPORTS[name]())
