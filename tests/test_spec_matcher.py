@@ -12,7 +12,7 @@ import re
 import pytest
 
 from tests.builders import place, watch_list, weapon
-from veille.extract.matcher import AliasIndex, TokenKeys, _keys
+from veille.extract.matcher import AliasIndex, TokenKeys, text_keys
 
 WATCHED = watch_list(
     place("deir-ez-zor", "Deir ez-Zor", aliases=("Deir Ezzor",)),
@@ -38,10 +38,10 @@ def tokens(text: str) -> list[tuple[TokenKeys, tuple[int, int]]]:
     for index, piece in enumerate(pieces):
         gap_end = pieces[index + 1].start() if index + 1 < len(pieces) else len(text)
         spaced = text.startswith(" ", piece.end())
-        keyed.append((_keys(piece.group(), "", False, spaced), piece.span()))
+        keyed.append((text_keys(piece.group(), "", False, spaced), piece.span()))
         rest_start = piece.end() + spaced
         if rest_start < gap_end:
-            keyed.append((_keys(text[rest_start:gap_end], "", True, False), (rest_start, gap_end)))
+            keyed.append((text_keys(text[rest_start:gap_end], "", True, False), (rest_start, gap_end)))
     return keyed
 
 

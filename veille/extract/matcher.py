@@ -123,12 +123,13 @@ def space_offsets(spelling: str) -> frozenset[int]:
 
 def keys_of(token: Token) -> TokenKeys:
     """The keys of a spaCy token: text, lemma and plural stems, or glue."""
-    return _keys(token.text, token.lemma_, token.is_space, bool(token.whitespace_))
+    return text_keys(token.text, token.lemma_, token.is_space, bool(token.whitespace_))
 
 
 # Words repeat (Zipf): folding each distinct (text, lemma) once makes the matcher several times faster.
 @lru_cache(maxsize=200_000)
-def _keys(text: str, lemma: str, is_space: bool, space_after: bool) -> TokenKeys:
+def text_keys(text: str, lemma: str, is_space: bool, space_after: bool) -> TokenKeys:
+    """The keys of a token given as its text and lemma (what keys_of reads off spaCy's token)."""
     if is_space or is_glue(text):
         return TokenKeys("", glue=is_glue(text), spaced=space_after or text.isspace())
     if is_elision(text):
