@@ -23,7 +23,7 @@ install: $(STAMP)
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
