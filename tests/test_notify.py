@@ -14,7 +14,7 @@ from tests.conftest import CONFIG, POSTGRES_URL, postgres_or_skip
 from veille.errors import StoreError
 from veille.notify.journal import FileSentJournal, journal_path
 from veille.notify.local import install_local_target
-from veille.notify.sender import DeliveryPolicy, send_due_deliveries
+from veille.notify.sender import DeliveryPolicy, retry_delay, send_due_deliveries
 from veille.notify.targets import load_notifier
 from veille.records import Article, ArticleMentions, JournalEntry, Mention
 from veille.store.sql import SqlStore
@@ -104,6 +104,14 @@ def test_a_delivery_gives_up_after_max_attempts(tmp_path, receiver):
     assert [r.failed for r in reports] == [0, 0, 1, 0]
     assert store.delivery_counts() == {"failed": 1}
     store.close()
+
+
+@pytest.mark.parametrize(("attempts", "base", "expected"), [(1, 60, 60.0), (3, 60, 240.0), (7, 60.0, 3600.0),
+                                                         (1100, 60.0, 3600.0), (0, 60.0, 0.0)])
+def test_the_backoff_doubles_up_to_its_cap_in_seconds_however_many_failures(attempts, base, expected):
+    delay = retry_delay(attempts, base)
+    assert delay == expected
+    assert isinstance(delay, float)
 
 
 def test_backoff_waits_before_the_next_attempt(tmp_path, receiver):

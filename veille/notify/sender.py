@@ -136,4 +136,6 @@ def retry_delay(attempts: int, base_seconds: float, cap_seconds: float = 3600.0)
     """Seconds to wait after `attempts` failures: base, 2×base, 4×base, … capped."""
     if attempts <= 0 or base_seconds <= 0:
         return 0.0
-    return min(cap_seconds, base_seconds * 2 ** (attempts - 1))
+    # In floats, the doubling bounded: 2 ** 1100 as an int times a float base raised OverflowError
+    # (max_delivery_attempts has no upper bound), where a float product past the cap only becomes inf.
+    return min(cap_seconds, base_seconds * 2.0 ** min(attempts - 1, 1000))
