@@ -128,6 +128,12 @@ def test_a_malformed_targets_file_names_file_line_and_problem(tmp_path, text, ex
     assert expected in str(caught.value)
 
 
+def test_no_target_at_all_names_the_variable_to_set_not_a_file_called_none(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_notifier(None, "  ", tmp_path / "alerts.jsonl")
+    assert str(caught.value) == "no notification target: set VEILLE_NOTIFY_URLS"
+
+
 def test_tags_route_alerts(tmp_path):
     path = targets(tmp_path, """
         version: 1
