@@ -261,9 +261,9 @@ class AlertLine:
 class PeriodFigures:
     """What happened between two moments: for the daily digest."""
 
-    articles: Counter = field(default_factory=Counter)  # new articles by source
+    articles: Counter[str] = field(default_factory=Counter)  # new articles by source
     alerts: list[AlertLine] = field(default_factory=list)
-    deliveries: Counter = field(default_factory=Counter)  # status of the period's alerts' deliveries
+    deliveries: Counter[str] = field(default_factory=Counter)  # status of the period's alerts' deliveries
     failing_sources: list[tuple[str, int, str]] = field(default_factory=list)  # name, failures in a row, error
 
 

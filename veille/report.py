@@ -29,7 +29,7 @@ def cell(text: object, limit: int | None = None) -> str:
     return _MARKDOWN.sub(r"\\\1", value)
 
 
-def delivery_status(counts: Counter) -> str:
+def delivery_status(counts: Counter[str]) -> str:
     """'sent' when every target accepted it, else what is left: 'sent 1 of 2; 1 to retry'."""
     total = sum(counts.values())
     if total == 0:
@@ -46,7 +46,7 @@ def delivery_status(counts: Counter) -> str:
     return "; ".join(parts)
 
 
-def alert_table(alerts: Sequence[AlertLine], statuses: Mapping[int, Counter]) -> list[str]:
+def alert_table(alerts: Sequence[AlertLine], statuses: Mapping[int, Counter[str]]) -> list[str]:
     # Narrow columns first: the UI scrolls a wide table sideways and the last ones go unseen.
     lines = ["| Entry | Delivery | Sentence | Article |", "|---|---|---|---|"]
     for a in alerts[:_ROWS]:
@@ -66,7 +66,7 @@ def _alert_cells(entry_name: str, kind: str, variant: str, sentence: str, title:
             f"{cell(title, 60)} ({cell(source)}: {cell(location, 60)})")
 
 
-def render_monitor_report(summary: RunSummary, alerts: Sequence[AlertLine], statuses: Mapping[int, Counter],
+def render_monitor_report(summary: RunSummary, alerts: Sequence[AlertLine], statuses: Mapping[int, Counter[str]],
                           seconds: float, turned_away: Sequence[str] = ()) -> str:
     """The monitor run's artifact: figures, the alerts created with their delivery, then each source.
 
@@ -118,7 +118,7 @@ def source_table(summary: RunSummary) -> list[str]:
 
 
 def render_replay_report(planned: Sequence[PlannedAlert], created: Sequence[AlertLine],
-                         statuses: Mapping[int, Counter], dry_run: bool, articles: int, sent: int,
+                         statuses: Mapping[int, Counter[str]], dry_run: bool, articles: int, sent: int,
                          since: datetime | None, until: datetime | None) -> str:
     """The replay run's artifact: what it would send (dry run), or what it created and how each was delivered."""
     span = f"{_day(since) or 'the first article'} to {_day(until) or 'now'}"
@@ -141,7 +141,7 @@ def render_replay_report(planned: Sequence[PlannedAlert], created: Sequence[Aler
     return "\n".join(lines) + "\n"
 
 
-def render_digest_report(figures: PeriodFigures, statuses: Mapping[int, Counter], since: datetime,
+def render_digest_report(figures: PeriodFigures, statuses: Mapping[int, Counter[str]], since: datetime,
                          until: datetime, delivered_to: Iterable[str], failed: Iterable[str]) -> str:
     delivered_to, failed = list(delivered_to), list(failed)
     lines = [f"# Digest from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M %Z}", "",

@@ -43,7 +43,7 @@ class RunSummary:
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     still_pending: int = 0
     batches: list[SourceBatch] = field(default_factory=list)
-    new_by_source: Counter = field(default_factory=Counter)
+    new_by_source: Counter[str] = field(default_factory=Counter)
     sources: list[SourceHealth] = field(default_factory=list)
 
     def add_reads(self, batches: list[SourceBatch], changes: ArticleChanges) -> None:
@@ -90,8 +90,8 @@ class RunSummary:
         lines += self._source_lines()
         for error in self.read_errors:
             lines.append(f"    ! {loggable(error.item)}: {loggable(error.problem)}")
-        for error in d.errors[:5]:
-            lines.append(f"    ! delivery to {loggable(error)}")
+        for failed_delivery in d.errors[:5]:
+            lines.append(f"    ! delivery to {loggable(failed_delivery)}")
         return "\n".join(lines)
 
     def _source_lines(self) -> list[str]:

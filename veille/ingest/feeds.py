@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import calendar
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -103,7 +104,7 @@ def _string(item: Mapping[str, Any], name: str, numbers: bool = False) -> str:
     return ""
 
 
-def _json_time(value: object):
+def _json_time(value: object) -> time.struct_time | None:
     if not isinstance(value, str):
         return None
     try:
@@ -112,7 +113,7 @@ def _json_time(value: object):
         return None
 
 
-def _articles(entries, source: str, url: str, tags: tuple[str, ...]) -> tuple[Article, ...]:
+def _articles(entries: Iterable[Mapping[str, Any]], source: str, url: str, tags: tuple[str, ...]) -> tuple[Article, ...]:
     articles: list[Article] = []
     used_keys: set[str] = set()
     for entry in entries:

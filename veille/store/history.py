@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session
 from veille.records import AlertLine, Article, PeriodFigures, StoredArticle
 from veille.store.guard import database_errors as _reading
 from veille.store.models import AlertRow, ArticleRow, DeliveryRow, SourceRow
+
+Query = TypeVar("Query", bound=Select[Any])
 
 
 class HistoryQueries:
@@ -50,10 +53,10 @@ class HistoryQueries:
                 alerted[story_id].add(entry_id)
         return alerted
 
-    def delivery_statuses(self, alert_ids: Iterable[int]) -> dict[int, Counter]:
+    def delivery_statuses(self, alert_ids: Iterable[int]) -> dict[int, Counter[str]]:
         """For each alert, how many of its deliveries are pending, sending, sent or failed."""
         ids = sorted(set(alert_ids))
-        statuses: dict[int, Counter] = {alert_id: Counter() for alert_id in ids}
+        statuses: dict[int, Counter[str]] = {alert_id: Counter() for alert_id in ids}
         if not ids:
             return statuses
         query = (
@@ -94,7 +97,7 @@ class HistoryQueries:
         return figures
 
 
-def _dated_between(query: Select, since: datetime | None, until: datetime | None) -> Select:
+def _dated_between(query: Query, since: datetime | None, until: datetime | None) -> Query:
     """Articles whose published date, or lacking one the day Veille first saw them, is in [since, until)."""
     dated = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
     if since is not None:
@@ -104,7 +107,7 @@ def _dated_between(query: Select, since: datetime | None, until: datetime | None
     return query
 
 
-def _alert_lines(session: Session, alerts: Select) -> list[AlertLine]:
+def _alert_lines(session: Session, alerts: Select[tuple[AlertRow]]) -> list[AlertLine]:
     """`alerts` (a select of AlertRow) with their article and source, in one query."""
     query = (
         alerts.add_columns(ArticleRow.title, ArticleRow.location, SourceRow.name)

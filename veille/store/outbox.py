@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from veille.errors import StoreError
 from veille.records import Retargeted, StoredDelivery, TargetBacklog
 from veille.store.guard import database_errors as _errors
+from veille.store.guard import rows_changed
 from veille.store.models import AlertRow, DeliveryRow, MetaRow
 
 if TYPE_CHECKING:
@@ -71,9 +72,9 @@ class OutboxQueries:
             for old in present:
                 new = renames[old]
                 has_it = select(DeliveryRow.alert_id).where(DeliveryRow.target_key == new.key)
-                moved += session.execute(
+                moved += rows_changed(session.execute(
                     update(DeliveryRow).where(DeliveryRow.target_key == old, DeliveryRow.alert_id.not_in(has_it))
-                    .values(target_key=new.key, target_label=new.label)).rowcount
+                    .values(target_key=new.key, target_label=new.label)))
         return moved
 
     def stored_delivery(self, delivery_id: int) -> StoredDelivery | None:
@@ -122,18 +123,18 @@ class OutboxQueries:
         has_it = select(DeliveryRow.alert_id).where(DeliveryRow.target_key == new_key)
         movable = (DeliveryRow.target_key == old_key) & DeliveryRow.status.in_(MOVABLE)
         with _errors("moving deliveries"), Session(self.engine) as session, session.begin():
-            moved = session.execute(
+            moved = rows_changed(session.execute(
                 update(DeliveryRow).where(movable, DeliveryRow.alert_id.not_in(has_it))
                 .values(target_key=new_key, target_label=new_label, status="pending", attempts=0, last_error=None,
-                        next_attempt_at=now, claimed_at=None)).rowcount
+                        next_attempt_at=now, claimed_at=None)))
             kept = session.scalar(select(func.count()).select_from(DeliveryRow).where(movable)) or 0
         return Retargeted(moved, kept)
 
     def drop_deliveries(self, key: str) -> int:
         """Delete the pending and failed deliveries of `key`; what was sent stays, as history."""
         with _errors("dropping deliveries"), Session(self.engine) as session, session.begin():
-            return session.execute(
-                delete(DeliveryRow).where(DeliveryRow.target_key == key, DeliveryRow.status.in_(MOVABLE))).rowcount
+            return rows_changed(session.execute(
+                delete(DeliveryRow).where(DeliveryRow.target_key == key, DeliveryRow.status.in_(MOVABLE))))
 
     def unrouted_count(self) -> int:
         with _errors("counting alerts that reached no target"), Session(self.engine) as session:

@@ -7,10 +7,12 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, delete, event, func, inspect, or_, select, true, update
+from sqlalchemy import ColumnElement, Connection, Engine, create_engine, delete, event, func, inspect, or_, select, true, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, StatementError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from veille.detect import plan_alerts, render_alert
 from veille.errors import StoreError
@@ -28,6 +30,7 @@ from veille.records import (
 )
 from veille.redact import database_url_problem
 from veille.store.guard import database_errors as _errors
+from veille.store.guard import rows_changed
 from veille.store.history import HistoryQueries
 from veille.store.lock import RunLock, run_lock
 from veille.store.migrate import upgrade
@@ -279,7 +282,7 @@ class SqlStore(HistoryQueries, OutboxQueries):
         with _errors("renaming a source"), Session(self.engine) as session, session.begin():
             if session.scalar(select(SourceRow.id).where(SourceRow.name == new)) is not None:
                 return False
-            return session.execute(update(SourceRow).where(SourceRow.name == old).values(name=new)).rowcount == 1
+            return rows_changed(session.execute(update(SourceRow).where(SourceRow.name == old).values(name=new))) == 1
 
     def source_states(self, names: Iterable[str]) -> dict[str, SourceState]:
         """What the last reads of these sources left: validators for a conditional GET, last fetch."""
@@ -293,7 +296,7 @@ class SqlStore(HistoryQueries, OutboxQueries):
         with _errors("recording source health"), Session(self.engine) as session, session.begin():
             ids = self._source_ids(session, {batch.source for batch in batches}, now)
             for batch in batches:
-                row = session.get(SourceRow, ids[batch.source])
+                row = session.get_one(SourceRow, ids[batch.source])
                 row.last_fetched_at = now
                 if batch.outcome is SourceOutcome.FAILED:
                     row.consecutive_failures = (row.consecutive_failures or 0) + 1
@@ -350,7 +353,7 @@ class SqlStore(HistoryQueries, OutboxQueries):
             .values(status="sending", claimed_at=now, attempts=DeliveryRow.attempts + 1)
         )
         with _errors("claiming a delivery"), Session(self.engine) as session, session.begin():
-            return session.execute(statement).rowcount == 1
+            return rows_changed(session.execute(statement)) == 1
 
     def mark_sent(self, delivery_id: int, now: datetime) -> None:
         self._set(delivery_id, status="sent", sent_at=now, last_error=None)
@@ -399,7 +402,7 @@ def _state(row: SourceRow) -> SourceState:
     return SourceState(validators, row.last_fetched_at, row.consecutive_failures or 0)
 
 
-def _due(now: datetime, lease_seconds: float):
+def _due(now: datetime, lease_seconds: float) -> ColumnElement[bool]:
     stale = now - timedelta(seconds=lease_seconds)
     return or_(
         (DeliveryRow.status == "pending") & (DeliveryRow.next_attempt_at <= now),
@@ -407,7 +410,7 @@ def _due(now: datetime, lease_seconds: float):
     )
 
 
-def _sqlite_connect(connection, _record) -> None:
+def _sqlite_connect(connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # SQLAlchemy's recipe: let it emit BEGIN itself (below) instead of pysqlite's own.
     connection.isolation_level = None
     cursor = connection.cursor()
@@ -418,7 +421,7 @@ def _sqlite_connect(connection, _record) -> None:
     cursor.close()
 
 
-def _sqlite_begin(connection) -> None:
+def _sqlite_begin(connection: Connection) -> None:
     # A deferred transaction that reads, then writes after another run's commit, fails at once with
     # SQLITE_BUSY in WAL mode; IMMEDIATE takes the write lock up front and waits for it (busy_timeout).
     connection.exec_driver_sql("BEGIN IMMEDIATE")
