@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.states import Completed, Failed, State
+from prefect.client.schemas.objects import State
+from prefect.states import Completed, Failed
 from prefect.tasks import exponential_backoff
 
 from flows.common import failed, load_configuration, notify_operator, open_store, publish_report, stopped

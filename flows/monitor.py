@@ -14,9 +14,11 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
-from prefect.states import Cancelled, Completed, State
+from prefect.client.schemas.objects import State
+from prefect.states import Cancelled, Completed
 
 from flows.common import (
+    called_sync,
     Configuration,
     delivery_policy,
     failed,
@@ -26,6 +28,7 @@ from flows.common import (
     publish_report,
     runs_due_meanwhile,
     sent_journal,
+    state_name,
     stopped,
 )
 from flows.environment import offline_defaults
@@ -114,7 +117,7 @@ def _select(config: Configuration, folder: Path | None, sources: list[str] | Non
     folders = [(f, {str(f.path), display_path(f.path), f.source_name}) for f in config.sources.folders]
     unknown = wanted.difference(*(names for _, names in feeds + folders))
     if unknown:
-        known = [f.source_name for f in (*config.sources.feeds, *config.sources.folders)]
+        known = [f.source_name for f in config.sources.feeds] + [f.source_name for f in config.sources.folders]
         raise ConfigError(f"sources: {', '.join(sorted(unknown))} not in {config.settings.sources_file} "
                           f"(known: {', '.join(known) or 'none'})")
     chosen = {"feeds": tuple(f for f, names in feeds if wanted & names),
@@ -186,19 +189,20 @@ def _read_sources(store: Store, config: Configuration, fetcher: Fetcher) -> list
         if not feed.due(state.last_fetched_at if state else None, now):
             batches.append(SourceBatch.not_due(feed.source_name))
             continue
-        source = FeedSource(feed.name, feed.url, fetcher, state.validators if state else {}, feed.tags)
-        futures.append((source.name, fetch.submit(source)))
+        feed_source = FeedSource(feed.name, feed.url, fetcher, state.validators if state else {}, feed.tags)
+        futures.append((feed_source.name, fetch.submit(feed_source)))
     return batches + [_feed_batch(name, future, timeout) for name, future in futures]
 
 
 def _feed_batch(name: str, future: PrefectFuture[SourceBatch], timeout: float) -> SourceBatch:
     """The feed's batch; or, when its task did not complete (its timeout, a crash), that feed's failure."""
-    outcome = future.result(raise_on_failure=False)
+    # Typed as the task's return value; with raise_on_failure=False a run that failed gives its exception.
+    outcome: object = future.result(raise_on_failure=False)
     if isinstance(outcome, SourceBatch):
         return outcome
     state = future.state
     problem = (f"its fetch_feed task took longer than its {timeout:g} s timeout (VEILLE_NETWORK_TASK_TIMEOUT_SECONDS)"
-               if state.name == "TimedOut" else f"its fetch_feed task ended {state.name}: {state.message}")
+               if state.name == "TimedOut" else f"its fetch_feed task ended {state_name(state)}: {state.message}")
     get_run_logger().error("cannot read %s: %s", name, loggable(problem))
     return SourceBatch.failed(name, problem)
 
@@ -224,7 +228,7 @@ def _detect(store: Store, config: Configuration, changes: ArticleChanges, summar
     stories = load_story_index(store, settings.story_window_days, settings.story_threshold)
     articles = changes.to_extract
     # A long run (a first read of many feeds) shows how far it is in the UI.
-    progress = (create_progress_artifact(0.0, description=f"Articles analysed, of {len(articles)}")
+    progress = (called_sync(create_progress_artifact(0.0, description=f"Articles analysed, of {len(articles)}"))
                 if len(articles) > settings.batch_size else None)
     for start in range(0, len(articles), settings.batch_size):
         found = extract_batch(nlp, articles[start : start + settings.batch_size], settings.batch_size)
@@ -237,7 +241,7 @@ def _detect(store: Store, config: Configuration, changes: ArticleChanges, summar
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m flows.monitor [--folder PATH]`: one run; exit status 1 when it failed."""
-    parser = argparse.ArgumentParser(prog="python -m flows.monitor", description=monitor.__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m flows.monitor", description=(monitor.__doc__ or "").partition("\n")[0])
     parser.add_argument("--folder", type=Path, default=None,
                         help="read only this folder of .txt articles (default: config/sources.yaml)")
     args = parser.parse_args(argv)

@@ -10,9 +10,11 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
-from prefect.states import Completed, State
+from prefect.client.schemas.objects import State
+from prefect.states import Completed
 
 from flows.common import (
+    called_sync,
     delivery_policy,
     failed,
     load_configuration,
@@ -20,6 +22,7 @@ from flows.common import (
     open_store,
     publish_report,
     sent_journal,
+    state_name,
 )
 from flows.environment import offline_defaults
 from tasks.extract import extract_batch, load_language_model
@@ -66,7 +69,7 @@ def replay(
     settings = config.settings
     try:
         total = store.count_articles_between(since, until)
-        progress = create_progress_artifact(0.0, description=f"Stored articles read again, of {total}")
+        progress = called_sync(create_progress_artifact(0.0, description=f"Stored articles read again, of {total}"))
         nlp = load_language_model(settings.spacy_model, watchlist)
         tags = {feed.source_name: feed.tags for feed in config.sources.feeds}
         planned, created, alerted, done, after = [], [], {}, 0, 0
@@ -128,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     with offline_defaults():
         state = replay(since=args.since, until=args.until, watchlist_file=args.watchlist_file, dry_run=not args.send,
                        return_state=True)
-    print(f"veille: replay {state.name.lower()}: {loggable(state.message or '')}", file=sys.stderr)
+    print(f"veille: replay {state_name(state).lower()}: {loggable(state.message or '')}", file=sys.stderr)
     return 1 if state.is_failed() else 0
 
 
