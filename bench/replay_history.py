@@ -16,7 +16,7 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flows.environment import offline_defaults
@@ -44,7 +44,7 @@ def main() -> None:
     articles = corpus(args.articles)
     store = SqlStore.open(database)
     store.record_detections([ArticleMentions(a, ()) for a in articles], watchlist, lambda tags: [],
-                            datetime.now(timezone.utc))
+                            datetime.now(UTC))
     store.close()
 
     from prefect.testing.utilities import prefect_test_harness

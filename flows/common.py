@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -141,7 +141,7 @@ def runs_due_meanwhile() -> list[str]:
         deployment_id=FlowRunFilterDeploymentId(any_=[UUID(deployment_id)]),
         # Validated: Prefect's DateTime type is pendulum's before Python 3.13, which a datetime validates to.
         expected_start_time=FlowRunFilterExpectedStartTime.model_validate(
-            {"after_": flow_run.get_scheduled_start_time(), "before_": datetime.now(timezone.utc)}),
+            {"after_": flow_run.get_scheduled_start_time(), "before_": datetime.now(UTC)}),
         id=FlowRunFilterId(not_any_=[UUID(this_run_id)]),
     )
     try:

@@ -7,19 +7,19 @@ import os
 import sys
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
-from prefect.client.schemas.objects import State
 from prefect.states import Cancelled, Completed
 
 from flows.common import (
-    called_sync,
     Configuration,
+    called_sync,
     delivery_policy,
     failed,
     load_configuration,
@@ -75,7 +75,7 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None) -> Sta
     except VeilleError as exc:
         return failed(REPORT_KEY, exc)
     try:
-        holder = f"monitor {flow_run.get_name() or 'run'} since {datetime.now(timezone.utc):%H:%M} UTC"
+        holder = f"monitor {flow_run.get_name() or 'run'} since {datetime.now(UTC):%H:%M} UTC"
         with store.run_lock("monitor", holder) as lock:
             if not lock.acquired:
                 message = f"skipped: another monitor run is processing ({lock.held_by})"
@@ -180,7 +180,7 @@ def _read_sources(store: Store, config: Configuration, fetcher: Fetcher) -> list
     batches = read_folders(folders)
     feeds = config.sources.feeds
     states = store.source_states(feed.source_name for feed in feeds)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     timeout = config.settings.network_task_timeout_seconds
     fetch = fetch_feed.with_options(timeout_seconds=timeout)
     futures = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flows.common import Configuration, load_configuration, open_store
 from flows.environment import offline_defaults
@@ -108,7 +108,7 @@ def _retarget(store: Store, config: Configuration, args: argparse.Namespace) -> 
     new = _configured_target(config, args.new)
     if old.key == new.key:
         raise OutboxError(f"OLD and NEW are the same target ({new.label})")
-    result = store.retarget(old.key, new.key, new.label, datetime.now(timezone.utc))
+    result = store.retarget(old.key, new.key, new.label, datetime.now(UTC))
     lines = [f"moved {result.moved} deliveries from {old.label} [{old.key[:KEY_SHOWN]}] to {new.label} "
              f"[{new.key[:KEY_SHOWN]}]: attempts reset, sent by the next run"]
     if result.kept:

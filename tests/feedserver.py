@@ -135,7 +135,7 @@ class _QuietServer(ThreadingHTTPServer):
 def rss(*items: tuple[str, str, str], title: str = "Flux de test") -> bytes:
     """An RSS 2.0 document of (guid, title, description) items."""
     body = "".join(
-        f"<item><guid isPermaLink=\"false\">{guid}</guid><title>{item_title}</title><link>http://example.org/{guid}</link>"
+        f'<item><guid isPermaLink="false">{guid}</guid><title>{item_title}</title><link>http://example.org/{guid}</link>'
         f"<description><![CDATA[{description}]]></description>"
         f"<pubDate>Wed, 08 Nov 2017 10:00:00 +0100</pubDate></item>"
         for guid, item_title, description in items

@@ -28,7 +28,7 @@ def test_the_shipped_schedules_are_every_15_minutes_and_daily_in_an_explicit_tim
     [
         ("monitor:\n  cron: '*/15 * * * *'\n", "schedules.yaml:1: timezone: Field required"),
         ("timezone: Europe/Pariss\n", 'schedules.yaml:1: timezone: Invalid timezone: "Europe/Pariss"'),
-        ("timezone: UTC\ndigest:\n  cron: '0 25 * * *'\n", 'schedules.yaml:3: digest.cron: Invalid cron string'),
+        ("timezone: UTC\ndigest:\n  cron: '0 25 * * *'\n", "schedules.yaml:3: digest.cron: Invalid cron string"),
         ("timezone: UTC\nmonitor:\n  every: 15\n", "schedules.yaml:2: monitor.cron: Field required"),
     ],
 )

@@ -9,7 +9,7 @@ import logging
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 
 import pytest
@@ -44,7 +44,7 @@ PATH_TOKEN_URLS = [f"json://127.0.0.1:9/hook/{CANARY}json", f"form://127.0.0.1:9
 
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+        self.now = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -526,7 +526,7 @@ def test_unreadable_journal_lines_are_skipped_with_a_warning_naming_each(tmp_pat
     journal.path.write_bytes(b"\n".join([
         b'{"delivery": 4, "sent_at": "' + "\u00e9t\u00e9".encode("latin-1") + b'"}',  # not UTF-8
         f'{{"delivery": 1e400, "sent_at": "{SENT_AT}"}}'.encode(),
-        '{"delivery": "7", "sent_at": 5}'.encode(),
+        b'{"delivery": "7", "sent_at": 5}',
         b"[1, 2]",
         f'{{"delivery": 3, "sent_at": "{SENT_AT}", "alert": "x"}}'.encode(),
         b'{"delivery": 3, "sent_at": "2026-11-2',
@@ -607,7 +607,7 @@ def test_a_write_that_fails_part_way_leaves_alerts_jsonl_as_it_was_and_is_retrie
     assert done.stdout.startswith("0 1 ['veille://: cannot append to alerts.jsonl in the data folder: File too large")
     assert alerts_file.read_text(encoding="utf-8") == earlier, "the file is as it was"
     store = open_store(tmp_path)
-    assert send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(timezone.utc),
+    assert send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(UTC),
                                journal_in(tmp_path)).sent == 1, "retried by the next run"
     lines = alerts_file.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 4001 and json.loads(lines[-1])["title"].startswith("Veille: Hama")
@@ -672,8 +672,8 @@ def test_retarget_moves_the_orphans_to_the_new_target_which_gets_each_once(rotat
     code, output = outbox_command("retarget", old.key[:8], new.key[:8], capsys=capsys)
 
     assert code == 0 and output.startswith("moved 2 deliveries from json://")
-    assert [d.attempts for d in store.due_deliveries(datetime.now(timezone.utc), 600)] == [0, 0]
-    report = send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(timezone.utc), journal_in(workdir))
+    assert [d.attempts for d in store.due_deliveries(datetime.now(UTC), 600)] == [0, 0]
+    report = send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(UTC), journal_in(workdir))
     assert (report.sent, report.orphaned) == (2, 0)
     assert outbox_command("retarget", old.key[:8], new.key[:8], capsys=capsys)[0] == 1, "nothing left to move"
     assert len(receiver.received) == 2
@@ -691,7 +691,7 @@ def test_retarget_never_gives_a_target_an_alert_it_already_has(rotated, workdir,
     code, output = outbox_command("retarget", old.key[:8], new.label, capsys=capsys)
 
     assert code == 0 and "moved 1 deliveries" in output and "1 left with" in output
-    send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(timezone.utc), journal_in(workdir))
+    send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(UTC), journal_in(workdir))
     assert [m["title"] for m in receiver.received] == ["Veille: Hama (place) in «Tirs 2»"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from veille.records import Article, ArticleMentions, Mention, TargetRef
 from veille.store.sql import SqlStore
 from veille.watchlist import WatchList
 
-NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 WATCHLIST = WatchList.model_validate({"entries": [{"id": "hama", "kind": "place", "name": "Hama"}]})
 RSS = {"content-type": "application/rss+xml; charset=utf-8"}
 

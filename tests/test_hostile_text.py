@@ -11,7 +11,7 @@ import math
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import spacy
@@ -276,7 +276,7 @@ def hostile_alert(location: str = HOSTILE_LINK) -> PlannedAlert:
 
 
 def test_an_alert_keeps_one_line_per_field_and_a_link_that_can_add_nothing():
-    message = render_alert(hostile_alert(), datetime(2026, 11, 22, tzinfo=timezone.utc))
+    message = render_alert(hostile_alert(), datetime(2026, 11, 22, tzinfo=UTC))
 
     lines = message.body.split("\n")
     assert [line.split(" ", 1)[0] for line in lines] == ["Place:", lines[1].split(" ", 1)[0], "Article:",
@@ -292,7 +292,7 @@ def test_an_alert_keeps_one_line_per_field_and_a_link_that_can_add_nothing():
 
 
 def test_a_file_path_as_location_is_shown_as_inert_text():
-    message = render_alert(hostile_alert("seeds/x.zip\n@here"), datetime(2026, 11, 22, tzinfo=timezone.utc))
+    message = render_alert(hostile_alert("seeds/x.zip\n@here"), datetime(2026, 11, 22, tzinfo=UTC))
     assert "Source: feed:hostile — seeds/x[.]zip ＠here" in message.body
 
 
@@ -330,7 +330,7 @@ def test_apprise_discord_plugin_finds_no_mention_in_a_neutralised_alert(receiver
 
     raw = HOSTILE + " " + HOSTILE_LINK
     assert discord.notify(body=raw, title="raw", body_format=NotifyFormat.TEXT)
-    message = render_alert(hostile_alert(), datetime(2026, 11, 22, tzinfo=timezone.utc))
+    message = render_alert(hostile_alert(), datetime(2026, 11, 22, tzinfo=UTC))
     assert discord.notify(body=message.body, title=message.title, body_format=NotifyFormat.TEXT)
 
     unsafe, safe = receiver.received
@@ -389,7 +389,7 @@ def test_the_digest_neutralises_source_errors_and_keeps_each_on_its_line():
         ("feed:evil", 3, "HTTP 503 <@&123456789012345678> @everyone see evil.top\nSource failing: forged"),
         ("feed:ctype", 2, "unexpected Content-Type [x](https://evil.example) \x1b[31m"),
     ])
-    since, until = datetime(2026, 11, 21, tzinfo=timezone.utc), datetime(2026, 11, 22, tzinfo=timezone.utc)
+    since, until = datetime(2026, 11, 21, tzinfo=UTC), datetime(2026, 11, 22, tzinfo=UTC)
 
     body = render_digest(figures, since, until).body
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -55,7 +55,7 @@ def test_a_hostile_article_reaches_a_webhook_harmless(tmp_path, receiver):
     notifier = load_notifier(CONFIG / "targets.yaml", receiver.url, tmp_path / "alerts.jsonl")
     store = SqlStore.open(f"sqlite:///{tmp_path / 'veille.db'}")
     watchlist = WatchList.model_validate({"entries": [{"id": "hama", "kind": "place", "name": "Hama"}]})
-    now = datetime(2026, 11, 22, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 22, tzinfo=UTC)
     store.record_detections([ArticleMentions(article, (Mention("hama", "watched", "Hama", start, start + 4, text),))],
                             watchlist, notifier.targets_for, now)
     journal = FileSentJournal(tmp_path / "journal.jsonl")

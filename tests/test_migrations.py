@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -14,7 +14,7 @@ from veille.store.models import Base
 from veille.store.sql import SqlStore
 from veille.watchlist import WatchList
 
-NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 WATCHLIST = WatchList.model_validate({"entries": [{"id": "hama", "kind": "place", "name": "Hama"},
                                                   {"id": "alep", "kind": "place", "name": "Alep"}]})
 

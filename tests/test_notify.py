@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from apprise import Apprise
@@ -26,7 +26,7 @@ POLICY = DeliveryPolicy(max_attempts=3, backoff_seconds=0, lease_seconds=600)
 
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+        self.now = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -239,7 +239,7 @@ def test_a_send_the_database_cannot_record_is_recorded_by_the_next_run_not_sent_
 
 def test_the_journal_keeps_what_it_was_not_told_to_forget(tmp_path):
     journal = FileSentJournal(tmp_path / "data" / "journal.jsonl")
-    at = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
     three, five, seven = (JournalEntry(n, at + timedelta(seconds=n), "db", n, "key", "digest") for n in (3, 5, 7))
     journal.write(three)
     journal.write(five)
@@ -266,4 +266,4 @@ def test_a_journal_that_cannot_be_written_says_which_file_in_one_line(tmp_path):
     (tmp_path / "data").write_text("a file where the data folder should be", encoding="utf-8")
     journal = FileSentJournal(tmp_path / "data" / "veille" / "journal.jsonl")
     with pytest.raises(StoreError, match=r"^cannot use the delivery journal .*journal\.jsonl: Not a directory$"):
-        journal.write(JournalEntry(3, datetime(2026, 11, 22, tzinfo=timezone.utc)))
+        journal.write(JournalEntry(3, datetime(2026, 11, 22, tzinfo=UTC)))

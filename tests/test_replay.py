@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -78,7 +78,7 @@ def test_dry_run_sends_nothing_and_real_mode_sends_only_new_alerts(workdir, rece
 
 def test_replay_reads_only_the_articles_of_its_date_range(workdir, trial_watchlist):
     assert monitor(return_state=True).is_completed()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     later = replay(since=now + timedelta(days=1), watchlist_file=trial_watchlist, return_state=True)
     earlier = replay(until=now - timedelta(days=1), watchlist_file=trial_watchlist, return_state=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -14,7 +14,7 @@ from veille.store.models import AlertRow, ArticleRow, DeliveryRow
 from veille.store.sql import SqlStore
 from veille.watchlist import WatchList
 
-NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 WATCHLIST = WatchList.model_validate(
     {"entries": [
         {"id": "hama", "kind": "place", "name": "Hama"},
@@ -69,10 +69,9 @@ def test_an_edited_article_alerts_only_for_new_entries(store):
 def test_uniqueness_is_enforced_by_the_database(store, table):
     store.record_detections([found("hama", "hama")], WATCHLIST, route, NOW)
     columns = ", ".join(f'"{c}"' for c in store_columns(table) if c != "id")
-    with store.engine.connect() as conn:
-        with pytest.raises(IntegrityError):
-            # A copy of an existing row, made by the database itself: only its constraints can refuse it.
-            conn.execute(text(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table}"))
+    with store.engine.connect() as conn, pytest.raises(IntegrityError):
+        # A copy of an existing row, made by the database itself: only its constraints can refuse it.
+        conn.execute(text(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table}"))
 
 
 def store_columns(table: str) -> list[str]:

@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
@@ -108,7 +108,7 @@ def _json_time(value: object) -> time.struct_time | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc).utctimetuple()
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).utctimetuple()
     except ValueError:
         return None
 
@@ -164,7 +164,7 @@ def entry_time(entry: Mapping[str, Any]) -> datetime | None:
         value = entry.get(name)
         if value:
             try:
-                return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
+                return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
             except (OverflowError, ValueError, TypeError):
                 continue
     return None

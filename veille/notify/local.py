@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -33,7 +33,7 @@ def install_local_target(alerts_file: Path, console: TextIO | None = None) -> No
     @notify(on=LOCAL_SCHEMA, name="Veille local alerts (console and JSON lines)")
     def deliver_locally(body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any) -> bool:
         record = {
-            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
             "type": notify_type,
             "title": title,
             "body": body,
