@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/extract_throughput.py [--articles 400] [--rounds 3]
 
-Prints articles per second for each configuration and for the watch matcher alone, best of `rounds`, measured in the same
-process in alternation (these machines are shared and noisy: read the ratio, not the absolute).
+Prints articles per second for each configuration and for the watch matcher alone, best of `rounds`, measured in
+the same process in alternation (these machines are shared and noisy: read the ratio, not the absolute).
 """
 
 from __future__ import annotations

@@ -196,8 +196,9 @@ def notify_operator(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) 
         return
     title = f"Veille: {flow.name} run {flow_run.name} {state_name(state).lower()}"
     # A crash's message is the exception's text, not Veille's: it may hold a URL with its token.
+    ended = f"The {flow.name} run {flow_run.name} ended {state_name(state)}"
     body = "\n".join([
-        f"The {flow.name} run {flow_run.name} ended {state_name(state)}: {mask_urls(state.message or 'no message')}",
+        f"{ended}: {mask_urls(state.message or 'no message')}",
         f"See {run_url(flow_run)}",
         "Nothing is lost: articles and alerts not recorded are taken up by the next run.",
     ])

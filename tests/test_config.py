@@ -174,5 +174,5 @@ def test_a_bad_url_in_the_environment_is_named_by_position_not_echoed(tmp_path):
 def test_an_apprise_parser_crash_becomes_a_config_error(tmp_path):
     # apprise 1.13 raises KeyError('password') on a custom schema with a query string as a YAML key.
     path = targets(tmp_path, "version: 1\nurls:\n  - veille://?console=no:\n      tag: alerts\n")
-    with pytest.raises(ConfigError, match="targets.yaml: apprise cannot read this file"):
+    with pytest.raises(ConfigError, match=r"targets\.yaml: apprise cannot read this file"):
         load_notifier(path, None, tmp_path / "alerts.jsonl")

@@ -169,9 +169,9 @@ def test_a_redirect_is_followed(feed_server):
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_a_response_larger_than_the_cap_is_refused(feed_server, chunked):
     feed_server.routes["/big"] = Reply(200, b"<rss>" + b"x" * 300_000 + b"</rss>", chunked=chunked)
-    with Fetcher(FetchPolicy(max_bytes=100_000, attempts=1, allowed_networks=ALLOW_FEED_SERVER)) as fetcher:
-        with pytest.raises(FetchError, match="larger than the 100000-byte limit"):
-            fetcher.fetch(feed_server.url("/big"))
+    policy = FetchPolicy(max_bytes=100_000, attempts=1, allowed_networks=ALLOW_FEED_SERVER)
+    with Fetcher(policy) as fetcher, pytest.raises(FetchError, match="larger than the 100000-byte limit"):
+        fetcher.fetch(feed_server.url("/big"))
 
 
 def test_gzip_is_decoded_and_a_gzip_bomb_stopped_at_the_cap(feed_server):

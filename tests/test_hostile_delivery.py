@@ -98,8 +98,7 @@ def test_a_path_printed_without_its_url_is_masked_in_apprise_lines():
     assert mask_urls(line, bare_paths=True) == "Max retries exceeded with url: /****/**** (Caused by NewConnectionError)"
 
 
-@pytest.mark.parametrize("url", PATH_TOKEN_URLS + [f"tgram://123456789:{CANARY}tg/chat1",
-                                                   f"discord://1234/{CANARY}disc", f"json://127.0.0.1:9/p?token={CANARY}"])
+@pytest.mark.parametrize("url", [*PATH_TOKEN_URLS, f"tgram://123456789:{CANARY}tg/chat1", f"discord://1234/{CANARY}disc", f"json://127.0.0.1:9/p?token={CANARY}"])
 def test_a_target_label_shows_no_token_whatever_the_scheme(url):
     label = target_label(Apprise.instantiate(url))
     assert CANARY not in label
@@ -469,12 +468,12 @@ def test_the_upgrade_gives_the_database_an_id_and_masks_labels_stored_before(dat
                                          "VALUES ('f', :t, 0) RETURNING id"), {"t": Clock()()}).scalar()
         connection.execute(text("INSERT INTO stories (id, title, created_at) VALUES (1, 't', :t)"), {"t": Clock()()})
         connection.execute(text(
-            "INSERT INTO articles (id, source_id, story_id, key, title, location, text, content_hash, first_seen_at,"
-            " changed_at) VALUES (1, :s, 1, 'k', 't', 'l', 'x', 'h', :t, :t)"), {"s": source, "t": Clock()()})
+            "INSERT INTO articles (id, source_id, story_id, key, title, location, text, content_hash, "
+            "first_seen_at, changed_at) VALUES (1, :s, 1, 'k', 't', 'l', 'x', 'h', :t, :t)"), {"s": source, "t": Clock()()})
         connection.execute(text(
             "INSERT INTO alerts (id, story_id, article_id, entry_id, entry_kind, entry_name, variant, sentence, "
-            "occurrences, sources, title, body, created_at) VALUES (1, 1, 1, 'hama', 'place', 'Hama', 'Hama', 's', 1,"
-            " 1, 't', 'b', :t)"), {"t": Clock()()})
+            "occurrences, sources, title, body, created_at) "
+            "VALUES (1, 1, 1, 'hama', 'place', 'Hama', 'Hama', 's', 1, 1, 't', 'b', :t)"), {"t": Clock()()})
         connection.execute(text(
             "INSERT INTO deliveries (alert_id, target_key, target_label, status, attempts, last_error, "
             "next_attempt_at, created_at) VALUES (1, 'k', :label, 'pending', 1, :error, :t, :t)"),

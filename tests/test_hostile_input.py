@@ -13,7 +13,7 @@ from tests.feedserver import rss
 from veille.clean import KEY_CHARS, TITLE_CHARS, bounded_key, clean_line, clean_text, with_suffix
 from veille.ingest.feeds import parse_feed
 from veille.ingest.folder import FolderSource
-from veille.records import Article, ArticleMentions, Mention, TargetRef
+from veille.records import Article, ArticleMentions, Mention, TargetRef, text_hash
 from veille.store.sql import SqlStore
 from veille.watchlist import WatchList
 
@@ -84,7 +84,7 @@ def test_an_article_is_storable_and_bounded_whatever_it_is_given():
     assert "\x00" not in article.title and "\n" not in article.title and len(article.title) <= TITLE_CHARS
     assert len(article.key) <= KEY_CHARS and "\x00" not in article.key
     assert "\x1b" not in article.location and article.source == "feed:x"
-    article.content_hash  # computed from the clean text
+    assert article.content_hash == text_hash(article.text)  # computed from the clean text
 
 
 # Item 1: poison pills. Each of these failed the whole batch, every run.

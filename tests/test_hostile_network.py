@@ -193,9 +193,9 @@ def test_a_redirect_from_an_allowed_listener_to_a_forbidden_one_is_refused(feed_
     try:
         allowed.routes["/moved"] = Reply(302, headers={"Location": location.format(port=feed_server.port)})
         feed_server.routes["/secret"] = Reply(200, b"internal", HTML)
-        with Fetcher(FetchPolicy(attempts=1, allowed_networks=parse_networks("127.0.0.2/32"))) as fetcher:
-            with pytest.raises(FetchError, match=REFUSED_LOOPBACK):
-                fetcher.fetch(allowed.url("/moved"))
+        policy = FetchPolicy(attempts=1, allowed_networks=parse_networks("127.0.0.2/32"))
+        with Fetcher(policy) as fetcher, pytest.raises(FetchError, match=REFUSED_LOOPBACK):
+            fetcher.fetch(allowed.url("/moved"))
     finally:
         allowed.close()
     assert len(allowed.hits("/moved")) == 1
@@ -332,9 +332,9 @@ def test_a_dns_lookup_that_never_answers_is_cut_at_the_deadline():
         return ["151.101.2.133"]
 
     started = time.monotonic()
-    with Fetcher(FetchPolicy(attempts=2, deadline_seconds=1.5), resolve=silent) as fetcher:
-        with pytest.raises(FetchError, match="deadline"):
-            fetcher.fetch("http://silent-dns.example/feed")
+    policy = FetchPolicy(attempts=2, deadline_seconds=1.5)
+    with Fetcher(policy, resolve=silent) as fetcher, pytest.raises(FetchError, match="deadline"):
+        fetcher.fetch("http://silent-dns.example/feed")
     assert time.monotonic() - started < 1.5 + MARGIN
 
 

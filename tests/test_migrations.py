@@ -48,8 +48,8 @@ def test_a_database_of_the_previous_revision_upgrades_with_its_data(database_url
         source_id = connection.execute(text(
             "INSERT INTO sources (name, created_at) VALUES ('folder:seeds', :t) RETURNING id"), {"t": NOW}).scalar()
         article_ids = [connection.execute(text(
-            "INSERT INTO articles (source_id, key, title, location, text, content_hash, first_seen_at, changed_at) "
-            "VALUES (:source, :key, 'Titre', 'seeds/a.txt', 'Hama.', :hash, :t, :t) RETURNING id"),
+            "INSERT INTO articles (source_id, key, title, location, text, content_hash, first_seen_at, "
+            "changed_at) VALUES (:source, :key, 'Titre', 'seeds/a.txt', 'Hama.', :hash, :t, :t) RETURNING id"),
             {"source": source_id, "key": f"{n}.txt", "hash": f"old-{n}", "t": NOW}).scalar() for n in (1, 2)]
         alert_id = connection.execute(text(
             "INSERT INTO alerts (article_id, entry_id, entry_kind, entry_name, variant, sentence, occurrences, "

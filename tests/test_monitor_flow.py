@@ -57,7 +57,7 @@ def test_an_edited_article_alerts_only_for_what_it_did_not_have(workdir):
     article.write_text(article.read_text(encoding="utf-8") + "\nDes Kalachnikov ont été saisies à Hama.\n",
                        encoding="utf-8")
 
-    state, summary = run()
+    _state, summary = run()
 
     assert (summary.changed, summary.unchanged) == (1, 1)
     assert alerted(summary.alerts) == {("000_cb98e6dd4b5ccfbd.txt", "Kalachnikov")}

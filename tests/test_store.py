@@ -33,7 +33,7 @@ def found(text: str, *entries: str, key: str = "a.txt") -> ArticleMentions:
     mentions = tuple(
         Mention(entry, "watched", entry, text.index(entry), text.index(entry) + len(entry), text) for entry in entries
     )
-    return ArticleMentions(article, mentions + (Mention(None, "LOC", "Syrie", 0, 5, text),))
+    return ArticleMentions(article, (*mentions, Mention(None, "LOC", "Syrie", 0, 5, text)))
 
 
 @pytest.fixture

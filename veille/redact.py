@@ -47,7 +47,7 @@ def _mask_after_scheme(rest: str) -> str:
     cut = min((rest.find(c) for c in "/?#" if c in rest), default=len(rest))
     authority, tail = rest[:cut], rest[cut:]
     # The last `@` ends the user part: a password with an `@` of its own is masked whole.
-    userinfo, at, hostport = authority.rpartition("@")
+    _userinfo, at, hostport = authority.rpartition("@")
     return (MASK + "@" if at else "") + _mask_host(hostport) + _mask_tail(tail)
 
 

@@ -130,7 +130,7 @@ def render_replay_report(planned: Sequence[PlannedAlert], created: Sequence[Aler
     if not dry_run:
         return "\n".join(lines + (alert_table(created, statuses) if created else ["No new alert."])) + "\n"
     if not planned:
-        return "\n".join(lines + ["No alert that does not already exist."]) + "\n"
+        return "\n".join([*lines, "No alert that does not already exist."]) + "\n"
     lines += ["| Entry | Sentence | Article |", "|---|---|---|"]
     for p in planned[:_ROWS]:
         cells = _alert_cells(p.entry.name, p.entry.kind, p.mention.text, p.mention.sentence, p.article.title,

@@ -71,7 +71,8 @@ class RunSummary:
             f"{outcomes[SourceOutcome.NOT_DUE]} not due, {outcomes[SourceOutcome.FAILED]} failed)",
             f"  items read:    {self.files_read} ({len(self.read_errors)} unreadable)",
             f"  articles:      {self.new} new, {self.changed} changed, {self.unchanged} unchanged",
-            f"  mentions:      {self.watched_mentions} of watched entries, {self.place_entities} places found by the model",
+            f"  mentions:      {self.watched_mentions} of watched entries, "
+            f"{self.place_entities} places found by the model",
             f"  alerts:        {len(self.alerts)} created" + ("" if self.alerts else " (nothing new)"),
             f"  deliveries:    {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good"
             + (f", {d.orphaned} for targets no longer configured (python -m flows.outbox list)" if d.orphaned else "")
@@ -108,7 +109,7 @@ class RunSummary:
             total = f"; {h.entries} stored" if h else ""
             lines.append(f"    {loggable(batch.source)}: {state}{total}")
         if len(lines) > _LISTED_SOURCES:
-            lines = lines[:_LISTED_SOURCES] + [f"    … and {len(lines) - _LISTED_SOURCES} more sources"]
+            lines = [*lines[:_LISTED_SOURCES], f"    … and {len(lines) - _LISTED_SOURCES} more sources"]
         return lines
 
 

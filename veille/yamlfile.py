@@ -100,11 +100,11 @@ def _map_lines(path: Path, node: yaml.Node, location: Location, lines: dict[Loca
             line = key_node.start_mark.line + 1
             if key in seen:
                 # PyYAML keeps the last value silently; a repeated key is almost always a mistake.
-                raise ConfigError(f"{path}:{line}: {format_location(location + (key,))}: key repeated")
+                raise ConfigError(f"{path}:{line}: {format_location((*location, key))}: key repeated")
             seen.add(key)
-            lines[location + (key,)] = line
-            _map_lines(path, value_node, location + (key,), lines)
+            lines[(*location, key)] = line
+            _map_lines(path, value_node, (*location, key), lines)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            lines[location + (index,)] = item.start_mark.line + 1
-            _map_lines(path, item, location + (index,), lines)
+            lines[(*location, index)] = item.start_mark.line + 1
+            _map_lines(path, item, (*location, index), lines)

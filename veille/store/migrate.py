@@ -84,7 +84,8 @@ def main(argv: list[str]) -> int:
     from sqlalchemy import create_engine
 
     if len(argv) != 2 or argv[0] != "revision":
-        print('usage: python -m veille.store.migrate revision "message"', file=sys.stderr)
+        # The developers' revision command: its usage goes to the terminal, not a log.
+        print('usage: python -m veille.store.migrate revision "message"', file=sys.stderr)  # noqa: T201
         return 2
     engine = create_engine("sqlite://")
     upgrade(engine)

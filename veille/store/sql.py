@@ -381,7 +381,7 @@ class SqlStore(HistoryQueries, OutboxQueries):
     def delivery_counts(self) -> dict[str, int]:
         with _errors("counting deliveries"), Session(self.engine) as session:
             query = select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
-            return {status: count for status, count in session.execute(query)}
+            return dict(session.execute(query).tuples().all())
 
     def _set(self, delivery_id: int, **values: object) -> None:
         with _errors("recording a delivery"), Session(self.engine) as session, session.begin():
