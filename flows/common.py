@@ -101,8 +101,11 @@ def state_name(state: State[Any]) -> str:
 
 def stopped(key: str, state: State[Any]) -> State[Any]:
     """A run that ends before its work (failed, or skipped) still says so in its artifact."""
-    publish_report(key, f"# Run {state_name(state).lower()}\n\n{cell(state.message or '')}\n",
-                   f"Why the latest run ended {state_name(state)}")
+    publish_report(
+        key,
+        f"# Run {state_name(state).lower()}\n\n{cell(state.message or '')}\n",
+        f"Why the latest run ended {state_name(state)}",
+    )
     return state
 
 
@@ -141,14 +144,14 @@ def runs_due_meanwhile() -> list[str]:
         deployment_id=FlowRunFilterDeploymentId(any_=[UUID(deployment_id)]),
         # Validated: Prefect's DateTime type is pendulum's before Python 3.13, which a datetime validates to.
         expected_start_time=FlowRunFilterExpectedStartTime.model_validate(
-            {"after_": flow_run.get_scheduled_start_time(), "before_": datetime.now(UTC)}),
+            {"after_": flow_run.get_scheduled_start_time(), "before_": datetime.now(UTC)}
+        ),
         id=FlowRunFilterId(not_any_=[UUID(this_run_id)]),
     )
     try:
         with get_client(sync_client=True) as client:
             # sort given: this client sends null without it, which the server refuses (422)
-            runs = client.read_flow_runs(flow_run_filter=meanwhile, sort=FlowRunSort.EXPECTED_START_TIME_ASC,
-                                         limit=100)
+            runs = client.read_flow_runs(flow_run_filter=meanwhile, sort=FlowRunSort.EXPECTED_START_TIME_ASC, limit=100)
             return [run.name for run in runs]
     except Exception as exc:  # a view of the schedule, not the work: the run's result stands
         get_run_logger().warning("could not read the runs due during this one: %s", type(exc).__name__)
@@ -163,8 +166,11 @@ def open_store(settings: Settings) -> Store:
     if store.was_new and earlier is not None:
         # Outside a flow run too (the outbox command): Prefect's run logger, else this module's.
         run_logger = get_run_logger() if FlowRunContext.get() else logger
-        run_logger.warning("started a new, empty database, but %s: if VEILLE_DATABASE_URL is mistyped, "
-                           "stop and correct it before the next run", earlier.evidence)
+        run_logger.warning(
+            "started a new, empty database, but %s: if VEILLE_DATABASE_URL is mistyped, "
+            "stop and correct it before the next run",
+            earlier.evidence,
+        )
     remember_database(settings.data_dir, url)
     return store
 
@@ -175,8 +181,9 @@ def sent_journal(settings: Settings) -> FileSentJournal:
 
 
 def delivery_policy(settings: Settings) -> DeliveryPolicy:
-    return DeliveryPolicy(settings.max_delivery_attempts, settings.retry_backoff_seconds,
-                          settings.delivery_lease_seconds)
+    return DeliveryPolicy(
+        settings.max_delivery_attempts, settings.retry_backoff_seconds, settings.delivery_lease_seconds
+    )
 
 
 def _alarm_configuration() -> Configuration:
@@ -197,11 +204,13 @@ def notify_operator(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) 
     title = f"Veille: {flow.name} run {flow_run.name} {state_name(state).lower()}"
     # A crash's message is the exception's text, not Veille's: it may hold a URL with its token.
     ended = f"The {flow.name} run {flow_run.name} ended {state_name(state)}"
-    body = "\n".join([
-        f"{ended}: {mask_urls(state.message or 'no message')}",
-        f"See {run_url(flow_run)}",
-        "Nothing is lost: articles and alerts not recorded are taken up by the next run.",
-    ])
+    body = "\n".join(
+        [
+            f"{ended}: {mask_urls(state.message or 'no message')}",
+            f"See {run_url(flow_run)}",
+            "Nothing is lost: articles and alerts not recorded are taken up by the next run.",
+        ]
+    )
     notifier = config.notifier
     targets = notifier.targets_for([OPERATOR_TAG])
     if not targets:

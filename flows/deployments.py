@@ -27,19 +27,25 @@ def build_deployments(schedules: SchedulesConfig) -> list[RunnerDeployment]:
     """monitor and digest on their schedules, replay by hand only."""
     timezone = schedules.timezone
     return [
-        called_sync(monitor.to_deployment(
-            name="monitor",
-            schedules=[Cron(schedules.monitor.cron, timezone=timezone, active=schedules.monitor.active)],
-            # A second monitor run while one is processing is cancelled at once (our own lock turns
-            # away any other, from the command line too): runs never pile up behind a slow one.
-            concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),
-            tags=TAGS,
-        )),
-        called_sync(digest.to_deployment(
-            name="digest",
-            schedules=[Cron(schedules.digest.cron, timezone=timezone, active=schedules.digest.active)],
-            tags=TAGS,
-        )),
+        called_sync(
+            monitor.to_deployment(
+                name="monitor",
+                schedules=[Cron(schedules.monitor.cron, timezone=timezone, active=schedules.monitor.active)],
+                # A second monitor run while one is processing is cancelled at once (our own lock turns
+                # away any other, from the command line too): runs never pile up behind a slow one.
+                concurrency_limit=ConcurrencyLimitConfig(
+                    limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
+                ),
+                tags=TAGS,
+            )
+        ),
+        called_sync(
+            digest.to_deployment(
+                name="digest",
+                schedules=[Cron(schedules.digest.cron, timezone=timezone, active=schedules.digest.active)],
+                tags=TAGS,
+            )
+        ),
         called_sync(replay.to_deployment(name="replay", tags=TAGS)),
     ]
 

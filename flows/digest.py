@@ -46,11 +46,15 @@ def digest(hours: int = 24) -> State:
     accepted: dict[str, str] = {}
     # The delivery outbox's backoff setting: 30 s, then 60 s, 120 s by default.
     sender = send_digest.with_options(
-        retry_delay_seconds=exponential_backoff(backoff_factor=config.settings.retry_backoff_seconds))
+        retry_delay_seconds=exponential_backoff(backoff_factor=config.settings.retry_backoff_seconds)
+    )
     state = sender(config.notifier, message, accepted, return_state=True)
     undelivered = [t.label for t in config.notifier.targets_for([DIGEST_TAG]) if t.key not in accepted]
-    publish_report(REPORT_KEY, render_digest_report(figures, statuses, since, until, accepted.values(), undelivered),
-                   "The latest digest and where it went")
+    publish_report(
+        REPORT_KEY,
+        render_digest_report(figures, statuses, since, until, accepted.values(), undelivered),
+        "The latest digest and where it went",
+    )
     if state.is_failed():
         error = state.result(raise_on_failure=False)
         return Failed(message=f"digest not delivered ({error}); sent to {len(accepted)} targets")

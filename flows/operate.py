@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Prefect UI: http://{args.host}:{args.port}  (server log: {server_log(env)})", flush=True)
         # Own sessions: Ctrl-C reaches this process only, which stops the children in order.
         children["the deployments"] = subprocess.Popen(
-            [sys.executable, "-m", "flows.deployments"], env=env | {"PREFECT_API_URL": api_url}, start_new_session=True)
+            [sys.executable, "-m", "flows.deployments"], env=env | {"PREFECT_API_URL": api_url}, start_new_session=True
+        )
         while all(child.poll() is None for child in children.values()):
             time.sleep(0.5)
         name, ended = next((name, child) for name, child in children.items() if child.poll() is not None)
@@ -94,8 +95,10 @@ def exposure_problem(host: str, env: dict[str, str]) -> str | None:
     """
     if _is_loopback(host) or env.get(_SERVER_AUTH):
         return None
-    return (f"--host {host} would open Prefect's API (Secret blocks, runs with any parameter) to the network "
-            f"without a password: set {_SERVER_AUTH}='user:password' (and put TLS in front), or keep 127.0.0.1")
+    return (
+        f"--host {host} would open Prefect's API (Secret blocks, runs with any parameter) to the network "
+        f"without a password: set {_SERVER_AUTH}='user:password' (and put TLS in front), or keep 127.0.0.1"
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -119,14 +122,20 @@ def start_server(host: str, port: int, env: dict[str, str]) -> subprocess.Popen[
         "PREFECT_SERVER_UI_API_URL": env.get("PREFECT_SERVER_UI_API_URL", f"http://{host}:{port}/api"),
         "PREFECT_SERVER_LOGGING_LEVEL": env.get("PREFECT_SERVER_LOGGING_LEVEL", "WARNING"),
         # Task runs are ingested in batches of 100 instead of one by one: about 5x faster here.
-        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE":
-            env.get("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "100"),
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": env.get(
+            "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "100"
+        ),
     }
     prefect = Path(sys.executable).with_name("prefect")
     # The server writes to its own copy of the descriptor: ours is closed once it has started.
     with open(server_log(env), "a", encoding="utf-8") as log:
-        return subprocess.Popen([str(prefect), "server", "start", "--host", host, "--port", str(port)],
-                                env=server_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            [str(prefect), "server", "start", "--host", host, "--port", str(port)],
+            env=server_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def server_log(env: dict[str, str]) -> Path:

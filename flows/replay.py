@@ -96,8 +96,11 @@ def replay(
         return failed(REPORT_KEY, exc)
     finally:
         store.close()
-    publish_report(REPORT_KEY, render_replay_report(planned, lines, statuses, dry_run, done, sent, since, until),
-                   "What the latest replay would send (dry run) or created and sent")
+    publish_report(
+        REPORT_KEY,
+        render_replay_report(planned, lines, statuses, dry_run, done, sent, since, until),
+        "What the latest replay would send (dry run) or created and sent",
+    )
     if dry_run:
         logger.info("dry run over %d stored articles: %d alerts would be sent, none was", done, len(planned))
         return Completed(message=f"dry run: {len(planned)} alerts would be sent", data=planned)
@@ -115,12 +118,18 @@ def _utc(moment: datetime | None) -> datetime | None:
 def main(argv: list[str] | None = None) -> int:
     """`python -m flows.replay [--since DATE] [--until DATE] [--watchlist-file PATH] [--send]`: one run."""
     parser = argparse.ArgumentParser(prog="python -m flows.replay", description=(replay.__doc__ or "").splitlines()[0])
-    parser.add_argument("--since", type=datetime.fromisoformat, help="first date of the articles read again "
-                        "(YYYY-MM-DD, UTC; default: the first stored article)")
+    parser.add_argument(
+        "--since",
+        type=datetime.fromisoformat,
+        help="first date of the articles read again (YYYY-MM-DD, UTC; default: the first stored article)",
+    )
     parser.add_argument("--until", type=datetime.fromisoformat, help="end of the range, excluded (default: now)")
     parser.add_argument("--watchlist-file", type=Path, help="a watch list to try instead of config/watchlist.yaml")
-    parser.add_argument("--send", action="store_true", help="create and send the new alerts (default: a dry run "
-                        "that lists them and sends and stores nothing)")
+    parser.add_argument(
+        "--send",
+        action="store_true",
+        help="create and send the new alerts (default: a dry run that lists them and sends and stores nothing)",
+    )
     args = parser.parse_args(argv)
     try:
         # Fail in a second, before Prefect's temporary server takes eight to start.
@@ -129,8 +138,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"veille: {exc}", file=sys.stderr)
         return 2
     with offline_defaults():
-        state = replay(since=args.since, until=args.until, watchlist_file=args.watchlist_file, dry_run=not args.send,
-                       return_state=True)
+        state = replay(
+            since=args.since,
+            until=args.until,
+            watchlist_file=args.watchlist_file,
+            dry_run=not args.send,
+            return_state=True,
+        )
     print(f"veille: replay {state_name(state).lower()}: {loggable(state.message or '')}", file=sys.stderr)
     return 1 if state.is_failed() else 0
 

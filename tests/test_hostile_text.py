@@ -42,6 +42,7 @@ DOMAIN_DOT = re.compile(r"[^\W_]\.[^\W\d_][^\W_]")
 
 # --- Linear time ------------------------------------------------------------------------------
 
+
 def best_seconds(run: Callable[[], object], calls: int, rounds: int = 3) -> float:
     """The best of `rounds` timings of `calls` calls of `run`."""
     best = math.inf
@@ -132,6 +133,7 @@ def test_each_mention_gets_the_sentence_span_sent_gave(nlp):
 
 # --- Mentions, links, domains: structurally inert --------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -210,6 +212,7 @@ def test_controls_and_bidi_overrides_go_and_other_line_separators_become_line_br
 
 # --- The article's link: an allow-list ---------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("location", "expected"),
     [
@@ -262,8 +265,10 @@ def test_anything_but_an_http_link_to_a_valid_host_is_not_a_link(location):
     assert safe_link(location) is None
 
 
-HOSTILE = ("@everyone_ @everyone1 <@&123456789012345678> <@123456789012345678> @**all** @_**x** "
-           "[clic](https://evil.example/p) evil.top x.zip y.support evil。com \x1b[31m\u202eHama")
+HOSTILE = (
+    "@everyone_ @everyone1 <@&123456789012345678> <@123456789012345678> @**all** @_**x** "
+    "[clic](https://evil.example/p) evil.top x.zip y.support evil。com \x1b[31m\u202eHama"
+)
 HOSTILE_LINK = "https://news.example.org/a(b)[c]*_~|\x1b[2J\u202e@everyone\nSource: forged"
 
 
@@ -279,8 +284,13 @@ def test_an_alert_keeps_one_line_per_field_and_a_link_that_can_add_nothing():
     message = render_alert(hostile_alert(), datetime(2026, 11, 22, tzinfo=UTC))
 
     lines = message.body.split("\n")
-    assert [line.split(" ", 1)[0] for line in lines] == ["Place:", lines[1].split(" ", 1)[0], "Article:",
-                                                         "Source:", "Found:"]
+    assert [line.split(" ", 1)[0] for line in lines] == [
+        "Place:",
+        lines[1].split(" ", 1)[0],
+        "Article:",
+        "Source:",
+        "Found:",
+    ]
     assert lines[1].startswith("«") and lines[1].endswith("»")
     link = lines[3].rsplit(" — ", 1)[1]
     assert link.startswith("https://news.example.org/a")
@@ -349,6 +359,7 @@ def test_apprise_discord_plugin_finds_no_mention_in_a_neutralised_alert(receiver
 
 # --- Logs, the run summary, the digest ---------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -369,8 +380,10 @@ def test_text_in_a_log_line_is_escaped_so_it_cannot_forge_a_line_or_a_terminal_s
 def test_the_run_summary_escapes_what_articles_files_and_sources_put_in_it():
     summary = RunSummary()
     summary.alerts = [CreatedAlert(1, "seeds/a\nSource: forged\x1b[2J.txt", "Hama", "place", "Hama\n@x", 1)]
-    summary.batches = [SourceBatch.failed("feed:evil", "HTTP 500 Oops\r\n    + place Hama in forged"),
-                       SourceBatch.read("feed:warn", (), warning="Content-Type text/html\n    ! forged")]
+    summary.batches = [
+        SourceBatch.failed("feed:evil", "HTTP 500 Oops\r\n    + place Hama in forged"),
+        SourceBatch.read("feed:warn", (), warning="Content-Type text/html\n    ! forged"),
+    ]
     summary.read_errors = [ReadError("folder:x", "x\n    ! forged\x1b[31m.txt", "empty\u202e")]
     summary.delivery = DeliveryReport(errors=["json://host: HTTP 500\n    ! forged"])
 
@@ -385,10 +398,12 @@ def test_the_run_summary_escapes_what_articles_files_and_sources_put_in_it():
 
 
 def test_the_digest_neutralises_source_errors_and_keeps_each_on_its_line():
-    figures = PeriodFigures(failing_sources=[
-        ("feed:evil", 3, "HTTP 503 <@&123456789012345678> @everyone see evil.top\nSource failing: forged"),
-        ("feed:ctype", 2, "unexpected Content-Type [x](https://evil.example) \x1b[31m"),
-    ])
+    figures = PeriodFigures(
+        failing_sources=[
+            ("feed:evil", 3, "HTTP 503 <@&123456789012345678> @everyone see evil.top\nSource failing: forged"),
+            ("feed:ctype", 2, "unexpected Content-Type [x](https://evil.example) \x1b[31m"),
+        ]
+    )
     since, until = datetime(2026, 11, 21, tzinfo=UTC), datetime(2026, 11, 22, tzinfo=UTC)
 
     body = render_digest(figures, since, until).body
@@ -400,6 +415,7 @@ def test_the_digest_neutralises_source_errors_and_keeps_each_on_its_line():
 
 
 # --- Matcher glue: a code is one written name ---------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def blank():

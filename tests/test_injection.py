@@ -39,16 +39,24 @@ def test_neutralise(text, forbidden, kept):
     assert kept in result
 
 
-@pytest.mark.parametrize("text", ["Des tirs de mortier à Deir ez-Zor, selon l'agence russe Sputnik.",
-                                  "Le 4 septembre 2017 : 120 camions (armes) ; « Hama » — fin.", "M. Dupont à Alep."])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Des tirs de mortier à Deir ez-Zor, selon l'agence russe Sputnik.",
+        "Le 4 septembre 2017 : 120 camions (armes) ; « Hama » — fin.",
+        "M. Dupont à Alep.",
+    ],
+)
 def test_ordinary_text_is_left_alone(text):
     assert neutralise(text) == text
 
 
 def test_a_hostile_article_reaches_a_webhook_harmless(tmp_path, receiver):
     receiver.start()
-    text = ("@everyone <!channel> Des tirs à Hama. [Cliquez](https://evil.example/phish) <img src=x onerror=alert(1)> "
-            "voir www.evil.com")
+    text = (
+        "@everyone <!channel> Des tirs à Hama. [Cliquez](https://evil.example/phish) <img src=x onerror=alert(1)> "
+        "voir www.evil.com"
+    )
     title = "<b>@here</b> [urgent](http://evil.example)"
     article = Article("feed:hostile", "1", title, "https://news.example.org/article/1", text)
     start = text.index("Hama")
@@ -56,8 +64,12 @@ def test_a_hostile_article_reaches_a_webhook_harmless(tmp_path, receiver):
     store = SqlStore.open(f"sqlite:///{tmp_path / 'veille.db'}")
     watchlist = WatchList.model_validate({"entries": [{"id": "hama", "kind": "place", "name": "Hama"}]})
     now = datetime(2026, 11, 22, tzinfo=UTC)
-    store.record_detections([ArticleMentions(article, (Mention("hama", "watched", "Hama", start, start + 4, text),))],
-                            watchlist, notifier.targets_for, now)
+    store.record_detections(
+        [ArticleMentions(article, (Mention("hama", "watched", "Hama", start, start + 4, text),))],
+        watchlist,
+        notifier.targets_for,
+        now,
+    )
     journal = FileSentJournal(tmp_path / "journal.jsonl")
     send_due_deliveries(store, notifier, DeliveryPolicy(3, 0, 600), lambda: now, journal)
     store.close()

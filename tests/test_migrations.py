@@ -15,8 +15,9 @@ from veille.store.sql import SqlStore
 from veille.watchlist import WatchList
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-WATCHLIST = WatchList.model_validate({"entries": [{"id": "hama", "kind": "place", "name": "Hama"},
-                                                  {"id": "alep", "kind": "place", "name": "Alep"}]})
+WATCHLIST = WatchList.model_validate(
+    {"entries": [{"id": "hama", "kind": "place", "name": "Hama"}, {"id": "alep", "kind": "place", "name": "Alep"}]}
+)
 
 
 def test_an_empty_database_upgrades_to_head_and_matches_the_models(database_url):
@@ -24,8 +25,9 @@ def test_an_empty_database_upgrades_to_head_and_matches_the_models(database_url)
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
-                                       Base.metadata)
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+        )
     assert differences == []
     engine.dispose()
 
@@ -45,19 +47,34 @@ def test_a_database_of_the_previous_revision_upgrades_with_its_data(database_url
     upgrade(engine, "0001")
     with engine.begin() as connection:
         # Ids from the database, as the application of revision 0001 got them (sequences stay right).
-        source_id = connection.execute(text(
-            "INSERT INTO sources (name, created_at) VALUES ('folder:seeds', :t) RETURNING id"), {"t": NOW}).scalar()
-        article_ids = [connection.execute(text(
-            "INSERT INTO articles (source_id, key, title, location, text, content_hash, first_seen_at, "
-            "changed_at) VALUES (:source, :key, 'Titre', 'seeds/a.txt', 'Hama.', :hash, :t, :t) RETURNING id"),
-            {"source": source_id, "key": f"{n}.txt", "hash": f"old-{n}", "t": NOW}).scalar() for n in (1, 2)]
-        alert_id = connection.execute(text(
-            "INSERT INTO alerts (article_id, entry_id, entry_kind, entry_name, variant, sentence, occurrences, "
-            "title, body, created_at) VALUES (:article, 'hama', 'place', 'Hama', 'Hama', 'Hama.', 1, 't', 'b', :t) "
-            "RETURNING id"), {"article": article_ids[0], "t": NOW}).scalar()
-        connection.execute(text(
-            "INSERT INTO deliveries (alert_id, target_key, target_label, status, attempts, next_attempt_at, "
-            "created_at) VALUES (:alert, 'k', 'veille://', 'pending', 0, :t, :t)"), {"alert": alert_id, "t": NOW})
+        source_id = connection.execute(
+            text("INSERT INTO sources (name, created_at) VALUES ('folder:seeds', :t) RETURNING id"), {"t": NOW}
+        ).scalar()
+        article_ids = [
+            connection.execute(
+                text(
+                    "INSERT INTO articles (source_id, key, title, location, text, content_hash, first_seen_at, "
+                    "changed_at) VALUES (:source, :key, 'Titre', 'seeds/a.txt', 'Hama.', :hash, :t, :t) RETURNING id"
+                ),
+                {"source": source_id, "key": f"{n}.txt", "hash": f"old-{n}", "t": NOW},
+            ).scalar()
+            for n in (1, 2)
+        ]
+        alert_id = connection.execute(
+            text(
+                "INSERT INTO alerts (article_id, entry_id, entry_kind, entry_name, variant, sentence, occurrences, "
+                "title, body, created_at) VALUES (:article, 'hama', 'place', 'Hama', 'Hama', 'Hama.', 1, 't', 'b', :t) "
+                "RETURNING id"
+            ),
+            {"article": article_ids[0], "t": NOW},
+        ).scalar()
+        connection.execute(
+            text(
+                "INSERT INTO deliveries (alert_id, target_key, target_label, status, attempts, next_attempt_at, "
+                "created_at) VALUES (:alert, 'k', 'veille://', 'pending', 0, :t, :t)"
+            ),
+            {"alert": alert_id, "t": NOW},
+        )
     engine.dispose()
 
     store = SqlStore.open(database_url)  # opening upgrades
@@ -71,11 +88,20 @@ def test_a_database_of_the_previous_revision_upgrades_with_its_data(database_url
 
     # The edited article alerts only for its new entry; a brand-new article gets a fresh story id.
     edited = Article("folder:seeds", "1.txt", "Titre", "seeds/1.txt", "Hama puis Alep, dans le nord du pays.")
-    mentions = (Mention("hama", "watched", "Hama", 0, 4, edited.text), Mention("alep", "watched", "Alep", 10, 14, edited.text))
+    mentions = (
+        Mention("hama", "watched", "Hama", 0, 4, edited.text),
+        Mention("alep", "watched", "Alep", 10, 14, edited.text),
+    )
     fresh = Article("folder:seeds", "3.txt", "Autre", "seeds/3.txt", "Alep.")
     route = lambda tags: [TargetRef("k", "veille://")]  # noqa: E731
     created = store.record_detections(
-        [ArticleMentions(edited, mentions), ArticleMentions(fresh, (Mention("alep", "watched", "Alep", 0, 4, "Alep."),))],
-        WATCHLIST, route, NOW).alerts
+        [
+            ArticleMentions(edited, mentions),
+            ArticleMentions(fresh, (Mention("alep", "watched", "Alep", 0, 4, "Alep."),)),
+        ],
+        WATCHLIST,
+        route,
+        NOW,
+    ).alerts
     assert sorted((a.location, a.entry_name) for a in created) == [("seeds/1.txt", "Alep"), ("seeds/3.txt", "Alep")]
     store.close()

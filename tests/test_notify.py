@@ -106,8 +106,10 @@ def test_a_delivery_gives_up_after_max_attempts(tmp_path, receiver):
     store.close()
 
 
-@pytest.mark.parametrize(("attempts", "base", "expected"), [(1, 60, 60.0), (3, 60, 240.0), (7, 60.0, 3600.0),
-                                                         (1100, 60.0, 3600.0), (0, 60.0, 0.0)])
+@pytest.mark.parametrize(
+    ("attempts", "base", "expected"),
+    [(1, 60, 60.0), (3, 60, 240.0), (7, 60.0, 3600.0), (1100, 60.0, 3600.0), (0, 60.0, 0.0)],
+)
 def test_the_backoff_doubles_up_to_its_cap_in_seconds_however_many_failures(attempts, base, expected):
     delay = retry_delay(attempts, base)
     assert delay == expected
@@ -136,8 +138,12 @@ def test_a_failing_target_is_not_retried_for_every_alert_in_one_pass(tmp_path, r
     items = []
     for n in range(5):
         text = f"Article {n} : Hama."
-        items.append(ArticleMentions(Article("f", f"{n}.txt", "t", "l", text),
-                                     (Mention("hama", "watched", "Hama", text.index("Hama"), text.index("Hama") + 4, text),)))
+        items.append(
+            ArticleMentions(
+                Article("f", f"{n}.txt", "t", "l", text),
+                (Mention("hama", "watched", "Hama", text.index("Hama"), text.index("Hama") + 4, text),),
+            )
+        )
     store.record_detections(items, WATCHLIST, notifier.targets_for, clock())
     report = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
     assert (report.retrying, report.deferred) == (1, 4)
@@ -186,8 +192,10 @@ class CutsTheDatabaseAfterSending:
     def send(self, key: str, title: str, body: str) -> str | None:
         error = self.notifier.send(key, title, body)
         if error is None:
-            admin(f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS false',
-                  f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.database}'")
+            admin(
+                f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS false',
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.database}'",
+            )
         return error
 
 
@@ -221,8 +229,9 @@ def test_a_send_the_database_cannot_record_is_recorded_by_the_next_run_not_sent_
     impatient = DeliveryPolicy(max_attempts=3, backoff_seconds=0, lease_seconds=600, outage_waits=(0.1, 0.1))
 
     with pytest.raises(StoreError, match="recording a delivery"):
-        send_due_deliveries(store, CutsTheDatabaseAfterSending(notifier, own_postgres_database), impatient,
-                            clock, journal)
+        send_due_deliveries(
+            store, CutsTheDatabaseAfterSending(notifier, own_postgres_database), impatient, clock, journal
+        )
     assert len(receiver.received) == 1
     assert [entry.delivery for entry in journal.entries()] == [1]
 

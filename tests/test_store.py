@@ -16,10 +16,12 @@ from veille.watchlist import WatchList
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 WATCHLIST = WatchList.model_validate(
-    {"entries": [
-        {"id": "hama", "kind": "place", "name": "Hama"},
-        {"id": "mortier", "kind": "weapon", "name": "mortier"},
-    ]}
+    {
+        "entries": [
+            {"id": "hama", "kind": "place", "name": "Hama"},
+            {"id": "mortier", "kind": "weapon", "name": "mortier"},
+        ]
+    }
 )
 TARGETS = [TargetRef("k1", "json://127.0.0.1/a"), TargetRef("k2", "veille://")]
 
@@ -44,11 +46,15 @@ def store(database_url):
 
 
 def test_detections_create_one_alert_per_entry_and_one_delivery_per_target(store):
-    created = store.record_detections([found("hama et mortier et hama", "hama", "mortier")], WATCHLIST, route, NOW).alerts
+    created = store.record_detections(
+        [found("hama et mortier et hama", "hama", "mortier")], WATCHLIST, route, NOW
+    ).alerts
     assert sorted(a.entry_name for a in created) == ["Hama", "mortier"]
     assert all(a.deliveries == 2 for a in created)
     assert store.delivery_counts() == {"pending": 4}
-    assert store.known_hashes(["folder:seeds"]) == {("folder:seeds", "a.txt"): found("hama et mortier et hama").article.content_hash}
+    assert store.known_hashes(["folder:seeds"]) == {
+        ("folder:seeds", "a.txt"): found("hama et mortier et hama").article.content_hash
+    }
 
 
 def test_the_same_article_again_creates_nothing(store):

@@ -91,9 +91,15 @@ class SourceBatch:
     validators: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, source: str, articles: tuple[Article, ...], errors: tuple[ReadError, ...] = (),
-             items_seen: int = 0, warning: str | None = None,
-             validators: dict[str, str] | None = None) -> SourceBatch:
+    def read(
+        cls,
+        source: str,
+        articles: tuple[Article, ...],
+        errors: tuple[ReadError, ...] = (),
+        items_seen: int = 0,
+        warning: str | None = None,
+        validators: dict[str, str] | None = None,
+    ) -> SourceBatch:
         return cls(source, SourceOutcome.READ, articles, errors, items_seen, warning, validators or {})
 
     @classmethod

@@ -113,8 +113,9 @@ class RunSummary:
         return lines
 
 
-def source_state(batch: SourceBatch, health: SourceHealth | None, quote: Callable[[str], str],
-                 new: int | None = None) -> str:
+def source_state(
+    batch: SourceBatch, health: SourceHealth | None, quote: Callable[[str], str], new: int | None = None
+) -> str:
     """This run's read of a source in words: what it gave, or why not; text from the source through `quote`."""
     if batch.outcome is SourceOutcome.NOT_DUE:
         return "not due (poll interval)"
@@ -145,8 +146,10 @@ def unrouted(delivery: DeliveryReport) -> str:
     """Alerts that reached no target, and those of them that reached one this run; empty when none."""
     parts = []
     if delivery.unrouted:
-        parts.append(f"{delivery.unrouted} alerts reached no target (no target has one of their tags); each is "
-                     "sent when a target with one of them is configured")
+        parts.append(
+            f"{delivery.unrouted} alerts reached no target (no target has one of their tags); each is "
+            "sent when a target with one of them is configured"
+        )
     if delivery.routed_late:
         parts.append(f"{delivery.routed_late} that had reached no target sent to a target configured since")
     return "; ".join(parts)

@@ -50,8 +50,11 @@ def extract_mentions(nlp: Language, articles: Iterable[Article], batch_size: int
     """
     articles = list(articles)
     limit = min(nlp.max_length, _CHUNK_CHARS)
-    pieces = ((piece, (index, offset)) for index, article in enumerate(articles)
-              for offset, piece in _pieces(article.text, limit))
+    pieces = (
+        (piece, (index, offset))
+        for index, article in enumerate(articles)
+        for offset, piece in _pieces(article.text, limit)
+    )
     current = 0
     found: list[Mention] = []
     for doc, (index, offset) in nlp.pipe(pieces, as_tuples=True, batch_size=batch_size):

@@ -9,8 +9,34 @@ from html.parser import HTMLParser
 _SKIPPED = {"script", "style", "noscript", "template", "head", "title", "iframe", "object", "svg", "math", "select"}
 # Elements that start a new paragraph.
 _BLOCKS = {
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "table",
-    "section", "article", "header", "footer", "aside", "figure", "figcaption", "dd", "dt", "dl", "hr", "address",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "aside",
+    "figure",
+    "figcaption",
+    "dd",
+    "dt",
+    "dl",
+    "hr",
+    "address",
 }
 
 

@@ -53,15 +53,26 @@ def send_due_deliveries(
         if delivery.target_key in down:
             report.deferred += 1
             continue
-        if not _riding_out_outage(policy, store.claim_delivery, delivery.id, now(), policy.lease_seconds,
-                                  delivery.target_key):
+        if not _riding_out_outage(
+            policy, store.claim_delivery, delivery.id, now(), policy.lease_seconds, delivery.target_key
+        ):
             report.taken_by_another_run += 1
             continue
         error = notifier.send(delivery.target_key, delivery.title, delivery.body)
         if error is None:
-            _record_sent(store, journal, policy, JournalEntry(
-                delivery.id, now(), database, delivery.alert_id, delivery.target_key,
-                message_digest(delivery.title, delivery.body)))
+            _record_sent(
+                store,
+                journal,
+                policy,
+                JournalEntry(
+                    delivery.id,
+                    now(),
+                    database,
+                    delivery.alert_id,
+                    delivery.target_key,
+                    message_digest(delivery.title, delivery.body),
+                ),
+            )
             report.sent += 1
             continue
         down.add(delivery.target_key)
@@ -104,11 +115,11 @@ def _record_journal(store: Store, journal: SentJournal, policy: DeliveryPolicy, 
     if settled:
         journal.forget(settled)
     if recorded:
-        logger.warning("recorded %d delivery(ies) a target had accepted while the database was unavailable",
-                       recorded)
+        logger.warning("recorded %d delivery(ies) a target had accepted while the database was unavailable", recorded)
     if foreign:
-        logger.warning("the delivery journal holds %d send(s) of another database: kept, not applied to this one",
-                       foreign)
+        logger.warning(
+            "the delivery journal holds %d send(s) of another database: kept, not applied to this one", foreign
+        )
     return recorded
 
 
@@ -118,7 +129,10 @@ def is_that_delivery(entry: JournalEntry, row: StoredDelivery) -> bool:
         # A line of an earlier version names the delivery alone: only a claim left unrecorded matches.
         return row.status == "sending"
     return (row.alert_id, row.target_key, message_digest(row.title, row.body)) == (
-        entry.alert, entry.target, entry.digest)
+        entry.alert,
+        entry.target,
+        entry.digest,
+    )
 
 
 def _riding_out_outage(policy: DeliveryPolicy, write: Callable[..., T], *args: object) -> T:

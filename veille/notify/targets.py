@@ -191,7 +191,9 @@ def _servers_from_env(value: str) -> list[NotifyBase]:
         server = Apprise.instantiate(url, tag=[tag for tag in tags.split(",") if tag] or None)
         if server is None:
             # Never echo the URL: it is in the environment because it holds a token.
-            raise ConfigError(f"VEILLE_NOTIFY_URLS: item {position} is not a URL apprise can use ({_schema(url)}://...)")
+            raise ConfigError(
+                f"VEILLE_NOTIFY_URLS: item {position} is not a URL apprise can use ({_schema(url)}://...)"
+            )
         servers.append(server)
     return servers
 

@@ -21,7 +21,9 @@ def database_errors(doing: str) -> Iterator[None]:
     except SQLAlchemyError as error:
         cause = getattr(error, "orig", None) or error
         lines = str(cause).strip().splitlines()
-        raise StoreError(f"database error while {doing}: {type(cause).__name__}: {lines[0] if lines else ''}") from error
+        raise StoreError(
+            f"database error while {doing}: {type(cause).__name__}: {lines[0] if lines else ''}"
+        ) from error
 
 
 def rows_changed(result: Result[Any]) -> int:

@@ -22,17 +22,34 @@ class HistoryQueries:
 
     engine: Engine
 
-    def articles_between(self, since: datetime | None, until: datetime | None, after_id: int = 0,
-                         limit: int = 100) -> list[StoredArticle]:
+    def articles_between(
+        self, since: datetime | None, until: datetime | None, after_id: int = 0, limit: int = 100
+    ) -> list[StoredArticle]:
         """Stored articles dated in [since, until), by id after `after_id`: their published date, else first seen."""
         query = _dated_between(
-            select(ArticleRow, SourceRow.name).join(ArticleRow.source)
-            .where(ArticleRow.id > after_id).order_by(ArticleRow.id).limit(limit), since, until)
+            select(ArticleRow, SourceRow.name)
+            .join(ArticleRow.source)
+            .where(ArticleRow.id > after_id)
+            .order_by(ArticleRow.id)
+            .limit(limit),
+            since,
+            until,
+        )
         with _reading("reading stored articles"), Session(self.engine) as session:
             return [
-                StoredArticle(row.id, row.story_id, Article(
-                    source=name, key=row.key, title=row.title, location=row.location, text=row.text,
-                    published_at=row.published_at, content_hash=row.content_hash))
+                StoredArticle(
+                    row.id,
+                    row.story_id,
+                    Article(
+                        source=name,
+                        key=row.key,
+                        title=row.title,
+                        location=row.location,
+                        text=row.text,
+                        published_at=row.published_at,
+                        content_hash=row.content_hash,
+                    ),
+                )
                 for row, name in session.execute(query)
             ]
 
@@ -61,7 +78,8 @@ class HistoryQueries:
             return statuses
         query = (
             select(DeliveryRow.alert_id, DeliveryRow.status, func.count())
-            .where(DeliveryRow.alert_id.in_(ids)).group_by(DeliveryRow.alert_id, DeliveryRow.status)
+            .where(DeliveryRow.alert_id.in_(ids))
+            .group_by(DeliveryRow.alert_id, DeliveryRow.status)
         )
         with _reading("reading deliveries"), Session(self.engine) as session:
             for alert_id, status, count in session.execute(query):
@@ -80,20 +98,25 @@ class HistoryQueries:
         figures = PeriodFigures()
         with _reading("reading the period's figures"), Session(self.engine) as session:
             articles = (
-                select(SourceRow.name, func.count()).join(ArticleRow.source)
-                .where(ArticleRow.first_seen_at >= since, ArticleRow.first_seen_at < until).group_by(SourceRow.name)
+                select(SourceRow.name, func.count())
+                .join(ArticleRow.source)
+                .where(ArticleRow.first_seen_at >= since, ArticleRow.first_seen_at < until)
+                .group_by(SourceRow.name)
             )
             figures.articles = Counter(dict(session.execute(articles).tuples().all()))
             in_period = (AlertRow.created_at >= since) & (AlertRow.created_at < until)
             figures.alerts = _alert_lines(session, select(AlertRow).where(in_period).order_by(AlertRow.id))
             deliveries = (
-                select(DeliveryRow.status, func.count()).join(DeliveryRow.alert).where(in_period)
+                select(DeliveryRow.status, func.count())
+                .join(DeliveryRow.alert)
+                .where(in_period)
                 .group_by(DeliveryRow.status)
             )
             figures.deliveries = Counter(dict(session.execute(deliveries).tuples().all()))
             failing = select(SourceRow).where(SourceRow.consecutive_failures > 0).order_by(SourceRow.name)
-            figures.failing_sources = [(row.name, row.consecutive_failures, row.last_error or "")
-                                       for row in session.scalars(failing)]
+            figures.failing_sources = [
+                (row.name, row.consecutive_failures, row.last_error or "") for row in session.scalars(failing)
+            ]
         return figures
 
 
@@ -111,10 +134,21 @@ def _alert_lines(session: Session, alerts: Select[tuple[AlertRow]]) -> list[Aler
     """`alerts` (a select of AlertRow) with their article and source, in one query."""
     query = (
         alerts.add_columns(ArticleRow.title, ArticleRow.location, SourceRow.name)
-        .join(ArticleRow, AlertRow.article_id == ArticleRow.id).join(SourceRow, ArticleRow.source_id == SourceRow.id)
+        .join(ArticleRow, AlertRow.article_id == ArticleRow.id)
+        .join(SourceRow, ArticleRow.source_id == SourceRow.id)
     )
     return [
-        AlertLine(alert.id, alert.entry_id, alert.entry_name, alert.entry_kind, alert.variant, alert.sentence,
-                  title, location, source, alert.created_at)
+        AlertLine(
+            alert.id,
+            alert.entry_id,
+            alert.entry_name,
+            alert.entry_kind,
+            alert.variant,
+            alert.sentence,
+            title,
+            location,
+            source,
+            alert.created_at,
+        )
         for alert, title, location, source in session.execute(query)
     ]

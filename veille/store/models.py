@@ -134,8 +134,10 @@ class AlertRow(Base):
     """One watched entry in one story; `article_id` is the article that first mentioned it."""
 
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("story_id", "entry_id", name="uq_alerts_story_entry"),
-                      Index("ix_alerts_unrouted", "unrouted"))
+    __table_args__ = (
+        UniqueConstraint("story_id", "entry_id", name="uq_alerts_story_entry"),
+        Index("ix_alerts_unrouted", "unrouted"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"))

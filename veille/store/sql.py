@@ -90,7 +90,8 @@ class SqlStore(HistoryQueries, OutboxQueries):
             engine.dispose()
             raise StoreError(
                 f"the database is new and empty, but {refuse_new_because}: a mistyped VEILLE_DATABASE_URL "
-                "would send every alert again. Check it, or set VEILLE_ACCEPT_NEW_DATABASE=1 to start afresh")
+                "would send every alert again. Check it, or set VEILLE_ACCEPT_NEW_DATABASE=1 to start afresh"
+            )
         with _errors("bringing the database schema up to date"):
             upgrade(engine)
         return cls(engine, was_new=new)
@@ -116,7 +117,11 @@ class SqlStore(HistoryQueries, OutboxQueries):
             return {(name, key): digest for name, key, digest in session.execute(query)}
 
     def record_detections(
-        self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime,
+        self,
+        found: Sequence[ArticleMentions],
+        watchlist: WatchList,
+        route: Router,
+        now: datetime,
         stories: StoryIndex | None = None,
     ) -> RecordedBatch:
         """Store articles, their mentions and stories, and create alerts and deliveries, in one transaction.
@@ -136,8 +141,9 @@ class SqlStore(HistoryQueries, OutboxQueries):
                 raise
         return self._record_one_by_one(found, watchlist, route, now, stories)
 
-    def _record(self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime,
-                stories: StoryIndex) -> list[CreatedAlert]:
+    def _record(
+        self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime, stories: StoryIndex
+    ) -> list[CreatedAlert]:
         indexed: list[str] = []
         created: list[CreatedAlert] = []
         try:
@@ -158,8 +164,9 @@ class SqlStore(HistoryQueries, OutboxQueries):
             raise
         return created
 
-    def _record_one_by_one(self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router,
-                           now: datetime, stories: StoryIndex) -> RecordedBatch:
+    def _record_one_by_one(
+        self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime, stories: StoryIndex
+    ) -> RecordedBatch:
         """Each article with its alerts in a savepoint of its own; one the database refuses is rejected."""
         recorded = RecordedBatch([])
         indexed: list[str] = []
@@ -170,18 +177,26 @@ class SqlStore(HistoryQueries, OutboxQueries):
                     mine: list[str] = []
                     try:
                         with session.begin_nested():
-                            row = self._upsert_article(session, sources[item.article.source], item, now, stories,
-                                                       mine)
-                            recorded.alerts.extend(self._create_alerts(
-                                session, row.story_id, [item], {(item.article.source, item.article.key): row.id},
-                                watchlist, route, now))
+                            row = self._upsert_article(session, sources[item.article.source], item, now, stories, mine)
+                            recorded.alerts.extend(
+                                self._create_alerts(
+                                    session,
+                                    row.story_id,
+                                    [item],
+                                    {(item.article.source, item.article.key): row.id},
+                                    watchlist,
+                                    route,
+                                    now,
+                                )
+                            )
                     except Exception as exc:
                         if not _one_item_problem(exc):
                             raise
                         for key in mine:
                             stories.remove(key)
-                        recorded.rejected.append(ReadError(item.article.source, item.article.key,
-                                                           f"cannot be stored: {_first_line(exc)}"))
+                        recorded.rejected.append(
+                            ReadError(item.article.source, item.article.key, f"cannot be stored: {_first_line(exc)}")
+                        )
                         continue
                     indexed += mine
         except BaseException:
@@ -190,16 +205,26 @@ class SqlStore(HistoryQueries, OutboxQueries):
             raise
         return recorded
 
-    def _create_alerts(self, session: Session, story_id: int, items: list[ArticleMentions],
-                       article_ids: dict[tuple[str, str], int], watchlist: WatchList, route: Router,
-                       now: datetime) -> list[CreatedAlert]:
+    def _create_alerts(
+        self,
+        session: Session,
+        story_id: int,
+        items: list[ArticleMentions],
+        article_ids: dict[tuple[str, str], int],
+        watchlist: WatchList,
+        route: Router,
+        now: datetime,
+    ) -> list[CreatedAlert]:
         alerted = session.scalars(select(AlertRow.entry_id).where(AlertRow.story_id == story_id)).all()
         planned_alerts = plan_alerts(items, alerted, watchlist)
         if not planned_alerts:
             return []
         sources = session.scalars(
-            select(SourceRow.name).join(ArticleRow, ArticleRow.source_id == SourceRow.id)
-            .where(ArticleRow.story_id == story_id).distinct().order_by(SourceRow.name)
+            select(SourceRow.name)
+            .join(ArticleRow, ArticleRow.source_id == SourceRow.id)
+            .where(ArticleRow.story_id == story_id)
+            .distinct()
+            .order_by(SourceRow.name)
         ).all()
         created = []
         for planned in planned_alerts:
@@ -224,12 +249,28 @@ class SqlStore(HistoryQueries, OutboxQueries):
             session.add(alert)
             session.flush()
             session.add_all(
-                DeliveryRow(alert_id=alert.id, target_key=target.key, target_label=target.label, status="pending",
-                            attempts=0, next_attempt_at=now, created_at=now)
+                DeliveryRow(
+                    alert_id=alert.id,
+                    target_key=target.key,
+                    target_label=target.label,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
                 for target in targets
             )
-            created.append(CreatedAlert(alert.id, planned.article.location, planned.entry.name, planned.entry.kind,
-                                        planned.mention.text, len(targets), len(sources)))
+            created.append(
+                CreatedAlert(
+                    alert.id,
+                    planned.article.location,
+                    planned.entry.name,
+                    planned.entry.kind,
+                    planned.mention.text,
+                    len(targets),
+                    len(sources),
+                )
+            )
         return created
 
     def _source_ids(self, session: Session, names: set[str], now: datetime) -> dict[str, int]:
@@ -241,8 +282,15 @@ class SqlStore(HistoryQueries, OutboxQueries):
             rows[name] = row.id
         return rows
 
-    def _upsert_article(self, session: Session, source_id: int, item: ArticleMentions, now: datetime,
-                        stories: StoryIndex, indexed: list[str]) -> ArticleRow:
+    def _upsert_article(
+        self,
+        session: Session,
+        source_id: int,
+        item: ArticleMentions,
+        now: datetime,
+        stories: StoryIndex,
+        indexed: list[str],
+    ) -> ArticleRow:
         article = item.article
         row = session.scalars(
             select(ArticleRow).where(ArticleRow.source_id == source_id, ArticleRow.key == article.key)
@@ -266,8 +314,15 @@ class SqlStore(HistoryQueries, OutboxQueries):
         # Mentions describe the current text; alerts already sent stay, they are history.
         session.execute(delete(MentionRow).where(MentionRow.article_id == row.id))
         session.add_all(
-            MentionRow(article_id=row.id, entry_id=m.entry_id, label=m.label, text=m.text, start=m.start,
-                       end=m.end, sentence=m.sentence)
+            MentionRow(
+                article_id=row.id,
+                entry_id=m.entry_id,
+                label=m.label,
+                text=m.text,
+                start=m.start,
+                end=m.end,
+                sentence=m.sentence,
+            )
             for m in item.mentions
         )
         return row
@@ -323,9 +378,7 @@ class SqlStore(HistoryQueries, OutboxQueries):
 
     def source_health(self, names: Iterable[str]) -> list[SourceHealth]:
         """Each source's last success and error, failures in a row, and articles stored."""
-        counts = (
-            select(ArticleRow.source_id, func.count().label("entries")).group_by(ArticleRow.source_id).subquery()
-        )
+        counts = select(ArticleRow.source_id, func.count().label("entries")).group_by(ArticleRow.source_id).subquery()
         query = (
             select(SourceRow, func.coalesce(counts.c.entries, 0))
             .outerjoin(counts, counts.c.source_id == SourceRow.id)
@@ -334,8 +387,15 @@ class SqlStore(HistoryQueries, OutboxQueries):
         )
         with _errors("reading source health"), Session(self.engine) as session:
             return [
-                SourceHealth(row.name, row.last_success_at, row.last_error, row.last_error_at,
-                             row.consecutive_failures or 0, row.last_warning, entries)
+                SourceHealth(
+                    row.name,
+                    row.last_success_at,
+                    row.last_error,
+                    row.last_error_at,
+                    row.consecutive_failures or 0,
+                    row.last_warning,
+                    entries,
+                )
                 for row, entries in session.execute(query)
             ]
 
@@ -353,16 +413,20 @@ class SqlStore(HistoryQueries, OutboxQueries):
                 for row, title, body in session.execute(query)
             ]
 
-    def claim_delivery(self, delivery_id: int, now: datetime, lease_seconds: float,
-                       target_key: str | None = None) -> bool:
+    def claim_delivery(
+        self, delivery_id: int, now: datetime, lease_seconds: float, target_key: str | None = None
+    ) -> bool:
         """Take a due delivery for this run; False when another run has it or it is no longer due.
 
         With `target_key`, also False when it no longer goes there (the operator moved it meanwhile).
         """
         statement = (
             update(DeliveryRow)
-            .where(DeliveryRow.id == delivery_id, _due(now, lease_seconds),
-                   DeliveryRow.target_key == target_key if target_key is not None else true())
+            .where(
+                DeliveryRow.id == delivery_id,
+                _due(now, lease_seconds),
+                DeliveryRow.target_key == target_key if target_key is not None else true(),
+            )
             .values(status="sending", claimed_at=now, attempts=DeliveryRow.attempts + 1)
         )
         with _errors("claiming a delivery"), Session(self.engine) as session, session.begin():
