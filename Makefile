@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell { cat pyproject.toml; grep __version__ veill
 # its other offline defaults are given by each entry point (flows/environment.py).
 export DO_NOT_TRACK ?= 1
 
-.PHONY: run test operate install clean
+.PHONY: run test check lint types format operate install clean
 
 run: $(STAMP)
 	$(VENV)/bin/python -m flows.monitor
@@ -19,11 +19,28 @@ operate: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
+# Before every commit, in under a minute: lint, types, and the tests marked fast (no Prefect harness,
+# no PostgreSQL, no subprocess: the list is FAST_FILES in tests/conftest.py). `make test` is the whole suite.
+check: lint types
+	$(VENV)/bin/python -m pytest -m fast -q $(PYTEST_ARGS)
+
+# .ci/run runs these two before the tests: a lint or type error fails CI.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+types: $(STAMP)
+	$(VENV)/bin/mypy
+
+# Rewrites files with the formatter (after a merge, say: commit its result on its own).
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+
 install: $(STAMP)
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

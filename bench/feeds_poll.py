@@ -27,8 +27,10 @@ from veille.ingest.feeds import FeedSource  # noqa: E402
 from veille.ingest.fetch import Fetcher, FetchPolicy  # noqa: E402
 from veille.records import SourceOutcome  # noqa: E402
 
-PARAGRAPH = ("Les combats se poursuivent près de Deir ez-Zor, où l'armée syrienne avance vers al-Boukamal, "
-             "selon des sources locales jointes par téléphone. ") * 6
+PARAGRAPH = (
+    "Les combats se poursuivent près de Deir ez-Zor, où l'armée syrienne avance vers al-Boukamal, "
+    "selon des sources locales jointes par téléphone. "
+) * 6
 
 
 def serve(count: int, items: int) -> tuple[FeedServer, list[str], dict[str, bool]]:
@@ -95,9 +97,11 @@ def main() -> None:
     print(f"{args.feeds} feeds of {args.items} entries ({size // 1024} KiB each), best of {args.rounds}")
     for name in pollers:
         same, changed = results[(name, False)], results[(name, True)]
-        print(f"  {name:14} all 304: {same[0] * 1000:7.0f} ms ({same[1]} not modified)   "
-              f"all changed: {changed[0] * 1000:7.0f} ms ({changed[2]} entries parsed)   "
-              f"ratio x{changed[0] / same[0]:.1f}")
+        print(
+            f"  {name:14} all 304: {same[0] * 1000:7.0f} ms ({same[1]} not modified)   "
+            f"all changed: {changed[0] * 1000:7.0f} ms ({changed[2]} entries parsed)   "
+            f"ratio x{changed[0] / same[0]:.1f}"
+        )
     fetcher.close()
     server.close()
 

@@ -16,7 +16,7 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flows.environment import offline_defaults
@@ -38,13 +38,18 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="veille-bench-replay-"))
     database = f"sqlite:///{workdir / 'veille.db'}"
-    os.environ.update({"VEILLE_DATABASE_URL": database, "VEILLE_DATA_DIR": str(workdir),
-                       "VEILLE_BATCH_SIZE": str(args.batch_size), "VEILLE_STORY_THRESHOLD": "1.0"})
+    os.environ.update(
+        {
+            "VEILLE_DATABASE_URL": database,
+            "VEILLE_DATA_DIR": str(workdir),
+            "VEILLE_BATCH_SIZE": str(args.batch_size),
+            "VEILLE_STORY_THRESHOLD": "1.0",
+        }
+    )
     watchlist = load_watchlist(ROOT / "config" / "watchlist.yaml")
     articles = corpus(args.articles)
     store = SqlStore.open(database)
-    store.record_detections([ArticleMentions(a, ()) for a in articles], watchlist, lambda tags: [],
-                            datetime.now(timezone.utc))
+    store.record_detections([ArticleMentions(a, ()) for a in articles], watchlist, lambda tags: [], datetime.now(UTC))
     store.close()
 
     from prefect.testing.utilities import prefect_test_harness
@@ -65,10 +70,14 @@ def main() -> None:
     batches = -(-args.articles // args.batch_size)
     print(f"{args.articles} stored articles, {batches} batches of {args.batch_size}")
     print(f"  bare extraction:   {bare_seconds:6.1f} s  {bare / bare_seconds:6.1f} articles/s")
-    print(f"  replay (dry run):  {flow_seconds:6.1f} s  {args.articles / flow_seconds:6.1f} articles/s, "
-          f"{len(planned)} alerts planned (model load included)")
-    print(f"  flow / bare:       {flow_seconds / bare_seconds:6.2f}x; "
-          f"{(flow_seconds - bare_seconds) / batches * 1000:.0f} ms per batch over bare extraction")
+    print(
+        f"  replay (dry run):  {flow_seconds:6.1f} s  {args.articles / flow_seconds:6.1f} articles/s, "
+        f"{len(planned)} alerts planned (model load included)"
+    )
+    print(
+        f"  flow / bare:       {flow_seconds / bare_seconds:6.2f}x; "
+        f"{(flow_seconds - bare_seconds) / batches * 1000:.0f} ms per batch over bare extraction"
+    )
     print(f"  peak memory (RSS): {peak_mb:.0f} MB")
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from uuid import UUID
 
-from prefect import get_run_logger
+from prefect import Flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.client.schemas.objects import Flow, FlowRun
+from prefect.client.schemas.objects import FlowRun, State
 from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_UI_URL
-from prefect.states import Failed, State
+from prefect.states import Failed
 
 from veille.errors import ConfigError, VeilleError
 from veille.interfaces import Store
@@ -29,6 +32,19 @@ from veille.watchlist import WatchList, load_watchlist
 
 OPERATOR_TAG = "operator"
 logger = logging.getLogger(__name__)
+Result = TypeVar("Result")
+
+
+def called_sync(result: Result | Coroutine[Any, Any, Result]) -> Result:
+    """What a Prefect function made with @async_dispatch returned to synchronous code.
+
+    Prefect types such a function (Block.load, create_progress_artifact, Flow.to_deployment) as
+    returning its result or a coroutine, the second only when called inside an event loop: ours never are.
+    """
+    if isinstance(result, Coroutine):
+        result.close()
+        raise RuntimeError("a Prefect call returned a coroutine: it was made inside an event loop")
+    return result
 
 
 @dataclass(frozen=True)
@@ -62,7 +78,7 @@ def read_secret_block(name: str) -> str:
     from prefect.blocks.system import Secret
 
     try:
-        value = Secret.load(name).get()
+        value = called_sync(Secret.load(name)).get()
     except ValueError as exc:
         raise ConfigError(f"VEILLE_NOTIFY_URLS_BLOCK: no Secret block named {name!r} on this Prefect server") from exc
     if not isinstance(value, str) or not value.strip():
@@ -78,14 +94,22 @@ def publish_report(key: str, markdown: str, description: str) -> None:
         get_run_logger().warning("could not publish the %s artifact: %s", key, type(exc).__name__)
 
 
-def stopped(key: str, state: State) -> State:
+def state_name(state: State[Any]) -> str:
+    """The state's name ("Failed", "TimedOut"); Prefect's schema allows none, its constructors always give one."""
+    return state.name or state.type.value.title()
+
+
+def stopped(key: str, state: State[Any]) -> State[Any]:
     """A run that ends before its work (failed, or skipped) still says so in its artifact."""
-    publish_report(key, f"# Run {state.name.lower()}\n\n{cell(state.message or '')}\n",
-                   f"Why the latest run ended {state.name}")
+    publish_report(
+        key,
+        f"# Run {state_name(state).lower()}\n\n{cell(state.message or '')}\n",
+        f"Why the latest run ended {state_name(state)}",
+    )
     return state
 
 
-def failed(key: str, error: VeilleError) -> State:
+def failed(key: str, error: VeilleError) -> State[Any]:
     """A run stopped by a problem Veille names (configuration, database): logged, reported, Failed."""
     message = mask_urls(str(error))  # a URL in an error may carry a token: the state and the log are public
     get_run_logger().error("%s", loggable(message))  # it may quote a file name or a server's answer
@@ -113,20 +137,21 @@ def runs_due_meanwhile() -> list[str]:
     from prefect.client.schemas.sorting import FlowRunSort
     from prefect.runtime import deployment, flow_run
 
-    deployment_id = deployment.get_id()
-    if not deployment_id:
+    deployment_id, this_run_id = deployment.get_id(), flow_run.get_id()
+    if not deployment_id or not this_run_id:
         return []
     meanwhile = FlowRunFilter(
-        deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]),
-        expected_start_time=FlowRunFilterExpectedStartTime(after_=flow_run.get_scheduled_start_time(),
-                                                           before_=datetime.now(timezone.utc)),
-        id=FlowRunFilterId(not_any_=[flow_run.get_id()]),
+        deployment_id=FlowRunFilterDeploymentId(any_=[UUID(deployment_id)]),
+        # Validated: Prefect's DateTime type is pendulum's before Python 3.13, which a datetime validates to.
+        expected_start_time=FlowRunFilterExpectedStartTime.model_validate(
+            {"after_": flow_run.get_scheduled_start_time(), "before_": datetime.now(UTC)}
+        ),
+        id=FlowRunFilterId(not_any_=[UUID(this_run_id)]),
     )
     try:
         with get_client(sync_client=True) as client:
             # sort given: this client sends null without it, which the server refuses (422)
-            runs = client.read_flow_runs(flow_run_filter=meanwhile, sort=FlowRunSort.EXPECTED_START_TIME_ASC,
-                                         limit=100)
+            runs = client.read_flow_runs(flow_run_filter=meanwhile, sort=FlowRunSort.EXPECTED_START_TIME_ASC, limit=100)
             return [run.name for run in runs]
     except Exception as exc:  # a view of the schedule, not the work: the run's result stands
         get_run_logger().warning("could not read the runs due during this one: %s", type(exc).__name__)
@@ -141,8 +166,11 @@ def open_store(settings: Settings) -> Store:
     if store.was_new and earlier is not None:
         # Outside a flow run too (the outbox command): Prefect's run logger, else this module's.
         run_logger = get_run_logger() if FlowRunContext.get() else logger
-        run_logger.warning("started a new, empty database, but %s: if VEILLE_DATABASE_URL is mistyped, "
-                           "stop and correct it before the next run", earlier.evidence)
+        run_logger.warning(
+            "started a new, empty database, but %s: if VEILLE_DATABASE_URL is mistyped, "
+            "stop and correct it before the next run",
+            earlier.evidence,
+        )
     remember_database(settings.data_dir, url)
     return store
 
@@ -153,8 +181,9 @@ def sent_journal(settings: Settings) -> FileSentJournal:
 
 
 def delivery_policy(settings: Settings) -> DeliveryPolicy:
-    return DeliveryPolicy(settings.max_delivery_attempts, settings.retry_backoff_seconds,
-                          settings.delivery_lease_seconds)
+    return DeliveryPolicy(
+        settings.max_delivery_attempts, settings.retry_backoff_seconds, settings.delivery_lease_seconds
+    )
 
 
 def _alarm_configuration() -> Configuration:
@@ -165,20 +194,23 @@ def _alarm_configuration() -> Configuration:
         return load_configuration(with_blocks=False)
 
 
-def notify_operator(flow: Flow, flow_run: FlowRun, state: State) -> None:
+def notify_operator(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
     """on_failure and on_crashed hook: tell the targets tagged 'operator' that a run failed, and where to look."""
     try:
         config = _alarm_configuration()
     except VeilleError as exc:
         logger.error("cannot notify the operator of failed run %s: %s", flow_run.name, loggable(mask_urls(str(exc))))
         return
-    title = f"Veille: {flow.name} run {flow_run.name} {state.name.lower()}"
+    title = f"Veille: {flow.name} run {flow_run.name} {state_name(state).lower()}"
     # A crash's message is the exception's text, not Veille's: it may hold a URL with its token.
-    body = "\n".join([
-        f"The {flow.name} run {flow_run.name} ended {state.name}: {mask_urls(state.message or 'no message')}",
-        f"See {run_url(flow_run)}",
-        "Nothing is lost: articles and alerts not recorded are taken up by the next run.",
-    ])
+    ended = f"The {flow.name} run {flow_run.name} ended {state_name(state)}"
+    body = "\n".join(
+        [
+            f"{ended}: {mask_urls(state.message or 'no message')}",
+            f"See {run_url(flow_run)}",
+            "Nothing is lost: articles and alerts not recorded are taken up by the next run.",
+        ]
+    )
     notifier = config.notifier
     targets = notifier.targets_for([OPERATOR_TAG])
     if not targets:

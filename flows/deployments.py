@@ -12,7 +12,7 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
-from flows.common import load_configuration
+from flows.common import called_sync, load_configuration
 from flows.digest import digest
 from flows.environment import offline_defaults
 from flows.monitor import monitor
@@ -27,20 +27,26 @@ def build_deployments(schedules: SchedulesConfig) -> list[RunnerDeployment]:
     """monitor and digest on their schedules, replay by hand only."""
     timezone = schedules.timezone
     return [
-        monitor.to_deployment(
-            name="monitor",
-            schedules=[Cron(schedules.monitor.cron, timezone=timezone, active=schedules.monitor.active)],
-            # A second monitor run while one is processing is cancelled at once (our own lock turns
-            # away any other, from the command line too): runs never pile up behind a slow one.
-            concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),
-            tags=TAGS,
+        called_sync(
+            monitor.to_deployment(
+                name="monitor",
+                schedules=[Cron(schedules.monitor.cron, timezone=timezone, active=schedules.monitor.active)],
+                # A second monitor run while one is processing is cancelled at once (our own lock turns
+                # away any other, from the command line too): runs never pile up behind a slow one.
+                concurrency_limit=ConcurrencyLimitConfig(
+                    limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
+                ),
+                tags=TAGS,
+            )
         ),
-        digest.to_deployment(
-            name="digest",
-            schedules=[Cron(schedules.digest.cron, timezone=timezone, active=schedules.digest.active)],
-            tags=TAGS,
+        called_sync(
+            digest.to_deployment(
+                name="digest",
+                schedules=[Cron(schedules.digest.cron, timezone=timezone, active=schedules.digest.active)],
+                tags=TAGS,
+            )
         ),
-        replay.to_deployment(name="replay", tags=TAGS),
+        called_sync(replay.to_deployment(name="replay", tags=TAGS)),
     ]
 
 

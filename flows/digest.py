@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.states import Completed, Failed, State
+from prefect.client.schemas.objects import State
+from prefect.states import Completed, Failed
 from prefect.tasks import exponential_backoff
 
 from flows.common import failed, load_configuration, notify_operator, open_store, publish_report, stopped
@@ -29,7 +30,7 @@ def digest(hours: int = 24) -> State:
     """
     if not 1 <= hours <= MAX_HOURS:
         return stopped(REPORT_KEY, Failed(message=f"hours must be between 1 and {MAX_HOURS}, not {hours}"))
-    until = datetime.now(timezone.utc)
+    until = datetime.now(UTC)
     since = until - timedelta(hours=hours)
     try:
         config = load_configuration()
@@ -45,11 +46,15 @@ def digest(hours: int = 24) -> State:
     accepted: dict[str, str] = {}
     # The delivery outbox's backoff setting: 30 s, then 60 s, 120 s by default.
     sender = send_digest.with_options(
-        retry_delay_seconds=exponential_backoff(backoff_factor=config.settings.retry_backoff_seconds))
+        retry_delay_seconds=exponential_backoff(backoff_factor=config.settings.retry_backoff_seconds)
+    )
     state = sender(config.notifier, message, accepted, return_state=True)
     undelivered = [t.label for t in config.notifier.targets_for([DIGEST_TAG]) if t.key not in accepted]
-    publish_report(REPORT_KEY, render_digest_report(figures, statuses, since, until, accepted.values(), undelivered),
-                   "The latest digest and where it went")
+    publish_report(
+        REPORT_KEY,
+        render_digest_report(figures, statuses, since, until, accepted.values(), undelivered),
+        "The latest digest and where it went",
+    )
     if state.is_failed():
         error = state.result(raise_on_failure=False)
         return Failed(message=f"digest not delivered ({error}); sent to {len(accepted)} targets")

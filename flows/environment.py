@@ -40,7 +40,10 @@ def offline_defaults() -> Iterator[None]:
     from prefect.settings import temporary_settings
 
     os.environ.setdefault("DO_NOT_TRACK", OFFLINE_DEFAULTS["DO_NOT_TRACK"])
-    updates = {getattr(prefect.settings, name): value for name, value in OFFLINE_DEFAULTS.items()
-               if name.startswith("PREFECT_") and name not in os.environ}
+    updates = {
+        getattr(prefect.settings, name): value
+        for name, value in OFFLINE_DEFAULTS.items()
+        if name.startswith("PREFECT_") and name not in os.environ
+    }
     with temporary_settings(updates=updates):
         yield

@@ -7,17 +7,19 @@ import os
 import sys
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
-from prefect.states import Cancelled, Completed, State
+from prefect.states import Cancelled, Completed
 
 from flows.common import (
     Configuration,
+    called_sync,
     delivery_policy,
     failed,
     load_configuration,
@@ -26,6 +28,7 @@ from flows.common import (
     publish_report,
     runs_due_meanwhile,
     sent_journal,
+    state_name,
     stopped,
 )
 from flows.environment import offline_defaults
@@ -72,7 +75,7 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None) -> Sta
     except VeilleError as exc:
         return failed(REPORT_KEY, exc)
     try:
-        holder = f"monitor {flow_run.get_name() or 'run'} since {datetime.now(timezone.utc):%H:%M} UTC"
+        holder = f"monitor {flow_run.get_name() or 'run'} since {datetime.now(UTC):%H:%M} UTC"
         with store.run_lock("monitor", holder) as lock:
             if not lock.acquired:
                 message = f"skipped: another monitor run is processing ({lock.held_by})"
@@ -88,11 +91,16 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None) -> Sta
     logger.info("%s", summary.render())
     turned_away = runs_due_meanwhile()
     if turned_away:
-        logger.warning("this run outlived its schedule: %d run(s) came due while it was processing and were "
-                       "turned away (%s)", len(turned_away), ", ".join(turned_away))
-    publish_report(REPORT_KEY, render_monitor_report(summary, alerts, statuses, time.monotonic() - started,
-                                                     turned_away),
-                   "What the latest monitor run read, the alerts it created and their delivery")
+        logger.warning(
+            "this run outlived its schedule: %d run(s) came due while it was processing and were turned away (%s)",
+            len(turned_away),
+            ", ".join(turned_away),
+        )
+    publish_report(
+        REPORT_KEY,
+        render_monitor_report(summary, alerts, statuses, time.monotonic() - started, turned_away),
+        "What the latest monitor run read, the alerts it created and their delivery",
+    )
     message = f"{len(summary.alerts)} alerts, {summary.delivery.sent} sent"
     if turned_away:
         message += f"; outlived its schedule: {len(turned_away)} run(s) due meanwhile turned away"
@@ -114,11 +122,15 @@ def _select(config: Configuration, folder: Path | None, sources: list[str] | Non
     folders = [(f, {str(f.path), display_path(f.path), f.source_name}) for f in config.sources.folders]
     unknown = wanted.difference(*(names for _, names in feeds + folders))
     if unknown:
-        known = [f.source_name for f in (*config.sources.feeds, *config.sources.folders)]
-        raise ConfigError(f"sources: {', '.join(sorted(unknown))} not in {config.settings.sources_file} "
-                          f"(known: {', '.join(known) or 'none'})")
-    chosen = {"feeds": tuple(f for f, names in feeds if wanted & names),
-              "folders": tuple(f for f, names in folders if wanted & names)}
+        known = [f.source_name for f in config.sources.feeds] + [f.source_name for f in config.sources.folders]
+        raise ConfigError(
+            f"sources: {', '.join(sorted(unknown))} not in {config.settings.sources_file} "
+            f"(known: {', '.join(known) or 'none'})"
+        )
+    chosen = {
+        "feeds": tuple(f for f, names in feeds if wanted & names),
+        "folders": tuple(f for f, names in folders if wanted & names),
+    }
     return replace(config, sources=config.sources.model_copy(update=chosen))
 
 
@@ -135,16 +147,22 @@ def _check_folder_allowed(config: Configuration, folder: Path) -> None:
         base = os.path.realpath(root)
         if real == base or real.startswith(base.rstrip(os.sep) + os.sep):
             return
-    raise ConfigError(f"folder: {display_path(folder)} is outside the folders of {config.settings.sources_file} "
-                      "and VEILLE_FOLDER_ROOTS; a run started from the UI or the API reads only those")
+    raise ConfigError(
+        f"folder: {display_path(folder)} is outside the folders of {config.settings.sources_file} "
+        "and VEILLE_FOLDER_ROOTS; a run started from the UI or the API reads only those"
+    )
 
 
 def _run(store: Store, config: Configuration) -> RunSummary:
     settings, summary = config.settings, RunSummary()
-    policy = FetchPolicy(settings.fetch_timeout_seconds, settings.max_feed_bytes, attempts=settings.fetch_attempts,
-                         backoff_seconds=settings.fetch_backoff_seconds,
-                         allowed_networks=settings.fetch_allowed_networks_value,
-                         deadline_seconds=settings.fetch_deadline_seconds)
+    policy = FetchPolicy(
+        settings.fetch_timeout_seconds,
+        settings.max_feed_bytes,
+        attempts=settings.fetch_attempts,
+        backoff_seconds=settings.fetch_backoff_seconds,
+        allowed_networks=settings.fetch_allowed_networks_value,
+        deadline_seconds=settings.fetch_deadline_seconds,
+    )
     with Fetcher(policy) as fetcher:
         batches = _read_sources(store, config, fetcher)
         changes = find_changes(store, batches)
@@ -167,8 +185,10 @@ def _run(store: Store, config: Configuration) -> RunSummary:
 def _read_sources(store: Store, config: Configuration, fetcher: Fetcher) -> list[SourceBatch]:
     """Folders in one task, each due feed in a task of its own (run side by side)."""
     settings = config.settings
-    folders = [FolderSource(item.path, settings.max_file_bytes, item.name, settings.follow_links)
-               for item in config.sources.folders]
+    folders = [
+        FolderSource(item.path, settings.max_file_bytes, item.name, settings.follow_links)
+        for item in config.sources.folders
+    ]
     for source in folders:
         # Before folder names stopped depending on the working directory, they were relative to it.
         legacy = FOLDER_PREFIX + display_path(source.path)
@@ -177,7 +197,7 @@ def _read_sources(store: Store, config: Configuration, fetcher: Fetcher) -> list
     batches = read_folders(folders)
     feeds = config.sources.feeds
     states = store.source_states(feed.source_name for feed in feeds)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     timeout = config.settings.network_task_timeout_seconds
     fetch = fetch_feed.with_options(timeout_seconds=timeout)
     futures = []
@@ -186,19 +206,23 @@ def _read_sources(store: Store, config: Configuration, fetcher: Fetcher) -> list
         if not feed.due(state.last_fetched_at if state else None, now):
             batches.append(SourceBatch.not_due(feed.source_name))
             continue
-        source = FeedSource(feed.name, feed.url, fetcher, state.validators if state else {}, feed.tags)
-        futures.append((source.name, fetch.submit(source)))
+        feed_source = FeedSource(feed.name, feed.url, fetcher, state.validators if state else {}, feed.tags)
+        futures.append((feed_source.name, fetch.submit(feed_source)))
     return batches + [_feed_batch(name, future, timeout) for name, future in futures]
 
 
 def _feed_batch(name: str, future: PrefectFuture[SourceBatch], timeout: float) -> SourceBatch:
     """The feed's batch; or, when its task did not complete (its timeout, a crash), that feed's failure."""
-    outcome = future.result(raise_on_failure=False)
+    # Typed as the task's return value; with raise_on_failure=False a run that failed gives its exception.
+    outcome: object = future.result(raise_on_failure=False)
     if isinstance(outcome, SourceBatch):
         return outcome
     state = future.state
-    problem = (f"its fetch_feed task took longer than its {timeout:g} s timeout (VEILLE_NETWORK_TASK_TIMEOUT_SECONDS)"
-               if state.name == "TimedOut" else f"its fetch_feed task ended {state.name}: {state.message}")
+    problem = (
+        f"its fetch_feed task took longer than its {timeout:g} s timeout (VEILLE_NETWORK_TASK_TIMEOUT_SECONDS)"
+        if state.name == "TimedOut"
+        else f"its fetch_feed task ended {state_name(state)}: {state.message}"
+    )
     get_run_logger().error("cannot read %s: %s", name, loggable(problem))
     return SourceBatch.failed(name, problem)
 
@@ -210,8 +234,11 @@ def _full_texts(articles: list[Article], fetcher: Fetcher, settings: Settings) -
     state = task(articles, fetcher, budget, return_state=True)
     if state.is_completed():
         return state.result()
-    get_run_logger().error("full texts not fetched (%s): the %d new entries of full_text feeds keep their feed's "
-                           "text", loggable(state.message), len(articles))
+    get_run_logger().error(
+        "full texts not fetched (%s): the %d new entries of full_text feeds keep their feed's text",
+        loggable(state.message),
+        len(articles),
+    )
     return articles
 
 
@@ -224,8 +251,11 @@ def _detect(store: Store, config: Configuration, changes: ArticleChanges, summar
     stories = load_story_index(store, settings.story_window_days, settings.story_threshold)
     articles = changes.to_extract
     # A long run (a first read of many feeds) shows how far it is in the UI.
-    progress = (create_progress_artifact(0.0, description=f"Articles analysed, of {len(articles)}")
-                if len(articles) > settings.batch_size else None)
+    progress = (
+        called_sync(create_progress_artifact(0.0, description=f"Articles analysed, of {len(articles)}"))
+        if len(articles) > settings.batch_size
+        else None
+    )
     for start in range(0, len(articles), settings.batch_size):
         found = extract_batch(nlp, articles[start : start + settings.batch_size], settings.batch_size)
         summary.add_mentions(found)
@@ -237,9 +267,15 @@ def _detect(store: Store, config: Configuration, changes: ArticleChanges, summar
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m flows.monitor [--folder PATH]`: one run; exit status 1 when it failed."""
-    parser = argparse.ArgumentParser(prog="python -m flows.monitor", description=monitor.__doc__.splitlines()[0])
-    parser.add_argument("--folder", type=Path, default=None,
-                        help="read only this folder of .txt articles (default: config/sources.yaml)")
+    parser = argparse.ArgumentParser(
+        prog="python -m flows.monitor", description=(monitor.__doc__ or "").partition("\n")[0]
+    )
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        default=None,
+        help="read only this folder of .txt articles (default: config/sources.yaml)",
+    )
     args = parser.parse_args(argv)
     if args.folder is not None:
         # The command line is its user's own: any folder they can read may be read. A run started

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             env.setdefault(_CLIENT_AUTH, env[_SERVER_AUTH])
     env.setdefault("PREFECT_HOME", str((config.settings.data_dir / "prefect").resolve()))
     Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
-    children: dict[str, subprocess.Popen] = {}
+    children: dict[str, subprocess.Popen[bytes]] = {}
     try:
         if args.api_url:
             api_url = args.api_url.rstrip("/")
@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Prefect UI: http://{args.host}:{args.port}  (server log: {server_log(env)})", flush=True)
         # Own sessions: Ctrl-C reaches this process only, which stops the children in order.
         children["the deployments"] = subprocess.Popen(
-            [sys.executable, "-m", "flows.deployments"], env=env | {"PREFECT_API_URL": api_url}, start_new_session=True)
+            [sys.executable, "-m", "flows.deployments"], env=env | {"PREFECT_API_URL": api_url}, start_new_session=True
+        )
         while all(child.poll() is None for child in children.values()):
             time.sleep(0.5)
         name, ended = next((name, child) for name, child in children.items() if child.poll() is not None)
@@ -94,8 +95,10 @@ def exposure_problem(host: str, env: dict[str, str]) -> str | None:
     """
     if _is_loopback(host) or env.get(_SERVER_AUTH):
         return None
-    return (f"--host {host} would open Prefect's API (Secret blocks, runs with any parameter) to the network "
-            f"without a password: set {_SERVER_AUTH}='user:password' (and put TLS in front), or keep 127.0.0.1")
+    return (
+        f"--host {host} would open Prefect's API (Secret blocks, runs with any parameter) to the network "
+        f"without a password: set {_SERVER_AUTH}='user:password' (and put TLS in front), or keep 127.0.0.1"
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -111,21 +114,28 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def start_server(host: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+def start_server(host: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     if not port_is_free(host, port):
         raise SystemExit(f"veille: {host}:{port} is taken (another Prefect server?); choose another with --port")
-    log = open(server_log(env), "a", encoding="utf-8")
     server_env = env | {
         # The UI asks this address for its data; Prefect's default is port 4200 whatever --port says.
         "PREFECT_SERVER_UI_API_URL": env.get("PREFECT_SERVER_UI_API_URL", f"http://{host}:{port}/api"),
         "PREFECT_SERVER_LOGGING_LEVEL": env.get("PREFECT_SERVER_LOGGING_LEVEL", "WARNING"),
         # Task runs are ingested in batches of 100 instead of one by one: about 5x faster here.
-        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE":
-            env.get("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "100"),
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": env.get(
+            "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "100"
+        ),
     }
     prefect = Path(sys.executable).with_name("prefect")
-    return subprocess.Popen([str(prefect), "server", "start", "--host", host, "--port", str(port)],
-                            env=server_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # The server writes to its own copy of the descriptor: ours is closed once it has started.
+    with open(server_log(env), "a", encoding="utf-8") as log:
+        return subprocess.Popen(
+            [str(prefect), "server", "start", "--host", host, "--port", str(port)],
+            env=server_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def server_log(env: dict[str, str]) -> Path:
@@ -142,7 +152,7 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def wait_until_healthy(api_url: str, server: subprocess.Popen) -> bool:
+def wait_until_healthy(api_url: str, server: subprocess.Popen[bytes]) -> bool:
     deadline = time.monotonic() + _STARTUP_SECONDS
     while time.monotonic() < deadline and server.poll() is None:
         try:
@@ -154,7 +164,7 @@ def wait_until_healthy(api_url: str, server: subprocess.Popen) -> bool:
     return False
 
 
-def stop(child: subprocess.Popen) -> None:
+def stop(child: subprocess.Popen[bytes]) -> None:
     """SIGINT (what Ctrl-C sends), then SIGTERM, then SIGKILL."""
     for sig, wait in ((signal.SIGINT, _STOP_SECONDS), (signal.SIGTERM, 10), (signal.SIGKILL, 10)):
         if child.poll() is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flows.common import Configuration, load_configuration, open_store
 from flows.environment import offline_defaults
@@ -35,8 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with offline_defaults():  # the Secret block is read through Prefect
             config, complete = _configuration()
         if args.command != "list" and not complete:
-            raise OutboxError("the targets of the Prefect Secret block cannot be read (is the Prefect server up?): "
-                              "retarget and drop need every configured target")
+            raise OutboxError(
+                "the targets of the Prefect Secret block cannot be read (is the Prefect server up?): "
+                "retarget and drop need every configured target"
+            )
         store = open_store(config.settings)
         try:
             # Rows keyed the way of an earlier version are named by their target's key, as a run would.
@@ -48,21 +50,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"veille outbox: {mask_urls(str(exc))}", file=sys.stderr)
         return 1
     if not complete:
-        lines.insert(0, "warning: the targets of the Prefect Secret block could not be read; their deliveries "
-                        "show as orphaned")
+        lines.insert(
+            0, "warning: the targets of the Prefect Secret block could not be read; their deliveries show as orphaned"
+        )
     print("\n".join(lines))
     return code
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m flows.outbox", description=__doc__.splitlines()[0],
-                                     epilog="A target is named by the start of its key (at least 4 characters, "
-                                            "as 'list' shows it) or by its whole label.")
+    parser = argparse.ArgumentParser(
+        prog="python -m flows.outbox",
+        description=__doc__.splitlines()[0],
+        epilog="A target is named by the start of its key (at least 4 characters, "
+        "as 'list' shows it) or by its whole label.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("list", help="deliveries not sent, by target: orphaned or configured, waiting, failed, "
-                                     "oldest; and the alerts that reached no target")
-    retarget = commands.add_parser("retarget", help="move the pending and failed deliveries of OLD to the "
-                                                    "configured target NEW, attempts reset: sent by the next run")
+    commands.add_parser(
+        "list",
+        help="deliveries not sent, by target: orphaned or configured, waiting, failed, "
+        "oldest; and the alerts that reached no target",
+    )
+    retarget = commands.add_parser(
+        "retarget",
+        help="move the pending and failed deliveries of OLD to the "
+        "configured target NEW, attempts reset: sent by the next run",
+    )
     retarget.add_argument("old", metavar="OLD")
     retarget.add_argument("new", metavar="NEW")
     drop = commands.add_parser("drop", help="delete the pending and failed deliveries of OLD (no undo)")
@@ -89,17 +101,22 @@ def _list(store: Store, config: Configuration, _args: argparse.Namespace) -> tup
         lines.append(f"{'KEY':<{KEY_SHOWN}}  {'TARGET':<8}  {'WAITING':>7}  {'FAILED':>6}  {'OLDEST':<20}  LABEL")
     for target in backlog:
         state = "config" if config.notifier.has_target(target.key) else "orphaned"
-        lines.append(f"{target.key[:KEY_SHOWN]:<{KEY_SHOWN}}  {state:<8}  {target.waiting:>7}  {target.failed:>6}  "
-                     f"{target.oldest:%Y-%m-%d %H:%M} UTC      {target.label}")
+        lines.append(
+            f"{target.key[:KEY_SHOWN]:<{KEY_SHOWN}}  {state:<8}  {target.waiting:>7}  {target.failed:>6}  "
+            f"{target.oldest:%Y-%m-%d %H:%M} UTC      {target.label}"
+        )
     if not backlog:
         lines.append("No delivery waits: every delivery was sent.")
     orphaned = [t for t in backlog if not config.notifier.has_target(t.key)]
     if orphaned:
-        lines.append(f"{len(orphaned)} orphaned target(s): 'retarget OLD NEW' moves their deliveries to a configured "
-                     "target, 'drop OLD --yes' deletes them.")
+        lines.append(
+            f"{len(orphaned)} orphaned target(s): 'retarget OLD NEW' moves their deliveries to a configured "
+            "target, 'drop OLD --yes' deletes them."
+        )
     if unrouted:
-        lines.append(f"{unrouted} alerts reached no target: they are sent when a target with one of their tags "
-                     "is configured.")
+        lines.append(
+            f"{unrouted} alerts reached no target: they are sent when a target with one of their tags is configured."
+        )
     return lines, 0
 
 
@@ -108,12 +125,16 @@ def _retarget(store: Store, config: Configuration, args: argparse.Namespace) -> 
     new = _configured_target(config, args.new)
     if old.key == new.key:
         raise OutboxError(f"OLD and NEW are the same target ({new.label})")
-    result = store.retarget(old.key, new.key, new.label, datetime.now(timezone.utc))
-    lines = [f"moved {result.moved} deliveries from {old.label} [{old.key[:KEY_SHOWN]}] to {new.label} "
-             f"[{new.key[:KEY_SHOWN]}]: attempts reset, sent by the next run"]
+    result = store.retarget(old.key, new.key, new.label, datetime.now(UTC))
+    lines = [
+        f"moved {result.moved} deliveries from {old.label} [{old.key[:KEY_SHOWN]}] to {new.label} "
+        f"[{new.key[:KEY_SHOWN]}]: attempts reset, sent by the next run"
+    ]
     if result.kept:
-        lines.append(f"{result.kept} left with {old.label}: {new.label} already has their alerts "
-                     f"('drop {old.key[:KEY_SHOWN]} --yes' deletes them)")
+        lines.append(
+            f"{result.kept} left with {old.label}: {new.label} already has their alerts "
+            f"('drop {old.key[:KEY_SHOWN]} --yes' deletes them)"
+        )
     return lines, 0
 
 
@@ -123,8 +144,10 @@ def _drop(store: Store, _config: Configuration, args: argparse.Namespace) -> tup
     total = sum(counts.values())
     detail = f"{counts.get('pending', 0)} pending, {counts.get('failed', 0)} failed"
     if not args.yes:
-        return [f"would drop {total} deliveries ({detail}) of {old.label} [{old.key[:KEY_SHOWN]}], with no undo: "
-                f"run again with --yes to drop them"], 2
+        return [
+            f"would drop {total} deliveries ({detail}) of {old.label} [{old.key[:KEY_SHOWN]}], with no undo: "
+            f"run again with --yes to drop them"
+        ], 2
     dropped = store.drop_deliveries(old.key)
     return [f"dropped {dropped} deliveries ({detail}) of {old.label} [{old.key[:KEY_SHOWN]}]"], 0
 
@@ -146,11 +169,14 @@ def _one(name: str, known: dict[str, str], none_found: str) -> TargetRef:
     # The name is what the operator typed: it may be a URL with its token, so it is shown masked.
     shown = mask_urls(name)
     if not found:
-        raise OutboxError(f"{none_found} {shown!r} (see 'python -m flows.outbox list'; a key's start has at "
-                          f"least {_MIN_PREFIX} characters)")
+        raise OutboxError(
+            f"{none_found} {shown!r} (see 'python -m flows.outbox list'; a key's start has at "
+            f"least {_MIN_PREFIX} characters)"
+        )
     if len(found) > 1:
-        raise OutboxError(f"{shown!r} names {len(found)} targets ({', '.join(k[:KEY_SHOWN] for k in found)}): "
-                          "give more of the key")
+        raise OutboxError(
+            f"{shown!r} names {len(found)} targets ({', '.join(k[:KEY_SHOWN] for k in found)}): give more of the key"
+        )
     return TargetRef(found[0], known[found[0]])
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
-from prefect.states import Completed, State
+from prefect.client.schemas.objects import State
+from prefect.states import Completed
 
 from flows.common import (
+    called_sync,
     delivery_policy,
     failed,
     load_configuration,
@@ -20,6 +22,7 @@ from flows.common import (
     open_store,
     publish_report,
     sent_journal,
+    state_name,
 )
 from flows.environment import offline_defaults
 from tasks.extract import extract_batch, load_language_model
@@ -66,7 +69,7 @@ def replay(
     settings = config.settings
     try:
         total = store.count_articles_between(since, until)
-        progress = create_progress_artifact(0.0, description=f"Stored articles read again, of {total}")
+        progress = called_sync(create_progress_artifact(0.0, description=f"Stored articles read again, of {total}"))
         nlp = load_language_model(settings.spacy_model, watchlist)
         tags = {feed.source_name: feed.tags for feed in config.sources.feeds}
         planned, created, alerted, done, after = [], [], {}, 0, 0
@@ -93,8 +96,11 @@ def replay(
         return failed(REPORT_KEY, exc)
     finally:
         store.close()
-    publish_report(REPORT_KEY, render_replay_report(planned, lines, statuses, dry_run, done, sent, since, until),
-                   "What the latest replay would send (dry run) or created and sent")
+    publish_report(
+        REPORT_KEY,
+        render_replay_report(planned, lines, statuses, dry_run, done, sent, since, until),
+        "What the latest replay would send (dry run) or created and sent",
+    )
     if dry_run:
         logger.info("dry run over %d stored articles: %d alerts would be sent, none was", done, len(planned))
         return Completed(message=f"dry run: {len(planned)} alerts would be sent", data=planned)
@@ -106,18 +112,24 @@ def _utc(moment: datetime | None) -> datetime | None:
     """A date without a timezone is taken as UTC, as everything Veille stores."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)
 
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m flows.replay [--since DATE] [--until DATE] [--watchlist-file PATH] [--send]`: one run."""
     parser = argparse.ArgumentParser(prog="python -m flows.replay", description=(replay.__doc__ or "").splitlines()[0])
-    parser.add_argument("--since", type=datetime.fromisoformat, help="first date of the articles read again "
-                        "(YYYY-MM-DD, UTC; default: the first stored article)")
+    parser.add_argument(
+        "--since",
+        type=datetime.fromisoformat,
+        help="first date of the articles read again (YYYY-MM-DD, UTC; default: the first stored article)",
+    )
     parser.add_argument("--until", type=datetime.fromisoformat, help="end of the range, excluded (default: now)")
     parser.add_argument("--watchlist-file", type=Path, help="a watch list to try instead of config/watchlist.yaml")
-    parser.add_argument("--send", action="store_true", help="create and send the new alerts (default: a dry run "
-                        "that lists them and sends and stores nothing)")
+    parser.add_argument(
+        "--send",
+        action="store_true",
+        help="create and send the new alerts (default: a dry run that lists them and sends and stores nothing)",
+    )
     args = parser.parse_args(argv)
     try:
         # Fail in a second, before Prefect's temporary server takes eight to start.
@@ -126,9 +138,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"veille: {exc}", file=sys.stderr)
         return 2
     with offline_defaults():
-        state = replay(since=args.since, until=args.until, watchlist_file=args.watchlist_file, dry_run=not args.send,
-                       return_state=True)
-    print(f"veille: replay {state.name.lower()}: {loggable(state.message or '')}", file=sys.stderr)
+        state = replay(
+            since=args.since,
+            until=args.until,
+            watchlist_file=args.watchlist_file,
+            dry_run=not args.send,
+            return_state=True,
+        )
+    print(f"veille: replay {state_name(state).lower()}: {loggable(state.message or '')}", file=sys.stderr)
     return 1 if state.is_failed() else 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -26,9 +26,12 @@ class _BoundedBlockingCalls(logging.Filter):
     waits for a blocking call to return: the fetch deadline bounds every such call at the socket."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (getattr(record, "task_name", None) in NETWORK_TASKS
-                    and str(record.msg).startswith("Timeout of %s seconds configured for this task, but the task "
-                                                   "is running in a worker thread"))
+        return not (
+            getattr(record, "task_name", None) in NETWORK_TASKS
+            and str(record.msg).startswith(
+                "Timeout of %s seconds configured for this task, but the task is running in a worker thread"
+            )
+        )
 
 
 logging.getLogger("prefect.task_runs").addFilter(_BoundedBlockingCalls())
@@ -53,8 +56,9 @@ def _logged(batches: list[SourceBatch]) -> list[SourceBatch]:
         if batch.failure:
             logger.error("cannot read %s: %s", loggable(batch.source), loggable(batch.failure))
         elif batch.warning:
-            logger.warning("%s: %s (its %d entries are kept)", loggable(batch.source), loggable(batch.warning),
-                           len(batch.articles))
+            logger.warning(
+                "%s: %s (its %d entries are kept)", loggable(batch.source), loggable(batch.warning), len(batch.articles)
+            )
         for error in batch.errors:
             logger.error("cannot read %s: %s", loggable(error.item), loggable(error.problem))
     return batches
@@ -63,7 +67,7 @@ def _logged(batches: list[SourceBatch]) -> list[SourceBatch]:
 @task(name="record_source_health", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def record_source_health(store: Store, batches: Sequence[SourceBatch]) -> None:
     """Keep each source's last success or error, and its validators for the next conditional GET."""
-    store.record_source_reads(batches, datetime.now(timezone.utc))
+    store.record_source_reads(batches, datetime.now(UTC))
 
 
 @task(name="find_changes", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
@@ -82,6 +86,11 @@ def fetch_full_texts(articles: Sequence[Article], fetcher: Fetcher, budget_secon
     for location, problem in outcome.problems:
         logger.info("full text of %s kept from the feed: %s", loggable(location), loggable(problem))
     if outcome.untried:
-        logger.warning("full-text budget of %g s spent: %d of %d new entries keep their feed's text (%s)",
-                       budget_seconds, outcome.untried, len(articles), BUDGET_SETTING)
+        logger.warning(
+            "full-text budget of %g s spent: %d of %d new entries keep their feed's text (%s)",
+            budget_seconds,
+            outcome.untried,
+            len(articles),
+            BUDGET_SETTING,
+        )
     return outcome.articles

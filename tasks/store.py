@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -18,7 +18,7 @@ from veille.watchlist import WatchList
 @task(name="load_story_index", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def load_story_index(store: Store, window_days: float, threshold: float) -> StoryIndex:
     """Signatures of recent articles, to group new copies of a story with it."""
-    return store.load_story_index(datetime.now(timezone.utc) - timedelta(days=window_days), threshold)
+    return store.load_story_index(datetime.now(UTC) - timedelta(days=window_days), threshold)
 
 
 @task(name="record_batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
@@ -29,7 +29,7 @@ def record_batch(
 
     An article the database refuses is logged by name and left out; the rest of the batch is stored.
     """
-    recorded = store.record_detections(found, watchlist, notifier.targets_for, datetime.now(timezone.utc), stories)
+    recorded = store.record_detections(found, watchlist, notifier.targets_for, datetime.now(UTC), stories)
     logger = get_run_logger()
     for item in recorded.rejected:
         logger.error("cannot store %s %s: %s", loggable(item.source), loggable(item.item), loggable(item.problem))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from veille.store.sql import SqlStore
 from veille.watchlist import WatchEntry, WatchList
 
 # One fixed moment for every test that needs "now": golden files and messages stay the same run after run.
-NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 HAMA_TEXT = "Des tirs à Hama."
 
 
@@ -51,6 +51,7 @@ class Clock:
 
 
 # --- Watch lists ----------------------------------------------------------------------------------
+
 
 def place(entry_id: str, name: str | None = None, **fields: Any) -> WatchEntry:
     """A watched place; its name defaults to the id capitalised ("hama" -> "Hama")."""
@@ -69,18 +70,32 @@ def watch_list(*entries: WatchEntry | str) -> WatchList:
 
 # --- Articles and mentions ------------------------------------------------------------------------
 
-def article(text: str = HAMA_TEXT, key: str = "a.txt", source: str = "folder:test", title: str = "Tirs",
-            location: str | None = None, **fields: Any) -> Article:
+
+def article(
+    text: str = HAMA_TEXT,
+    key: str = "a.txt",
+    source: str = "folder:test",
+    title: str = "Tirs",
+    location: str | None = None,
+    **fields: Any,
+) -> Article:
     """An article of a test folder; its location defaults to test/KEY."""
     return Article(source=source, key=key, title=title, location=location or f"test/{key}", text=text, **fields)
 
 
-def mention(text: str, written: str, entry_id: str | None = None, *, nth: int = 0,
-            sentence: str | None = None) -> Mention:
+def mention(
+    text: str, written: str, entry_id: str | None = None, *, nth: int = 0, sentence: str | None = None
+) -> Mention:
     """The watched mention of `written` at its `nth` occurrence in `text`; the entry id defaults to it in lower case."""
     start = _offset(text, written, nth)
-    return Mention(entry_id or written.lower(), "watched", written, start, start + len(written),
-                   text if sentence is None else sentence)
+    return Mention(
+        entry_id or written.lower(),
+        "watched",
+        written,
+        start,
+        start + len(written),
+        text if sentence is None else sentence,
+    )
 
 
 def model_place(text: str, written: str, *, nth: int = 0) -> Mention:
@@ -92,8 +107,7 @@ def model_place(text: str, written: str, *, nth: int = 0) -> Mention:
 def found(item: Article | str = HAMA_TEXT, *mentions: Mention | str, **article_fields: Any) -> ArticleMentions:
     """An article (or the text of one) with its mentions; a bare string is a watched mention of those words."""
     found_in = item if isinstance(item, Article) else article(item, **article_fields)
-    return ArticleMentions(found_in, tuple(
-        mention(found_in.text, m) if isinstance(m, str) else m for m in mentions))
+    return ArticleMentions(found_in, tuple(mention(found_in.text, m) if isinstance(m, str) else m for m in mentions))
 
 
 def _offset(text: str, written: str, nth: int) -> int:
@@ -105,26 +119,56 @@ def _offset(text: str, written: str, nth: int) -> int:
 
 # --- Alerts, figures, stored articles -------------------------------------------------------------
 
-def planned_alert(text: str = HAMA_TEXT, entry: WatchEntry | None = None, written: str | None = None,
-                  occurrences: int = 1, source_tags: tuple[str, ...] = (), **article_fields: Any) -> PlannedAlert:
+
+def planned_alert(
+    text: str = HAMA_TEXT,
+    entry: WatchEntry | None = None,
+    written: str | None = None,
+    occurrences: int = 1,
+    source_tags: tuple[str, ...] = (),
+    **article_fields: Any,
+) -> PlannedAlert:
     """An alert to create for `entry` (default Hama) written `written` (default its name) in an article of `text`."""
     entry = entry or place("hama")
     written = written or entry.name
-    return PlannedAlert(article(text, **article_fields), entry, mention(text, written, entry.id), occurrences,
-                        source_tags)
+    return PlannedAlert(
+        article(text, **article_fields), entry, mention(text, written, entry.id), occurrences, source_tags
+    )
 
 
-def alert_line(alert_id: int = 1, entry_name: str = "Hama", kind: str = "place", variant: str | None = None,
-               sentence: str = HAMA_TEXT, article_title: str = "Tirs", location: str = "test/a.txt",
-               source: str = "folder:test", created_at: datetime = NOW, entry_id: str | None = None) -> AlertLine:
+def alert_line(
+    alert_id: int = 1,
+    entry_name: str = "Hama",
+    kind: str = "place",
+    variant: str | None = None,
+    sentence: str = HAMA_TEXT,
+    article_title: str = "Tirs",
+    location: str = "test/a.txt",
+    source: str = "folder:test",
+    created_at: datetime = NOW,
+    entry_id: str | None = None,
+) -> AlertLine:
     """A stored alert as reports and digests read it; the variant defaults to the entry's name."""
-    return AlertLine(alert_id, entry_id or entry_name.lower(), entry_name, kind, variant or entry_name, sentence,
-                     article_title, location, source, created_at)
+    return AlertLine(
+        alert_id,
+        entry_id or entry_name.lower(),
+        entry_name,
+        kind,
+        variant or entry_name,
+        sentence,
+        article_title,
+        location,
+        source,
+        created_at,
+    )
 
 
-def period_figures(alerts: Iterable[AlertLine] = (), articles: Mapping[str, int] | None = None,
-                   deliveries: Mapping[str, int] | None = None,
-                   failing_sources: Iterable[tuple[str, int, str]] = ()) -> PeriodFigures:
+def period_figures(
+    alerts: Iterable[AlertLine] = (),
+    articles: Mapping[str, int] | None = None,
+    deliveries: Mapping[str, int] | None = None,
+    failing_sources: Iterable[tuple[str, int, str]] = (),
+) -> PeriodFigures:
     """A period's figures: new articles by source, alerts, deliveries by status, failing sources."""
     return PeriodFigures(Counter(articles or {}), list(alerts), Counter(deliveries or {}), list(failing_sources))
 
@@ -137,9 +181,17 @@ def stored(story_id: int, item: Article | ArticleMentions, row_id: int | None = 
 
 # --- Sources and a run's results -----------------------------------------------------------------
 
-def batch(source: str, *articles: Article, failure: str | None = None, not_modified: bool = False,
-          not_due: bool = False, warning: str | None = None, errors: tuple[ReadError, ...] = (),
-          validators: dict[str, str] | None = None) -> SourceBatch:
+
+def batch(
+    source: str,
+    *articles: Article,
+    failure: str | None = None,
+    not_modified: bool = False,
+    not_due: bool = False,
+    warning: str | None = None,
+    errors: tuple[ReadError, ...] = (),
+    validators: dict[str, str] | None = None,
+) -> SourceBatch:
     """What one source gave in one read: `articles` (with a `warning`, `errors`), or another outcome."""
     if failure is not None:
         return SourceBatch.failed(source, failure)
@@ -150,20 +202,40 @@ def batch(source: str, *articles: Article, failure: str | None = None, not_modif
     return SourceBatch.read(source, articles, errors, len(articles), warning, validators)
 
 
-def source_health(name: str, entries: int = 0, consecutive_failures: int = 0, last_error: str | None = None,
-                  last_warning: str | None = None) -> SourceHealth:
+def source_health(
+    name: str,
+    entries: int = 0,
+    consecutive_failures: int = 0,
+    last_error: str | None = None,
+    last_warning: str | None = None,
+) -> SourceHealth:
     """A source's health as the store keeps it; a failing one last failed, a healthy one last read, at NOW."""
-    return SourceHealth(name, None if consecutive_failures else NOW, last_error, NOW if last_error else None,
-                        consecutive_failures, last_warning, entries)
+    return SourceHealth(
+        name,
+        None if consecutive_failures else NOW,
+        last_error,
+        NOW if last_error else None,
+        consecutive_failures,
+        last_warning,
+        entries,
+    )
 
 
-def created_alert(alert_id: int = 1, entry_name: str = "Hama", kind: str = "place", variant: str | None = None,
-                  location: str = "test/a.txt", deliveries: int = 1, sources: int = 1) -> CreatedAlert:
+def created_alert(
+    alert_id: int = 1,
+    entry_name: str = "Hama",
+    kind: str = "place",
+    variant: str | None = None,
+    location: str = "test/a.txt",
+    deliveries: int = 1,
+    sources: int = 1,
+) -> CreatedAlert:
     """An alert a monitor run created, as its summary lists it; the variant defaults to the entry's name."""
     return CreatedAlert(alert_id, location, entry_name, kind, variant or entry_name, deliveries, sources)
 
 
 # --- A store with an outbox -----------------------------------------------------------------------
+
 
 def route_to(*targets: TargetRef) -> Router:
     """A router sending every alert, whatever its tags, to `targets` (default the built-in file target)."""
@@ -176,8 +248,9 @@ def sqlite_url(folder: Path) -> str:
     return f"sqlite:///{folder / 'veille.db'}"
 
 
-def outbox(database_url: str, route: Router, *items: ArticleMentions, watchlist: WatchList | None = None,
-           now: datetime = NOW) -> SqlStore:
+def outbox(
+    database_url: str, route: Router, *items: ArticleMentions, watchlist: WatchList | None = None, now: datetime = NOW
+) -> SqlStore:
     """An open store whose outbox holds the deliveries of `items` (default one article on Hama), as routed.
 
     The caller closes it. The watch list defaults to Hama alone, so a default item makes one alert.
@@ -185,4 +258,3 @@ def outbox(database_url: str, route: Router, *items: ArticleMentions, watchlist:
     store = SqlStore.open(database_url)
     store.record_detections(list(items) or [found(HAMA_TEXT, "Hama")], watchlist or watch_list("hama"), route, now)
     return store
-

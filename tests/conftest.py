@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 import uuid
+from fnmatch import fnmatch
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -21,6 +22,40 @@ def pytest_configure(config: pytest.Config) -> None:
     """Prefect's offline defaults, in the environment before any test module imports Prefect (it reads
     its settings then) and for every process a test starts."""
     os.environ.update(with_offline_defaults(os.environ))
+
+
+# The fast tests (`make check`, `pytest -m fast`): files of tests that need no Prefect harness, no
+# PostgreSQL and no subprocess, about 20 s together. Left out though allowed: test_feeds.py (16 s, spent
+# in its HTTP server's shutdowns and fetch timeouts) and the SQLite half of test_store.py and test_notify.py.
+# The specification and golden tests join by their names.
+FAST_FILES = (
+    "test_config.py",
+    "test_extract.py",
+    "test_hostile_text.py",
+    "test_ingest.py",
+    "test_injection.py",
+    "test_project.py",
+    "test_report.py",
+    "test_stories.py",
+    "test_spec_*.py",
+    "test_golden.py",
+)
+# What would make a fast test slow: each of these starts Prefect's server or runs on PostgreSQL.
+SLOW_FIXTURES = frozenset({"prefect_harness", "postgres_url", "database_url", "workdir"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests of FAST_FILES `fast`; one of them that asks for a slow fixture is an error, not slow."""
+    for item in items:
+        if not any(fnmatch(item.path.name, pattern) for pattern in FAST_FILES):
+            continue
+        slow = SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if slow:
+            raise pytest.UsageError(
+                f"{item.nodeid} is in a fast file (tests/conftest.py FAST_FILES) but uses {', '.join(sorted(slow))}: "
+                "move it to a file of its own"
+            )
+        item.add_marker(pytest.mark.fast)
 
 
 ROOT = Path(__file__).resolve().parents[1]

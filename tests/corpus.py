@@ -22,8 +22,11 @@ _HEADER = re.compile(rb"^\s*Header:\s*([A-Za-z-]+):\s*(.*?)\s*$", re.M)
 
 def feed_files(root: Path) -> list[Path]:
     """Every feed file under `root`: not the licence, nor an expected parse."""
-    return sorted(path for path in root.rglob("*") if path.is_file() and path.name != "LICENSE"
-                  and not path.name.endswith(EXPECTED_SUFFIX))
+    return sorted(
+        path
+        for path in root.rglob("*")
+        if path.is_file() and path.name != "LICENSE" and not path.name.endswith(EXPECTED_SUFFIX)
+    )
 
 
 def corpus_files(folder: str) -> list[Path]:

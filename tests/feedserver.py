@@ -104,9 +104,13 @@ class FeedServer:
                     pass  # the client gave up (a size cap, a timeout): that is what some tests want
 
             def _trickle(self, reply: Reply) -> None:
-                head = "".join([f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('',))[0]}\r\n",
-                                *(f"{name}: {value}\r\n" for name, value in reply.headers.items()),
-                                f"Content-Length: {len(reply.body)}\r\n\r\n"]).encode()
+                head = "".join(
+                    [
+                        f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('',))[0]}\r\n",
+                        *(f"{name}: {value}\r\n" for name, value in reply.headers.items()),
+                        f"Content-Length: {len(reply.body)}\r\n\r\n",
+                    ]
+                ).encode()
                 slow = head + reply.body if reply.trickle_headers else reply.body
                 self.close_connection = True
                 try:
@@ -137,10 +141,12 @@ class _QuietServer(ThreadingHTTPServer):
 def rss(*items: tuple[str, str, str], title: str = "Flux de test") -> bytes:
     """An RSS 2.0 document of (guid, title, description) items."""
     body = "".join(
-        f"<item><guid isPermaLink=\"false\">{guid}</guid><title>{item_title}</title><link>http://example.org/{guid}</link>"
+        f'<item><guid isPermaLink="false">{guid}</guid><title>{item_title}</title><link>http://example.org/{guid}</link>'
         f"<description><![CDATA[{description}]]></description>"
         f"<pubDate>Wed, 08 Nov 2017 10:00:00 +0100</pubDate></item>"
         for guid, item_title, description in items
     )
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
-            f"<link>http://example.org/</link><description>test</description>{body}</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
+        f"<link>http://example.org/</link><description>test</description>{body}</channel></rss>"
+    ).encode()

@@ -32,8 +32,14 @@ def run_record(flow_run_id: UUID, api_url: str | None = None) -> RunRecord:
     run_filter = {"any_": [str(flow_run_id)]}
     with httpx.Client(base_url=api, timeout=30) as client:
         flow_run = client.get(f"/flow_runs/{flow_run_id}").raise_for_status().json()
-        logs = client.post("/logs/filter", json={"logs": {"flow_run_id": run_filter}, "limit": 200,
-                                                 "offset": 0}).raise_for_status().json()
-        artifacts = client.post("/artifacts/filter", json={"artifacts": {"flow_run_id": run_filter}, "limit": 200,
-                                                           "offset": 0}).raise_for_status().json()
+        logs = (
+            client.post("/logs/filter", json={"logs": {"flow_run_id": run_filter}, "limit": 200, "offset": 0})
+            .raise_for_status()
+            .json()
+        )
+        artifacts = (
+            client.post("/artifacts/filter", json={"artifacts": {"flow_run_id": run_filter}, "limit": 200, "offset": 0})
+            .raise_for_status()
+            .json()
+        )
     return RunRecord(flow_run, [log["message"] for log in logs], artifacts)

@@ -4,6 +4,12 @@
 EXPECTED_SEED_ALERTS = {
     "000_cb98e6dd4b5ccfbd.txt": {"deir-ez-zor", "raqqa", "hama", "mortier"},
     "003_14110cf45b5c4781.txt": {
-        "deir-ez-zor", "al-boukamal", "kalibr", "tu-22m3", "kalachnikov", "hummer", "mortier",
+        "deir-ez-zor",
+        "al-boukamal",
+        "kalibr",
+        "tu-22m3",
+        "kalachnikov",
+        "hummer",
+        "mortier",
     },
 }

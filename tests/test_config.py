@@ -72,7 +72,10 @@ entries:
     ("text", "expected"),
     [
         ("entries:\n  - id: hama\n    kind: [unclosed\n", ":4: invalid YAML: expected ',' or ']'"),
-        ("entries:\n  - id: hama\n    kind: town\n    name: Hama\n", ":3: entries[0].kind: Input should be 'place' or 'weapon'"),
+        (
+            "entries:\n  - id: hama\n    kind: town\n    name: Hama\n",
+            ":3: entries[0].kind: Input should be 'place' or 'weapon'",
+        ),
         ("entries:\n  - id: hama\n    kind: place\n", ":2: entries[0].name: Field required"),
         ("entries:\n  - id: Hama City\n    kind: place\n    name: Hama\n", ":2: entries[0].id: String should match"),
         (GOOD_ENTRY + "    alias: [Hamah]\n", ":5: entries[0].alias: Extra inputs are not permitted"),
@@ -80,7 +83,10 @@ entries:
         (GOOD_ENTRY + "    aliases: ['--']\n", ":5: entries[0].aliases: Value error, alias '--'"),
         (GOOD_ENTRY + "    coordinates: [135, 36]\n", ":5: entries[0].coordinates: Value error, must be [latitude"),
         (GOOD_ENTRY + "  - id: hama\n    kind: place\n    name: Hamah\n", ":5: entries[1].id: id 'hama' already used"),
-        (GOOD_ENTRY + "  - id: hamah\n    kind: place\n    name: HAMA\n", ":7: entries[1].name: 'HAMA' already names entry 'hama'"),
+        (
+            GOOD_ENTRY + "  - id: hamah\n    kind: place\n    name: HAMA\n",
+            ":7: entries[1].name: 'HAMA' already names entry 'hama'",
+        ),
         (GOOD_ENTRY + "    kind: weapon\n", ":5: entries[0].kind: key repeated"),
         ("entries: []\n", ":1: entries: Tuple should have at least 1 item"),
         ("- just a list\n", ":1: Input should be a valid dictionary"),
@@ -115,7 +121,10 @@ def test_the_shipped_targets_file_loads(tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("version: 1\nurls:\n  - veille://\n  - nosuchschema://x\n", ":4: urls[1]: not a URL apprise can use (nosuchschema://...)"),
+        (
+            "version: 1\nurls:\n  - veille://\n  - nosuchschema://x\n",
+            ":4: urls[1]: not a URL apprise can use (nosuchschema://...)",
+        ),
         ("version: 1\nurls:\n  - json://localhost:\n    tag: [a\n", "invalid YAML"),
         ("version: 1\nurls: []\n", ":2: urls: must be a non-empty list"),
         ("version: 1\ninclude: http://x\nurls:\n  - veille://\n", ":2: include: unknown key"),
@@ -128,8 +137,16 @@ def test_a_malformed_targets_file_names_file_line_and_problem(tmp_path, text, ex
     assert expected in str(caught.value)
 
 
+def test_no_target_at_all_names_the_variable_to_set_not_a_file_called_none(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_notifier(None, "  ", tmp_path / "alerts.jsonl")
+    assert str(caught.value) == "no notification target: set VEILLE_NOTIFY_URLS"
+
+
 def test_tags_route_alerts(tmp_path):
-    path = targets(tmp_path, """
+    path = targets(
+        tmp_path,
+        """
         version: 1
         urls:
           - json://127.0.0.1:9/all:
@@ -139,11 +156,14 @@ def test_tags_route_alerts(tmp_path):
               tag: hama, operator
           - json://127.0.0.1:9/always:
               tag: always
-        """)
+        """,
+    )
     notifier = load_notifier(path, None, tmp_path / "alerts.jsonl")
     paths = {t.key: t.server.url(privacy=False).split("?", 1)[0].rsplit("/", 1)[-1] for t in notifier.targets}
+
     def routed(*tags):
         return sorted(paths[ref.key] for ref in notifier.targets_for(list(tags)))
+
     assert routed("alerts", "weapon", "kalibr") == ["all", "always", "weapons"]
     assert routed("alerts", "place", "hama") == ["all", "always", "hama"]
     assert routed("alerts", "place", "raqqa") == ["all", "always"]
@@ -168,5 +188,5 @@ def test_a_bad_url_in_the_environment_is_named_by_position_not_echoed(tmp_path):
 def test_an_apprise_parser_crash_becomes_a_config_error(tmp_path):
     # apprise 1.13 raises KeyError('password') on a custom schema with a query string as a YAML key.
     path = targets(tmp_path, "version: 1\nurls:\n  - veille://?console=no:\n      tag: alerts\n")
-    with pytest.raises(ConfigError, match="targets.yaml: apprise cannot read this file"):
+    with pytest.raises(ConfigError, match=r"targets\.yaml: apprise cannot read this file"):
         load_notifier(path, None, tmp_path / "alerts.jsonl")

@@ -28,7 +28,7 @@ def test_the_shipped_schedules_are_every_15_minutes_and_daily_in_an_explicit_tim
     [
         ("monitor:\n  cron: '*/15 * * * *'\n", "schedules.yaml:1: timezone: Field required"),
         ("timezone: Europe/Pariss\n", 'schedules.yaml:1: timezone: Invalid timezone: "Europe/Pariss"'),
-        ("timezone: UTC\ndigest:\n  cron: '0 25 * * *'\n", 'schedules.yaml:3: digest.cron: Invalid cron string'),
+        ("timezone: UTC\ndigest:\n  cron: '0 25 * * *'\n", "schedules.yaml:3: digest.cron: Invalid cron string"),
         ("timezone: UTC\nmonitor:\n  every: 15\n", "schedules.yaml:2: monitor.cron: Field required"),
     ],
 )
@@ -44,11 +44,13 @@ def test_a_wrong_schedule_names_the_line_and_key(tmp_path, content, expected):
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_the_schedules_are_registered_as_configured():
-    schedules = SchedulesConfig.model_validate({
-        "timezone": "Europe/Paris",
-        "monitor": {"cron": "*/5 6-22 * * *"},
-        "digest": {"cron": "30 7 * * 1-5", "active": False},
-    })
+    schedules = SchedulesConfig.model_validate(
+        {
+            "timezone": "Europe/Paris",
+            "monitor": {"cron": "*/5 6-22 * * *"},
+            "digest": {"cron": "30 7 * * 1-5", "active": False},
+        }
+    )
     for deployment in build_deployments(schedules):
         deployment.apply()
 
@@ -59,10 +61,16 @@ def test_the_schedules_are_registered_as_configured():
 
     [monitor_schedule] = monitor.schedules
     assert (monitor_schedule.schedule.cron, monitor_schedule.schedule.timezone, monitor_schedule.active) == (
-        "*/5 6-22 * * *", "Europe/Paris", True)
+        "*/5 6-22 * * *",
+        "Europe/Paris",
+        True,
+    )
     [digest_schedule] = digest.schedules
     assert (digest_schedule.schedule.cron, digest_schedule.schedule.timezone, digest_schedule.active) == (
-        "30 7 * * 1-5", "Europe/Paris", False)
+        "30 7 * * 1-5",
+        "Europe/Paris",
+        False,
+    )
     assert replay.schedules == [], "replay runs by hand only"
     assert monitor.global_concurrency_limit.limit == 1
     assert monitor.concurrency_options.collision_strategy == "CANCEL_NEW"
@@ -73,8 +81,10 @@ def test_every_parameter_has_a_type_and_a_description_for_the_ui_form():
     for deployment in build_deployments(load_schedules(CONFIG / "schedules.yaml")):
         deployment.apply()
     with get_client(sync_client=True) as client:
-        forms = {name: client.read_deployment_by_name(f"{name}/{name}").parameter_openapi_schema
-                 for name in ("monitor", "digest", "replay")}
+        forms = {
+            name: client.read_deployment_by_name(f"{name}/{name}").parameter_openapi_schema
+            for name in ("monitor", "digest", "replay")
+        }
 
     assert set(forms["monitor"]["properties"]) == {"folder", "sources"}
     assert set(forms["replay"]["properties"]) == {"since", "until", "watchlist_file", "dry_run"}
@@ -94,10 +104,18 @@ def project(tmp_path):
 
 def run_operate(tmp_path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VEILLE_", "PREFECT_"))} | {
-        "PYTHONPATH": str(ROOT), "PREFECT_HOME": str(tmp_path / "prefect-home")}
+        "PYTHONPATH": str(ROOT),
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+    }
     # Both cases end before any child process starts; a timeout here is a failure, not a hang.
-    return subprocess.run([sys.executable, "-m", "flows.operate", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "flows.operate", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.e2e

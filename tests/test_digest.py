@@ -66,7 +66,8 @@ def test_a_failed_run_tells_the_operator_and_no_secret_shows_anywhere(workdir, r
     write_targets_file(workdir)
     monkeypatch.setenv("VEILLE_NOTIFY_URLS", f"digest=json://veille:canary-env-token@127.0.0.1:{dead}/hook")
     Secret(value=f"operator=json://veille:canary-block-token@127.0.0.1:{receiver.port}/hook").save(
-        "veille-test-operator", overwrite=True)
+        "veille-test-operator", overwrite=True
+    )
     monkeypatch.setenv("VEILLE_NOTIFY_URLS_BLOCK", "veille-test-operator")
 
     with caplog.at_level(logging.DEBUG):

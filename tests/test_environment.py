@@ -30,10 +30,13 @@ def test_a_process_veille_starts_gets_the_defaults_its_environment_does_not_set(
     assert env["PATH"] == "/bin"
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ({}, "120 False CRITICAL 1"),
-    ({"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "77", "DO_NOT_TRACK": "0"}, "77 False CRITICAL 0"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({}, "120 False CRITICAL 1"),
+        ({"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "77", "DO_NOT_TRACK": "0"}, "77 False CRITICAL 0"),
+    ],
+)
 def test_the_defaults_hold_after_prefect_was_imported_and_yield_to_the_environment(given, expected):
     env = {k: v for k, v in os.environ.items() if k not in OFFLINE_DEFAULTS} | given | {"PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120)

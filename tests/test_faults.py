@@ -49,12 +49,31 @@ def prefect_api(tmp_path_factory):
     """A real Prefect server (no UI, no scheduler) for every monitor process of this module."""
     home = tmp_path_factory.mktemp("prefect-home")
     port = free_port()
-    env = dict(os.environ, PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
-               PREFECT_SERVER_LOGGING_LEVEL="WARNING", PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE="100")
+    env = dict(
+        os.environ,
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        DO_NOT_TRACK="1",
+        PREFECT_SERVER_LOGGING_LEVEL="WARNING",
+        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE="100",
+    )
     log = (home / "server.log").open("w")
-    server = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host",
-                               "127.0.0.1", "--port", str(port), "--no-ui", "--no-scheduler"],
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "prefect"),
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-ui",
+            "--no-scheduler",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}/api"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -98,8 +117,14 @@ class Monitor:
             self.env["VEILLE_NOTIFY_URLS"] = extra_urls
 
     def start(self) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "flows.monitor"], cwd=self.root, env=self.env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "flows.monitor"],
+            cwd=self.root,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
 
     def run(self) -> tuple[int, str, float]:
         started = time.monotonic()
@@ -213,9 +238,11 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, prefect_api, receiver)
 
     lost = expected - set(receiver_after_kills)
     twice = sum(count - 1 for count in receiver_after_kills.values() if count > 1)
-    print(f"\nSIGKILL: {len(kills)} kills in {attempts} runs, at {kills} s (a clean run takes {duration:.1f} s); "
-          f"{added} articles, {len(expected)} alerts expected, {len(lost)} lost, {twice} delivered twice, "
-          f"{monitor.alerts_in_database()} in the database")
+    print(
+        f"\nSIGKILL: {len(kills)} kills in {attempts} runs, at {kills} s (a clean run takes {duration:.1f} s); "
+        f"{added} articles, {len(expected)} alerts expected, {len(lost)} lost, {twice} delivered twice, "
+        f"{monitor.alerts_in_database()} in the database"
+    )
     assert len(kills) == 20
     assert not lost
     assert set(receiver_after_kills) == expected
@@ -231,7 +258,8 @@ def add_articles(folder: Path, first: int, count: int) -> None:
         body = " ".join(EVENTS[(n + k * 2) % len(EVENTS)].format(place=place) for k in range(2))
         (folder / f"{n:03d}.txt").write_text(
             f"Dépêche numéro {n} sur {place}\n{body}\nRédigée le {n + 1} novembre par notre correspondant.\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
 
 
 def test_two_runs_at_the_same_time_create_and_send_each_alert_once(tmp_path, prefect_api, receiver, database):
@@ -242,8 +270,10 @@ def test_two_runs_at_the_same_time_create_and_send_each_alert_once(tmp_path, pre
     assert second.returncode == 0, outputs[1]
     assert_exactly_once(monitor)
     skipped = sum(SKIPPED in output for output in outputs)
-    print(f"\ntwo runs started at once on {database.split(':')[0]}: {len(monitor.received())} alerts, each once; "
-          f"{skipped} of them skipped by the run lock")
+    print(
+        f"\ntwo runs started at once on {database.split(':')[0]}: {len(monitor.received())} alerts, each once; "
+        f"{skipped} of them skipped by the run lock"
+    )
 
 
 SKIPPED = "skipped: another monitor run is processing"
@@ -267,8 +297,10 @@ def test_a_run_started_while_another_processes_does_nothing(tmp_path, prefect_ap
     assert sent_when_second_ended < EXPECTED_ALERTS, "the first run had finished: nothing overlapped"
     assert first.returncode == 0 and "alerts:        90 created" in first_output, first_output
     assert_exactly_once(monitor)
-    print(f"\nrun started during another on {database.split(':')[0]}: skipped "
-          f"({output.strip().splitlines()[-1]!r}); {len(monitor.received())} alerts, each once")
+    print(
+        f"\nrun started during another on {database.split(':')[0]}: skipped "
+        f"({output.strip().splitlines()[-1]!r}); {len(monitor.received())} alerts, each once"
+    )
 
 
 @pytest.mark.parametrize("outage_seconds", [3, 40], ids=["blink", "outage"])
@@ -293,8 +325,10 @@ def test_postgresql_stopped_mid_run_then_the_next_run_completes(tmp_path, prefec
         pg_ctl(cluster, "start")
         output, _ = process.communicate(timeout=300)
         last_line = output.strip().splitlines()[-1]
-        print(f"\nPostgreSQL stopped for {outage_seconds} s after {stopped_after} alerts were sent: run exit "
-              f"{process.returncode}; {last_line!r}; operator alarms: {monitor.alarms()}")
+        print(
+            f"\nPostgreSQL stopped for {outage_seconds} s after {stopped_after} alerts were sent: run exit "
+            f"{process.returncode}; {last_line!r}; operator alarms: {monitor.alarms()}"
+        )
         if outage_seconds > 20:  # longer than the ~15 s a delivery's writes wait out
             assert process.returncode != 0, output
         if process.returncode != 0:
@@ -313,8 +347,12 @@ def test_postgresql_stopped_mid_run_then_the_next_run_completes(tmp_path, prefec
 
 
 def pg_ctl(cluster: str, action: str) -> None:
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", action]
-                   + (["-m", "fast"] if action == "stop" else []), capture_output=True, timeout=60)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", action]
+        + (["-m", "fast"] if action == "stop" else []),
+        capture_output=True,
+        timeout=60,
+    )
     if action == "start":
         deadline = time.monotonic() + 60
         while subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode != 0:
@@ -329,8 +367,13 @@ def test_canary_secrets_appear_nowhere(tmp_path, prefect_api, receiver):
         # Trust authentication ignores the password, so it can be a canary.
         canary_url = url.replace("postgres@", "postgres:canary-db-password@")
         dead = free_port()
-        monitor = Monitor(tmp_path, canary_url, receiver, prefect_api,
-                          extra_urls=f"json://veille:canary-webhook-token@127.0.0.1:{dead}/hook")
+        monitor = Monitor(
+            tmp_path,
+            canary_url,
+            receiver,
+            prefect_api,
+            extra_urls=f"json://veille:canary-webhook-token@127.0.0.1:{dead}/hook",
+        )
         code, output, _ = monitor.run()
         assert code == 0, output
         assert "to retry" in output  # the dead webhook failed, so its errors were logged and recorded

@@ -18,8 +18,9 @@ from veille.ingest.fetch import Fetcher, FetchError, FetchPolicy
 from veille.ingest.html import html_to_text
 from veille.records import SourceOutcome
 
-FAST = FetchPolicy(timeout_seconds=2, max_bytes=10_000_000, attempts=2, backoff_seconds=0.01,
-                   allowed_networks=ALLOW_FEED_SERVER)
+FAST = FetchPolicy(
+    timeout_seconds=2, max_bytes=10_000_000, attempts=2, backoff_seconds=0.01, allowed_networks=ALLOW_FEED_SERVER
+)
 
 
 @pytest.mark.parametrize("folder", ["wellformed", "illformed", "encoding", "json"])
@@ -63,14 +64,21 @@ def test_sanitize_corpus_leaves_no_markup_or_script_in_text(feed_server):
             (batch,) = read_all([FeedSource(path.name, feed_server.url(f"/{index}"), fetcher)])
             for article in batch.articles:
                 assert not re.search(r"<\s*/?\s*(script|style|iframe|object|embed|a|img)\b", article.text, re.I), (
-                    path, article.text)
+                    path,
+                    article.text,
+                )
                 assert "javascript:" not in article.text.lower() or "&lt;" in path.read_text(errors="ignore"), path
 
 
 def test_entry_identity_text_and_dates(feed_server):
-    feed = rss(("guid-1", "Frappe à Hama", "<p>Des tirs de <b>mortier</b> &amp; des roquettes.</p>"
-                                                "<script>alert(1)</script><p>Second paragraphe.</p>"))
-    article, = parse_feed(feed, {"content-type": "application/rss+xml"}, "feed:t", "http://x/").articles
+    feed = rss(
+        (
+            "guid-1",
+            "Frappe à Hama",
+            "<p>Des tirs de <b>mortier</b> &amp; des roquettes.</p><script>alert(1)</script><p>Second paragraphe.</p>",
+        )
+    )
+    (article,) = parse_feed(feed, {"content-type": "application/rss+xml"}, "feed:t", "http://x/").articles
     assert article.key == "guid-1"
     assert article.title == "Frappe à Hama"
     assert article.text == "Frappe à Hama\n\nDes tirs de mortier & des roquettes.\n\nSecond paragraphe."
@@ -79,9 +87,11 @@ def test_entry_identity_text_and_dates(feed_server):
 
 
 def test_identity_falls_back_to_link_then_to_content():
-    no_guid = (b'<rss version="2.0"><channel><title>t</title>'
-               b"<item><title>A</title><link>http://x/a</link></item>"
-               b"<item><title>B</title><description>corps</description></item></channel></rss>")
+    no_guid = (
+        b'<rss version="2.0"><channel><title>t</title>'
+        b"<item><title>A</title><link>http://x/a</link></item>"
+        b"<item><title>B</title><description>corps</description></item></channel></rss>"
+    )
     by_link, by_hash = parse_feed(no_guid, {"content-type": "application/rss+xml"}, "f", "http://x/").articles
     assert by_link.key == "http://x/a"
     assert by_hash.key.startswith("sha256:")
@@ -89,8 +99,10 @@ def test_identity_falls_back_to_link_then_to_content():
 
 
 def test_html_to_text_keeps_paragraphs_and_drops_everything_else():
-    html = ('<div><h2>Titre</h2><p>Un &eacute;t&eacute; &#224; <a href="x">Alep</a></p><ul><li>un</li><li>deux</li>'
-            '</ul><style>p{color:red}</style><iframe src="x">cadre</iframe>fin <a hre')
+    html = (
+        '<div><h2>Titre</h2><p>Un &eacute;t&eacute; &#224; <a href="x">Alep</a></p><ul><li>un</li><li>deux</li>'
+        '</ul><style>p{color:red}</style><iframe src="x">cadre</iframe>fin <a hre'
+    )
     assert html_to_text(html) == "Titre\n\nUn été à Alep\n\nun\n\ndeux\n\nfin"
 
 
@@ -100,8 +112,11 @@ def test_conditional_get_round_trip(feed_server):
     def feed(request):
         if request.headers.get("if-none-match") == '"v1"':
             return Reply(304, headers={"ETag": '"v1"'})
-        return Reply(200, body, {"Content-Type": "application/rss+xml", "ETag": '"v1"',
-                                 "Last-Modified": "Wed, 08 Nov 2017 10:00:00 GMT"})
+        return Reply(
+            200,
+            body,
+            {"Content-Type": "application/rss+xml", "ETag": '"v1"', "Last-Modified": "Wed, 08 Nov 2017 10:00:00 GMT"},
+        )
 
     feed_server.routes["/feed"] = feed
     with Fetcher(FAST) as fetcher:
@@ -152,15 +167,16 @@ def test_a_redirect_is_followed(feed_server):
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_a_response_larger_than_the_cap_is_refused(feed_server, chunked):
     feed_server.routes["/big"] = Reply(200, b"<rss>" + b"x" * 300_000 + b"</rss>", chunked=chunked)
-    with Fetcher(FetchPolicy(max_bytes=100_000, attempts=1, allowed_networks=ALLOW_FEED_SERVER)) as fetcher:
-        with pytest.raises(FetchError, match="larger than the 100000-byte limit"):
-            fetcher.fetch(feed_server.url("/big"))
+    policy = FetchPolicy(max_bytes=100_000, attempts=1, allowed_networks=ALLOW_FEED_SERVER)
+    with Fetcher(policy) as fetcher, pytest.raises(FetchError, match="larger than the 100000-byte limit"):
+        fetcher.fetch(feed_server.url("/big"))
 
 
 def test_gzip_is_decoded_and_a_gzip_bomb_stopped_at_the_cap(feed_server):
     feed = rss(("1", "Hama", "Tirs à Hama."))
-    feed_server.routes["/gz"] = Reply(200, gzip.compress(feed), {"Content-Encoding": "gzip",
-                                                                 "Content-Type": "application/rss+xml"})
+    feed_server.routes["/gz"] = Reply(
+        200, gzip.compress(feed), {"Content-Encoding": "gzip", "Content-Type": "application/rss+xml"}
+    )
     bomb = gzip.compress(b"<rss>" + b" " * 200_000_000)
     feed_server.routes["/bomb"] = Reply(200, bomb, {"Content-Encoding": "gzip", "Content-Type": "application/rss+xml"})
     with Fetcher(FetchPolicy(max_bytes=5_000_000, attempts=1, allowed_networks=ALLOW_FEED_SERVER)) as fetcher:
@@ -176,8 +192,10 @@ def test_gzip_is_decoded_and_a_gzip_bomb_stopped_at_the_cap(feed_server):
 
 
 def test_a_charset_given_only_in_the_header_is_used(feed_server):
-    body = ('<rss version="2.0"><channel><title>t</title><item><guid>1</guid><title>Lattaquié</title>'
-            "<description>Frappe près de Lattaquié</description></item></channel></rss>").encode("iso-8859-1")
+    body = (
+        '<rss version="2.0"><channel><title>t</title><item><guid>1</guid><title>Lattaquié</title>'
+        "<description>Frappe près de Lattaquié</description></item></channel></rss>"
+    ).encode("iso-8859-1")
     feed_server.routes["/latin"] = Reply(200, body, {"Content-Type": "application/rss+xml; charset=iso-8859-1"})
     with Fetcher(FAST) as fetcher:
         (article,) = FeedSource("t", feed_server.url("/latin"), fetcher).read().articles
@@ -237,11 +255,13 @@ def test_an_external_entity_is_not_read(feed_server):
 @pytest.mark.parametrize(
     ("body", "content_type", "problem"),
     [
-        (b"<!doctype html><html><head><title>Accueil</title></head><body><p>Bonjour</p></body></html>",
-         "text/html; charset=utf-8", "not a feed (text/html)"),
+        (
+            b"<!doctype html><html><head><title>Accueil</title></head><body><p>Bonjour</p></body></html>",
+            "text/html; charset=utf-8",
+            "not a feed (text/html)",
+        ),
         (b"", "application/rss+xml", "empty body, not a feed"),
-        (b"<rss version='2.0'><channel><title>t</title><item><guid>1</guid><title>cut",
-         "application/rss+xml", None),
+        (b"<rss version='2.0'><channel><title>t</title><item><guid>1</guid><title>cut", "application/rss+xml", None),
         (b'{"not": "a feed"}', "application/json", "not a feed: JSON without an 'items' list"),
     ],
     ids=["html-page", "empty-body", "truncated-xml", "json-not-a-feed"],
@@ -258,7 +278,9 @@ def test_a_20_mb_feed_is_refused_without_reading_it_all(feed_server):
     item = b"<item><guid>x</guid><title>Hama</title><description>" + b"y" * 1000 + b"</description></item>"
     body = b"<rss version='2.0'><channel><title>t</title>" + item * 20_000 + b"</channel></rss>"
     assert len(body) > 20_000_000
-    batch = read_one(feed_server, body, "application/rss+xml", FetchPolicy(attempts=1, allowed_networks=ALLOW_FEED_SERVER))
+    batch = read_one(
+        feed_server, body, "application/rss+xml", FetchPolicy(attempts=1, allowed_networks=ALLOW_FEED_SERVER)
+    )
     assert re.fullmatch(r"response of \d+ bytes is larger than the 10000000-byte limit", batch.failure)
 
 

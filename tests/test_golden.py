@@ -14,7 +14,7 @@ import dataclasses
 import json
 import os
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser.encodings
@@ -43,7 +43,7 @@ from veille.summary import RunSummary
 DATA = ROOT / "tests" / "data"
 REGENERATE = os.environ.get("VEILLE_REGENERATE_GOLDEN") == "1"
 SINCE = NOW - timedelta(hours=24)
-PUBLISHED = datetime(2026, 11, 21, 18, 30, tzinfo=timezone.utc)
+PUBLISHED = datetime(2026, 11, 21, 18, 30, tzinfo=UTC)
 
 
 def assert_matches_golden(path: Path, actual: str) -> None:
@@ -114,13 +114,28 @@ HOSTILE = "@everyone <b>Alerte</b> [clic](https://evil.example/p) voir evil.top"
 ALERTS: dict[str, tuple[PlannedAlert, tuple[str, ...]]] = {
     "a-place-named-once-in-a-file": (planned_alert(), ()),
     "a-weapon-spelled-otherwise-three-times-carried-by-three-feeds": (
-        planned_alert("Des tirs de mortiers sur Alep, puis des mortiers encore.", weapon("mortier", "mortier"),
-                      "mortiers", occurrences=3, source="feed:afp", key="https://www.afp.example/a/1",
-                      title="Alep sous les tirs", location="https://www.afp.example/a/1", published_at=PUBLISHED),
-        ("feed:afp", "feed:lemonde", "feed:reuters")),
+        planned_alert(
+            "Des tirs de mortiers sur Alep, puis des mortiers encore.",
+            weapon("mortier", "mortier"),
+            "mortiers",
+            occurrences=3,
+            source="feed:afp",
+            key="https://www.afp.example/a/1",
+            title="Alep sous les tirs",
+            location="https://www.afp.example/a/1",
+            published_at=PUBLISHED,
+        ),
+        ("feed:afp", "feed:lemonde", "feed:reuters"),
+    ),
     "a-hostile-article-made-inert": (
-        planned_alert(f"{HOSTILE} Des tirs à Hama.", title=f"{HOSTILE}\nSource: forged", source="feed:hostile",
-                      location="https://news.example.org/a(b)*_~|\u202e@everyone"), ()),
+        planned_alert(
+            f"{HOSTILE} Des tirs à Hama.",
+            title=f"{HOSTILE}\nSource: forged",
+            source="feed:hostile",
+            location="https://news.example.org/a(b)*_~|\u202e@everyone",
+        ),
+        (),
+    ),
     "a-long-title-shortened": (planned_alert(title="Syrie : " + "les combats reprennent autour de Hama, " * 6), ()),
 }
 
@@ -138,19 +153,49 @@ def test_an_alert_reads_as_its_golden_file(name):
 
 BUSY_ALERTS = [
     alert_line(1, "Hama", article_title="Tirs à Hama", source="folder:seeds", location="seeds/1.txt"),
-    alert_line(2, "mortier", "weapon", "mortiers", "Des tirs de mortiers sur Alep.", "Alep sous les tirs",
-               "https://www.afp.example/a/1", "feed:afp"),
-    alert_line(3, "Alep", sentence="Des tirs de mortiers sur Alep.", article_title="Alep sous les tirs",
-               location="https://www.afp.example/a/1", source="feed:afp"),
-    alert_line(4, "Kalibr", "weapon", "missiles Kalibr", "Un tir de missiles Kalibr.", "Frappes | [lien](x)",
-               "https://www.lemonde.example/b", "feed:lemonde"),
-    alert_line(5, "Palmyre", sentence="Retour à Palmyre.", article_title="Palmyre", location="seeds/2.txt",
-               source="folder:seeds"),
+    alert_line(
+        2,
+        "mortier",
+        "weapon",
+        "mortiers",
+        "Des tirs de mortiers sur Alep.",
+        "Alep sous les tirs",
+        "https://www.afp.example/a/1",
+        "feed:afp",
+    ),
+    alert_line(
+        3,
+        "Alep",
+        sentence="Des tirs de mortiers sur Alep.",
+        article_title="Alep sous les tirs",
+        location="https://www.afp.example/a/1",
+        source="feed:afp",
+    ),
+    alert_line(
+        4,
+        "Kalibr",
+        "weapon",
+        "missiles Kalibr",
+        "Un tir de missiles Kalibr.",
+        "Frappes | [lien](x)",
+        "https://www.lemonde.example/b",
+        "feed:lemonde",
+    ),
+    alert_line(
+        5,
+        "Palmyre",
+        sentence="Retour à Palmyre.",
+        article_title="Palmyre",
+        location="seeds/2.txt",
+        source="folder:seeds",
+    ),
 ]
 BUSY_PERIOD = period_figures(
-    alerts=BUSY_ALERTS, articles={"feed:afp": 12, "feed:lemonde": 7, "folder:seeds": 2},
+    alerts=BUSY_ALERTS,
+    articles={"feed:afp": 12, "feed:lemonde": 7, "folder:seeds": 2},
     deliveries={"sent": 6, "pending": 1, "failed": 1},
-    failing_sources=[("feed:down", 4, "HTTP 503 Service Unavailable"), ("feed:odd", 1, "not a feed (text/html)")])
+    failing_sources=[("feed:down", 4, "HTTP 503 Service Unavailable"), ("feed:odd", 1, "not a feed (text/html)")],
+)
 # Every delivery status a report shows: sent to one target, to two, waiting, failed, and an alert without target.
 STATUSES = {1: Counter(sent=2), 2: Counter(sent=1, pending=1), 3: Counter(sent=1), 4: Counter(sent=1, failed=1)}
 DIGESTS = {"a-busy-day": BUSY_PERIOD, "a-quiet-day": period_figures(articles={"feed:afp": 3})}
@@ -165,39 +210,78 @@ def test_a_digest_reads_as_its_golden_file(name):
 
 # --- Reports --------------------------------------------------------------------------------------
 
+
 def busy_monitor_run() -> str:
-    seeds = [article("Tirs à Hama.", key="1.txt", location="seeds/1.txt", source="folder:seeds"),
-             article("Rien.", key="2.txt", location="seeds/2.txt", source="folder:seeds")]
+    seeds = [
+        article("Tirs à Hama.", key="1.txt", location="seeds/1.txt", source="folder:seeds"),
+        article("Rien.", key="2.txt", location="seeds/2.txt", source="folder:seeds"),
+    ]
     summary = RunSummary(
-        files_read=5, read_errors=[ReadError("folder:seeds", "seeds/bad.txt", "not UTF-8 (byte 0xff at 12)")],
-        new=3, changed=1, unchanged=1, watched_mentions=6, place_entities=9,
-        alerts=[created_alert(n, line.entry_name, line.kind, line.variant, line.location, 2) for n, line in
-                enumerate(BUSY_ALERTS, start=1)],
-        delivery=DeliveryReport(sent=5, retrying=1, failed=1, recorded_from_journal=1, unrouted=1,
-                                errors=["tgram://****:****/****: Bad Request: chat not found"]),
+        files_read=5,
+        read_errors=[ReadError("folder:seeds", "seeds/bad.txt", "not UTF-8 (byte 0xff at 12)")],
+        new=3,
+        changed=1,
+        unchanged=1,
+        watched_mentions=6,
+        place_entities=9,
+        alerts=[
+            created_alert(n, line.entry_name, line.kind, line.variant, line.location, 2)
+            for n, line in enumerate(BUSY_ALERTS, start=1)
+        ],
+        delivery=DeliveryReport(
+            sent=5,
+            retrying=1,
+            failed=1,
+            recorded_from_journal=1,
+            unrouted=1,
+            errors=["tgram://****:****/****: Bad Request: chat not found"],
+        ),
         still_pending=1,
-        batches=[batch("folder:seeds", *seeds),
-                 batch("feed:afp", article(source="feed:afp", key="https://www.afp.example/a/1"),
-                       warning="malformed feed: SAXParseException: <unknown>:13:0: unclosed token"),
-                 batch("feed:lemonde", not_modified=True), batch("feed:slow", not_due=True),
-                 batch("feed:down", failure="HTTP 503 Service Unavailable")],
+        batches=[
+            batch("folder:seeds", *seeds),
+            batch(
+                "feed:afp",
+                article(source="feed:afp", key="https://www.afp.example/a/1"),
+                warning="malformed feed: SAXParseException: <unknown>:13:0: unclosed token",
+            ),
+            batch("feed:lemonde", not_modified=True),
+            batch("feed:slow", not_due=True),
+            batch("feed:down", failure="HTTP 503 Service Unavailable"),
+        ],
         new_by_source=Counter({"folder:seeds": 2, "feed:afp": 1}),
-        sources=[source_health("folder:seeds", 2), source_health("feed:afp", 40),
-                 source_health("feed:lemonde", 31, last_warning="malformed feed: undefined entity"),
-                 source_health("feed:slow", 8), source_health("feed:down", 17, 4, "HTTP 503 Service Unavailable")])
+        sources=[
+            source_health("folder:seeds", 2),
+            source_health("feed:afp", 40),
+            source_health("feed:lemonde", 31, last_warning="malformed feed: undefined entity"),
+            source_health("feed:slow", 8),
+            source_health("feed:down", 17, 4, "HTTP 503 Service Unavailable"),
+        ],
+    )
     return render_monitor_report(summary, BUSY_ALERTS, STATUSES, 42.25, ["cheerful-fox"])
 
 
 def quiet_monitor_run() -> str:
-    summary = RunSummary(files_read=2, unchanged=2, batches=[batch("folder:seeds", article(), article(key="b.txt"))],
-                         sources=[source_health("folder:seeds", 2)])
+    summary = RunSummary(
+        files_read=2,
+        unchanged=2,
+        batches=[batch("folder:seeds", article(), article(key="b.txt"))],
+        sources=[source_health("folder:seeds", 2)],
+    )
     return render_monitor_report(summary, [], {}, 3.0)
 
 
 def dry_run_replay() -> str:
-    planned = [planned_alert(title="Tirs à Hama", source="folder:seeds", location="seeds/1.txt"),
-               planned_alert("Des tirs de mortiers sur Alep.", weapon("mortier", "mortier"), "mortiers",
-                             title="Alep sous les tirs", source="feed:afp", location="https://www.afp.example/a/1")]
+    planned = [
+        planned_alert(title="Tirs à Hama", source="folder:seeds", location="seeds/1.txt"),
+        planned_alert(
+            "Des tirs de mortiers sur Alep.",
+            weapon("mortier", "mortier"),
+            "mortiers",
+            title="Alep sous les tirs",
+            source="feed:afp",
+            location="https://www.afp.example/a/1",
+        ),
+    ]
     return render_replay_report(planned, [], {}, True, 120, 0, SINCE, NOW)
 
 
@@ -206,12 +290,18 @@ def replay() -> str:
 
 
 def digest_run() -> str:
-    return render_digest_report(BUSY_PERIOD, STATUSES, SINCE, NOW, ["veille://", "json://hooks.example.org/****"],
-                                ["tgram://****:****/****"])
+    return render_digest_report(
+        BUSY_PERIOD, STATUSES, SINCE, NOW, ["veille://", "json://hooks.example.org/****"], ["tgram://****:****/****"]
+    )
 
 
-REPORTS = {"monitor-busy.md": busy_monitor_run, "monitor-quiet.md": quiet_monitor_run,
-           "replay-dry-run.md": dry_run_replay, "replay.md": replay, "digest.md": digest_run}
+REPORTS = {
+    "monitor-busy.md": busy_monitor_run,
+    "monitor-quiet.md": quiet_monitor_run,
+    "replay-dry-run.md": dry_run_replay,
+    "replay.md": replay,
+    "digest.md": digest_run,
+}
 
 
 @pytest.mark.parametrize("name", REPORTS)

@@ -9,7 +9,7 @@ import logging
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 
 import pytest
@@ -37,8 +37,12 @@ CANARY = "CANARY7c1e"
 # Every form of issue #9 item 8: a token in a webhook path (apprise does not mask json://, form://,
 # xml:// paths), a malformed URL apprise prints whole, a user's password.
 MALFORMED_URLS = [f"tgram//123456789:{CANARY}tok", f"jsons://user:{CANARY}pw@[bad", f"mailto://user:{CANARY}pw@"]
-PATH_TOKEN_URLS = [f"json://127.0.0.1:9/hook/{CANARY}json", f"form://127.0.0.1:9/{CANARY}form",
-                   f"xml://127.0.0.1:9/x/{CANARY}xml", f"json://user:{CANARY}pw@127.0.0.1:9/hook"]
+PATH_TOKEN_URLS = [
+    f"json://127.0.0.1:9/hook/{CANARY}json",
+    f"form://127.0.0.1:9/{CANARY}form",
+    f"xml://127.0.0.1:9/x/{CANARY}xml",
+    f"json://user:{CANARY}pw@127.0.0.1:9/hook",
+]
 
 
 def on_hama(n: int = 0, sentence: str = HAMA_TEXT) -> ArticleMentions:
@@ -68,11 +72,17 @@ def table_dump(store: SqlStore, table: str) -> str:
         (f"Unparseable JSON URL jsons://user:{CANARY}@[bad", "Unparseable JSON URL jsons://****@****"),
         (f"Could not load E-Mail URL: mailto://user:{CANARY}@", "Could not load E-Mail URL: mailto://****@"),
         (f"mailto:user:{CANARY}@mail.example.com", "mailto:****@mail.example.com"),
-        (f"postgresql+psycopg://u:p@ss-{CANARY}@db.example:5432/veille", "postgresql+psycopg://****@db.example:5432/****"),
+        (
+            f"postgresql+psycopg://u:p@ss-{CANARY}@db.example:5432/veille",
+            "postgresql+psycopg://****@db.example:5432/****",
+        ),
         (f"json://[::1]:8080/x?token={CANARY}&=v&{CANARY}", "json://[::1]:8080/****?token=****&****&****"),
         (f"see https://example.com/a#{CANARY}, then", "see https://example.com/****#****, then"),
         ("veille://", "veille://"),
-        ("HTTPConnectionPool(host='127.0.0.1', port=9): refused", "HTTPConnectionPool(host='127.0.0.1', port=9): refused"),
+        (
+            "HTTPConnectionPool(host='127.0.0.1', port=9): refused",
+            "HTTPConnectionPool(host='127.0.0.1', port=9): refused",
+        ),
     ],
 )
 def test_one_mask_covers_user_path_query_and_fragment_whatever_the_scheme(text, masked):
@@ -81,11 +91,20 @@ def test_one_mask_covers_user_path_query_and_fragment_whatever_the_scheme(text, 
 
 def test_a_path_printed_without_its_url_is_masked_in_apprise_lines():
     line = f"Max retries exceeded with url: /hook/{CANARY} (Caused by NewConnectionError)"
-    assert mask_urls(line, bare_paths=True) == "Max retries exceeded with url: /****/**** (Caused by NewConnectionError)"
+    assert (
+        mask_urls(line, bare_paths=True) == "Max retries exceeded with url: /****/**** (Caused by NewConnectionError)"
+    )
 
 
-@pytest.mark.parametrize("url", PATH_TOKEN_URLS + [f"tgram://123456789:{CANARY}tg/chat1",
-                                                   f"discord://1234/{CANARY}disc", f"json://127.0.0.1:9/p?token={CANARY}"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        *PATH_TOKEN_URLS,
+        f"tgram://123456789:{CANARY}tg/chat1",
+        f"discord://1234/{CANARY}disc",
+        f"json://127.0.0.1:9/p?token={CANARY}",
+    ],
+)
 def test_a_target_label_shows_no_token_whatever_the_scheme(url):
     label = target_label(Apprise.instantiate(url))
     assert CANARY not in label
@@ -111,8 +130,11 @@ def test_a_failing_target_with_a_token_in_its_path_leaves_no_token_in_the_table_
         report = send_due_deliveries(store, notifier, POLICY, Clock(), journal_in(tmp_path))
     assert report.retrying == len(PATH_TOKEN_URLS) == len(report.errors)
     places = {"deliveries": table_dump(store, "deliveries"), "errors": " ".join(report.errors), "logs": caplog.text}
-    leaks = {place: content[max(0, content.index(CANARY) - 300):content.index(CANARY) + 100]
-             for place, content in places.items() if CANARY in content}
+    leaks = {
+        place: content[max(0, content.index(CANARY) - 300) : content.index(CANARY) + 100]
+        for place, content in places.items()
+        if CANARY in content
+    }
     assert not leaks
     store.close()
 
@@ -144,8 +166,9 @@ def run_monitor_process(workdir, tmp_path) -> tuple[int, str]:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env |= {"PREFECT_API_URL": PREFECT_API_URL.value(), "PREFECT_HOME": str(tmp_path / "prefect-home")}
-    done = subprocess.run([sys.executable, "-m", "flows.monitor"], cwd=workdir, env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.monitor"], cwd=workdir, env=env, capture_output=True, text=True, timeout=300
+    )
     return done.returncode, done.stdout + done.stderr
 
 
@@ -161,8 +184,9 @@ def latest_run_record():
 
 
 @pytest.mark.usefixtures("prefect_harness")
-@pytest.mark.parametrize("case", ["failing targets with tokens", "malformed target URL",
-                                  "unencoded @ in the database password"])
+@pytest.mark.parametrize(
+    "case", ["failing targets with tokens", "malformed target URL", "unencoded @ in the database password"]
+)
 def test_canaries_in_every_form_reach_no_output_of_a_monitor_run(case, workdir, receiver, monkeypatch, tmp_path):
     hostile_settings(workdir, receiver, monkeypatch, case)
 
@@ -176,8 +200,11 @@ def test_canaries_in_every_form_reach_no_output_of_a_monitor_run(case, workdir, 
         assert code == 2 and "VEILLE_NOTIFY_URLS: item 1 is not a URL apprise can use" in output, output
     else:
         record, flow_run = latest_run_record()
-        places |= {"state": repr(flow_run["state"]), "Prefect's logs of the run": "\n".join(record.logs),
-                   "artifacts": "\n".join(str(a["data"]) for a in record.artifacts)}
+        places |= {
+            "state": repr(flow_run["state"]),
+            "Prefect's logs of the run": "\n".join(record.logs),
+            "artifacts": "\n".join(str(a["data"]) for a in record.artifacts),
+        }
     if case == "unencoded @ in the database password":
         assert code == 1 and "%40" in output, output
         [alarm] = receiver.received
@@ -189,8 +216,11 @@ def test_canaries_in_every_form_reach_no_output_of_a_monitor_run(case, workdir, 
         store.close()
         # The failing target is named in the artifact, masked, and neutralised like every cell (＠, [:]).
         assert "to retry" in output and r"json\[:\]//\*\*\*\*＠127.0.0.1:" in places["artifacts"]
-    leaks = {place: content[max(0, content.index(CANARY) - 300):content.index(CANARY) + 100]
-             for place, content in places.items() if CANARY in content}
+    leaks = {
+        place: content[max(0, content.index(CANARY) - 300) : content.index(CANARY) + 100]
+        for place, content in places.items()
+        if CANARY in content
+    }
     assert not leaks
 
 
@@ -236,7 +266,10 @@ def test_a_target_keeps_its_key_when_only_its_options_change(before, after, tmp_
         ("tgram://123456789:TOKEN/chat1", "tgram://123456789:ROTATED/chat1"),
         ("tgram://123456789:TOKEN/chat1", "tgram://123456789:TOKEN/chat2"),
         ("json://127.0.0.1:9/hook/TOKEN", "json://127.0.0.1:9/hook/ROTATED"),
-        ("mailtos://user:pw@mail.example.com?smtp=a.example.com", "mailtos://user:pw@mail.example.com?smtp=b.example.com"),
+        (
+            "mailtos://user:pw@mail.example.com?smtp=a.example.com",
+            "mailtos://user:pw@mail.example.com?smtp=b.example.com",
+        ),
     ],
 )
 def test_a_new_token_another_chat_or_another_server_is_another_target(one, other, tmp_path):
@@ -266,12 +299,12 @@ def test_deliveries_keyed_the_old_way_are_renamed_and_none_is_sent_twice(tmp_pat
     clock = Clock()
     receiver.start()
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(sqlite_url(tmp_path), notifier.targets_for, on_hama(1), on_hama(2, "Hama encore."),
-                   watchlist=WATCHLIST)
+    store = outbox(
+        sqlite_url(tmp_path), notifier.targets_for, on_hama(1), on_hama(2, "Hama encore."), watchlist=WATCHLIST
+    )
     [target] = notifier.targets
     with store.engine.begin() as connection:  # as an earlier version left them: one sent, one pending
-        connection.execute(text("UPDATE deliveries SET target_key = :old"),
-                           {"old": legacy_target_key(target.server)})
+        connection.execute(text("UPDATE deliveries SET target_key = :old"), {"old": legacy_target_key(target.server)})
         connection.execute(text("UPDATE deliveries SET status = 'sent' WHERE id = 1"))
 
     report = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
@@ -318,8 +351,12 @@ def test_an_alert_is_fitted_to_its_target_keeping_entry_link_and_source(limits, 
     assert lines[0] == "Place: Hama (3 mentions)" and SOURCE_LINE in lines
     assert lines[1].startswith("«") and lines[1].endswith("»")
     original = alert[1].split("\n")
-    assert len(lines[1]) < len(original[1]) or lines[2] != original[2] or len(lines) < len(original) or \
-        lines[4] != original[4]
+    assert (
+        len(lines[1]) < len(original[1])
+        or lines[2] != original[2]
+        or len(lines) < len(original)
+        or lines[4] != original[4]
+    )
 
 
 def test_an_alert_that_fits_is_sent_as_it_is_and_the_quote_goes_first():
@@ -378,8 +415,10 @@ def test_a_10000_character_alert_reaches_a_target_with_a_small_limit_once(tmp_pa
         for _ in range(POLICY.max_attempts + 1):
             send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
             clock.now += timedelta(hours=2)
-        print(f"\n10,000-character alert to a 600-character target: {receiver.requests} attempt(s), "
-              f"{len(receiver.received)} delivered")
+        print(
+            f"\n10,000-character alert to a 600-character target: {receiver.requests} attempt(s), "
+            f"{len(receiver.received)} delivered"
+        )
 
         assert (receiver.requests, len(receiver.received)) == (1, 1)
         assert store.delivery_counts() == {"sent": 1}
@@ -447,21 +486,37 @@ def test_the_upgrade_gives_the_database_an_id_and_masks_labels_stored_before(dat
     engine = create_engine(database_url)
     upgrade(engine, "0002")
     with engine.begin() as connection:
-        source = connection.execute(text("INSERT INTO sources (name, created_at, consecutive_failures) "
-                                         "VALUES ('f', :t, 0) RETURNING id"), {"t": Clock()()}).scalar()
+        source = connection.execute(
+            text("INSERT INTO sources (name, created_at, consecutive_failures) VALUES ('f', :t, 0) RETURNING id"),
+            {"t": Clock()()},
+        ).scalar()
         connection.execute(text("INSERT INTO stories (id, title, created_at) VALUES (1, 't', :t)"), {"t": Clock()()})
-        connection.execute(text(
-            "INSERT INTO articles (id, source_id, story_id, key, title, location, text, content_hash, first_seen_at,"
-            " changed_at) VALUES (1, :s, 1, 'k', 't', 'l', 'x', 'h', :t, :t)"), {"s": source, "t": Clock()()})
-        connection.execute(text(
-            "INSERT INTO alerts (id, story_id, article_id, entry_id, entry_kind, entry_name, variant, sentence, "
-            "occurrences, sources, title, body, created_at) VALUES (1, 1, 1, 'hama', 'place', 'Hama', 'Hama', 's', 1,"
-            " 1, 't', 'b', :t)"), {"t": Clock()()})
-        connection.execute(text(
-            "INSERT INTO deliveries (alert_id, target_key, target_label, status, attempts, last_error, "
-            "next_attempt_at, created_at) VALUES (1, 'k', :label, 'pending', 1, :error, :t, :t)"),
-            {"label": f"json://127.0.0.1:9/hook/{CANARY}", "error": f"refused by xml://h.example/{CANARY}",
-             "t": Clock()()})
+        connection.execute(
+            text(
+                "INSERT INTO articles (id, source_id, story_id, key, title, location, text, content_hash, "
+                "first_seen_at, changed_at) VALUES (1, :s, 1, 'k', 't', 'l', 'x', 'h', :t, :t)"
+            ),
+            {"s": source, "t": Clock()()},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO alerts (id, story_id, article_id, entry_id, entry_kind, entry_name, variant, sentence, "
+                "occurrences, sources, title, body, created_at) "
+                "VALUES (1, 1, 1, 'hama', 'place', 'Hama', 'Hama', 's', 1, 1, 't', 'b', :t)"
+            ),
+            {"t": Clock()()},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO deliveries (alert_id, target_key, target_label, status, attempts, last_error, "
+                "next_attempt_at, created_at) VALUES (1, 'k', :label, 'pending', 1, :error, :t, :t)"
+            ),
+            {
+                "label": f"json://127.0.0.1:9/hook/{CANARY}",
+                "error": f"refused by xml://h.example/{CANARY}",
+                "t": Clock()(),
+            },
+        )
     engine.dispose()
 
     store = SqlStore.open(database_url)
@@ -479,10 +534,16 @@ SENT_AT = "2026-11-22T07:00:00+00:00"
     "line",
     [
         pytest.param(f'{{"delivery": 1, "sent_at": "{SENT_AT}"}}', id="a line of an earlier version"),
-        pytest.param(f'{{"database": "another-database", "delivery": 1, "alert": 1, "target": "TARGET", '
-                     f'"digest": "DIGEST", "sent_at": "{SENT_AT}"}}', id="another database's entry"),
-        pytest.param(f'{{"database": "THIS", "delivery": 1, "alert": 1, "target": "TARGET", '
-                     f'"digest": "0000000000000000", "sent_at": "{SENT_AT}"}}', id="another alert of the same id"),
+        pytest.param(
+            f'{{"database": "another-database", "delivery": 1, "alert": 1, "target": "TARGET", '
+            f'"digest": "DIGEST", "sent_at": "{SENT_AT}"}}',
+            id="another database's entry",
+        ),
+        pytest.param(
+            f'{{"database": "THIS", "delivery": 1, "alert": 1, "target": "TARGET", '
+            f'"digest": "0000000000000000", "sent_at": "{SENT_AT}"}}',
+            id="another alert of the same id",
+        ),
     ],
 )
 def test_a_stale_journal_entry_never_marks_a_delivery_of_a_fresh_database_as_sent(line, tmp_path, receiver):
@@ -505,14 +566,18 @@ def test_unreadable_journal_lines_are_skipped_with_a_warning_naming_each(tmp_pat
     clock = Clock()
     receiver.start()
     journal = journal_in(tmp_path)
-    journal.path.write_bytes(b"\n".join([
-        b'{"delivery": 4, "sent_at": "' + "\u00e9t\u00e9".encode("latin-1") + b'"}',  # not UTF-8
-        f'{{"delivery": 1e400, "sent_at": "{SENT_AT}"}}'.encode(),
-        '{"delivery": "7", "sent_at": 5}'.encode(),
-        b"[1, 2]",
-        f'{{"delivery": 3, "sent_at": "{SENT_AT}", "alert": "x"}}'.encode(),
-        b'{"delivery": 3, "sent_at": "2026-11-2',
-    ]))
+    journal.path.write_bytes(
+        b"\n".join(
+            [
+                b'{"delivery": 4, "sent_at": "' + "\u00e9t\u00e9".encode("latin-1") + b'"}',  # not UTF-8
+                f'{{"delivery": 1e400, "sent_at": "{SENT_AT}"}}'.encode(),
+                b'{"delivery": "7", "sent_at": 5}',
+                b"[1, 2]",
+                f'{{"delivery": 3, "sent_at": "{SENT_AT}", "alert": "x"}}'.encode(),
+                b'{"delivery": 3, "sent_at": "2026-11-2',
+            ]
+        )
+    )
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
     store = outbox(sqlite_url(tmp_path), notifier.targets_for, on_hama(), watchlist=WATCHLIST)
 
@@ -536,8 +601,11 @@ def test_a_journal_entry_of_this_database_records_its_delivery_once(tmp_path, re
     store = outbox(sqlite_url(tmp_path), notifier.targets_for, on_hama(), watchlist=WATCHLIST)
     [due] = store.due_deliveries(clock(), 600)
     store.claim_delivery(due.id, clock(), 600)  # then the database went away before the send was recorded
-    journal_in(tmp_path).write(JournalEntry(due.id, clock(), store.database_id(), due.alert_id, due.target_key,
-                                            message_digest(due.title, due.body)))
+    journal_in(tmp_path).write(
+        JournalEntry(
+            due.id, clock(), store.database_id(), due.alert_id, due.target_key, message_digest(due.title, due.body)
+        )
+    )
     clock.now += timedelta(hours=1)
 
     report = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
@@ -579,15 +647,17 @@ def test_a_write_that_fails_part_way_leaves_alerts_jsonl_as_it_was_and_is_retrie
     store.close()
 
     limit = len(earlier.encode()) + 100  # room for part of the alert's line, not all of it
-    done = subprocess.run([sys.executable, "-c", FULL_DISK, str(tmp_path), str(limit)], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(tmp_path), str(limit)], capture_output=True, text=True, timeout=120
+    )
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("0 1 ['veille://: cannot append to alerts.jsonl in the data folder: File too large")
     assert alerts_file.read_text(encoding="utf-8") == earlier, "the file is as it was"
     store = SqlStore.open(sqlite_url(tmp_path))
-    assert send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(timezone.utc),
-                               journal_in(tmp_path)).sent == 1, "retried by the next run"
+    assert send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(UTC), journal_in(tmp_path)).sent == 1, (
+        "retried by the next run"
+    )
     lines = alerts_file.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 4001 and json.loads(lines[-1])["title"].startswith("Veille: Hama")
     store.close()
@@ -611,8 +681,9 @@ def rotated(workdir, receiver, monkeypatch):
     monkeypatch.setenv("VEILLE_NOTIFY_URLS", f"json://127.0.0.1:{receiver.port}/hook/OLD-{CANARY}")
     settings = load_settings()
     old = load_notifier(settings.targets_file, settings.notify_urls_value, settings.alerts_file)
-    store = outbox(settings.database_url_value, old.targets_for, on_hama(1), on_hama(2, "Hama encore."),
-                   watchlist=WATCHLIST)
+    store = outbox(
+        settings.database_url_value, old.targets_for, on_hama(1), on_hama(2, "Hama encore."), watchlist=WATCHLIST
+    )
     first = send_due_deliveries(store, old, POLICY, clock, journal_in(workdir))
     assert (first.sent, first.retrying + first.deferred) == (2, 2), "the built-in target has them; the webhook not"
     monkeypatch.setenv("VEILLE_NOTIFY_URLS", f"json://127.0.0.1:{receiver.port}/hook/NEW")
@@ -627,8 +698,7 @@ def new_notifier():
 
 
 def test_the_outbox_command_explains_itself():
-    done = subprocess.run([sys.executable, "-m", "flows.outbox", "--help"], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-m", "flows.outbox", "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0
     assert all(word in done.stdout for word in ("list", "retarget", "drop", "OLD", "NEW"))
 
@@ -651,8 +721,8 @@ def test_retarget_moves_the_orphans_to_the_new_target_which_gets_each_once(rotat
     code, output = outbox_command("retarget", old.key[:8], new.key[:8], capsys=capsys)
 
     assert code == 0 and output.startswith("moved 2 deliveries from json://")
-    assert [d.attempts for d in store.due_deliveries(datetime.now(timezone.utc), 600)] == [0, 0]
-    report = send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(timezone.utc), journal_in(workdir))
+    assert [d.attempts for d in store.due_deliveries(datetime.now(UTC), 600)] == [0, 0]
+    report = send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(UTC), journal_in(workdir))
     assert (report.sent, report.orphaned) == (2, 0)
     assert outbox_command("retarget", old.key[:8], new.key[:8], capsys=capsys)[0] == 1, "nothing left to move"
     assert len(receiver.received) == 2
@@ -663,14 +733,19 @@ def test_retarget_never_gives_a_target_an_alert_it_already_has(rotated, workdir,
     notifier = new_notifier()
     new = next(t for t in notifier.targets if t.label.startswith("json://"))
     with store.engine.begin() as connection:  # the new target already had the first alert
-        connection.execute(text("INSERT INTO deliveries (alert_id, target_key, target_label, status, attempts, "
-                                "next_attempt_at, created_at, sent_at) VALUES (1, :key, 'json://', 'sent', 1, :t, "
-                                ":t, :t)"), {"key": new.key, "t": Clock()()})
+        connection.execute(
+            text(
+                "INSERT INTO deliveries (alert_id, target_key, target_label, status, attempts, "
+                "next_attempt_at, created_at, sent_at) VALUES (1, :key, 'json://', 'sent', 1, :t, "
+                ":t, :t)"
+            ),
+            {"key": new.key, "t": Clock()()},
+        )
 
     code, output = outbox_command("retarget", old.key[:8], new.label, capsys=capsys)
 
     assert code == 0 and "moved 1 deliveries" in output and "1 left with" in output
-    send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(timezone.utc), journal_in(workdir))
+    send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(UTC), journal_in(workdir))
     assert [m["title"] for m in receiver.received] == ["Veille: Hama (place) in «Tirs 2»"]
 
 

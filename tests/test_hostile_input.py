@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,16 +14,17 @@ from tests.feedserver import rss
 from veille.clean import KEY_CHARS, TITLE_CHARS, bounded_key, clean_line, clean_text, with_suffix
 from veille.ingest.feeds import parse_feed
 from veille.ingest.folder import FolderSource
-from veille.records import Article, Mention, TargetRef
+from veille.records import Article, Mention, TargetRef, text_hash
 from veille.store.sql import SqlStore
 
-NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 WATCHLIST = watch_list("hama")
 route = route_to(TargetRef("k1", "veille://"))
 RSS = {"content-type": "application/rss+xml; charset=utf-8"}
 
 
 # Text from outside: what every string becomes before anything stores or hashes it.
+
 
 @pytest.mark.parametrize(
     ("raw", "clean"),
@@ -70,16 +71,18 @@ def test_a_suffix_fits_inside_the_bound():
 
 
 def test_an_article_is_storable_and_bounded_whatever_it_is_given():
-    article = Article("feed:x\x00", "k\x00" + "y" * 3000, "T\x00itre\n" + "t" * 2000, "http://e.org/\x1b[31m",
-                      "Hama\x00\ud800 texte")
+    article = Article(
+        "feed:x\x00", "k\x00" + "y" * 3000, "T\x00itre\n" + "t" * 2000, "http://e.org/\x1b[31m", "Hama\x00\ud800 texte"
+    )
     assert article.text == "Hama\ufffd texte"
     assert "\x00" not in article.title and "\n" not in article.title and len(article.title) <= TITLE_CHARS
     assert len(article.key) <= KEY_CHARS and "\x00" not in article.key
     assert "\x1b" not in article.location and article.source == "feed:x"
-    article.content_hash  # computed from the clean text
+    assert article.content_hash == text_hash(article.text), "computed from the clean text"
 
 
 # Item 1: poison pills. Each of these failed the whole batch, every run.
+
 
 def nul_files(folder: Path) -> None:
     (folder / "raw-nul.txt").write_bytes("Tirs à Hama.\x00 Fin.".encode())
@@ -120,14 +123,22 @@ def test_those_files_are_stored_and_alert_on_every_database(tmp_path, database_u
     [
         rss(("g1", "Tirs&#0; à Hama", "Des tirs&#0; à Hama.")),
         rss(("g1", "Tirs à Hama", "Des tirs \x00 à Hama.")),
-        json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [
-            {"id": "g1", "title": "Tirs\u0000 à Hama", "content_text": "Des tirs\u0000 à Hama."}]}).encode(),
+        json.dumps(
+            {
+                "version": "https://jsonfeed.org/version/1.1",
+                "items": [{"id": "g1", "title": "Tirs\u0000 à Hama", "content_text": "Des tirs\u0000 à Hama."}],
+            }
+        ).encode(),
     ],
     ids=["rss-entity", "rss-raw-byte", "json-escape"],
 )
 def test_nul_characters_in_feeds_never_reach_the_database(body, database_url):
-    parsed = parse_feed(body, RSS if body.startswith(b"<") else {"content-type": "application/feed+json"},
-                        "feed:nul", "http://example.org/feed")
+    parsed = parse_feed(
+        body,
+        RSS if body.startswith(b"<") else {"content-type": "application/feed+json"},
+        "feed:nul",
+        "http://example.org/feed",
+    )
     (article,) = parsed.articles
     assert "\x00" not in article.text + article.title + article.key
     store = SqlStore.open(database_url)
@@ -139,8 +150,12 @@ def test_nul_characters_in_feeds_never_reach_the_database(body, database_url):
 
 def test_two_entries_sharing_a_thousand_character_guid_are_both_stored(database_url):
     guid = "g" * 1000
-    parsed = parse_feed(rss((guid, "Un", "Premier texte à Hama."), (guid, "Deux", "Second texte à Hama.")), RSS,
-                        "feed:long", "http://example.org/feed")
+    parsed = parse_feed(
+        rss((guid, "Un", "Premier texte à Hama."), (guid, "Deux", "Second texte à Hama.")),
+        RSS,
+        "feed:long",
+        "http://example.org/feed",
+    )
     first, second = parsed.articles
     assert first.key != second.key and max(len(first.key), len(second.key)) <= KEY_CHARS
     store = SqlStore.open(database_url)
@@ -152,19 +167,26 @@ def test_two_entries_sharing_a_thousand_character_guid_are_both_stored(database_
 
 
 def test_a_lone_surrogate_in_a_json_feed_title_costs_nothing_but_the_surrogate():
-    body = (b'{"version": "https://jsonfeed.org/version/1.1", "items": ['
-            b'{"id": "1", "title": "Tirs \\ud800 \\u00e0 Hama", "content_text": "Des tirs \\udfff \\u00e0 Hama."},'
-            b'{"id": "2", "title": "Alep", "content_text": "Frappes \\u00e0 Alep."}]}')
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": ['
+        b'{"id": "1", "title": "Tirs \\ud800 \\u00e0 Hama", "content_text": "Des tirs \\udfff \\u00e0 Hama."},'
+        b'{"id": "2", "title": "Alep", "content_text": "Frappes \\u00e0 Alep."}]}'
+    )
     parsed = parse_feed(body, {"content-type": "application/feed+json"}, "feed:json", "http://example.org/feed")
     titles = [a.title for a in parsed.articles]
     assert titles == ["Tirs \ufffd à Hama", "Alep"]
 
 
 def test_an_item_that_still_cannot_be_stored_is_named_and_the_rest_of_its_batch_alerts(database_url):
-    good = [article(f"Texte {n} sur Hama.", key=f"ok-{n}", source="feed:mix", title=f"Titre {n}",
-                    location=f"http://e.org/{n}") for n in range(3)]
-    poison = article("Texte empoisonné sur Hama.", key="poison", source="feed:mix", title="Poison",
-                     location="http://e.org/p")
+    good = [
+        article(
+            f"Texte {n} sur Hama.", key=f"ok-{n}", source="feed:mix", title=f"Titre {n}", location=f"http://e.org/{n}"
+        )
+        for n in range(3)
+    ]
+    poison = article(
+        "Texte empoisonné sur Hama.", key="poison", source="feed:mix", title="Poison", location="http://e.org/p"
+    )
     # A mention is made from the article's clean text; one forged here stands for any value a database refuses.
     start = poison.text.index("Hama")
     bad = found(poison, Mention("hama", "watched", "Hama\ud800", start, start + 4, "phrase \ud800"))
@@ -194,8 +216,11 @@ def test_text_after_an_escaped_angle_bracket_is_kept():
     [
         ({"id": 1, "title": ["liste"], "content_text": "Tirs à Hama."}, "title", "Tirs à Hama."),
         ({"id": 7, "title": "Hama", "content_text": {"objet": 1}}, "text", "Hama"),
-        ({"id": {"x": 1}, "url": ["http://e.org/a"], "title": "Hama", "content_text": "Tirs."}, "location",
-         "http://example.org/feed"),
+        (
+            {"id": {"x": 1}, "url": ["http://e.org/a"], "title": "Hama", "content_text": "Tirs."},
+            "location",
+            "http://example.org/feed",
+        ),
         ({"id": 42, "title": "Hama", "content_text": "Tirs."}, "key", "42"),
         ({"id": True, "url": 5, "title": "Hama", "content_text": "Tirs."}, "location", "http://example.org/feed"),
     ],
@@ -203,14 +228,16 @@ def test_text_after_an_escaped_angle_bracket_is_kept():
 )
 def test_json_feed_fields_of_the_wrong_type_are_ignored_not_stored_as_reprs(item, field, expected):
     body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [item]}).encode()
-    (article,) = parse_feed(body, {"content-type": "application/feed+json"}, "feed:j",
-                            "http://example.org/feed").articles
+    (article,) = parse_feed(
+        body, {"content-type": "application/feed+json"}, "feed:j", "http://example.org/feed"
+    ).articles
     assert getattr(article, field) == expected
     for value in (article.title, article.text, article.key, article.location):
         assert not value.startswith(("[", "{")) and value not in ("True", "5")
 
 
 # Item 5: special files in a watched folder.
+
 
 def test_a_fifo_in_the_folder_is_reported_and_does_not_hang_the_read(tmp_path):
     (tmp_path / "good.txt").write_text("Tirs à Hama.", encoding="utf-8")
@@ -275,6 +302,7 @@ def test_a_file_that_grows_past_the_limit_is_refused_with_a_bounded_read(tmp_pat
 
 # Item 10: identity and state.
 
+
 def test_a_folder_source_has_the_same_name_from_any_working_directory(tmp_path, monkeypatch):
     folder = tmp_path / "articles"
     folder.mkdir()
@@ -290,8 +318,9 @@ def test_a_folder_source_has_the_same_name_from_any_working_directory(tmp_path, 
 def test_a_not_modified_feed_keeps_its_malformed_warning(database_url):
     store = SqlStore.open(database_url)
     try:
-        store.record_source_reads([batch("feed:bozo", warning="malformed feed: SAXParseException: x",
-                                         validators={"etag": '"v1"'})], NOW)
+        store.record_source_reads(
+            [batch("feed:bozo", warning="malformed feed: SAXParseException: x", validators={"etag": '"v1"'})], NOW
+        )
         store.record_source_reads([batch("feed:bozo", not_modified=True, validators={"etag": '"v1"'})], NOW)
         (health,) = store.source_health(["feed:bozo"])
         assert health.last_warning == "malformed feed: SAXParseException: x"
@@ -301,6 +330,7 @@ def test_a_not_modified_feed_keeps_its_malformed_warning(database_url):
 
 
 # The same, through the monitor flow: the run completes and every good article alerts.
+
 
 def monitor_run(**parameters):
     from flows.monitor import monitor
@@ -343,8 +373,9 @@ def test_a_folder_named_after_the_working_directory_keeps_its_articles_under_its
     state, first = monitor_run()
     assert state.is_completed() and first.new == 2 and first.batches[0].source == "folder:seeds"
     state, again = monitor_run(folder=Path("seeds/../seeds"))
-    assert state.is_completed() and again.batches[0].source == "folder:seeds" and again.new == 0, \
+    assert state.is_completed() and again.batches[0].source == "folder:seeds" and again.new == 0, (
         "a run's folder parameter naming a configured folder reads it under its configured name"
+    )
 
     sources.write_text("folders:\n  - path: seeds\n", encoding="utf-8")
     state, second = monitor_run()
@@ -399,8 +430,10 @@ def test_the_summary_and_the_report_of_a_not_modified_feed_show_its_last_warning
     from veille.report import source_table
     from veille.summary import RunSummary
 
-    summary = RunSummary(batches=[batch("feed:bozo", not_modified=True)], sources=[
-        source_health("feed:bozo", 12, last_warning="malformed feed: SAXParseException: x")])
+    summary = RunSummary(
+        batches=[batch("feed:bozo", not_modified=True)],
+        sources=[source_health("feed:bozo", 12, last_warning="malformed feed: SAXParseException: x")],
+    )
     assert "feed:bozo: not modified (last warning: malformed feed: SAXParseException: x); 12 stored" in summary.render()
     assert "not modified (last warning: malformed feed: SAXParseException: x)" in "\n".join(source_table(summary))
 

@@ -28,24 +28,32 @@ OUTLETS = 10
 
 def wire_page(outlet: int) -> bytes:
     """One outlet's page for the wire story: its own frame around the same dispatch, word for word."""
-    return (f"<html><head><title>Journal {outlet}</title></head><body><nav>Journal {outlet}: Accueil Monde</nav>"
-            f"<article><h1>Frappes russes en Syrie</h1><p>{WIRE}</p></article>"
-            f"<footer>Journal {outlet}, tous droits réservés</footer></body></html>").encode()
+    return (
+        f"<html><head><title>Journal {outlet}</title></head><body><nav>Journal {outlet}: Accueil Monde</nav>"
+        f"<article><h1>Frappes russes en Syrie</h1><p>{WIRE}</p></article>"
+        f"<footer>Journal {outlet}, tous droits réservés</footer></body></html>"
+    ).encode()
 
 
 def teaser(outlet: int, url: str) -> Article:
-    return article(f"Frappes russes en Syrie\n\n{TEASER}", key=f"j{outlet}", source=f"feed:journal{outlet}",
-                   title="Frappes russes en Syrie", location=url, content_hash=f"h{outlet}")
+    return article(
+        f"Frappes russes en Syrie\n\n{TEASER}",
+        key=f"j{outlet}",
+        source=f"feed:journal{outlet}",
+        title="Frappes russes en Syrie",
+        location=url,
+        content_hash=f"h{outlet}",
+    )
 
 
 # Item 7: trafilatura's deduplicate=True counts the texts it extracted, across calls, process-wide.
+
 
 def test_ten_outlets_carrying_one_wire_story_each_get_their_page_s_full_text(feed_server):
     for outlet in range(OUTLETS):
         feed_server.routes[f"/journal{outlet}/frappes"] = Reply(200, wire_page(outlet), HTML)
     with Fetcher(TO_FEED_SERVER) as fetcher:
-        results = [with_full_text(teaser(n, feed_server.url(f"/journal{n}/frappes")), fetcher)
-                   for n in range(OUTLETS)]
+        results = [with_full_text(teaser(n, feed_server.url(f"/journal{n}/frappes")), fetcher) for n in range(OUTLETS)]
     with_page_text = [n for n, (article, problem) in enumerate(results) if problem is None and WIRE in article.text]
     assert with_page_text == list(range(OUTLETS)), [problem for _, problem in results]
 
@@ -56,8 +64,9 @@ def test_ten_outlets_carrying_one_wire_story_make_one_alert_per_watched_entry(wo
     for outlet in range(OUTLETS):
         page = feed_server.url(f"/journal{outlet}/frappes")
         feed_server.routes[f"/journal{outlet}/frappes"] = Reply(200, wire_page(outlet), HTML)
-        feed_server.routes[f"/journal{outlet}/rss"] = Reply(200, rss_with_links(
-            (f"j{outlet}-1", "Frappes russes en Syrie", TEASER, page)), RSS)
+        feed_server.routes[f"/journal{outlet}/rss"] = Reply(
+            200, rss_with_links((f"j{outlet}-1", "Frappes russes en Syrie", TEASER, page)), RSS
+        )
         feeds.append({"name": f"journal{outlet}", "url": feed_server.url(f"/journal{outlet}/rss"), "full_text": "true"})
     write_sources(workdir, feeds)
     monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.1/32")
@@ -74,20 +83,40 @@ def test_ten_outlets_carrying_one_wire_story_make_one_alert_per_watched_entry(wo
 
 def rss_with_links(*items: tuple[str, str, str, str]) -> bytes:
     """An RSS 2.0 document of (guid, title, description, link) items."""
-    body = "".join(f'<item><guid isPermaLink="false">{guid}</guid><title>{title}</title><link>{link}</link>'
-                   f"<description><![CDATA[{description}]]></description></item>"
-                   for guid, title, description, link in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
-            f"<link>http://example.org/</link><description>test</description>{body}</channel></rss>").encode()
+    body = "".join(
+        f'<item><guid isPermaLink="false">{guid}</guid><title>{title}</title><link>{link}</link>'
+        f"<description><![CDATA[{description}]]></description></item>"
+        for guid, title, description, link in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        f"<link>http://example.org/</link><description>test</description>{body}</channel></rss>"
+    ).encode()
 
 
 # Item 2: no request to an internal address, whatever the form of the link.
 
-REFUSED_LOOPBACK = (r"^refused: .+ \((loopback|unspecified)\); Veille fetches public addresses only "
-                    r"\(VEILLE_FETCH_ALLOWED_NETWORKS\)$")
-LOOPBACK_FORMS = ["127.0.0.1", "localhost", "LOCALHOST", "2130706433", "0x7f000001", "0177.1", "127.1", "127.0.0.2",
-                  "0", "0.0.0.0", "[::1]", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[0:0:0:0:0:ffff:127.0.0.1]",
-                  "[::127.0.0.1]"]
+REFUSED_LOOPBACK = (
+    r"^refused: .+ \((loopback|unspecified)\); Veille fetches public addresses only "
+    r"\(VEILLE_FETCH_ALLOWED_NETWORKS\)$"
+)
+LOOPBACK_FORMS = [
+    "127.0.0.1",
+    "localhost",
+    "LOCALHOST",
+    "2130706433",
+    "0x7f000001",
+    "0177.1",
+    "127.1",
+    "127.0.0.2",
+    "0",
+    "0.0.0.0",
+    "[::1]",
+    "[::ffff:127.0.0.1]",
+    "[::ffff:7f00:1]",
+    "[0:0:0:0:0:ffff:127.0.0.1]",
+    "[::127.0.0.1]",
+]
 
 
 @pytest.mark.parametrize("host", LOOPBACK_FORMS)
@@ -109,14 +138,29 @@ def test_full_text_links_to_internal_addresses_are_not_fetched_and_the_feed_s_te
     internal = FeedServer("127.0.0.1")
     feed = FeedServer("127.0.0.2")
     try:
-        internal.routes["/admin"] = Reply(200, (
-            "<html><body><article><h1>Console</h1><p>" + "INTERNE-SECRET jeton d'administration, Palmyre. " * 20
-            + "</p></article></body></html>").encode(), HTML)
-        links = [f"http://{host}:{internal.port}/admin" for host in ("127.0.0.1", "localhost", "2130706433", "[::1]",
-                                                                     "0.0.0.0", "127.1")]
-        feed.routes["/rss"] = Reply(200, rss_with_links(*(
-            (f"e{n}", f"Dépêche {n}", f"Des tirs de mortier ont visé Hama dans la nuit, dépêche {n}.", link)
-            for n, link in enumerate(links))), RSS)
+        internal.routes["/admin"] = Reply(
+            200,
+            (
+                "<html><body><article><h1>Console</h1><p>"
+                + "INTERNE-SECRET jeton d'administration, Palmyre. " * 20
+                + "</p></article></body></html>"
+            ).encode(),
+            HTML,
+        )
+        links = [
+            f"http://{host}:{internal.port}/admin"
+            for host in ("127.0.0.1", "localhost", "2130706433", "[::1]", "0.0.0.0", "127.1")
+        ]
+        feed.routes["/rss"] = Reply(
+            200,
+            rss_with_links(
+                *(
+                    (f"e{n}", f"Dépêche {n}", f"Des tirs de mortier ont visé Hama dans la nuit, dépêche {n}.", link)
+                    for n, link in enumerate(links)
+                )
+            ),
+            RSS,
+        )
         monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.2/32")
         write_sources(workdir, [{"name": "presse", "url": feed.url("/rss"), "full_text": "true"}])
 
@@ -131,34 +175,60 @@ def test_full_text_links_to_internal_addresses_are_not_fetched_and_the_feed_s_te
     assert "INTERNE-SECRET" not in (workdir / "data" / "alerts.jsonl").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("address", "expected"), [
-    ("127.0.0.1", "loopback"), ("127.255.255.254", "loopback"), ("::1", "loopback"),
-    ("::ffff:127.0.0.1", "loopback"), ("::127.0.0.1", "loopback"), ("64:ff9b::7f00:1", "loopback"),
-    ("2002:7f00:1::", "loopback"),
-    ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("::ffff:0.0.0.0", "unspecified"),
-    ("10.1.2.3", "private"), ("172.16.0.1", "private"), ("192.168.1.1", "private"), ("fc00::1", "private"),
-    ("fd12:3456::1", "private"), ("::ffff:192.168.1.1", "private"), ("192.0.2.1", "private"),
-    ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
-    ("224.0.0.1", "multicast"), ("239.255.255.250", "multicast"), ("ff02::1", "multicast"),
-    ("240.0.0.1", "reserved"), ("255.255.255.255", "reserved"),
-    ("fec0::1", "site-local"), ("100.64.0.1", "not globally reachable"),
-    ("8.8.8.8", None), ("2606:4700::1111", None), ("::ffff:8.8.8.8", None), ("64:ff9b::808:808", None),
-    ("2002:808:808::1", None), ("151.101.2.133", None),
-])
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("127.255.255.254", "loopback"),
+        ("::1", "loopback"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("::127.0.0.1", "loopback"),
+        ("64:ff9b::7f00:1", "loopback"),
+        ("2002:7f00:1::", "loopback"),
+        ("0.0.0.0", "unspecified"),
+        ("::", "unspecified"),
+        ("::ffff:0.0.0.0", "unspecified"),
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.1.1", "private"),
+        ("fc00::1", "private"),
+        ("fd12:3456::1", "private"),
+        ("::ffff:192.168.1.1", "private"),
+        ("192.0.2.1", "private"),
+        ("169.254.169.254", "link-local"),
+        ("fe80::1", "link-local"),
+        ("224.0.0.1", "multicast"),
+        ("239.255.255.250", "multicast"),
+        ("ff02::1", "multicast"),
+        ("240.0.0.1", "reserved"),
+        ("255.255.255.255", "reserved"),
+        ("fec0::1", "site-local"),
+        ("100.64.0.1", "not globally reachable"),
+        ("8.8.8.8", None),
+        ("2606:4700::1111", None),
+        ("::ffff:8.8.8.8", None),
+        ("64:ff9b::808:808", None),
+        ("2002:808:808::1", None),
+        ("151.101.2.133", None),
+    ],
+)
 def test_an_address_is_refused_unless_it_is_public(address, expected):
     assert address_class(ipaddress.ip_address(address)) == expected
 
 
-@pytest.mark.parametrize(("allowed", "host", "addresses", "refused"), [
-    ("", "feeds.example", ["151.101.2.133"], None),
-    ("", "intranet", ["10.1.2.3"], "refused: intranet resolves to 10.1.2.3 (private)"),
-    ("10.1.0.0/16", "intranet", ["10.1.2.3"], None),
-    ("10.1.0.0/16", "intranet", ["::ffff:10.1.2.3"], None),
-    ("10.1.0.0/16", "other", ["10.2.0.1"], "refused: other resolves to 10.2.0.1 (private)"),
-    ("", "two-faced", ["151.101.2.133", "127.0.0.1"], "refused: two-faced resolves to 127.0.0.1 (loopback)"),
-    ("127.0.0.2", "127.0.0.1", ["127.0.0.1"], "refused: 127.0.0.1 (loopback)"),
-    ("fd00::/8", "v6", ["fd00::5"], None),
-])
+@pytest.mark.parametrize(
+    ("allowed", "host", "addresses", "refused"),
+    [
+        ("", "feeds.example", ["151.101.2.133"], None),
+        ("", "intranet", ["10.1.2.3"], "refused: intranet resolves to 10.1.2.3 (private)"),
+        ("10.1.0.0/16", "intranet", ["10.1.2.3"], None),
+        ("10.1.0.0/16", "intranet", ["::ffff:10.1.2.3"], None),
+        ("10.1.0.0/16", "other", ["10.2.0.1"], "refused: other resolves to 10.2.0.1 (private)"),
+        ("", "two-faced", ["151.101.2.133", "127.0.0.1"], "refused: two-faced resolves to 127.0.0.1 (loopback)"),
+        ("127.0.0.2", "127.0.0.1", ["127.0.0.1"], "refused: 127.0.0.1 (loopback)"),
+        ("fd00::/8", "v6", ["fd00::5"], None),
+    ],
+)
 def test_the_guard_lets_through_public_addresses_and_the_allowed_networks_only(allowed, host, addresses, refused):
     guard = AddressGuard(parse_networks(allowed))
     if refused is None:
@@ -171,7 +241,10 @@ def test_the_guard_lets_through_public_addresses_and_the_allowed_networks_only(a
 
 def test_an_allowed_network_must_be_written_as_one():
     assert parse_networks(" 10.0.0.0/8,,fd00::/8, 192.168.1.7 ") == (
-        ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("fd00::/8"), ipaddress.ip_network("192.168.1.7/32"))
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("fd00::/8"),
+        ipaddress.ip_network("192.168.1.7/32"),
+    )
     with pytest.raises(ValueError, match="'intranet' is not a network"):
         parse_networks("10.0.0.0/8, intranet")
 
@@ -179,24 +252,28 @@ def test_an_allowed_network_must_be_written_as_one():
 def test_a_feed_on_loopback_is_that_feed_s_failure_and_an_allowed_network_is_fetched(feed_server):
     feed_server.routes["/feed"] = Reply(200, rss_with_links(("1", "Hama", "Tirs à Hama.", "http://example.org/1")), RSS)
     with Fetcher(NO_ALLOWANCE) as refusing, Fetcher(TO_FEED_SERVER) as allowing:
-        refused, = read_all([FeedSource("local", f"http://localhost:{feed_server.port}/feed", refusing)])
-        allowed, = read_all([FeedSource("local", feed_server.url("/feed"), allowing)])
-    assert refused.failure == ("refused: localhost resolves to 127.0.0.1 (loopback); Veille fetches public addresses "
-                               "only (VEILLE_FETCH_ALLOWED_NETWORKS)")
+        (refused,) = read_all([FeedSource("local", f"http://localhost:{feed_server.port}/feed", refusing)])
+        (allowed,) = read_all([FeedSource("local", feed_server.url("/feed"), allowing)])
+    assert refused.failure == (
+        "refused: localhost resolves to 127.0.0.1 (loopback); Veille fetches public addresses "
+        "only (VEILLE_FETCH_ALLOWED_NETWORKS)"
+    )
     assert len(allowed.articles) == 1
     assert len(feed_server.requests) == 1
 
 
-@pytest.mark.parametrize("location", ["http://127.0.0.1:{port}/secret", "http://localhost:{port}/secret",
-                                      "http://[::ffff:127.0.0.1]:{port}/secret"])
+@pytest.mark.parametrize(
+    "location",
+    ["http://127.0.0.1:{port}/secret", "http://localhost:{port}/secret", "http://[::ffff:127.0.0.1]:{port}/secret"],
+)
 def test_a_redirect_from_an_allowed_listener_to_a_forbidden_one_is_refused(feed_server, location):
     allowed = FeedServer("127.0.0.2")
     try:
         allowed.routes["/moved"] = Reply(302, headers={"Location": location.format(port=feed_server.port)})
         feed_server.routes["/secret"] = Reply(200, b"internal", HTML)
-        with Fetcher(FetchPolicy(attempts=1, allowed_networks=parse_networks("127.0.0.2/32"))) as fetcher:
-            with pytest.raises(FetchError, match=REFUSED_LOOPBACK):
-                fetcher.fetch(allowed.url("/moved"))
+        policy = FetchPolicy(attempts=1, allowed_networks=parse_networks("127.0.0.2/32"))
+        with Fetcher(policy) as fetcher, pytest.raises(FetchError, match=REFUSED_LOOPBACK):
+            fetcher.fetch(allowed.url("/moved"))
     finally:
         allowed.close()
     assert len(allowed.hits("/moved")) == 1
@@ -280,8 +357,9 @@ def test_a_refused_full_text_page_keeps_the_feed_s_text(feed_server):
 
 # Item 3: a server that trickles holds a fetch until its deadline, no longer.
 
-TRICKLED_FEED = rss_with_links(("t1", "Hama", "Des tirs de mortier ont visé Hama." + " " * 300,
-                                 "http://example.org/t1"))
+TRICKLED_FEED = rss_with_links(
+    ("t1", "Hama", "Des tirs de mortier ont visé Hama." + " " * 300, "http://example.org/t1")
+)
 MARGIN = 1.5  # seconds past a deadline a fetch may take to notice it and close: generous, the machine is shared
 
 
@@ -333,9 +411,9 @@ def test_a_dns_lookup_that_never_answers_is_cut_at_the_deadline():
         return ["151.101.2.133"]
 
     started = time.monotonic()
-    with Fetcher(FetchPolicy(attempts=2, deadline_seconds=1.5), resolve=silent) as fetcher:
-        with pytest.raises(FetchError, match="deadline"):
-            fetcher.fetch("http://silent-dns.example/feed")
+    policy = FetchPolicy(attempts=2, deadline_seconds=1.5)
+    with Fetcher(policy, resolve=silent) as fetcher, pytest.raises(FetchError, match="deadline"):
+        fetcher.fetch("http://silent-dns.example/feed")
     assert time.monotonic() - started < 1.5 + MARGIN
 
 
@@ -363,10 +441,12 @@ def test_full_text_fetching_stops_when_its_budget_is_spent_and_the_rest_keep_the
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_trickling_feed_fails_in_one_line_and_the_run_goes_on(workdir, feed_server, monkeypatch):
     feed_server.routes["/slow"] = Reply(200, TRICKLED_FEED, RSS, trickle=1.0)
-    feed_server.routes["/good"] = Reply(200, rss_with_links(
-        ("g1", "Raqqa", "Des combats ont repris à Raqqa ce matin.", "http://example.org/g1")), RSS)
-    write_sources(workdir, [{"name": "slow", "url": feed_server.url("/slow")},
-                        {"name": "good", "url": feed_server.url("/good")}])
+    feed_server.routes["/good"] = Reply(
+        200, rss_with_links(("g1", "Raqqa", "Des combats ont repris à Raqqa ce matin.", "http://example.org/g1")), RSS
+    )
+    write_sources(
+        workdir, [{"name": "slow", "url": feed_server.url("/slow")}, {"name": "good", "url": feed_server.url("/good")}]
+    )
     monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.1/32")
     monkeypatch.setenv("VEILLE_FETCH_DEADLINE_SECONDS", "3")
 
@@ -377,17 +457,20 @@ def test_a_trickling_feed_fails_in_one_line_and_the_run_goes_on(workdir, feed_se
     print(f"\nmonitor run with one feed trickling 1 byte/s (deadline 3 s): {elapsed:.1f} s")
     assert {a.entry_name for a in summary.alerts} == {"Raqqa"}
     assert "feed:slow: FAILED: no complete response within the 3 s deadline (VEILLE_FETCH_DEADLINE_SECONDS)" in (
-        summary.render())
+        summary.render()
+    )
     assert elapsed < 60, "the run waited for the trickle rather than the deadline"
 
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_feed_whose_task_outlives_its_timeout_is_that_feed_s_failure(workdir, feed_server, monkeypatch, caplog):
     feed_server.routes["/slow"] = Reply(200, TRICKLED_FEED, RSS, trickle=0.2)
-    feed_server.routes["/good"] = Reply(200, rss_with_links(
-        ("g1", "Raqqa", "Des combats ont repris à Raqqa ce matin.", "http://example.org/g1")), RSS)
-    write_sources(workdir, [{"name": "slow", "url": feed_server.url("/slow")},
-                        {"name": "good", "url": feed_server.url("/good")}])
+    feed_server.routes["/good"] = Reply(
+        200, rss_with_links(("g1", "Raqqa", "Des combats ont repris à Raqqa ce matin.", "http://example.org/g1")), RSS
+    )
+    write_sources(
+        workdir, [{"name": "slow", "url": feed_server.url("/slow")}, {"name": "good", "url": feed_server.url("/good")}]
+    )
     monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.1/32")
     monkeypatch.setenv("VEILLE_FETCH_DEADLINE_SECONDS", "30")  # the backstop is what must stop this one
     monkeypatch.setenv("VEILLE_NETWORK_TASK_TIMEOUT_SECONDS", "2")
@@ -397,21 +480,25 @@ def test_a_feed_whose_task_outlives_its_timeout_is_that_feed_s_failure(workdir, 
     elapsed = time.monotonic() - started
 
     assert {a.entry_name for a in summary.alerts} == {"Raqqa"}
-    assert ("feed:slow: FAILED: its fetch_feed task took longer than its 2 s timeout "
-            "(VEILLE_NETWORK_TASK_TIMEOUT_SECONDS)") in summary.render()
+    assert (
+        "feed:slow: FAILED: its fetch_feed task took longer than its 2 s timeout (VEILLE_NETWORK_TASK_TIMEOUT_SECONDS)"
+    ) in summary.render()
     assert elapsed < 25
     assert not [r for r in caplog.records if "running in a worker thread" in r.getMessage()], (
-        "Prefect's warning that a thread's timeout waits for blocking calls: here the deadline bounds them")
+        "Prefect's warning that a thread's timeout waits for blocking calls: here the deadline bounds them"
+    )
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_a_run_s_full_text_budget_bounds_slow_pages_and_their_entries_keep_the_feed_s_text(workdir, feed_server,
-                                                                                          monkeypatch, caplog):
+def test_a_run_s_full_text_budget_bounds_slow_pages_and_their_entries_keep_the_feed_s_text(
+    workdir, feed_server, monkeypatch, caplog
+):
     links = []
     for n in range(4):
         feed_server.routes[f"/page{n}"] = Reply(200, wire_page(n), HTML, trickle=0.5)
-        links.append((f"s{n}", f"Dépêche {n}", f"Des tirs de mortier ont visé Hama, dépêche {n}.",
-                      feed_server.url(f"/page{n}")))
+        links.append(
+            (f"s{n}", f"Dépêche {n}", f"Des tirs de mortier ont visé Hama, dépêche {n}.", feed_server.url(f"/page{n}"))
+        )
     feed_server.routes["/rss"] = Reply(200, rss_with_links(*links), RSS)
     write_sources(workdir, [{"name": "presse", "url": feed_server.url("/rss"), "full_text": "true"}])
     monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.1/32")
@@ -425,5 +512,6 @@ def test_a_run_s_full_text_budget_bounds_slow_pages_and_their_entries_keep_the_f
     assert len(feed_server.requests) < 1 + 4, "pages were fetched after the budget was spent"
     assert [r.getMessage() for r in caplog.records if "budget" in r.getMessage() and r.levelname == "WARNING"] == [
         f"full-text budget of 2 s spent: {5 - len(feed_server.requests)} of 4 new entries keep their feed's text "
-        "(VEILLE_FULL_TEXT_BUDGET_SECONDS)"]
+        "(VEILLE_FULL_TEXT_BUDGET_SECONDS)"
+    ]
     assert elapsed < 40, "each ~1000-byte page trickled at 2 bytes a second would take minutes"

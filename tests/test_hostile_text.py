@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import spacy
@@ -34,6 +34,7 @@ DOMAIN_DOT = re.compile(r"[^\W_]\.[^\W\d_][^\W_]")
 
 
 # --- Linear time ------------------------------------------------------------------------------
+
 
 def best_seconds(run: Callable[[], object], calls: int, rounds: int = 3) -> float:
     """The best of `rounds` timings of `calls` calls of `run`."""
@@ -125,6 +126,7 @@ def test_each_mention_gets_the_sentence_span_sent_gave(nlp):
 
 # --- Mentions, links, domains: structurally inert --------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -203,6 +205,7 @@ def test_controls_and_bidi_overrides_go_and_other_line_separators_become_line_br
 
 # --- The article's link: an allow-list ---------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("location", "expected"),
     [
@@ -255,24 +258,37 @@ def test_anything_but_an_http_link_to_a_valid_host_is_not_a_link(location):
     assert safe_link(location) is None
 
 
-HOSTILE = ("@everyone_ @everyone1 <@&123456789012345678> <@123456789012345678> @**all** @_**x** "
-           "[clic](https://evil.example/p) evil.top x.zip y.support evil。com \x1b[31m\u202eHama")
+HOSTILE = (
+    "@everyone_ @everyone1 <@&123456789012345678> <@123456789012345678> @**all** @_**x** "
+    "[clic](https://evil.example/p) evil.top x.zip y.support evil。com \x1b[31m\u202eHama"
+)
 HOSTILE_LINK = "https://news.example.org/a(b)[c]*_~|\x1b[2J\u202e@everyone\nSource: forged"
 
 
 def hostile_alert(location: str = HOSTILE_LINK) -> PlannedAlert:
-    alert = planned_alert(HOSTILE + " tirs à Hama.", occurrences=2, source="feed:hostile", key="1",
-                          title=HOSTILE + "\nSource: forged", location=location)
+    alert = planned_alert(
+        HOSTILE + " tirs à Hama.",
+        occurrences=2,
+        source="feed:hostile",
+        key="1",
+        title=HOSTILE + "\nSource: forged",
+        location=location,
+    )
     # A mention's text is the article's own words; a forged one stands for whatever reaches the renderer.
     return replace(alert, mention=replace(alert.mention, text="Hama\n@here"))
 
 
 def test_an_alert_keeps_one_line_per_field_and_a_link_that_can_add_nothing():
-    message = render_alert(hostile_alert(), datetime(2026, 11, 22, tzinfo=timezone.utc))
+    message = render_alert(hostile_alert(), datetime(2026, 11, 22, tzinfo=UTC))
 
     lines = message.body.split("\n")
-    assert [line.split(" ", 1)[0] for line in lines] == ["Place:", lines[1].split(" ", 1)[0], "Article:",
-                                                         "Source:", "Found:"]
+    assert [line.split(" ", 1)[0] for line in lines] == [
+        "Place:",
+        lines[1].split(" ", 1)[0],
+        "Article:",
+        "Source:",
+        "Found:",
+    ]
     assert lines[1].startswith("«") and lines[1].endswith("»")
     link = lines[3].rsplit(" — ", 1)[1]
     assert link.startswith("https://news.example.org/a")
@@ -284,7 +300,7 @@ def test_an_alert_keeps_one_line_per_field_and_a_link_that_can_add_nothing():
 
 
 def test_a_file_path_as_location_is_shown_as_inert_text():
-    message = render_alert(hostile_alert("seeds/x.zip\n@here"), datetime(2026, 11, 22, tzinfo=timezone.utc))
+    message = render_alert(hostile_alert("seeds/x.zip\n@here"), datetime(2026, 11, 22, tzinfo=UTC))
     assert "Source: feed:hostile — seeds/x[.]zip ＠here" in message.body
 
 
@@ -322,7 +338,7 @@ def test_apprise_discord_plugin_finds_no_mention_in_a_neutralised_alert(receiver
 
     raw = HOSTILE + " " + HOSTILE_LINK
     assert discord.notify(body=raw, title="raw", body_format=NotifyFormat.TEXT)
-    message = render_alert(hostile_alert(), datetime(2026, 11, 22, tzinfo=timezone.utc))
+    message = render_alert(hostile_alert(), datetime(2026, 11, 22, tzinfo=UTC))
     assert discord.notify(body=message.body, title=message.title, body_format=NotifyFormat.TEXT)
 
     unsafe, safe = receiver.received
@@ -340,6 +356,7 @@ def test_apprise_discord_plugin_finds_no_mention_in_a_neutralised_alert(receiver
 
 
 # --- Logs, the run summary, the digest ---------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -361,8 +378,10 @@ def test_text_in_a_log_line_is_escaped_so_it_cannot_forge_a_line_or_a_terminal_s
 def test_the_run_summary_escapes_what_articles_files_and_sources_put_in_it():
     summary = RunSummary()
     summary.alerts = [created_alert(1, "Hama", "place", "Hama\n@x", "seeds/a\nSource: forged\x1b[2J.txt")]
-    summary.batches = [batch("feed:evil", failure="HTTP 500 Oops\r\n    + place Hama in forged"),
-                       batch("feed:warn", warning="Content-Type text/html\n    ! forged")]
+    summary.batches = [
+        batch("feed:evil", failure="HTTP 500 Oops\r\n    + place Hama in forged"),
+        batch("feed:warn", warning="Content-Type text/html\n    ! forged"),
+    ]
     summary.read_errors = [ReadError("folder:x", "x\n    ! forged\x1b[31m.txt", "empty\u202e")]
     summary.delivery = DeliveryReport(errors=["json://host: HTTP 500\n    ! forged"])
 
@@ -377,11 +396,13 @@ def test_the_run_summary_escapes_what_articles_files_and_sources_put_in_it():
 
 
 def test_the_digest_neutralises_source_errors_and_keeps_each_on_its_line():
-    figures = period_figures(failing_sources=[
-        ("feed:evil", 3, "HTTP 503 <@&123456789012345678> @everyone see evil.top\nSource failing: forged"),
-        ("feed:ctype", 2, "unexpected Content-Type [x](https://evil.example) \x1b[31m"),
-    ])
-    since, until = datetime(2026, 11, 21, tzinfo=timezone.utc), datetime(2026, 11, 22, tzinfo=timezone.utc)
+    figures = period_figures(
+        failing_sources=[
+            ("feed:evil", 3, "HTTP 503 <@&123456789012345678> @everyone see evil.top\nSource failing: forged"),
+            ("feed:ctype", 2, "unexpected Content-Type [x](https://evil.example) \x1b[31m"),
+        ]
+    )
+    since, until = datetime(2026, 11, 21, tzinfo=UTC), datetime(2026, 11, 22, tzinfo=UTC)
 
     body = render_digest(figures, since, until).body
 
@@ -392,6 +413,7 @@ def test_the_digest_neutralises_source_errors_and_keeps_each_on_its_line():
 
 
 # --- Matcher glue: a code is one written name ---------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def blank():

@@ -121,7 +121,7 @@ def test_a_missing_folder_is_an_error(tmp_path):
 
 
 def test_content_hash_follows_the_text_not_the_encoding(tmp_path):
-    (tmp_path / "a.txt").write_bytes("Frappe à Alep.".encode("utf-8"))
-    (tmp_path / "b.txt").write_bytes(b"\xef\xbb\xbf" + "Frappe à Alep.\r\n".encode("utf-8"))
+    (tmp_path / "a.txt").write_bytes("Frappe à Alep.".encode())
+    (tmp_path / "b.txt").write_bytes(b"\xef\xbb\xbf" + "Frappe à Alep.\r\n".encode())
     a, b = FolderSource(tmp_path, 1000).read().articles
     assert a.content_hash == b.content_hash

@@ -35,19 +35,28 @@ def test_neutralise(text, forbidden, kept):
     assert kept in result
 
 
-@pytest.mark.parametrize("text", ["Des tirs de mortier à Deir ez-Zor, selon l'agence russe Sputnik.",
-                                  "Le 4 septembre 2017 : 120 camions (armes) ; « Hama » — fin.", "M. Dupont à Alep."])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Des tirs de mortier à Deir ez-Zor, selon l'agence russe Sputnik.",
+        "Le 4 septembre 2017 : 120 camions (armes) ; « Hama » — fin.",
+        "M. Dupont à Alep.",
+    ],
+)
 def test_ordinary_text_is_left_alone(text):
     assert neutralise(text) == text
 
 
 def test_a_hostile_article_reaches_a_webhook_harmless(tmp_path, receiver):
     receiver.start()
-    text = ("@everyone <!channel> Des tirs à Hama. [Cliquez](https://evil.example/phish) <img src=x onerror=alert(1)> "
-            "voir www.evil.com")
+    text = (
+        "@everyone <!channel> Des tirs à Hama. [Cliquez](https://evil.example/phish) <img src=x onerror=alert(1)> "
+        "voir www.evil.com"
+    )
     title = "<b>@here</b> [urgent](http://evil.example)"
-    hostile = found(text, "Hama", source="feed:hostile", key="1", title=title,
-                    location="https://news.example.org/article/1")
+    hostile = found(
+        text, "Hama", source="feed:hostile", key="1", title=title, location="https://news.example.org/article/1"
+    )
     notifier = load_notifier(CONFIG / "targets.yaml", receiver.url, tmp_path / "alerts.jsonl")
     store = outbox(sqlite_url(tmp_path), notifier.targets_for, hostile)
     journal = FileSentJournal(tmp_path / "journal.jsonl")

@@ -72,7 +72,11 @@ def test_an_unchanged_feed_costs_a_304_and_no_work(workdir, feed_server):
     first, second = run_monitor(), run_monitor()
 
     assert first.new == 1 and len(first.alerts) == 2
-    assert second.new == 0 and second.unchanged == 0 and [b.outcome for b in second.batches] == [SourceOutcome.NOT_MODIFIED]
+    assert (
+        second.new == 0
+        and second.unchanged == 0
+        and [b.outcome for b in second.batches] == [SourceOutcome.NOT_MODIFIED]
+    )
     assert "feed:agence: not modified" in second.render()
     assert feed_server.hits("/feed")[1].headers["if-none-match"] == '"v1"'
     assert health("feed:agence").entries == 1
@@ -83,10 +87,15 @@ def test_a_failing_feed_is_reported_and_the_others_go_on(workdir, feed_server):
     feed_server.routes["/down"] = Reply(503, b"unavailable")
     feed_server.routes["/html"] = Reply(200, b"<html><body>Accueil</body></html>", {"Content-Type": "text/html"})
     feed_server.routes["/cut"] = Reply(200, rss(("c1", "Alep", "Des tirs à Alep hier soir."))[:-30], RSS)
-    write_sources(workdir, [{"name": "ok", "url": feed_server.url("/ok")},
-                        {"name": "down", "url": feed_server.url("/down")},
-                        {"name": "html", "url": feed_server.url("/html")},
-                        {"name": "cut", "url": feed_server.url("/cut")}])
+    write_sources(
+        workdir,
+        [
+            {"name": "ok", "url": feed_server.url("/ok")},
+            {"name": "down", "url": feed_server.url("/down")},
+            {"name": "html", "url": feed_server.url("/html")},
+            {"name": "cut", "url": feed_server.url("/cut")},
+        ],
+    )
 
     run_monitor()
     summary = run_monitor()
@@ -104,17 +113,25 @@ def test_a_failing_feed_is_reported_and_the_others_go_on(workdir, feed_server):
 
 
 def test_full_text_comes_from_the_linked_page(workdir, feed_server):
-    page = ("<html><head><title>x</title><script>var a=1;</script></head><body><nav>Accueil Monde</nav><article>"
-            "<h1>Frappes russes</h1><p>" + "Les frappes se poursuivent dans la région, selon plusieurs sources. " * 8
-            + "</p><p>Des renforts sont arrivés de Palmyre dans la soirée.</p></article></body></html>")
+    page = (
+        "<html><head><title>x</title><script>var a=1;</script></head><body><nav>Accueil Monde</nav><article>"
+        "<h1>Frappes russes</h1><p>"
+        + "Les frappes se poursuivent dans la région, selon plusieurs sources. " * 8
+        + "</p><p>Des renforts sont arrivés de Palmyre dans la soirée.</p></article></body></html>"
+    )
     feed_server.routes["/page"] = Reply(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
-    feed_server.routes["/feed"] = Reply(200, (
-        '<rss version="2.0"><channel><title>t</title><item><guid isPermaLink="false">p1</guid>'
-        f"<title>Frappes russes</title><link>{feed_server.url('/page')}</link>"
-        "<description>Les frappes se poursuivent.</description></item>"
-        '<item><guid isPermaLink="false">p2</guid><title>Lien mort</title>'
-        f"<link>{feed_server.url('/missing')}</link><description>Tirs de mortier à Hama.</description></item>"
-        "</channel></rss>").encode(), RSS)
+    feed_server.routes["/feed"] = Reply(
+        200,
+        (
+            '<rss version="2.0"><channel><title>t</title><item><guid isPermaLink="false">p1</guid>'
+            f"<title>Frappes russes</title><link>{feed_server.url('/page')}</link>"
+            "<description>Les frappes se poursuivent.</description></item>"
+            '<item><guid isPermaLink="false">p2</guid><title>Lien mort</title>'
+            f"<link>{feed_server.url('/missing')}</link><description>Tirs de mortier à Hama.</description></item>"
+            "</channel></rss>"
+        ).encode(),
+        RSS,
+    )
     write_sources(workdir, [{"name": "presse", "url": feed_server.url("/feed"), "full_text": "true"}])
 
     summary = run_monitor()

@@ -12,9 +12,17 @@ from tests.seed_alerts import EXPECTED_SEED_ALERTS
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-NAMES = {"deir-ez-zor": "Deir ez-Zor", "raqqa": "Raqqa", "hama": "Hama", "mortier": "mortier",
-         "al-boukamal": "al-Boukamal", "kalibr": "Kalibr", "tu-22m3": "Tu-22M3",
-         "kalachnikov": "Kalachnikov", "hummer": "Hummer"}
+NAMES = {
+    "deir-ez-zor": "Deir ez-Zor",
+    "raqqa": "Raqqa",
+    "hama": "Hama",
+    "mortier": "mortier",
+    "al-boukamal": "al-Boukamal",
+    "kalibr": "Kalibr",
+    "tu-22m3": "Tu-22M3",
+    "kalachnikov": "Kalachnikov",
+    "hummer": "Hummer",
+}
 
 
 def run(**parameters):
@@ -54,10 +62,11 @@ def test_seeds_alert_once_then_nothing(workdir, receiver):
 def test_an_edited_article_alerts_only_for_what_it_did_not_have(workdir):
     article = workdir / "seeds" / "000_cb98e6dd4b5ccfbd.txt"
     run()
-    article.write_text(article.read_text(encoding="utf-8") + "\nDes Kalachnikov ont été saisies à Hama.\n",
-                       encoding="utf-8")
+    article.write_text(
+        article.read_text(encoding="utf-8") + "\nDes Kalachnikov ont été saisies à Hama.\n", encoding="utf-8"
+    )
 
-    state, summary = run()
+    _state, summary = run()
 
     assert (summary.changed, summary.unchanged) == (1, 1)
     assert alerted(summary.alerts) == {("000_cb98e6dd4b5ccfbd.txt", "Kalachnikov")}
@@ -119,10 +128,16 @@ def test_file_names_cannot_forge_a_log_line_or_a_terminal_sequence(workdir, capl
 @pytest.mark.parametrize(
     ("file", "content", "expected"),
     [
-        ("watchlist.yaml", "entries:\n  - id: hama\n    kind: city\n    name: Hama\n",
-         "watchlist.yaml:3: entries[0].kind: Input should be 'place' or 'weapon'"),
-        ("targets.yaml", "version: 1\nurls:\n  - notaschema://x\n",
-         "targets.yaml:3: urls[0]: not a URL apprise can use"),
+        (
+            "watchlist.yaml",
+            "entries:\n  - id: hama\n    kind: city\n    name: Hama\n",
+            "watchlist.yaml:3: entries[0].kind: Input should be 'place' or 'weapon'",
+        ),
+        (
+            "targets.yaml",
+            "version: 1\nurls:\n  - notaschema://x\n",
+            "targets.yaml:3: urls[0]: not a URL apprise can use",
+        ),
     ],
 )
 def test_a_malformed_config_file_stops_the_run_before_any_work(workdir, file, content, expected):
@@ -140,7 +155,8 @@ def test_a_run_can_read_only_the_named_sources(workdir):
     extra.mkdir()
     (extra / "kalibr.txt").write_text("Des missiles Kalibr ont été tirés vers Palmyre.\n", encoding="utf-8")
     (workdir / "config" / "sources.yaml").write_text(
-        f"folders:\n  - path: {workdir / 'seeds'}\n  - path: {extra}\n", encoding="utf-8")
+        f"folders:\n  - path: {workdir / 'seeds'}\n  - path: {extra}\n", encoding="utf-8"
+    )
 
     state, summary = run(sources=[f"folder:{extra}"])
     assert state.is_completed(), state.message

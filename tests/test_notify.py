@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from apprise import Apprise
@@ -154,8 +154,10 @@ class CutsTheDatabaseAfterSending:
     def send(self, key: str, title: str, body: str) -> str | None:
         error = self.notifier.send(key, title, body)
         if error is None:
-            admin(f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS false',
-                  f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.database}'")
+            admin(
+                f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS false',
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.database}'",
+            )
         return error
 
 
@@ -189,8 +191,9 @@ def test_a_send_the_database_cannot_record_is_recorded_by_the_next_run_not_sent_
     impatient = DeliveryPolicy(max_attempts=3, backoff_seconds=0, lease_seconds=600, outage_waits=(0.1, 0.1))
 
     with pytest.raises(StoreError, match="recording a delivery"):
-        send_due_deliveries(store, CutsTheDatabaseAfterSending(notifier, own_postgres_database), impatient,
-                            clock, journal)
+        send_due_deliveries(
+            store, CutsTheDatabaseAfterSending(notifier, own_postgres_database), impatient, clock, journal
+        )
     assert len(receiver.received) == 1
     assert [entry.delivery for entry in journal.entries()] == [1]
 
@@ -207,7 +210,7 @@ def test_a_send_the_database_cannot_record_is_recorded_by_the_next_run_not_sent_
 
 def test_the_journal_keeps_what_it_was_not_told_to_forget(tmp_path):
     journal = FileSentJournal(tmp_path / "data" / "journal.jsonl")
-    at = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
     three, five, seven = (JournalEntry(n, at + timedelta(seconds=n), "db", n, "key", "digest") for n in (3, 5, 7))
     journal.write(three)
     journal.write(five)
@@ -234,4 +237,4 @@ def test_a_journal_that_cannot_be_written_says_which_file_in_one_line(tmp_path):
     (tmp_path / "data").write_text("a file where the data folder should be", encoding="utf-8")
     journal = FileSentJournal(tmp_path / "data" / "veille" / "journal.jsonl")
     with pytest.raises(StoreError, match=r"^cannot use the delivery journal .*journal\.jsonl: Not a directory$"):
-        journal.write(JournalEntry(3, datetime(2026, 11, 22, tzinfo=timezone.utc)))
+        journal.write(JournalEntry(3, datetime(2026, 11, 22, tzinfo=UTC)))

@@ -25,11 +25,20 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps calling Google's hosts, which this closed network refuses.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = ROOT / "test-artifacts" / "ui"
-ARTICLE = ("Des fusils Kalachnikov ont été saisis dans un dépôt d'armes près de Hama, "
-           "a annoncé l'armée syrienne mardi.\n")
+ARTICLE = (
+    "Des fusils Kalachnikov ont été saisis dans un dépôt d'armes près de Hama, a annoncé l'armée syrienne mardi.\n"
+)
 
 
 def browser_or_skip():
@@ -59,7 +68,8 @@ def project(tmp_path):
     # The monitor's cron never fires during the test (01:03 on 1 January), so that no scheduled run
     # holds the lock when the UI's run starts; the scheduler still has to create its runs.
     (tmp_path / "config" / "schedules.yaml").write_text(
-        "timezone: Europe/Paris\nmonitor:\n  cron: '3 1 1 1 *'\ndigest:\n  cron: '30 6 * * 1-5'\n", encoding="utf-8")
+        "timezone: Europe/Paris\nmonitor:\n  cron: '3 1 1 1 *'\ndigest:\n  cron: '30 6 * * 1-5'\n", encoding="utf-8"
+    )
     return tmp_path
 
 
@@ -78,8 +88,13 @@ def operate(project):
     }
     log = (project / "operate.log").open("w")
     project.joinpath(".started").write_text(str(time.monotonic()))
-    process = subprocess.Popen([sys.executable, "-m", "flows.operate", "--port", str(port)], cwd=project, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flows.operate", "--port", str(port)],
+        cwd=project,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     yield process, port, project / "operate.log"
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
@@ -105,8 +120,9 @@ def test_operate_serves_the_deployments_and_a_run_started_from_the_ui_alerts(pro
     receiver = Receiver().start()
     try:
         targets = project / "config" / "targets.yaml"
-        targets.write_text(targets.read_text(encoding="utf-8") + f"  - {receiver.url}:\n      tag: alerts\n",
-                           encoding="utf-8")
+        targets.write_text(
+            targets.read_text(encoding="utf-8") + f"  - {receiver.url}:\n      tag: alerts\n", encoding="utf-8"
+        )
         process, port, log = operate
         base, api = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/api"
 
@@ -150,9 +166,11 @@ def test_operate_serves_the_deployments_and_a_run_started_from_the_ui_alerts(pro
         stopping = time.monotonic()
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=90) == 0, log.read_text()[-3000:]
-        print(f"\nmake operate: server healthy after {healthy:.1f} s, deployments served after {served:.1f} s; "
-              f"browser to completed run with its alerts: {completed:.1f} s; "
-              f"stopped {time.monotonic() - stopping:.1f} s after SIGINT")
+        print(
+            f"\nmake operate: server healthy after {healthy:.1f} s, deployments served after {served:.1f} s; "
+            f"browser to completed run with its alerts: {completed:.1f} s; "
+            f"stopped {time.monotonic() - stopping:.1f} s after SIGINT"
+        )
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"{api}/health", timeout=2)
     finally:
@@ -177,8 +195,11 @@ def start_custom_run_from_the_ui(page, base: str, folder: str) -> dict:
     page.get_by_role("button", name="Custom run", exact=True).click()
     page.wait_for_url(re.compile(r"/run(\?|$)"))
     expect(page.get_by_role("button", name="Submit", exact=True)).to_be_visible()
-    field = page.locator(".schema-form-property").filter(
-        has=page.locator(".schema-form-property__label", has_text=re.compile(r"^folder\b"))).first
+    field = (
+        page.locator(".schema-form-property")
+        .filter(has=page.locator(".schema-form-property__label", has_text=re.compile(r"^folder\b")))
+        .first
+    )
     expect(field).to_contain_text("Read only this folder")  # the docstring's description shows in the form
     field.get_by_role("button", name="path", exact=True).click()  # `Path | None`: a [path][None] toggle, None chosen
     field.get_by_role("textbox").fill(folder)
@@ -209,8 +230,12 @@ def _deployments(api: str, count: int) -> dict[str, dict] | None:
 
 
 def _scheduled_runs(api: str, deployment_id: str) -> list[dict]:
-    return httpx.post(f"{api}/flow_runs/filter", timeout=5, json={
-        "deployments": {"id": {"any_": [deployment_id]}},
-        "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
-        "sort": "EXPECTED_START_TIME_ASC",
-    }).json()
+    return httpx.post(
+        f"{api}/flow_runs/filter",
+        timeout=5,
+        json={
+            "deployments": {"id": {"any_": [deployment_id]}},
+            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+            "sort": "EXPECTED_START_TIME_ASC",
+        },
+    ).json()

@@ -41,7 +41,9 @@ def test_the_api_is_opened_beyond_this_machine_only_with_a_password(host, auth, 
 
 def clean_env(project) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("VEILLE_", "PREFECT_"))} | {
-        "PYTHONPATH": str(ROOT), "PREFECT_HOME": str(project / "prefect-home")}
+        "PYTHONPATH": str(ROOT),
+        "PREFECT_HOME": str(project / "prefect-home"),
+    }
 
 
 @pytest.fixture
@@ -54,8 +56,14 @@ def project(tmp_path):
 
 @pytest.mark.e2e
 def test_operate_refuses_to_serve_on_every_address_without_a_password(project):
-    result = subprocess.run([sys.executable, "-m", "flows.operate", "--host", "0.0.0.0", "--port", str(free_port())],
-                            cwd=project, env=clean_env(project), capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.operate", "--host", "0.0.0.0", "--port", str(free_port())],
+        cwd=project,
+        env=clean_env(project),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().startswith("veille: --host 0.0.0.0 would open Prefect's API")
     assert not (project / "prefect-home" / "server.log").exists(), "no server was started"
@@ -67,8 +75,13 @@ def test_with_an_auth_string_the_api_refuses_anonymous_requests_and_serves_the_d
     api = f"http://127.0.0.1:{port}/api"
     env = clean_env(project) | {"PREFECT_SERVER_API_AUTH_STRING": CANARY, "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
     log = (project / "operate.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "flows.operate", "--port", str(port)], cwd=project, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flows.operate", "--port", str(port)],
+        cwd=project,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     authorised = {"Authorization": "Basic " + base64.b64encode(CANARY.encode()).decode()}
     try:
         deadline, served = time.monotonic() + 150, []
@@ -81,8 +94,12 @@ def test_with_an_auth_string_the_api_refuses_anonymous_requests_and_serves_the_d
         assert {d["name"] for d in served} == {"monitor", "digest", "replay"}, (project / "operate.log").read_text()
 
         anonymous = httpx.post(f"{api}/deployments/filter", json={}, timeout=5)
-        wrong = httpx.post(f"{api}/block_documents/filter", json={}, timeout=5,
-                           headers={"Authorization": "Basic " + base64.b64encode(b"veille-op:guess").decode()})
+        wrong = httpx.post(
+            f"{api}/block_documents/filter",
+            json={},
+            timeout=5,
+            headers={"Authorization": "Basic " + base64.b64encode(b"veille-op:guess").decode()},
+        )
         assert (anonymous.status_code, wrong.status_code) == (401, 401)
         assert httpx.get(f"{api}/health", timeout=5).status_code == 200, "health probes stay open"
     finally:

@@ -47,7 +47,9 @@ def test_the_changelog_has_an_unreleased_section_and_names_this_version_as_its_l
 
 
 # A path in backquotes, and the name in backquotes right after it, if any: "`flows/monitor.py` `_run`".
-_CODE_REFERENCE = re.compile(r"`((?:veille|flows|tasks|tests|bench|config)/[\w./-]+\.(?:py|yaml))`(?:\s+`([A-Za-z_]\w*)[.`])?")
+_CODE_REFERENCE = re.compile(
+    r"`((?:veille|flows|tasks|tests|bench|config)/[\w./-]+\.(?:py|yaml))`(?:\s+`([A-Za-z_]\w*)[.`])?"
+)
 
 
 @pytest.mark.parametrize("document", ["CONTRIBUTING.md", "docs/design.md"])

@@ -31,8 +31,14 @@ def test_the_run_command_alerts_once_and_is_quiet(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VEILLE_", "PREFECT_"))}
 
     def run() -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "flows.monitor"], cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)},
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "flows.monitor"],
+            cwd=tmp_path,
+            env=env | {"PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     first = run()
     output = first.stdout + first.stderr
@@ -54,8 +60,9 @@ def test_the_run_command_alerts_once_and_is_quiet(tmp_path):
 @pytest.mark.e2e
 def test_a_bad_setting_stops_the_run_command_in_one_line(tmp_path):
     env = dict(os.environ, VEILLE_BATCH_SIZE="0", PYTHONPATH=str(ROOT))
-    result = subprocess.run([sys.executable, "-m", "flows.monitor"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.monitor"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 2
     assert result.stderr.strip() == "veille: invalid setting VEILLE_BATCH_SIZE: Input should be greater than 0"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -31,8 +31,9 @@ NEW_ENTRIES = {"mitrailleuse", "roquette", "irak"}
 @pytest.fixture
 def trial_watchlist(workdir):
     path = workdir / "config" / "trial-watchlist.yaml"
-    path.write_text((workdir / "config" / "watchlist.yaml").read_text(encoding="utf-8") + TRIAL_ENTRIES,
-                    encoding="utf-8")
+    path.write_text(
+        (workdir / "config" / "watchlist.yaml").read_text(encoding="utf-8") + TRIAL_ENTRIES, encoding="utf-8"
+    )
     return path
 
 
@@ -65,7 +66,7 @@ def test_dry_run_sends_nothing_and_real_mode_sends_only_new_alerts(workdir, rece
     assert state.is_completed(), state.message
     created = state.result()
     assert {alert.entry_name for alert in created} == {"mitrailleuse", "roquette", "Irak"}
-    new = titles(receiver)[len(before):]
+    new = titles(receiver)[len(before) :]
     assert sorted(t.split(" (")[0] for t in new) == ["Veille: Irak", "Veille: mitrailleuse", "Veille: roquette"]
     assert len(read_alert_file(workdir)) == 14
 
@@ -78,12 +79,16 @@ def test_dry_run_sends_nothing_and_real_mode_sends_only_new_alerts(workdir, rece
 
 def test_replay_reads_only_the_articles_of_its_date_range(workdir, trial_watchlist):
     assert monitor(return_state=True).is_completed()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     later = replay(since=now + timedelta(days=1), watchlist_file=trial_watchlist, return_state=True)
     earlier = replay(until=now - timedelta(days=1), watchlist_file=trial_watchlist, return_state=True)
-    around = replay(since=(now - timedelta(hours=1)).replace(tzinfo=None), until=now + timedelta(hours=1),
-                    watchlist_file=trial_watchlist, return_state=True)
+    around = replay(
+        since=(now - timedelta(hours=1)).replace(tzinfo=None),
+        until=now + timedelta(hours=1),
+        watchlist_file=trial_watchlist,
+        return_state=True,
+    )
 
     assert later.result() == [] and earlier.result() == []
     assert "0 stored articles" in run_record(later.state_details.flow_run_id).artifact("replay-report")

@@ -30,8 +30,10 @@ def test_a_cell_holds_no_markdown_of_its_own(text):
 
 
 def test_an_alert_row_has_exactly_its_four_columns_whatever_the_article_says():
-    alerts = [alert_line(n, "Raqqa", variant=text, sentence=text, article_title=text, location=text, source="feed:x")
-              for n, text in enumerate(HOSTILE)]
+    alerts = [
+        alert_line(n, "Raqqa", variant=text, sentence=text, article_title=text, location=text, source="feed:x")
+        for n, text in enumerate(HOSTILE)
+    ]
 
     lines = alert_table(alerts, {n: Counter(sent=1) for n in range(len(HOSTILE))})
 

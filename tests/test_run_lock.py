@@ -7,7 +7,7 @@ import sys
 import textwrap
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -35,8 +35,9 @@ def hold_lock_in_another_process(database_url: str, holder: str) -> subprocess.P
             print("acquired" if lock.acquired else "refused", flush=True)
             sys.stdin.read()
     """)
-    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     assert process.stdout.readline().strip() == "acquired"
     return process
 
@@ -95,8 +96,9 @@ def test_a_run_that_outlives_its_interval_names_the_runs_due_meanwhile(workdir):
     from prefect.states import Scheduled
 
     deployment_id = monitor.to_deployment(name=f"overrun-{uuid.uuid4().hex[:8]}").apply()
-    due = datetime.now(timezone.utc)
+    due = datetime.now(UTC)
     with get_client(sync_client=True) as client:
+
         def scheduled(after: timedelta):
             return client.create_flow_run_from_deployment(deployment_id, state=Scheduled(scheduled_time=due + after))
 

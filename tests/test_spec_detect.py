@@ -6,7 +6,7 @@ Pure functions over records: no database, no Prefect, no model.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -28,10 +28,16 @@ B = article("Rien à Alep.", key="b.txt")
         pytest.param({}, [A, B], [], [], id="nothing known: all new"),
         pytest.param({(A.source, A.key): A.content_hash}, [B], [], [A], id="same hash: unchanged"),
         pytest.param({(A.source, A.key): "an older hash"}, [B], [A], [], id="other hash: changed"),
-        pytest.param({("folder:other", A.key): A.content_hash}, [A, B], [], [],
-                     id="the same key in another source: new"),
-        pytest.param({(A.source, A.key): "old", (B.source, B.key): B.content_hash}, [], [A], [B],
-                     id="one changed and one unchanged"),
+        pytest.param(
+            {("folder:other", A.key): A.content_hash}, [A, B], [], [], id="the same key in another source: new"
+        ),
+        pytest.param(
+            {(A.source, A.key): "old", (B.source, B.key): B.content_hash},
+            [],
+            [A],
+            [B],
+            id="one changed and one unchanged",
+        ),
     ],
 )
 def test_an_article_is_new_changed_or_unchanged_by_its_source_key_and_content_hash(known, new, changed, unchanged):
@@ -57,33 +63,51 @@ BOTH = "Des mortiers sur Alep et Hama."
     ("story", "already_alerted", "expected"),
     [
         pytest.param([found("Des tirs à Hama.", "Hama")], [], [("hama", "a.txt", 11, 1)], id="one mention"),
-        pytest.param([found(HAMA_TWICE, mention(HAMA_TWICE, "Hama", nth=1), mention(HAMA_TWICE, "Hama"))], [],
-                     [("hama", "a.txt", 0, 2)], id="two mentions: one alert, on the first written"),
+        pytest.param(
+            [found(HAMA_TWICE, mention(HAMA_TWICE, "Hama", nth=1), mention(HAMA_TWICE, "Hama"))],
+            [],
+            [("hama", "a.txt", 0, 2)],
+            id="two mentions: one alert, on the first written",
+        ),
         pytest.param([found("Des tirs à Hama.", "Hama")], ["hama"], [], id="already alerted: nothing"),
-        pytest.param([found("Des tirs à Idlib.", model_place("Des tirs à Idlib.", "Idlib"))], [], [],
-                     id="a place the model found: nothing"),
+        pytest.param(
+            [found("Des tirs à Idlib.", model_place("Des tirs à Idlib.", "Idlib"))],
+            [],
+            [],
+            id="a place the model found: nothing",
+        ),
         pytest.param([found("Des tirs à Raqqa.", "Raqqa")], [], [], id="an entry no longer watched: nothing"),
-        pytest.param([found("Hama.", "Hama", key="1.txt"), found("Encore Hama.", "Hama", key="2.txt")], [],
-                     [("hama", "1.txt", 0, 2)], id="a story of two articles: one alert, on the first"),
-        pytest.param([found(BOTH, mention(BOTH, "Hama"), mention(BOTH, "mortiers", "mortier"),
-                            mention(BOTH, "Alep"))], [],
-                     [("mortier", "a.txt", 4, 1), ("alep", "a.txt", 17, 1), ("hama", "a.txt", 25, 1)],
-                     id="several entries: in the order they are written"),
-        pytest.param([found(BOTH, mention(BOTH, "mortiers", "mortier"), mention(BOTH, "Alep"))], ["alep"],
-                     [("mortier", "a.txt", 4, 1)], id="only the entries not yet alerted"),
+        pytest.param(
+            [found("Hama.", "Hama", key="1.txt"), found("Encore Hama.", "Hama", key="2.txt")],
+            [],
+            [("hama", "1.txt", 0, 2)],
+            id="a story of two articles: one alert, on the first",
+        ),
+        pytest.param(
+            [found(BOTH, mention(BOTH, "Hama"), mention(BOTH, "mortiers", "mortier"), mention(BOTH, "Alep"))],
+            [],
+            [("mortier", "a.txt", 4, 1), ("alep", "a.txt", 17, 1), ("hama", "a.txt", 25, 1)],
+            id="several entries: in the order they are written",
+        ),
+        pytest.param(
+            [found(BOTH, mention(BOTH, "mortiers", "mortier"), mention(BOTH, "Alep"))],
+            ["alep"],
+            [("mortier", "a.txt", 4, 1)],
+            id="only the entries not yet alerted",
+        ),
     ],
 )
-def test_a_story_gets_one_alert_per_watched_entry_never_alerted_on_its_first_mention(story, already_alerted,
-                                                                                      expected):
+def test_a_story_gets_one_alert_per_watched_entry_never_alerted_on_its_first_mention(story, already_alerted, expected):
     planned = plan_alerts(story, already_alerted, WATCHED)
 
     assert [(p.entry.id, p.article.key, p.mention.start, p.occurrences) for p in planned] == expected
 
 
 def test_an_alert_is_routed_by_its_entry_and_every_tag_of_the_story_s_sources():
-    story = [found("Des mortiers.", mention("Des mortiers.", "mortiers", "mortier"), tags=("syrie", "une")),
-             found("Des mortiers.", mention("Des mortiers.", "mortiers", "mortier"), key="b.txt",
-                   tags=("une", "armee"))]
+    story = [
+        found("Des mortiers.", mention("Des mortiers.", "mortiers", "mortier"), tags=("syrie", "une")),
+        found("Des mortiers.", mention("Des mortiers.", "mortiers", "mortier"), key="b.txt", tags=("une", "armee")),
+    ]
 
     (alert,) = plan_alerts(story, [], WATCHED)
 
@@ -93,28 +117,53 @@ def test_an_alert_is_routed_by_its_entry_and_every_tag_of_the_story_s_sources():
 
 # --- render_alert ---------------------------------------------------------------------------------
 
-PUBLISHED = datetime(2026, 11, 21, 18, 30, tzinfo=timezone.utc)
+PUBLISHED = datetime(2026, 11, 21, 18, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
     ("alert", "sources", "present", "absent"),
     [
-        pytest.param(planned_alert(), (), ["Place: Hama", "«Des tirs à Hama.»", "Article: Tirs",
-                                           "Source: folder:test — test/a.txt", "Found: 2026-11-22 08:00 UTC"],
-                     ["written", "mentions", "Carried by", "Published:"], id="the canonical name, once"),
-        pytest.param(planned_alert("Des mortiers.", weapon("mortier", "mortier"), "mortiers", occurrences=3), (),
-                     ["Weapon: mortier, written «mortiers» (3 mentions)"], [], id="a variant, three times"),
-        pytest.param(planned_alert(), ("feed:a", "feed:b"), ["Carried by 2 sources: feed:a, feed:b"], [],
-                     id="a story carried by two sources"),
+        pytest.param(
+            planned_alert(),
+            (),
+            [
+                "Place: Hama",
+                "«Des tirs à Hama.»",
+                "Article: Tirs",
+                "Source: folder:test — test/a.txt",
+                "Found: 2026-11-22 08:00 UTC",
+            ],
+            ["written", "mentions", "Carried by", "Published:"],
+            id="the canonical name, once",
+        ),
+        pytest.param(
+            planned_alert("Des mortiers.", weapon("mortier", "mortier"), "mortiers", occurrences=3),
+            (),
+            ["Weapon: mortier, written «mortiers» (3 mentions)"],
+            [],
+            id="a variant, three times",
+        ),
+        pytest.param(
+            planned_alert(),
+            ("feed:a", "feed:b"),
+            ["Carried by 2 sources: feed:a, feed:b"],
+            [],
+            id="a story carried by two sources",
+        ),
         pytest.param(planned_alert(), ("feed:a",), [], ["Carried by"], id="one source: no sources line"),
-        pytest.param(planned_alert(published_at=PUBLISHED), (), ["Published: 2026-11-21 18:30 UTC"], [],
-                     id="a published date"),
-        pytest.param(planned_alert(source="feed:lemonde", location="https://news.example.org/a/1"), (),
-                     ["Source: feed:lemonde — https://news.example.org/a/1"], [], id="a feed entry's link"),
+        pytest.param(
+            planned_alert(published_at=PUBLISHED), (), ["Published: 2026-11-21 18:30 UTC"], [], id="a published date"
+        ),
+        pytest.param(
+            planned_alert(source="feed:lemonde", location="https://news.example.org/a/1"),
+            (),
+            ["Source: feed:lemonde — https://news.example.org/a/1"],
+            [],
+            id="a feed entry's link",
+        ),
     ],
 )
-def test_an_alert_says_what_as_written_in_which_sentence_where_when_and_how_widely(alert, sources, present,
-                                                                                   absent):
+def test_an_alert_says_what_as_written_in_which_sentence_where_when_and_how_widely(alert, sources, present, absent):
     body = render_alert(alert, NOW, sources).body
 
     lines = body.split("\n")
@@ -130,15 +179,25 @@ def test_an_alert_body_lists_its_lines_in_a_fixed_order():
     lines = render_alert(alert, NOW, ("feed:a", "feed:b")).body.split("\n")
 
     assert [line.split(" ", 1)[0] for line in lines] == [
-        "Place:", "«Des", "Article:", "Source:", "Carried", "Published:", "Found:"]
+        "Place:",
+        "«Des",
+        "Article:",
+        "Source:",
+        "Carried",
+        "Published:",
+        "Found:",
+    ]
 
 
 @pytest.mark.parametrize(
     ("title", "headline"),
     [
         pytest.param("Tirs", "Tirs", id="a short title whole"),
-        pytest.param("Tirs " + "sur la ville " * 10, "Tirs sur la ville sur la ville sur la ville sur la ville sur la "
-                     "ville sur la ville sur la…", id="a long title cut on a word"),
+        pytest.param(
+            "Tirs " + "sur la ville " * 10,
+            "Tirs sur la ville sur la ville sur la ville sur la ville sur la ville sur la ville sur la…",
+            id="a long title cut on a word",
+        ),
         pytest.param("Tirs\nSource: forged", "Tirs Source: forged", id="a title on one line"),
     ],
 )
@@ -159,6 +218,7 @@ def test_an_alert_s_time_is_written_in_the_zone_it_is_given():
 
 # --- retry_delay ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("attempts", "base", "cap", "seconds"),
     [
@@ -168,6 +228,8 @@ def test_an_alert_s_time_is_written_in_the_zone_it_is_given():
         pytest.param(4, 60, 3600, 480, id="after four: eight times"),
         pytest.param(7, 60, 3600, 3600, id="capped at the cap"),
         pytest.param(60, 60, 3600, 3600, id="a long streak stays at the cap"),
+        pytest.param(1100, 60.0, 3600, 3600, id="a thousand failures: the cap, no overflow"),
+        pytest.param(2, 30.0, 3600, 60.0, id="a float base, as settings give it"),
         pytest.param(3, 60, 100, 100, id="another cap"),
         pytest.param(3, 0, 3600, 0, id="a zero base: retry at once"),
         pytest.param(3, -5, 3600, 0, id="a negative base: retry at once"),

@@ -23,10 +23,15 @@ def digest_lines(**figures) -> list[str]:
     ("alerts", "since", "title"),
     [
         pytest.param([], SINCE, "Veille digest: 0 alerts in the last 24 h", id="a day without alerts"),
-        pytest.param([alert_line(1), alert_line(2)], SINCE, "Veille digest: 2 alerts in the last 24 h",
-                     id="a day with two"),
-        pytest.param([alert_line(1)], NOW - timedelta(hours=6, minutes=20), "Veille digest: 1 alerts in the last 6 h",
-                     id="hours rounded"),
+        pytest.param(
+            [alert_line(1), alert_line(2)], SINCE, "Veille digest: 2 alerts in the last 24 h", id="a day with two"
+        ),
+        pytest.param(
+            [alert_line(1)],
+            NOW - timedelta(hours=6, minutes=20),
+            "Veille digest: 1 alerts in the last 6 h",
+            id="hours rounded",
+        ),
     ],
 )
 def test_the_title_counts_the_alerts_and_the_hours_of_the_period(alerts, since, title):
@@ -45,15 +50,19 @@ def test_a_period_without_alerts_says_so_and_still_counts_articles():
 
 
 def test_alerts_are_counted_by_entry_most_frequent_first_then_listed_by_article():
-    alerts = [alert_line(1, "Hama", article_title="Tirs", source="feed:a"),
-              alert_line(2, "Kalibr", "weapon", article_title="Tirs", source="feed:a"),
-              alert_line(3, "Kalibr", "weapon", article_title="Frappes", source="feed:b")]
+    alerts = [
+        alert_line(1, "Hama", article_title="Tirs", source="feed:a"),
+        alert_line(2, "Kalibr", "weapon", article_title="Tirs", source="feed:a"),
+        alert_line(3, "Kalibr", "weapon", article_title="Frappes", source="feed:b"),
+    ]
 
     lines = digest_lines(alerts=alerts)
 
     assert "Alerts by entry: Kalibr (weapon) ×2, Hama (place) ×1" in lines
-    assert lines[lines.index("Alerts by entry: Kalibr (weapon) ×2, Hama (place) ×1") + 1:][:2] == [
-        "- «Tirs» (feed:a): Hama, Kalibr", "- «Frappes» (feed:b): Kalibr"]
+    assert lines[lines.index("Alerts by entry: Kalibr (weapon) ×2, Hama (place) ×1") + 1 :][:2] == [
+        "- «Tirs» (feed:a): Hama, Kalibr",
+        "- «Frappes» (feed:b): Kalibr",
+    ]
 
 
 def test_thirty_articles_are_listed_and_the_rest_counted():
@@ -69,8 +78,11 @@ def test_thirty_articles_are_listed_and_the_rest_counted():
     ("title", "shown"),
     [
         pytest.param("Tirs à Hama", "Tirs à Hama", id="a title as written"),
-        pytest.param("Tirs " + "sur la ville " * 10, "Tirs sur la ville sur la ville sur la ville sur la ville sur "
-                     "la ville sur la…", id="a long title cut on a word"),
+        pytest.param(
+            "Tirs " + "sur la ville " * 10,
+            "Tirs sur la ville sur la ville sur la ville sur la ville sur la ville sur la…",
+            id="a long title cut on a word",
+        ),
         pytest.param("Voir evil.top\n@everyone", "Voir evil[.]top ＠everyone", id="a hostile title inert"),
     ],
 )
@@ -83,8 +95,11 @@ def test_an_article_title_is_shown_short_and_inert(title, shown):
 @pytest.mark.parametrize(
     ("deliveries", "line"),
     [
-        pytest.param({"sent": 3, "failed": 1, "pending": 2}, "Deliveries of these alerts: 1 failed, 2 pending, 3 sent",
-                     id="statuses in alphabetical order"),
+        pytest.param(
+            {"sent": 3, "failed": 1, "pending": 2},
+            "Deliveries of these alerts: 1 failed, 2 pending, 3 sent",
+            id="statuses in alphabetical order",
+        ),
         pytest.param({}, None, id="no delivery: no line"),
     ],
 )
@@ -97,8 +112,10 @@ def test_deliveries_are_counted_by_status(deliveries, line):
 def test_each_failing_source_has_its_line_with_its_streak_and_error():
     lines = digest_lines(failing_sources=[("feed:a", 3, "HTTP 503"), ("feed:b", 1, "timed out")])
 
-    assert lines[-2:] == ["Source failing: feed:a, 3 times in a row (HTTP 503)",
-                          "Source failing: feed:b, 1 times in a row (timed out)"]
+    assert lines[-2:] == [
+        "Source failing: feed:a, 3 times in a row (HTTP 503)",
+        "Source failing: feed:b, 1 times in a row (timed out)",
+    ]
 
 
 def test_new_articles_name_the_ten_busiest_sources():

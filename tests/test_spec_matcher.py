@@ -49,7 +49,7 @@ def found(text: str) -> list[tuple[str, str]]:
     """(entry id, the words matched) for each range `find` gives in `text`."""
     keyed = tokens(text)
     matches = INDEX.find([keys for keys, _ in keyed])
-    return [(entry_id, text[keyed[start][1][0]:keyed[end - 1][1][1]]) for start, end, entry_id in matches]
+    return [(entry_id, text[keyed[start][1][0] : keyed[end - 1][1][1]]) for start, end, entry_id in matches]
 
 
 @pytest.mark.parametrize(
@@ -62,8 +62,9 @@ def found(text: str) -> list[tuple[str, str]]:
         pytest.param("Hama, puis Hama.", [("hama", "Hama"), ("hama", "Hama")], id="every match, left to right"),
         pytest.param("Alep et Hama", [("alep", "Alep"), ("hama", "Hama")], id="two entries"),
         pytest.param("la ville d’Alep", [("alep", "Alep")], id="an elision is not part of the name"),
-        pytest.param("des barils d’explosifs", [("baril-explosif", "barils d’explosifs")],
-                     id="an elision inside a name is"),
+        pytest.param(
+            "des barils d’explosifs", [("baril-explosif", "barils d’explosifs")], id="an elision inside a name is"
+        ),
         pytest.param("des tirs de mortiers", [("mortier", "mortiers")], id="a weapon's plural"),
         pytest.param("Le Hamas a publié", [], id="no plural for a place: Hamas is not Hama"),
         pytest.param("Le docteur Hamadi", [], id="never inside a longer word"),
@@ -71,8 +72,9 @@ def found(text: str) -> list[tuple[str, str]]:
         pytest.param("Deir\n\nez-Zor", [], id="a paragraph break ends a name"),
         pytest.param("Des BM-21 Grad", [("grad", "BM-21 Grad")], id="the longest name wins"),
         pytest.param("Des BM-21 tirent", [("bm-21", "BM-21")], id="the shorter name alone"),
-        pytest.param("Un Su-24 et un Su24", [("su-24", "Su-24"), ("su-24", "Su24")],
-                     id="a code with or without hyphen"),
+        pytest.param(
+            "Un Su-24 et un Su24", [("su-24", "Su-24"), ("su-24", "Su24")], id="a code with or without hyphen"
+        ),
         pytest.param("il l'a su 24 heures", [], id="no code glued across a space between letters and digits"),
         pytest.param("Des S-400 Triumph", [("s-400", "S-400 Triumph")], id="a space the spelling itself has"),
         pytest.param("Il y avait S 400 visiteurs", [], id="a space the spelling does not have"),
@@ -88,13 +90,20 @@ def test_find_gives_the_longest_watched_name_at_each_place_left_to_right(text, e
     [
         pytest.param([TokenKeys("hama")], [(0, 1, "hama")], id="one token"),
         pytest.param([TokenKeys("", glue=True), TokenKeys("hama")], [(1, 2, "hama")], id="glue never starts a name"),
-        pytest.param([TokenKeys("d", inner_only=True), TokenKeys("hama")], [(1, 2, "hama")],
-                     id="an inner-only token never starts one"),
-        pytest.param([TokenKeys("hama", spaced=True), TokenKeys("", glue=True), TokenKeys("hama")],
-                     [(0, 1, "hama"), (2, 3, "hama")], id="a name ends where its key does"),
+        pytest.param(
+            [TokenKeys("d", inner_only=True), TokenKeys("hama")],
+            [(1, 2, "hama")],
+            id="an inner-only token never starts one",
+        ),
+        pytest.param(
+            [TokenKeys("hama", spaced=True), TokenKeys("", glue=True), TokenKeys("hama")],
+            [(0, 1, "hama"), (2, 3, "hama")],
+            id="a name ends where its key does",
+        ),
         pytest.param([TokenKeys("hamas", variants=("hama",))], [], id="a variant of a place that does not inflect"),
-        pytest.param([TokenKeys("mortiers", variants=("mortier",))], [(0, 1, "mortier")],
-                     id="a variant of a weapon that does"),
+        pytest.param(
+            [TokenKeys("mortiers", variants=("mortier",))], [(0, 1, "mortier")], id="a variant of a weapon that does"
+        ),
         pytest.param([TokenKeys("")], [], id="a token without key"),
     ],
 )

@@ -17,25 +17,39 @@ WATCHED = watch_list("hama", "alep", weapon("kalibr"))
 def replay(batch: list[tuple[int, ArticleMentions]], alerted: dict[int, set[str]]) -> list[tuple[str, str]]:
     """(entry id, article key) of each alert planned for `batch`, a list of (story id, ArticleMentions)."""
     items = [item for _, item in batch]
-    planned = plan_replay([stored(story, item, row) for row, (story, item) in enumerate(batch, start=1)],
-                          items, alerted, WATCHED)
+    planned = plan_replay(
+        [stored(story, item, row) for row, (story, item) in enumerate(batch, start=1)], items, alerted, WATCHED
+    )
     return [(p.entry.id, p.article.key) for p in planned]
 
 
 @pytest.mark.parametrize(
     ("batch", "alerted", "expected"),
     [
-        pytest.param([(1, found("Hama.", "Hama", key="1.txt"))], {1: set()}, [("hama", "1.txt")],
-                     id="one article, one entry"),
-        pytest.param([(1, found("Hama.", "Hama", key="1.txt")), (1, found("Hama encore.", "Hama", key="2.txt"))],
-                     {1: set()}, [("hama", "1.txt")], id="two copies of one story: one alert"),
-        pytest.param([(1, found("Hama.", "Hama", key="1.txt")), (2, found("Hama encore.", "Hama", key="2.txt"))],
-                     {1: set(), 2: set()}, [("hama", "1.txt"), ("hama", "2.txt")],
-                     id="two stories: one alert each"),
-        pytest.param([(1, found("Hama et Alep.", "Hama", "Alep", key="1.txt"))], {1: {"hama"}},
-                     [("alep", "1.txt")], id="an entry the story was alerted for: skipped"),
-        pytest.param([(1, found("Hama.", "Hama", key="1.txt"))], {1: {"hama"}}, [],
-                     id="everything already alerted: nothing"),
+        pytest.param(
+            [(1, found("Hama.", "Hama", key="1.txt"))], {1: set()}, [("hama", "1.txt")], id="one article, one entry"
+        ),
+        pytest.param(
+            [(1, found("Hama.", "Hama", key="1.txt")), (1, found("Hama encore.", "Hama", key="2.txt"))],
+            {1: set()},
+            [("hama", "1.txt")],
+            id="two copies of one story: one alert",
+        ),
+        pytest.param(
+            [(1, found("Hama.", "Hama", key="1.txt")), (2, found("Hama encore.", "Hama", key="2.txt"))],
+            {1: set(), 2: set()},
+            [("hama", "1.txt"), ("hama", "2.txt")],
+            id="two stories: one alert each",
+        ),
+        pytest.param(
+            [(1, found("Hama et Alep.", "Hama", "Alep", key="1.txt"))],
+            {1: {"hama"}},
+            [("alep", "1.txt")],
+            id="an entry the story was alerted for: skipped",
+        ),
+        pytest.param(
+            [(1, found("Hama.", "Hama", key="1.txt"))], {1: {"hama"}}, [], id="everything already alerted: nothing"
+        ),
         pytest.param([(1, found("Rien ici.", key="1.txt"))], {1: set()}, [], id="no mention: nothing"),
     ],
 )

@@ -35,10 +35,12 @@ FEED_A = r"feed\[:\]a"
 ARTICLE = rf"Tirs ({FOLDER}: test/a\[.\]txt)"
 
 
-def monitor_lines(summary: RunSummary | None = None, alerts=(), statuses=None, seconds: float = 1.5,
-                  turned_away=()) -> list[str]:
-    return render_monitor_report(summary or RunSummary(), list(alerts), statuses or {}, seconds,
-                                 list(turned_away)).split("\n")
+def monitor_lines(
+    summary: RunSummary | None = None, alerts=(), statuses=None, seconds: float = 1.5, turned_away=()
+) -> list[str]:
+    return render_monitor_report(
+        summary or RunSummary(), list(alerts), statuses or {}, seconds, list(turned_away)
+    ).split("\n")
 
 
 def line_starting(lines: list[str], start: str) -> str:
@@ -47,6 +49,7 @@ def line_starting(lines: list[str], start: str) -> str:
 
 
 # --- render_monitor_report ------------------------------------------------------------------------
+
 
 def test_the_monitor_report_heading_counts_alerts_created_and_deliveries_sent():
     summary = RunSummary(alerts=[created_alert(1), created_alert(2)], delivery=DeliveryReport(sent=3))
@@ -58,23 +61,36 @@ def test_the_monitor_report_heading_counts_alerts_created_and_deliveries_sent():
     ("seconds", "turned_away", "line"),
     [
         pytest.param(1.54, (), "- **Duration**: 1.5 s", id="a run within its interval"),
-        pytest.param(612.0, ("cheerful-fox", "quiet-owl"),
-                     "- **Duration**: 612.0 s, longer than its schedule's interval: 2 run(s) came due meanwhile and "
-                     "were turned away (cheerful\\-fox, quiet\\-owl)", id="a run that outlived its interval"),
+        pytest.param(
+            612.0,
+            ("cheerful-fox", "quiet-owl"),
+            "- **Duration**: 612.0 s, longer than its schedule's interval: 2 run(s) came due meanwhile and "
+            "were turned away (cheerful\\-fox, quiet\\-owl)",
+            id="a run that outlived its interval",
+        ),
     ],
 )
-def test_the_duration_says_when_a_run_outlived_its_interval_and_which_runs_it_turned_away(seconds, turned_away,
-                                                                                         line):
+def test_the_duration_says_when_a_run_outlived_its_interval_and_which_runs_it_turned_away(seconds, turned_away, line):
     assert line_starting(monitor_lines(seconds=seconds, turned_away=turned_away), "- **Duration**") == line
 
 
 def test_the_figures_count_sources_articles_mentions_and_deliveries():
     summary = RunSummary(
-        read_errors=[ReadError("folder:test", "x.txt", "not UTF-8")], new=3, changed=1, unchanged=5,
-        watched_mentions=4, place_entities=7, still_pending=2,
+        read_errors=[ReadError("folder:test", "x.txt", "not UTF-8")],
+        new=3,
+        changed=1,
+        unchanged=5,
+        watched_mentions=4,
+        place_entities=7,
+        still_pending=2,
         delivery=DeliveryReport(sent=2, retrying=1, deferred=2, failed=1, recorded_from_journal=1),
-        batches=[batch("feed:a", not_modified=True), batch("feed:b", not_due=True), batch("feed:c", failure="HTTP 500"),
-                 batch("folder:test", article())])
+        batches=[
+            batch("feed:a", not_modified=True),
+            batch("feed:b", not_due=True),
+            batch("feed:c", failure="HTTP 500"),
+            batch("folder:test", article()),
+        ],
+    )
 
     lines = monitor_lines(summary)
 
@@ -83,17 +99,25 @@ def test_the_figures_count_sources_articles_mentions_and_deliveries():
     assert line_starting(lines, "- **Mentions**") == "- **Mentions**: 4 of watched entries, 7 places found by the model"
     assert line_starting(lines, "- **Deliveries**") == (
         "- **Deliveries**: 2 sent, 3 to retry, 1 failed for good, 2 pending in the outbox; "
-        "1 sent by an earlier run recorded now")
+        "1 sent by an earlier run recorded now"
+    )
 
 
 @pytest.mark.parametrize(
     ("delivery", "line"),
     [
         pytest.param(DeliveryReport(), None, id="every alert routed: no line"),
-        pytest.param(DeliveryReport(unrouted=2), "- **Unrouted**: 2 alerts reached no target (no target has one of "
-                     "their tags); each is sent when a target with one of them is configured", id="alerts unrouted"),
-        pytest.param(DeliveryReport(routed_late=1), "- **Unrouted**: 1 that had reached no target sent to a target "
-                     "configured since", id="alerts routed late"),
+        pytest.param(
+            DeliveryReport(unrouted=2),
+            "- **Unrouted**: 2 alerts reached no target (no target has one of "
+            "their tags); each is sent when a target with one of them is configured",
+            id="alerts unrouted",
+        ),
+        pytest.param(
+            DeliveryReport(routed_late=1),
+            "- **Unrouted**: 1 that had reached no target sent to a target configured since",
+            id="alerts routed late",
+        ),
     ],
 )
 def test_alerts_that_reached_no_target_have_a_line_of_their_own(delivery, line):
@@ -104,17 +128,18 @@ def test_alerts_that_reached_no_target_have_a_line_of_their_own(delivery, line):
 
 def test_a_run_without_alerts_says_nothing_new_and_one_with_alerts_has_their_table():
     quiet = monitor_lines()
-    busy = monitor_lines(alerts=[alert_line(1), alert_line(2, "Kalibr", "weapon", variant="kalibrs")],
-                         statuses={1: Counter(sent=1), 2: Counter(sent=1, pending=1)})
+    busy = monitor_lines(
+        alerts=[alert_line(1), alert_line(2, "Kalibr", "weapon", variant="kalibrs")],
+        statuses={1: Counter(sent=1), 2: Counter(sent=1, pending=1)},
+    )
 
     assert quiet[quiet.index("## Alerts (0)") + 2] == "Nothing new."
-    table = busy[busy.index("## Alerts (2)") + 2:][:4]
+    table = busy[busy.index("## Alerts (2)") + 2 :][:4]
     assert table == [
         "| Entry | Delivery | Sentence | Article |",
         "|---|---|---|---|",
         f"| Hama (place) | sent | «Des tirs à Hama.» | {ARTICLE} |",
-        "| Kalibr (weapon), written «kalibrs» | sent 1 of 2; 1 to retry | «Des tirs à Hama.» | "
-        f"{ARTICLE} |",
+        f"| Kalibr (weapon), written «kalibrs» | sent 1 of 2; 1 to retry | «Des tirs à Hama.» | {ARTICLE} |",
     ]
 
 
@@ -128,19 +153,42 @@ def test_two_hundred_alert_rows_are_shown_and_the_rest_counted():
 @pytest.mark.parametrize(
     ("read", "health", "row"),
     [
-        pytest.param(batch("feed:a", not_due=True), source_health("feed:a", entries=4),
-                     f"| {FEED_A} | not due (poll interval) | 0 | 4 | 0 |  |", id="not due"),
-        pytest.param(batch("feed:a", failure="HTTP 503"), source_health("feed:a", 4, 3, "HTTP 503"),
-                     f"| {FEED_A} | FAILED: HTTP 503 | 0 | 4 | 3 | HTTP 503 |", id="failed"),
-        pytest.param(batch("feed:a", not_modified=True), source_health("feed:a", 4, last_warning="malformed feed"),
-                     f"| {FEED_A} | not modified (last warning: malformed feed) | 0 | 4 | 0 |  |",
-                     id="not modified, last read with a warning"),
-        pytest.param(batch("feed:a", not_modified=True), source_health("feed:a", 4),
-                     f"| {FEED_A} | not modified | 0 | 4 | 0 |  |", id="not modified"),
-        pytest.param(batch("feed:a", article(key="1"), article(key="2"),
-                           errors=(ReadError("feed:a", "3", "bad"),), warning="malformed feed"), None,
-                     f"| {FEED_A} | 2 entries, 1 unreadable (warning: malformed feed) | 0 | 0 | 0 |  |",
-                     id="read with a warning, no health yet"),
+        pytest.param(
+            batch("feed:a", not_due=True),
+            source_health("feed:a", entries=4),
+            f"| {FEED_A} | not due (poll interval) | 0 | 4 | 0 |  |",
+            id="not due",
+        ),
+        pytest.param(
+            batch("feed:a", failure="HTTP 503"),
+            source_health("feed:a", 4, 3, "HTTP 503"),
+            f"| {FEED_A} | FAILED: HTTP 503 | 0 | 4 | 3 | HTTP 503 |",
+            id="failed",
+        ),
+        pytest.param(
+            batch("feed:a", not_modified=True),
+            source_health("feed:a", 4, last_warning="malformed feed"),
+            f"| {FEED_A} | not modified (last warning: malformed feed) | 0 | 4 | 0 |  |",
+            id="not modified, last read with a warning",
+        ),
+        pytest.param(
+            batch("feed:a", not_modified=True),
+            source_health("feed:a", 4),
+            f"| {FEED_A} | not modified | 0 | 4 | 0 |  |",
+            id="not modified",
+        ),
+        pytest.param(
+            batch(
+                "feed:a",
+                article(key="1"),
+                article(key="2"),
+                errors=(ReadError("feed:a", "3", "bad"),),
+                warning="malformed feed",
+            ),
+            None,
+            f"| {FEED_A} | 2 entries, 1 unreadable (warning: malformed feed) | 0 | 0 | 0 |  |",
+            id="read with a warning, no health yet",
+        ),
     ],
 )
 def test_each_source_has_a_row_saying_what_this_run_got_and_its_health(read, health, row):
@@ -148,13 +196,19 @@ def test_each_source_has_a_row_saying_what_this_run_got_and_its_health(read, hea
 
     lines = monitor_lines(summary)
 
-    assert lines[lines.index("## Sources") + 2:][:3] == [
-        "| Source | This run | New | Stored | Failures in a row | Last error |", "|---|---|---|---|---|---|", row]
+    assert lines[lines.index("## Sources") + 2 :][:3] == [
+        "| Source | This run | New | Stored | Failures in a row | Last error |",
+        "|---|---|---|---|---|---|",
+        row,
+    ]
 
 
 def test_a_source_row_counts_this_run_s_new_articles():
-    summary = RunSummary(batches=[batch("feed:a", article(key="1"), article(key="2"))],
-                         new_by_source=Counter({"feed:a": 2}), sources=[source_health("feed:a", 9)])
+    summary = RunSummary(
+        batches=[batch("feed:a", article(key="1"), article(key="2"))],
+        new_by_source=Counter({"feed:a": 2}),
+        sources=[source_health("feed:a", 9)],
+    )
 
     assert f"| {FEED_A} | 2 entries | 2 | 9 | 0 |  |" in monitor_lines(summary)
 
@@ -163,10 +217,14 @@ def test_a_source_row_counts_this_run_s_new_articles():
     ("summary", "errors"),
     [
         pytest.param(RunSummary(), None, id="no error: no section"),
-        pytest.param(RunSummary(read_errors=[ReadError("folder:test", "x.txt", "not UTF-8")],
-                                delivery=DeliveryReport(errors=["veille://: disk full"])),
-                     [r"- x\[.\]txt: not UTF\-8", r"- delivery to veille\[:\]//: disk full"],
-                     id="read and delivery errors"),
+        pytest.param(
+            RunSummary(
+                read_errors=[ReadError("folder:test", "x.txt", "not UTF-8")],
+                delivery=DeliveryReport(errors=["veille://: disk full"]),
+            ),
+            [r"- x\[.\]txt: not UTF\-8", r"- delivery to veille\[:\]//: disk full"],
+            id="read and delivery errors",
+        ),
     ],
 )
 def test_errors_end_the_report_one_line_each(summary, errors):
@@ -175,25 +233,42 @@ def test_errors_end_the_report_one_line_each(summary, errors):
     if errors is None:
         assert "## Errors" not in lines
     else:
-        assert lines[lines.index("## Errors") + 2:-1] == errors
+        assert lines[lines.index("## Errors") + 2 : -1] == errors
     assert lines[-1] == "", "the report ends with a line break"
 
 
 # --- render_replay_report -------------------------------------------------------------------------
 
-def replay_lines(planned=(), created=(), statuses=None, dry_run: bool = True, articles: int = 12, sent: int = 0,
-                 since=SINCE, until=NOW) -> list[str]:
-    return render_replay_report(list(planned), list(created), statuses or {}, dry_run, articles, sent, since,
-                                until).split("\n")
+
+def replay_lines(
+    planned=(),
+    created=(),
+    statuses=None,
+    dry_run: bool = True,
+    articles: int = 12,
+    sent: int = 0,
+    since=SINCE,
+    until=NOW,
+) -> list[str]:
+    return render_replay_report(
+        list(planned), list(created), statuses or {}, dry_run, articles, sent, since, until
+    ).split("\n")
 
 
 @pytest.mark.parametrize(
     ("dry_run", "planned", "created", "sent", "heading"),
     [
-        pytest.param(True, [planned_alert()], [], 0, "# Replay (dry run): 1 alerts would be sent, none was",
-                     id="a dry run"),
-        pytest.param(False, [planned_alert()], [alert_line(1), alert_line(2)], 3,
-                     "# Replay: 2 alerts created, 3 deliveries sent", id="a real run"),
+        pytest.param(
+            True, [planned_alert()], [], 0, "# Replay (dry run): 1 alerts would be sent, none was", id="a dry run"
+        ),
+        pytest.param(
+            False,
+            [planned_alert()],
+            [alert_line(1), alert_line(2)],
+            3,
+            "# Replay: 2 alerts created, 3 deliveries sent",
+            id="a real run",
+        ),
     ],
 )
 def test_the_replay_heading_says_whether_alerts_were_sent(dry_run, planned, created, sent, heading):
@@ -203,11 +278,13 @@ def test_the_replay_heading_says_whether_alerts_were_sent(dry_run, planned, crea
 @pytest.mark.parametrize(
     ("since", "until", "line"),
     [
-        pytest.param(SINCE, NOW, "12 stored articles dated 2026-11-21 08:00 to 2026-11-22 08:00 read again.",
-                     id="a period"),
+        pytest.param(
+            SINCE, NOW, "12 stored articles dated 2026-11-21 08:00 to 2026-11-22 08:00 read again.", id="a period"
+        ),
         pytest.param(None, None, "12 stored articles dated the first article to now read again.", id="everything"),
-        pytest.param(None, NOW, "12 stored articles dated the first article to 2026-11-22 08:00 read again.",
-                     id="up to a date"),
+        pytest.param(
+            None, NOW, "12 stored articles dated the first article to 2026-11-22 08:00 read again.", id="up to a date"
+        ),
     ],
 )
 def test_the_replay_report_says_which_stored_articles_it_read(since, until, line):
@@ -215,8 +292,12 @@ def test_the_replay_report_says_which_stored_articles_it_read(since, until, line
 
 
 def test_a_dry_run_lists_what_it_would_send_with_the_spelling_found():
-    planned = [planned_alert(), planned_alert("Des mortiers.", weapon("mortier", "mortier"), "mortiers",
-                                              location="https://e.org/1", source="feed:e")]
+    planned = [
+        planned_alert(),
+        planned_alert(
+            "Des mortiers.", weapon("mortier", "mortier"), "mortiers", location="https://e.org/1", source="feed:e"
+        ),
+    ]
 
     lines = replay_lines(planned)
 
@@ -230,8 +311,10 @@ def test_a_dry_run_lists_what_it_would_send_with_the_spelling_found():
 
 @pytest.mark.parametrize(
     ("dry_run", "nothing"),
-    [pytest.param(True, "No alert that does not already exist.", id="a dry run"),
-     pytest.param(False, "No new alert.", id="a real run")],
+    [
+        pytest.param(True, "No alert that does not already exist.", id="a dry run"),
+        pytest.param(False, "No new alert.", id="a real run"),
+    ],
 )
 def test_a_replay_that_finds_nothing_new_says_so(dry_run, nothing):
     assert replay_lines(dry_run=dry_run)[4:] == [nothing, ""]
@@ -240,8 +323,7 @@ def test_a_replay_that_finds_nothing_new_says_so(dry_run, nothing):
 def test_a_real_replay_shows_each_alert_created_with_its_delivery():
     lines = replay_lines([planned_alert()], [alert_line(1)], {1: Counter(failed=1)}, dry_run=False, sent=0)
 
-    assert lines[6] == "| Hama (place) | sent 0 of 1; 1 failed for good | «Des tirs à Hama.» | " \
-                       f"{ARTICLE} |"
+    assert lines[6] == f"| Hama (place) | sent 0 of 1; 1 failed for good | «Des tirs à Hama.» | {ARTICLE} |"
 
 
 def test_a_dry_run_shows_two_hundred_alerts_and_counts_the_rest():
@@ -253,18 +335,24 @@ def test_a_dry_run_shows_two_hundred_alerts_and_counts_the_rest():
 
 # --- render_digest_report -------------------------------------------------------------------------
 
+
 def digest_report_lines(figures=None, statuses=None, delivered_to=("veille://",), failed=()) -> list[str]:
-    return render_digest_report(figures or period_figures(), statuses or {}, SINCE, NOW, delivered_to,
-                                failed).split("\n")
+    return render_digest_report(figures or period_figures(), statuses or {}, SINCE, NOW, delivered_to, failed).split(
+        "\n"
+    )
 
 
 @pytest.mark.parametrize(
     ("delivered_to", "failed", "summary", "targets"),
     [
         pytest.param(["veille://"], [], "Sent to 1 target(s).", [r"- veille\[:\]//: sent"], id="delivered"),
-        pytest.param(["veille://"], ["json://hooks.example.org/****"], "Sent to 1 target(s); failed for 1.",
-                     [r"- veille\[:\]//: sent", r"- json\[:\]//hooks\[.\]example\[.\]org/\*\*\*\*: FAILED"],
-                     id="one failed"),
+        pytest.param(
+            ["veille://"],
+            ["json://hooks.example.org/****"],
+            "Sent to 1 target(s); failed for 1.",
+            [r"- veille\[:\]//: sent", r"- json\[:\]//hooks\[.\]example\[.\]org/\*\*\*\*: FAILED"],
+            id="one failed",
+        ),
         pytest.param([], [], "Sent to 0 target(s).", [], id="no target"),
     ],
 )
@@ -273,7 +361,7 @@ def test_the_digest_report_says_where_the_digest_went(delivered_to, failed, summ
 
     assert lines[0] == "# Digest from 2026-11-21 08:00 to 2026-11-22 08:00 UTC"
     assert lines[2] == summary
-    assert lines[4:4 + len(targets)] == targets
+    assert lines[4 : 4 + len(targets)] == targets
 
 
 def test_the_digest_report_lists_the_period_s_alerts_and_new_articles_by_source():
@@ -281,10 +369,17 @@ def test_the_digest_report_lists_the_period_s_alerts_and_new_articles_by_source(
 
     lines = digest_report_lines(figures, {1: Counter(sent=2)})
 
-    assert lines[lines.index("## Alerts (1)") + 4] == "| Hama (place) | sent (2 targets) | «Des tirs à Hama.» | " \
-                                                     f"{ARTICLE} |"
-    assert lines[lines.index("## New articles by source") + 2:] == [
-        "| Source | New articles |", "|---|---|", r"| feed\[:\]b | 5 |", rf"| {FEED_A} | 2 |", ""]
+    assert (
+        lines[lines.index("## Alerts (1)") + 4] == "| Hama (place) | sent (2 targets) | «Des tirs à Hama.» | "
+        f"{ARTICLE} |"
+    )
+    assert lines[lines.index("## New articles by source") + 2 :] == [
+        "| Source | New articles |",
+        "|---|---|",
+        r"| feed\[:\]b | 5 |",
+        rf"| {FEED_A} | 2 |",
+        "",
+    ]
 
 
 def test_a_digest_period_without_alerts_says_none():

@@ -21,8 +21,15 @@ route = route_to(TargetRef("k1", "json://127.0.0.1/a"), TargetRef("k2", "veille:
 def found_in_seeds(text: str, *entries: str, key: str = "a.txt") -> ArticleMentions:
     """An article of the seeds folder with a watched mention of each of `entries` and a place the model found."""
     text = f"Syrie : {text}"
-    return found(text, *entries, model_place(text, "Syrie"), source="folder:seeds", key=key, title="Titre",
-                 location=f"seeds/{key}")
+    return found(
+        text,
+        *entries,
+        model_place(text, "Syrie"),
+        source="folder:seeds",
+        key=key,
+        title="Titre",
+        location=f"seeds/{key}",
+    )
 
 
 @pytest.fixture
@@ -60,10 +67,9 @@ def test_an_edited_article_alerts_only_for_new_entries(store):
 def test_uniqueness_is_enforced_by_the_database(store, table):
     store.record_detections([found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
     columns = ", ".join(f'"{c}"' for c in store_columns(table) if c != "id")
-    with store.engine.connect() as conn:
-        with pytest.raises(IntegrityError):
-            # A copy of an existing row, made by the database itself: only its constraints can refuse it.
-            conn.execute(text(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table}"))
+    with store.engine.connect() as conn, pytest.raises(IntegrityError):
+        # A copy of an existing row, made by the database itself: only its constraints can refuse it.
+        conn.execute(text(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table}"))
 
 
 def store_columns(table: str) -> list[str]:

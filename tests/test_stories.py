@@ -16,8 +16,10 @@ def exact_jaccard(a: str, b: str) -> float:
 def test_copies_score_well_above_the_threshold_and_other_stories_well_below():
     copies = [signature(text).jaccard(signature(other)) for text, other in itertools.combinations(COPIES, 2)]
     others = [signature(text).jaccard(signature(OTHER_STORY_SAME_PLACE)) for text in COPIES]
-    print(f"\ncopies: {[round(x, 2) for x in copies]}  other story: {[round(x, 2) for x in others]}"
-          f"  exact: {[round(exact_jaccard(a, b), 2) for a, b in itertools.combinations(COPIES, 2)]}")
+    print(
+        f"\ncopies: {[round(x, 2) for x in copies]}  other story: {[round(x, 2) for x in others]}"
+        f"  exact: {[round(exact_jaccard(a, b), 2) for a, b in itertools.combinations(COPIES, 2)]}"
+    )
     assert min(copies) >= DEFAULT_THRESHOLD + 0.15
     assert max(others) <= 0.1
 

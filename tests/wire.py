@@ -13,8 +13,10 @@ COPIES = (
     WIRE.replace("Six bombardiers stratégiques russes", "Six bombardiers russes")
     .replace("a annoncé le ministère russe de la Défense", "selon le ministère russe de la Défense")
     .replace("Selon Moscou,", "D'après Moscou,"),
-    "Syrie : " + WIRE.replace("mercredi", "ce mercredi")
-    .replace("tous les objectifs ont été détruits", "l'ensemble des cibles a été détruit")
+    "Syrie : "
+    + WIRE.replace("mercredi", "ce mercredi").replace(
+        "tous les objectifs ont été détruits", "l'ensemble des cibles a été détruit"
+    )
     + " (avec AFP)",
 )
 OTHER_STORY_SAME_PLACE = (

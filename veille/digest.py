@@ -39,8 +39,10 @@ def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> A
     per_source = ", ".join(f"{name} {count}" for name, count in figures.articles.most_common(10))
     lines.append(f"New articles: {total}" + (f" ({per_source})" if per_source else ""))
     if figures.deliveries:
-        lines.append("Deliveries of these alerts: " + ", ".join(
-            f"{count} {status}" for status, count in sorted(figures.deliveries.items())))
+        lines.append(
+            "Deliveries of these alerts: "
+            + ", ".join(f"{count} {status}" for status, count in sorted(figures.deliveries.items()))
+        )
     for name, failures, error in figures.failing_sources:
         # A source's error quotes its server (a reason phrase, a Content-Type): as inert as an article.
         quoted = shorten(neutralise_line(error), _ERROR_CHARS)

@@ -113,7 +113,11 @@ class Store(Protocol):
         ...
 
     def record_detections(
-        self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime,
+        self,
+        found: Sequence[ArticleMentions],
+        watchlist: WatchList,
+        route: Router,
+        now: datetime,
         stories: StoryIndex | None = None,
     ) -> RecordedBatch:
         """Store a batch's articles, mentions and stories and create its alerts and their deliveries, in one
@@ -161,8 +165,9 @@ class Store(Protocol):
         """Pending deliveries whose time has come, and those a dead run claimed and never recorded."""
         ...
 
-    def claim_delivery(self, delivery_id: int, now: datetime, lease_seconds: float,
-                       target_key: str | None = None) -> bool:
+    def claim_delivery(
+        self, delivery_id: int, now: datetime, lease_seconds: float, target_key: str | None = None
+    ) -> bool:
         """Take a due delivery for this run; False when another run has it, it is no longer due, or (with
         `target_key`) it no longer goes to that target."""
         ...
@@ -207,8 +212,9 @@ class Store(Protocol):
 
     # History: replay, digests and reports.
 
-    def articles_between(self, since: datetime | None, until: datetime | None, after_id: int = 0,
-                         limit: int = 100) -> list[StoredArticle]:
+    def articles_between(
+        self, since: datetime | None, until: datetime | None, after_id: int = 0, limit: int = 100
+    ) -> list[StoredArticle]:
         """Stored articles dated in [since, until) (published, else first seen), by id after `after_id`."""
         ...
 

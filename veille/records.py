@@ -91,9 +91,15 @@ class SourceBatch:
     validators: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, source: str, articles: tuple[Article, ...], errors: tuple[ReadError, ...] = (),
-             items_seen: int = 0, warning: str | None = None,
-             validators: dict[str, str] | None = None) -> SourceBatch:
+    def read(
+        cls,
+        source: str,
+        articles: tuple[Article, ...],
+        errors: tuple[ReadError, ...] = (),
+        items_seen: int = 0,
+        warning: str | None = None,
+        validators: dict[str, str] | None = None,
+    ) -> SourceBatch:
         return cls(source, SourceOutcome.READ, articles, errors, items_seen, warning, validators or {})
 
     @classmethod
@@ -261,9 +267,9 @@ class AlertLine:
 class PeriodFigures:
     """What happened between two moments: for the daily digest."""
 
-    articles: Counter = field(default_factory=Counter)  # new articles by source
+    articles: Counter[str] = field(default_factory=Counter)  # new articles by source
     alerts: list[AlertLine] = field(default_factory=list)
-    deliveries: Counter = field(default_factory=Counter)  # status of the period's alerts' deliveries
+    deliveries: Counter[str] = field(default_factory=Counter)  # status of the period's alerts' deliveries
     failing_sources: list[tuple[str, int, str]] = field(default_factory=list)  # name, failures in a row, error
 
 

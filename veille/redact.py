@@ -35,7 +35,7 @@ def _mask_match(match: re.Match[str]) -> str:
     rest = match.group(3)
     # Punctuation that ends the sentence the URL stands in is not part of it.
     kept = rest.rstrip(".,;:!?)]")
-    return match.group(1) + match.group(2) + _mask_after_scheme(kept) + rest[len(kept):]
+    return match.group(1) + match.group(2) + _mask_after_scheme(kept) + rest[len(kept) :]
 
 
 def mask_url(url: str) -> str:
@@ -47,7 +47,7 @@ def _mask_after_scheme(rest: str) -> str:
     cut = min((rest.find(c) for c in "/?#" if c in rest), default=len(rest))
     authority, tail = rest[:cut], rest[cut:]
     # The last `@` ends the user part: a password with an `@` of its own is masked whole.
-    userinfo, at, hostport = authority.rpartition("@")
+    _userinfo, at, hostport = authority.rpartition("@")
     return (MASK + "@" if at else "") + _mask_host(hostport) + _mask_tail(tail)
 
 
@@ -72,8 +72,12 @@ def _is_host(host: str) -> bool:
     if host.lower() == "localhost" or _is_address(host):
         return True
     labels = host.split(".")
-    return (len(labels) >= 2 and all(_HOST_LABEL.fullmatch(label) for label in labels)
-            and labels[-1].isalpha() and len(labels[-1]) >= 2)
+    return (
+        len(labels) >= 2
+        and all(_HOST_LABEL.fullmatch(label) for label in labels)
+        and labels[-1].isalpha()
+        and len(labels[-1]) >= 2
+    )
 
 
 def _is_address(text: str) -> bool:
@@ -131,6 +135,7 @@ def database_url_problem(host: str | None) -> str | None:
     """Why a database URL whose host parsed as `host` cannot be right, in words that quote none of it."""
     if host and "@" in host:
         # SQLAlchemy splits at the first `@`: the rest of the password went into the host name.
-        return ("VEILLE_DATABASE_URL: the user name or password holds an '@' that is not percent-encoded; "
-                "write it as %40")
+        return (
+            "VEILLE_DATABASE_URL: the user name or password holds an '@' that is not percent-encoded; write it as %40"
+        )
     return None

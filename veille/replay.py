@@ -10,8 +10,12 @@ from veille.records import ArticleMentions, PlannedAlert, StoredArticle
 from veille.watchlist import WatchList
 
 
-def plan_replay(stored: Sequence[StoredArticle], found: Sequence[ArticleMentions],
-                alerted: MutableMapping[int, set[str]], watchlist: WatchList) -> list[PlannedAlert]:
+def plan_replay(
+    stored: Sequence[StoredArticle],
+    found: Sequence[ArticleMentions],
+    alerted: MutableMapping[int, set[str]],
+    watchlist: WatchList,
+) -> list[PlannedAlert]:
     """The alerts a batch of stored articles would create: one per story and entry never alerted.
 
     `stored` and `found` are in the same order; `alerted` (entries already alerted, by story) must

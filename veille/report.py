@@ -29,7 +29,7 @@ def cell(text: object, limit: int | None = None) -> str:
     return _MARKDOWN.sub(r"\\\1", value)
 
 
-def delivery_status(counts: Counter) -> str:
+def delivery_status(counts: Counter[str]) -> str:
     """'sent' when every target accepted it, else what is left: 'sent 1 of 2; 1 to retry'."""
     total = sum(counts.values())
     if total == 0:
@@ -46,28 +46,38 @@ def delivery_status(counts: Counter) -> str:
     return "; ".join(parts)
 
 
-def alert_table(alerts: Sequence[AlertLine], statuses: Mapping[int, Counter]) -> list[str]:
+def alert_table(alerts: Sequence[AlertLine], statuses: Mapping[int, Counter[str]]) -> list[str]:
     # Narrow columns first: the UI scrolls a wide table sideways and the last ones go unseen.
     lines = ["| Entry | Delivery | Sentence | Article |", "|---|---|---|---|"]
     for a in alerts[:_ROWS]:
-        entry, sentence, article = _alert_cells(a.entry_name, a.kind, a.variant, a.sentence, a.article_title,
-                                                a.source, a.location)
+        entry, sentence, article = _alert_cells(
+            a.entry_name, a.kind, a.variant, a.sentence, a.article_title, a.source, a.location
+        )
         lines.append(f"| {entry} | {delivery_status(statuses.get(a.alert_id, Counter()))} | {sentence} | {article} |")
     if len(alerts) > _ROWS:
         lines.append(f"| … and {len(alerts) - _ROWS} more | | | |")
     return lines
 
 
-def _alert_cells(entry_name: str, kind: str, variant: str, sentence: str, title: str, source: str,
-                 location: str) -> tuple[str, str, str]:
+def _alert_cells(
+    entry_name: str, kind: str, variant: str, sentence: str, title: str, source: str, location: str
+) -> tuple[str, str, str]:
     """The entry (with its spelling when it differs), the sentence and the article of one alert, as cells."""
     written = "" if variant == entry_name else f", written «{cell(variant)}»"
-    return (f"{cell(entry_name)} ({kind}){written}", f"«{cell(sentence, _SENTENCE_CHARS)}»",
-            f"{cell(title, 60)} ({cell(source)}: {cell(location, 60)})")
+    return (
+        f"{cell(entry_name)} ({kind}){written}",
+        f"«{cell(sentence, _SENTENCE_CHARS)}»",
+        f"{cell(title, 60)} ({cell(source)}: {cell(location, 60)})",
+    )
 
 
-def render_monitor_report(summary: RunSummary, alerts: Sequence[AlertLine], statuses: Mapping[int, Counter],
-                          seconds: float, turned_away: Sequence[str] = ()) -> str:
+def render_monitor_report(
+    summary: RunSummary,
+    alerts: Sequence[AlertLine],
+    statuses: Mapping[int, Counter[str]],
+    seconds: float,
+    turned_away: Sequence[str] = (),
+) -> str:
     """The monitor run's artifact: figures, the alerts created with their delivery, then each source.
 
     `turned_away`: the runs that came due while this one was processing, when it outlived its interval.
@@ -79,8 +89,12 @@ def render_monitor_report(summary: RunSummary, alerts: Sequence[AlertLine], stat
         f"# Monitor run: {len(summary.alerts)} alerts created, {d.sent} deliveries sent",
         "",
         f"- **Duration**: {seconds:.1f} s"
-        + (f", longer than its schedule's interval: {len(turned_away)} run(s) came due meanwhile and were "
-           f"turned away ({cell(', '.join(turned_away), 200)})" if turned_away else ""),
+        + (
+            f", longer than its schedule's interval: {len(turned_away)} run(s) came due meanwhile and were "
+            f"turned away ({cell(', '.join(turned_away), 200)})"
+            if turned_away
+            else ""
+        ),
         f"- **Sources**: {len(batches)} read: {outcomes[SourceOutcome.NOT_MODIFIED]} not modified, "
         f"{outcomes[SourceOutcome.NOT_DUE]} not due, {outcomes[SourceOutcome.FAILED]} failed",
         f"- **Articles**: {summary.new} new, {summary.changed} changed, {summary.unchanged} unchanged, "
@@ -88,8 +102,7 @@ def render_monitor_report(summary: RunSummary, alerts: Sequence[AlertLine], stat
         f"- **Mentions**: {summary.watched_mentions} of watched entries, "
         f"{summary.place_entities} places found by the model",
         f"- **Deliveries**: {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good, "
-        f"{summary.still_pending} pending in the outbox"
-        + recorded_late(d),
+        f"{summary.still_pending} pending in the outbox" + recorded_late(d),
         *([f"- **Unrouted**: {unrouted(d)}"] if d.unrouted or d.routed_late else []),
         "",
         f"## Alerts ({len(alerts)})",
@@ -117,9 +130,16 @@ def source_table(summary: RunSummary) -> list[str]:
     return lines
 
 
-def render_replay_report(planned: Sequence[PlannedAlert], created: Sequence[AlertLine],
-                         statuses: Mapping[int, Counter], dry_run: bool, articles: int, sent: int,
-                         since: datetime | None, until: datetime | None) -> str:
+def render_replay_report(
+    planned: Sequence[PlannedAlert],
+    created: Sequence[AlertLine],
+    statuses: Mapping[int, Counter[str]],
+    dry_run: bool,
+    articles: int,
+    sent: int,
+    since: datetime | None,
+    until: datetime | None,
+) -> str:
     """The replay run's artifact: what it would send (dry run), or what it created and how each was delivered."""
     span = f"{_day(since) or 'the first article'} to {_day(until) or 'now'}"
     if dry_run:
@@ -130,22 +150,39 @@ def render_replay_report(planned: Sequence[PlannedAlert], created: Sequence[Aler
     if not dry_run:
         return "\n".join(lines + (alert_table(created, statuses) if created else ["No new alert."])) + "\n"
     if not planned:
-        return "\n".join(lines + ["No alert that does not already exist."]) + "\n"
+        return "\n".join([*lines, "No alert that does not already exist."]) + "\n"
     lines += ["| Entry | Sentence | Article |", "|---|---|---|"]
     for p in planned[:_ROWS]:
-        cells = _alert_cells(p.entry.name, p.entry.kind, p.mention.text, p.mention.sentence, p.article.title,
-                             p.article.source, p.article.location)
+        cells = _alert_cells(
+            p.entry.name,
+            p.entry.kind,
+            p.mention.text,
+            p.mention.sentence,
+            p.article.title,
+            p.article.source,
+            p.article.location,
+        )
         lines.append(f"| {' | '.join(cells)} |")
     if len(planned) > _ROWS:
         lines.append(f"| … and {len(planned) - _ROWS} more | | |")
     return "\n".join(lines) + "\n"
 
 
-def render_digest_report(figures: PeriodFigures, statuses: Mapping[int, Counter], since: datetime,
-                         until: datetime, delivered_to: Iterable[str], failed: Iterable[str]) -> str:
+def render_digest_report(
+    figures: PeriodFigures,
+    statuses: Mapping[int, Counter[str]],
+    since: datetime,
+    until: datetime,
+    delivered_to: Iterable[str],
+    failed: Iterable[str],
+) -> str:
     delivered_to, failed = list(delivered_to), list(failed)
-    lines = [f"# Digest from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M %Z}", "",
-             f"Sent to {len(delivered_to)} target(s)" + (f"; failed for {len(failed)}" if failed else "") + ".", ""]
+    lines = [
+        f"# Digest from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M %Z}",
+        "",
+        f"Sent to {len(delivered_to)} target(s)" + (f"; failed for {len(failed)}" if failed else "") + ".",
+        "",
+    ]
     lines += [f"- {cell(label)}: sent" for label in delivered_to] + [f"- {cell(label)}: FAILED" for label in failed]
     lines += ["", f"## Alerts ({len(figures.alerts)})", ""]
     lines += alert_table(figures.alerts, statuses) if figures.alerts else ["None."]

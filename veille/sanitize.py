@@ -78,7 +78,7 @@ def safe_link(location: str) -> str | None:
     start = _LINK_START.match(location)
     if start is None:
         return None
-    rest = location[start.end():]
+    rest = location[start.end() :]
     authority = _authority(start.group(2))
     if authority is None:
         return None

@@ -19,7 +19,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     data_dir: Path = Field(
-        Path("data"), description="Where the SQLite database, the local alert file and the journal of unrecorded sends live."
+        Path("data"),
+        description="Where the SQLite database, the local alert file and the journal of unrecorded sends live.",
     )
     database_url: SecretStr | None = Field(
         None, description="Any SQLAlchemy URL; default: a SQLite file veille.db in the data directory."
@@ -57,12 +58,14 @@ class Settings(BaseSettings):
         False, description="Read what links in a watched folder point to outside it (off: reported, not read)."
     )
     folder_roots: str | None = Field(
-        None, description="Folders (separated by ':') a run's `folder` parameter may read besides those of "
-        "sources.yaml; the command line's --folder is always allowed."
+        None,
+        description="Folders (separated by ':') a run's `folder` parameter may read besides those of "
+        "sources.yaml; the command line's --folder is always allowed.",
     )
     accept_new_database: bool = Field(
-        False, description="Start on a new, empty database although the data directory shows another was used "
-        "(off: refused, in case the database URL is mistyped)."
+        False,
+        description="Start on a new, empty database although the data directory shows another was used "
+        "(off: refused, in case the database URL is mistyped).",
     )
 
     @field_validator("database_url")
@@ -91,20 +94,26 @@ class Settings(BaseSettings):
 
     # Network safety (issue #9 items 2 and 3): what fetching may reach, and for how long.
     fetch_allowed_networks: str = Field(
-        "", description="Private networks that feeds and pages may be fetched from, comma-separated CIDRs "
-                        "(e.g. 10.20.0.0/16, fd00::/8); any other address that is not public is refused."
+        "",
+        description="Private networks that feeds and pages may be fetched from, comma-separated CIDRs "
+        "(e.g. 10.20.0.0/16, fd00::/8); any other address that is not public is refused.",
     )
     fetch_deadline_seconds: float = Field(
-        60.0, gt=0, description="Longest one fetch may take, every attempt, redirect, header and byte of body "
-                                "included: a server trickling its answer is cut there."
+        60.0,
+        gt=0,
+        description="Longest one fetch may take, every attempt, redirect, header and byte of body "
+        "included: a server trickling its answer is cut there.",
     )
     full_text_budget_seconds: float = Field(
-        300.0, gt=0, description="Longest all full-text fetching of one run may take; the entries left keep "
-                                 "their feed's text."
+        300.0,
+        gt=0,
+        description="Longest all full-text fetching of one run may take; the entries left keep their feed's text.",
     )
     network_task_timeout_seconds: float = Field(
-        180.0, gt=0, description="Backstop behind the deadline: a feed whose fetch_feed task (fetch and parse) "
-                                 "runs longer fails; fetch_full_texts is given the full-text budget plus this."
+        180.0,
+        gt=0,
+        description="Backstop behind the deadline: a feed whose fetch_feed task (fetch and parse) "
+        "runs longer fails; fetch_full_texts is given the full-text budget plus this.",
     )
 
     @field_validator("fetch_allowed_networks")
@@ -119,10 +128,10 @@ class Settings(BaseSettings):
         return parse_networks(self.fetch_allowed_networks)
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings() -> Settings:
     """Read the settings, or raise ConfigError with one line naming the wrong setting."""
     try:
-        return Settings(**overrides)
+        return Settings()
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

@@ -65,8 +65,9 @@ class SourcesConfig(BaseModel):
         first: dict[str, int] = {}
         for index, feed in enumerate(self.feeds):
             if feed.name in first:
-                raise LocatedValueError(("feeds", index, "name"),
-                                        f"name {feed.name!r} already used by feeds[{first[feed.name]}]")
+                raise LocatedValueError(
+                    ("feeds", index, "name"), f"name {feed.name!r} already used by feeds[{first[feed.name]}]"
+                )
             first[feed.name] = index
         folders: dict[str, int] = {}
         for index, folder in enumerate(self.folders):

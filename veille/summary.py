@@ -43,7 +43,7 @@ class RunSummary:
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     still_pending: int = 0
     batches: list[SourceBatch] = field(default_factory=list)
-    new_by_source: Counter = field(default_factory=Counter)
+    new_by_source: Counter[str] = field(default_factory=Counter)
     sources: list[SourceHealth] = field(default_factory=list)
 
     def add_reads(self, batches: list[SourceBatch], changes: ArticleChanges) -> None:
@@ -71,7 +71,8 @@ class RunSummary:
             f"{outcomes[SourceOutcome.NOT_DUE]} not due, {outcomes[SourceOutcome.FAILED]} failed)",
             f"  items read:    {self.files_read} ({len(self.read_errors)} unreadable)",
             f"  articles:      {self.new} new, {self.changed} changed, {self.unchanged} unchanged",
-            f"  mentions:      {self.watched_mentions} of watched entries, {self.place_entities} places found by the model",
+            f"  mentions:      {self.watched_mentions} of watched entries, "
+            f"{self.place_entities} places found by the model",
             f"  alerts:        {len(self.alerts)} created" + ("" if self.alerts else " (nothing new)"),
             f"  deliveries:    {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good"
             + (f", {d.orphaned} for targets no longer configured (python -m flows.outbox list)" if d.orphaned else "")
@@ -90,8 +91,8 @@ class RunSummary:
         lines += self._source_lines()
         for error in self.read_errors:
             lines.append(f"    ! {loggable(error.item)}: {loggable(error.problem)}")
-        for error in d.errors[:5]:
-            lines.append(f"    ! delivery to {loggable(error)}")
+        for failed_delivery in d.errors[:5]:
+            lines.append(f"    ! delivery to {loggable(failed_delivery)}")
         return "\n".join(lines)
 
     def _source_lines(self) -> list[str]:
@@ -108,12 +109,13 @@ class RunSummary:
             total = f"; {h.entries} stored" if h else ""
             lines.append(f"    {loggable(batch.source)}: {state}{total}")
         if len(lines) > _LISTED_SOURCES:
-            lines = lines[:_LISTED_SOURCES] + [f"    … and {len(lines) - _LISTED_SOURCES} more sources"]
+            lines = [*lines[:_LISTED_SOURCES], f"    … and {len(lines) - _LISTED_SOURCES} more sources"]
         return lines
 
 
-def source_state(batch: SourceBatch, health: SourceHealth | None, quote: Callable[[str], str],
-                 new: int | None = None) -> str:
+def source_state(
+    batch: SourceBatch, health: SourceHealth | None, quote: Callable[[str], str], new: int | None = None
+) -> str:
     """This run's read of a source in words: what it gave, or why not; text from the source through `quote`."""
     if batch.outcome is SourceOutcome.NOT_DUE:
         return "not due (poll interval)"
@@ -144,8 +146,10 @@ def unrouted(delivery: DeliveryReport) -> str:
     """Alerts that reached no target, and those of them that reached one this run; empty when none."""
     parts = []
     if delivery.unrouted:
-        parts.append(f"{delivery.unrouted} alerts reached no target (no target has one of their tags); each is "
-                     "sent when a target with one of them is configured")
+        parts.append(
+            f"{delivery.unrouted} alerts reached no target (no target has one of their tags); each is "
+            "sent when a target with one of them is configured"
+        )
     if delivery.routed_late:
         parts.append(f"{delivery.routed_late} that had reached no target sent to a target configured since")
     return "; ".join(parts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from veille.errors import ConfigError
 
 Location = tuple[str | int, ...]
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class LocatedValueError(ValueError):
@@ -44,13 +45,13 @@ class YamlDocument:
         where = f"{key}: " if key else ""
         return ConfigError(f"{self.path}:{self.line_of(location)}: {where}{problem}")
 
-    def validate(self, model: type[BaseModel]) -> Any:
+    def validate(self, model: type[Model]) -> Model:
         """Validate the document against `model`; the first problem becomes a ConfigError."""
         try:
             return model.model_validate(self.data)
         except ValidationError as exc:
             first = exc.errors()[0]
-            location = tuple(part for part in first["loc"] if isinstance(part, (str, int)))
+            location: Location = tuple(first["loc"])
             cause = first.get("ctx", {}).get("error")
             if isinstance(cause, LocatedValueError):
                 raise self.error(location + cause.location, str(cause)) from None
@@ -99,11 +100,11 @@ def _map_lines(path: Path, node: yaml.Node, location: Location, lines: dict[Loca
             line = key_node.start_mark.line + 1
             if key in seen:
                 # PyYAML keeps the last value silently; a repeated key is almost always a mistake.
-                raise ConfigError(f"{path}:{line}: {format_location(location + (key,))}: key repeated")
+                raise ConfigError(f"{path}:{line}: {format_location((*location, key))}: key repeated")
             seen.add(key)
-            lines[location + (key,)] = line
-            _map_lines(path, value_node, location + (key,), lines)
+            lines[(*location, key)] = line
+            _map_lines(path, value_node, (*location, key), lines)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            lines[location + (index,)] = item.start_mark.line + 1
-            _map_lines(path, item, location + (index,), lines)
+            lines[(*location, index)] = item.start_mark.line + 1
+            _map_lines(path, item, (*location, index), lines)

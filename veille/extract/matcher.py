@@ -40,8 +40,9 @@ class TokenKeys:
 class AliasIndex:
     """Every spelling's compact key, pointing to its entry."""
 
-    def __init__(self, owners: dict[str, str], inflectable: Iterable[str],
-                 spaces: dict[str, frozenset[int]] | None = None) -> None:
+    def __init__(
+        self, owners: dict[str, str], inflectable: Iterable[str], spaces: dict[str, frozenset[int]] | None = None
+    ) -> None:
         self._owners = owners
         self._inflectable = frozenset(inflectable)
         self._prefixes = {key[:end] for key in owners for end in range(1, len(key) + 1)}
@@ -98,8 +99,11 @@ class AliasIndex:
                 break
             for built, inflected, joins in states:
                 owner = self._owners.get(built)
-                if (owner is not None and (not inflected or owner in self._inflectable)
-                        and self._spaces.get(built, frozenset()).issuperset(joins)):
+                if (
+                    owner is not None
+                    and (not inflected or owner in self._inflectable)
+                    and self._spaces.get(built, frozenset()).issuperset(joins)
+                ):
                     best = (start, end + 1, owner)
             spaced = token.spaced
         return best

@@ -35,7 +35,9 @@ def load_pipeline(model_name: str, watchlist: WatchList) -> Language:
         ) from exc
     if "senter" in nlp.disabled:
         nlp.enable_pipe("senter")
-    watch_matcher: WatchMatcher = nlp.add_pipe("veille_watch_matcher", last=True)
+    watch_matcher = nlp.add_pipe("veille_watch_matcher", last=True)
+    # spaCy types every component as Callable[[Doc], Doc]; this one is what our factory made.
+    assert isinstance(watch_matcher, WatchMatcher)
     watch_matcher.set_watchlist(watchlist)
     return nlp
 
@@ -48,9 +50,13 @@ def extract_mentions(nlp: Language, articles: Iterable[Article], batch_size: int
     """
     articles = list(articles)
     limit = min(nlp.max_length, _CHUNK_CHARS)
-    pieces = ((piece, (index, offset)) for index, article in enumerate(articles)
-              for offset, piece in _pieces(article.text, limit))
-    current, found = 0, []
+    pieces = (
+        (piece, (index, offset))
+        for index, article in enumerate(articles)
+        for offset, piece in _pieces(article.text, limit)
+    )
+    current = 0
+    found: list[Mention] = []
     for doc, (index, offset) in nlp.pipe(pieces, as_tuples=True, batch_size=batch_size):
         while current < index:
             yield ArticleMentions(articles[current], tuple(found))

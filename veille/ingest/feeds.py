@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import calendar
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
@@ -20,8 +21,7 @@ from veille.names import feed_source_name
 from veille.records import Article, SourceBatch, text_hash
 
 FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
-    "text/xml;q=0.9, */*;q=0.1"
+    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 )
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -36,8 +36,9 @@ class ParsedFeed:
     problem: str | None = None
 
 
-def parse_feed(content: bytes, headers: Mapping[str, str], source: str, url: str,
-               tags: tuple[str, ...] = ()) -> ParsedFeed:
+def parse_feed(
+    content: bytes, headers: Mapping[str, str], source: str, url: str, tags: tuple[str, ...] = ()
+) -> ParsedFeed:
     """Every entry feedparser reads, as an Article; a malformed feed keeps its entries and names its problem."""
     if not content.strip():
         raise FeedError("empty body, not a feed")
@@ -45,8 +46,12 @@ def parse_feed(content: bytes, headers: Mapping[str, str], source: str, url: str
         return parse_json_feed(content, source, url, tags)
     try:
         # Bytes, never a str: given a str, feedparser would open it as a URL or a file name.
-        parsed = feedparser.parse(bytes(content), response_headers={**headers, "content-location": url},
-                                  sanitize_html=True, resolve_relative_uris=True)
+        parsed = feedparser.parse(
+            bytes(content),
+            response_headers={**headers, "content-location": url},
+            sanitize_html=True,
+            resolve_relative_uris=True,
+        )
     except Exception as exc:  # feedparser is meant not to raise; if it does, this source fails, not the run
         raise FeedError(f"feedparser failed: {type(exc).__name__}: {_first_line(exc)}") from exc
     problem = None
@@ -77,19 +82,26 @@ def parse_json_feed(content: bytes, source: str, url: str, tags: tuple[str, ...]
         if not isinstance(item, dict):
             continue
         # JSON Feed fields have one type each; anything else is ignored, never stored as its repr.
-        contents = [{"value": _string(item, "content_html"), "type": "text/html"},
-                    {"value": _string(item, "content_text"), "type": "text/plain"}]
-        entries.append({
-            "id": _string(item, "id", numbers=True),
-            "link": _string(item, "url") or _string(item, "external_url"),
-            "title": _string(item, "title"),
-            "content": [c for c in contents if c["value"]],
-            "summary": _string(item, "summary"),
-            "published_parsed": _json_time(item.get("date_published")),
-            "updated_parsed": _json_time(item.get("date_modified")),
-        })
-    problem = None if str(document.get("version", "")).startswith("https://jsonfeed.org/version/") else (
-        "malformed feed: JSON Feed without a jsonfeed.org version")
+        contents = [
+            {"value": _string(item, "content_html"), "type": "text/html"},
+            {"value": _string(item, "content_text"), "type": "text/plain"},
+        ]
+        entries.append(
+            {
+                "id": _string(item, "id", numbers=True),
+                "link": _string(item, "url") or _string(item, "external_url"),
+                "title": _string(item, "title"),
+                "content": [c for c in contents if c["value"]],
+                "summary": _string(item, "summary"),
+                "published_parsed": _json_time(item.get("date_published")),
+                "updated_parsed": _json_time(item.get("date_modified")),
+            }
+        )
+    problem = (
+        None
+        if str(document.get("version", "")).startswith("https://jsonfeed.org/version/")
+        else ("malformed feed: JSON Feed without a jsonfeed.org version")
+    )
     return ParsedFeed(_articles(entries, source, url, tags), problem)
 
 
@@ -103,16 +115,18 @@ def _string(item: Mapping[str, Any], name: str, numbers: bool = False) -> str:
     return ""
 
 
-def _json_time(value: object):
+def _json_time(value: object) -> time.struct_time | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc).utctimetuple()
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).utctimetuple()
     except ValueError:
         return None
 
 
-def _articles(entries, source: str, url: str, tags: tuple[str, ...]) -> tuple[Article, ...]:
+def _articles(
+    entries: Iterable[Mapping[str, Any]], source: str, url: str, tags: tuple[str, ...]
+) -> tuple[Article, ...]:
     articles: list[Article] = []
     used_keys: set[str] = set()
     for entry in entries:
@@ -163,7 +177,7 @@ def entry_time(entry: Mapping[str, Any]) -> datetime | None:
         value = entry.get(name)
         if value:
             try:
-                return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
+                return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
             except (OverflowError, ValueError, TypeError):
                 continue
     return None
@@ -188,8 +202,13 @@ class FeedSource:
         if fetched.not_modified:
             return SourceBatch.not_modified(self.name, self.validators)
         parsed = parse_feed(fetched.content, fetched.headers, self.name, fetched.url, self.tags)
-        return SourceBatch.read(self.name, parsed.articles, items_seen=len(parsed.articles), warning=parsed.problem,
-                           validators=fetched.validators)
+        return SourceBatch.read(
+            self.name,
+            parsed.articles,
+            items_seen=len(parsed.articles),
+            warning=parsed.problem,
+            validators=fetched.validators,
+        )
 
 
 def _first_line(error: object) -> str:

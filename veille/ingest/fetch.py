@@ -84,8 +84,9 @@ class Fetcher:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def fetch(self, url: str, validators: dict[str, str] | None = None, accept: str = "*/*",
-              until: float | None = None) -> Fetched:
+    def fetch(
+        self, url: str, validators: dict[str, str] | None = None, accept: str = "*/*", until: float | None = None
+    ) -> Fetched:
         """GET `url` within the policy's deadline, or by `until` (a time.monotonic() instant) when sooner.
 
         Timeouts and 5xx are retried with backoff while the deadline leaves time; anything else fails at once.
@@ -99,8 +100,11 @@ class Fetcher:
         started = time.monotonic()
         own_deadline = started + self.policy.deadline_seconds
         deadline = own_deadline if until is None else min(own_deadline, until)
-        within = (f"the {_seconds(self.policy.deadline_seconds)} s deadline" if deadline == own_deadline
-                  else f"the {_seconds(deadline - started)} s left to it")
+        within = (
+            f"the {_seconds(self.policy.deadline_seconds)} s deadline"
+            if deadline == own_deadline
+            else f"the {_seconds(deadline - started)} s left to it"
+        )
         with fetch_deadline(deadline):
             for attempt in range(1, self.policy.attempts + 1):
                 try:
@@ -114,8 +118,9 @@ class Fetcher:
                         raise FetchError(f"{exc} (after {attempt} attempts)") from None
                     pause = self.policy.backoff_seconds * 2 ** (attempt - 1)
                     if pause >= left:
-                        raise FetchError(f"{exc} (after {attempt} attempts; no time for another within {within})"
-                                         ) from None
+                        raise FetchError(
+                            f"{exc} (after {attempt} attempts; no time for another within {within})"
+                        ) from None
                     time.sleep(pause)
         raise AssertionError("unreachable")
 
@@ -131,8 +136,9 @@ class Fetcher:
                     raise _Retryable(f"HTTP {response.status_code} {response.reason_phrase}")
                 if response.status_code >= 400:
                     raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}")
-                return Fetched(str(response.url), response.status_code, self._read_capped(response),
-                               _lower(response.headers))
+                return Fetched(
+                    str(response.url), response.status_code, self._read_capped(response), _lower(response.headers)
+                )
         except AddressRefused as exc:
             raise FetchError(str(exc)) from None
         except httpx.TimeoutException:

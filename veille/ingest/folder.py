@@ -24,8 +24,13 @@ from veille.sanitize import loggable
 logger = logging.getLogger(__name__)
 
 SUFFIX = ".txt"
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 @dataclass(frozen=True)
@@ -59,8 +64,11 @@ class FolderSource:
                 errors.append(ReadError(self.name, display_path(file), str(exc)))
             except Exception as exc:  # a bug met on one file must not cost the folder its other files
                 logger.exception("unexpected error reading %s", loggable(display_path(file)))
-                errors.append(ReadError(self.name, display_path(file),
-                                        f"unexpected {type(exc).__name__} (a bug: please report it)"))
+                errors.append(
+                    ReadError(
+                        self.name, display_path(file), f"unexpected {type(exc).__name__} (a bug: please report it)"
+                    )
+                )
         return SourceBatch.read(self.name, tuple(articles), tuple(errors), items_seen=len(files))
 
     def _files(self, errors: list[ReadError]) -> Iterator[Path]:

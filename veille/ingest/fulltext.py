@@ -63,8 +63,14 @@ def with_full_text(article: Article, fetcher: Fetcher, until: float | None = Non
         # No deduplicate: trafilatura's cache is process-wide and drops a page whose text it has seen three
         # times, so the 4th outlet running a wire story word for word would lose its text and alert again.
         # Sameness across pages is Veille's to judge (veille/stories.py), each page is extracted alone.
-        main = trafilatura.extract(page.content, url=page.url, favor_precision=True, include_comments=False,
-                                   include_tables=False, deduplicate=False)
+        main = trafilatura.extract(
+            page.content,
+            url=page.url,
+            favor_precision=True,
+            include_comments=False,
+            include_tables=False,
+            deduplicate=False,
+        )
     except IngestError as exc:
         return article, f"page not fetched: {exc}"
     except Exception as exc:  # a crash inside the extractor must cost this article its full text, nothing more

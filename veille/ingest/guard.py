@@ -99,10 +99,15 @@ class AddressGuard:
             kind = address_class(address)
             if kind is not None:
                 named = host if host == text else f"{host} resolves to {text}"
-                raise AddressRefused(f"refused: {named} ({kind}); Veille fetches public addresses only "
-                                     f"({ALLOWANCE_SETTING})")
+                raise AddressRefused(
+                    f"refused: {named} ({kind}); Veille fetches public addresses only ({ALLOWANCE_SETTING})"
+                )
 
     def _allows(self, address: IPAddress) -> bool:
         candidates = [address, *filter(None, [_embedded_ipv4(address)])]
-        return any(candidate in network for candidate in candidates for network in self.allowed
-                   if candidate.version == network.version)
+        return any(
+            candidate in network
+            for candidate in candidates
+            for network in self.allowed
+            if candidate.version == network.version
+        )

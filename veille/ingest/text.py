@@ -31,7 +31,7 @@ def decode_text(data: bytes) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                return _checked(data[len(bom):].decode(encoding))
+                return _checked(data[len(bom) :].decode(encoding))
             except UnicodeDecodeError as exc:
                 raise IngestError(f"undecodable: starts with a {encoding} BOM but is not {encoding}") from exc
     # Without a BOM, control bytes tell a binary file (an image, an archive) from text; a stray NUL

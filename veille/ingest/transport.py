@@ -81,8 +81,9 @@ class GuardedBackend(httpcore.NetworkBackend):
         failure: Exception = httpcore.ConnectError(f"{host}: no address to connect to")
         for address in addresses:
             try:
-                stream = self._tcp.connect_tcp(address, port, _bounded(timeout, httpcore.ConnectTimeout),
-                                               local_address, socket_options)
+                stream = self._tcp.connect_tcp(
+                    address, port, _bounded(timeout, httpcore.ConnectTimeout), local_address, socket_options
+                )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
                 continue
@@ -143,10 +144,12 @@ class _DeadlineStream(httpcore.NetworkStream):
     def close(self) -> None:
         self._stream.close()
 
-    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:
-        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname,
-                                                      _bounded(timeout, httpcore.ConnectTimeout)))
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._stream.start_tls(ssl_context, server_hostname, _bounded(timeout, httpcore.ConnectTimeout))
+        )
 
     def get_extra_info(self, info: str) -> object:
         return self._stream.get_extra_info(info)
@@ -161,8 +164,10 @@ class GuardedTransport(httpx.HTTPTransport):
         # httpx 0.28 takes no network backend (encode/httpx#3749): the pool it built is replaced by the
         # same pool over ours. Checked, so that an httpx that renamed it fails here rather than fetch unguarded.
         if not isinstance(getattr(self, "_pool", None), httpcore.ConnectionPool):
-            raise RuntimeError("this httpx keeps no httpcore pool in HTTPTransport._pool: the address guard "
-                               "cannot be installed (pin httpx 0.28)")
+            raise RuntimeError(
+                "this httpx keeps no httpcore pool in HTTPTransport._pool: the address guard "
+                "cannot be installed (pin httpx 0.28)"
+            )
         self._pool.close()
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(),

@@ -68,5 +68,3 @@ def fit_body(body: str, room: int) -> str:
             lines[index] = match.group("head") + shorter + match.group("tail")
     # Past that, the lines kept whole do not fit: a tiny limit, or a text that is no alert (a digest).
     return shorten("\n".join(lines), room)
-
-

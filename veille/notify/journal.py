@@ -24,8 +24,19 @@ logger = logging.getLogger(__name__)
 
 
 def _line(entry: JournalEntry) -> str:
-    return json.dumps({"database": entry.database, "delivery": entry.delivery, "alert": entry.alert,
-                       "target": entry.target, "digest": entry.digest, "sent_at": entry.sent_at.isoformat()}) + "\n"
+    return (
+        json.dumps(
+            {
+                "database": entry.database,
+                "delivery": entry.delivery,
+                "alert": entry.alert,
+                "target": entry.target,
+                "digest": entry.digest,
+                "sent_at": entry.sent_at.isoformat(),
+            }
+        )
+        + "\n"
+    )
 
 
 def message_digest(title: str, body: str) -> str:

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,9 +31,11 @@ def install_local_target(alerts_file: Path, console: TextIO | None = None) -> No
     NotificationManager().remove(LOCAL_SCHEMA)
 
     @notify(on=LOCAL_SCHEMA, name="Veille local alerts (console and JSON lines)")
-    def deliver_locally(body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any) -> bool:
+    def deliver_locally(
+        body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> bool:
         record = {
-            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
             "type": notify_type,
             "title": title,
             "body": body,
@@ -42,8 +44,9 @@ def install_local_target(alerts_file: Path, console: TextIO | None = None) -> No
             append_line(alerts_file, json.dumps(record, ensure_ascii=False))
         except OSError as exc:
             # Said through apprise's logger, so that the delivery's error says why; retried later.
-            logging.getLogger("apprise").warning("cannot append to %s in the data folder: %s", alerts_file.name,
-                                                 exc.strerror or type(exc).__name__)
+            logging.getLogger("apprise").warning(
+                "cannot append to %s in the data folder: %s", alerts_file.name, exc.strerror or type(exc).__name__
+            )
             return False
         if _console_wanted(meta.get("console", meta.get("qsd", {}).get("console", True))):
             stream = console or sys.stdout
@@ -70,7 +73,7 @@ def append_line(path: Path, line: str) -> None:
         try:
             view = memoryview(data)
             while view:
-                view = view[os.write(descriptor, view):]
+                view = view[os.write(descriptor, view) :]
             # The delivery is recorded as sent right after: the line must be on disk by then.
             os.fsync(descriptor)
         except OSError:

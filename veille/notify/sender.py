@@ -53,15 +53,26 @@ def send_due_deliveries(
         if delivery.target_key in down:
             report.deferred += 1
             continue
-        if not _riding_out_outage(policy, store.claim_delivery, delivery.id, now(), policy.lease_seconds,
-                                  delivery.target_key):
+        if not _riding_out_outage(
+            policy, store.claim_delivery, delivery.id, now(), policy.lease_seconds, delivery.target_key
+        ):
             report.taken_by_another_run += 1
             continue
         error = notifier.send(delivery.target_key, delivery.title, delivery.body)
         if error is None:
-            _record_sent(store, journal, policy, JournalEntry(
-                delivery.id, now(), database, delivery.alert_id, delivery.target_key,
-                message_digest(delivery.title, delivery.body)))
+            _record_sent(
+                store,
+                journal,
+                policy,
+                JournalEntry(
+                    delivery.id,
+                    now(),
+                    database,
+                    delivery.alert_id,
+                    delivery.target_key,
+                    message_digest(delivery.title, delivery.body),
+                ),
+            )
             report.sent += 1
             continue
         down.add(delivery.target_key)
@@ -104,11 +115,11 @@ def _record_journal(store: Store, journal: SentJournal, policy: DeliveryPolicy, 
     if settled:
         journal.forget(settled)
     if recorded:
-        logger.warning("recorded %d delivery(ies) a target had accepted while the database was unavailable",
-                       recorded)
+        logger.warning("recorded %d delivery(ies) a target had accepted while the database was unavailable", recorded)
     if foreign:
-        logger.warning("the delivery journal holds %d send(s) of another database: kept, not applied to this one",
-                       foreign)
+        logger.warning(
+            "the delivery journal holds %d send(s) of another database: kept, not applied to this one", foreign
+        )
     return recorded
 
 
@@ -118,7 +129,10 @@ def is_that_delivery(entry: JournalEntry, row: StoredDelivery) -> bool:
         # A line of an earlier version names the delivery alone: only a claim left unrecorded matches.
         return row.status == "sending"
     return (row.alert_id, row.target_key, message_digest(row.title, row.body)) == (
-        entry.alert, entry.target, entry.digest)
+        entry.alert,
+        entry.target,
+        entry.digest,
+    )
 
 
 def _riding_out_outage(policy: DeliveryPolicy, write: Callable[..., T], *args: object) -> T:
@@ -136,4 +150,6 @@ def retry_delay(attempts: int, base_seconds: float, cap_seconds: float = 3600.0)
     """Seconds to wait after `attempts` failures: base, 2×base, 4×base, … capped."""
     if attempts <= 0 or base_seconds <= 0:
         return 0.0
-    return min(cap_seconds, base_seconds * 2 ** (attempts - 1))
+    # In floats, the doubling bounded: 2 ** 1100 as an int times a float base raised OverflowError
+    # (max_delivery_attempts has no upper bound), where a float product past the cap only becomes inf.
+    return min(cap_seconds, base_seconds * 2.0 ** min(attempts - 1, 1000))

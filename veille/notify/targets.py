@@ -129,13 +129,15 @@ def _parts(url: str) -> list[str]:
     return url.split()
 
 
-def load_notifier(targets_file: Path, env_urls: str | None, alerts_file: Path) -> AppriseNotifier:
-    """Every configured target; a problem in the file or the variable raises ConfigError."""
+def load_notifier(targets_file: Path | None, env_urls: str | None, alerts_file: Path) -> AppriseNotifier:
+    """Every configured target (no file: the variable's alone); a problem in either raises ConfigError."""
     install_local_target(alerts_file)
     servers = _servers_from_file(targets_file) if targets_file is not None else []
     if env_urls:
         servers += _servers_from_env(env_urls)
     if not servers:
+        if targets_file is None:
+            raise ConfigError("no notification target: set VEILLE_NOTIFY_URLS")
         raise ConfigError(f"{targets_file}: no notification target: list one under 'urls' or set VEILLE_NOTIFY_URLS")
     return AppriseNotifier(servers)
 
@@ -148,12 +150,14 @@ def _servers_from_file(path: Path) -> list[NotifyBase]:
             raise document.error(("urls", index), f"not a URL apprise can use ({_schema(url)}://...)")
     content = path.read_text(encoding="utf-8-sig")
     try:
-        servers, _includes = ConfigBase.config_parse_yaml(content)
+        parsed, _includes = ConfigBase.config_parse_yaml(content)
     except Exception as exc:  # apprise's parser has bugs of its own (a KeyError on some URLs)
         raise ConfigError(f"{path}: apprise cannot read this file ({type(exc).__name__}: {exc})") from None
+    # Typed as a list of objects by apprise; they are its plugins' instances.
+    servers = [server for server in parsed if isinstance(server, NotifyBase)]
     if not servers:
         raise document.error(("urls",), "apprise found no usable target")
-    return list(servers)
+    return servers
 
 
 def _check_layout(document: YamlDocument) -> None:
@@ -176,7 +180,7 @@ def _check_layout(document: YamlDocument) -> None:
             raise document.error(("urls", index), "a URL's settings must be a mapping (tag: ...)")
 
 
-def _urls_of(items: list) -> list[tuple[int, str]]:
+def _urls_of(items: list[str | dict[str, object]]) -> list[tuple[int, str]]:
     return [(index, item if isinstance(item, str) else next(iter(item))) for index, item in enumerate(items)]
 
 
@@ -187,7 +191,9 @@ def _servers_from_env(value: str) -> list[NotifyBase]:
         server = Apprise.instantiate(url, tag=[tag for tag in tags.split(",") if tag] or None)
         if server is None:
             # Never echo the URL: it is in the environment because it holds a token.
-            raise ConfigError(f"VEILLE_NOTIFY_URLS: item {position} is not a URL apprise can use ({_schema(url)}://...)")
+            raise ConfigError(
+                f"VEILLE_NOTIFY_URLS: item {position} is not a URL apprise can use ({_schema(url)}://...)"
+            )
         servers.append(server)
     return servers
 

@@ -45,8 +45,10 @@ def earlier_state(data_dir: Path, alerts_file: Path, url: str) -> EarlierState |
         others = known - {database_digest(url)}
         if not others:
             return None
-        return EarlierState(f"{data_dir / KNOWN_DATABASES} lists {len(others)} other database(s) used with "
-                            "this data directory", certain=True)
+        return EarlierState(
+            f"{data_dir / KNOWN_DATABASES} lists {len(others)} other database(s) used with this data directory",
+            certain=True,
+        )
     journals = sorted(data_dir.glob(_JOURNALS))
     if journals:
         return EarlierState(f"{journals[0]} holds sends of an earlier database", certain=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session
@@ -13,23 +14,42 @@ from veille.records import AlertLine, Article, PeriodFigures, StoredArticle
 from veille.store.guard import database_errors as _reading
 from veille.store.models import AlertRow, ArticleRow, DeliveryRow, SourceRow
 
+Query = TypeVar("Query", bound=Select[Any])
+
 
 class HistoryQueries:
     """Mixed into SqlStore: reads that serve replay, digests and run reports."""
 
     engine: Engine
 
-    def articles_between(self, since: datetime | None, until: datetime | None, after_id: int = 0,
-                         limit: int = 100) -> list[StoredArticle]:
+    def articles_between(
+        self, since: datetime | None, until: datetime | None, after_id: int = 0, limit: int = 100
+    ) -> list[StoredArticle]:
         """Stored articles dated in [since, until), by id after `after_id`: their published date, else first seen."""
         query = _dated_between(
-            select(ArticleRow, SourceRow.name).join(ArticleRow.source)
-            .where(ArticleRow.id > after_id).order_by(ArticleRow.id).limit(limit), since, until)
+            select(ArticleRow, SourceRow.name)
+            .join(ArticleRow.source)
+            .where(ArticleRow.id > after_id)
+            .order_by(ArticleRow.id)
+            .limit(limit),
+            since,
+            until,
+        )
         with _reading("reading stored articles"), Session(self.engine) as session:
             return [
-                StoredArticle(row.id, row.story_id, Article(
-                    source=name, key=row.key, title=row.title, location=row.location, text=row.text,
-                    published_at=row.published_at, content_hash=row.content_hash))
+                StoredArticle(
+                    row.id,
+                    row.story_id,
+                    Article(
+                        source=name,
+                        key=row.key,
+                        title=row.title,
+                        location=row.location,
+                        text=row.text,
+                        published_at=row.published_at,
+                        content_hash=row.content_hash,
+                    ),
+                )
                 for row, name in session.execute(query)
             ]
 
@@ -50,15 +70,16 @@ class HistoryQueries:
                 alerted[story_id].add(entry_id)
         return alerted
 
-    def delivery_statuses(self, alert_ids: Iterable[int]) -> dict[int, Counter]:
+    def delivery_statuses(self, alert_ids: Iterable[int]) -> dict[int, Counter[str]]:
         """For each alert, how many of its deliveries are pending, sending, sent or failed."""
         ids = sorted(set(alert_ids))
-        statuses: dict[int, Counter] = {alert_id: Counter() for alert_id in ids}
+        statuses: dict[int, Counter[str]] = {alert_id: Counter() for alert_id in ids}
         if not ids:
             return statuses
         query = (
             select(DeliveryRow.alert_id, DeliveryRow.status, func.count())
-            .where(DeliveryRow.alert_id.in_(ids)).group_by(DeliveryRow.alert_id, DeliveryRow.status)
+            .where(DeliveryRow.alert_id.in_(ids))
+            .group_by(DeliveryRow.alert_id, DeliveryRow.status)
         )
         with _reading("reading deliveries"), Session(self.engine) as session:
             for alert_id, status, count in session.execute(query):
@@ -77,24 +98,29 @@ class HistoryQueries:
         figures = PeriodFigures()
         with _reading("reading the period's figures"), Session(self.engine) as session:
             articles = (
-                select(SourceRow.name, func.count()).join(ArticleRow.source)
-                .where(ArticleRow.first_seen_at >= since, ArticleRow.first_seen_at < until).group_by(SourceRow.name)
+                select(SourceRow.name, func.count())
+                .join(ArticleRow.source)
+                .where(ArticleRow.first_seen_at >= since, ArticleRow.first_seen_at < until)
+                .group_by(SourceRow.name)
             )
             figures.articles = Counter(dict(session.execute(articles).tuples().all()))
             in_period = (AlertRow.created_at >= since) & (AlertRow.created_at < until)
             figures.alerts = _alert_lines(session, select(AlertRow).where(in_period).order_by(AlertRow.id))
             deliveries = (
-                select(DeliveryRow.status, func.count()).join(DeliveryRow.alert).where(in_period)
+                select(DeliveryRow.status, func.count())
+                .join(DeliveryRow.alert)
+                .where(in_period)
                 .group_by(DeliveryRow.status)
             )
             figures.deliveries = Counter(dict(session.execute(deliveries).tuples().all()))
             failing = select(SourceRow).where(SourceRow.consecutive_failures > 0).order_by(SourceRow.name)
-            figures.failing_sources = [(row.name, row.consecutive_failures, row.last_error or "")
-                                       for row in session.scalars(failing)]
+            figures.failing_sources = [
+                (row.name, row.consecutive_failures, row.last_error or "") for row in session.scalars(failing)
+            ]
         return figures
 
 
-def _dated_between(query: Select, since: datetime | None, until: datetime | None) -> Select:
+def _dated_between(query: Query, since: datetime | None, until: datetime | None) -> Query:
     """Articles whose published date, or lacking one the day Veille first saw them, is in [since, until)."""
     dated = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
     if since is not None:
@@ -104,14 +130,25 @@ def _dated_between(query: Select, since: datetime | None, until: datetime | None
     return query
 
 
-def _alert_lines(session: Session, alerts: Select) -> list[AlertLine]:
+def _alert_lines(session: Session, alerts: Select[tuple[AlertRow]]) -> list[AlertLine]:
     """`alerts` (a select of AlertRow) with their article and source, in one query."""
     query = (
         alerts.add_columns(ArticleRow.title, ArticleRow.location, SourceRow.name)
-        .join(ArticleRow, AlertRow.article_id == ArticleRow.id).join(SourceRow, ArticleRow.source_id == SourceRow.id)
+        .join(ArticleRow, AlertRow.article_id == ArticleRow.id)
+        .join(SourceRow, ArticleRow.source_id == SourceRow.id)
     )
     return [
-        AlertLine(alert.id, alert.entry_id, alert.entry_name, alert.entry_kind, alert.variant, alert.sentence,
-                  title, location, source, alert.created_at)
+        AlertLine(
+            alert.id,
+            alert.entry_id,
+            alert.entry_name,
+            alert.entry_kind,
+            alert.variant,
+            alert.sentence,
+            title,
+            location,
+            source,
+            alert.created_at,
+        )
         for alert, title, location, source in session.execute(query)
     ]

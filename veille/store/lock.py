@@ -69,13 +69,17 @@ def _postgres_lock(engine: Engine, name: str, holder: str) -> Iterator[RunLock]:
             acquired = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
             if acquired:
                 # Session-level: shows in pg_stat_activity, where a run turned away reads it.
-                connection.execute(text("SELECT set_config('application_name', :holder, false)"),
-                                   {"holder": holder[:63]})
+                connection.execute(
+                    text("SELECT set_config('application_name', :holder, false)"), {"holder": holder[:63]}
+                )
             else:
-                held_by = connection.execute(text(
-                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                    "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = :key"
-                ), {"key": key}).scalar()
+                held_by = connection.execute(
+                    text(
+                        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = :key"
+                    ),
+                    {"key": key},
+                ).scalar()
             connection.commit()
         if not acquired:
             yield RunLock(False, held_by or "another process")

@@ -8,6 +8,7 @@ and check it by hand: autogenerate is a draft, not a migration.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -29,7 +30,10 @@ def _config(connection: Connection) -> Config:
 
 
 def head_revision() -> str:
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    if head is None:  # only an installation without its migrations/versions/ files
+        raise RuntimeError(f"no migration found in {MIGRATIONS}")
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -46,14 +50,14 @@ def downgrade(engine: Engine, revision: str) -> None:
     _migrate(engine, lambda config: command.downgrade(config, revision))
 
 
-def _migrate(engine: Engine, run) -> None:
+def _migrate(engine: Engine, run: Callable[[Config], None]) -> None:
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # SQLite alters a table by copying it and dropping the old one; with foreign keys on, that
             # DROP would cascade and delete every alert and mention. The pragma only works outside a
             # transaction, hence on the raw connection before BEGIN.
-            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+            _raw_execute(connection, "PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
                 if connection.dialect.name == "postgresql":
@@ -65,14 +69,23 @@ def _migrate(engine: Engine, run) -> None:
                         raise RuntimeError(f"migration left {len(broken)} rows with a broken foreign key")
         finally:
             if sqlite:
-                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+                _raw_execute(connection, "PRAGMA foreign_keys=ON")
+
+
+def _raw_execute(connection: Connection, statement: str) -> None:
+    """Run `statement` on the driver's connection, outside SQLAlchemy's transaction."""
+    raw = connection.connection.dbapi_connection
+    if raw is None:  # SQLAlchemy detaches it only from a connection invalidated or closed
+        raise RuntimeError("the database connection was closed during the migration")
+    raw.execute(statement)
 
 
 def main(argv: list[str]) -> int:
     from sqlalchemy import create_engine
 
     if len(argv) != 2 or argv[0] != "revision":
-        print('usage: python -m veille.store.migrate revision "message"', file=sys.stderr)
+        # The developers' revision command: its usage goes to the terminal, not a log.
+        print('usage: python -m veille.store.migrate revision "message"', file=sys.stderr)  # noqa: T201
         return 2
     engine = create_engine("sqlite://")
     upgrade(engine)

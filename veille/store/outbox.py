@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from veille.errors import StoreError
 from veille.records import Retargeted, StoredDelivery, TargetBacklog
 from veille.store.guard import database_errors as _errors
+from veille.store.guard import rows_changed
 from veille.store.models import AlertRow, DeliveryRow, MetaRow
 
 if TYPE_CHECKING:
@@ -51,9 +52,17 @@ class OutboxQueries:
                     waiting += 1
                     continue
                 session.add_all(
-                    DeliveryRow(alert_id=alert.id, target_key=target.key, target_label=target.label,
-                                status="pending", attempts=0, next_attempt_at=now, created_at=now)
-                    for target in targets)
+                    DeliveryRow(
+                        alert_id=alert.id,
+                        target_key=target.key,
+                        target_label=target.label,
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                    for target in targets
+                )
                 alert.unrouted = False
                 routed += 1
         return routed, waiting
@@ -67,18 +76,26 @@ class OutboxQueries:
         moved = 0
         with _errors("renaming delivery targets"), Session(self.engine) as session, session.begin():
             present = session.scalars(
-                select(DeliveryRow.target_key).where(DeliveryRow.target_key.in_(sorted(renames))).distinct()).all()
+                select(DeliveryRow.target_key).where(DeliveryRow.target_key.in_(sorted(renames))).distinct()
+            ).all()
             for old in present:
                 new = renames[old]
                 has_it = select(DeliveryRow.alert_id).where(DeliveryRow.target_key == new.key)
-                moved += session.execute(
-                    update(DeliveryRow).where(DeliveryRow.target_key == old, DeliveryRow.alert_id.not_in(has_it))
-                    .values(target_key=new.key, target_label=new.label)).rowcount
+                moved += rows_changed(
+                    session.execute(
+                        update(DeliveryRow)
+                        .where(DeliveryRow.target_key == old, DeliveryRow.alert_id.not_in(has_it))
+                        .values(target_key=new.key, target_label=new.label)
+                    )
+                )
         return moved
 
     def stored_delivery(self, delivery_id: int) -> StoredDelivery | None:
-        query = select(DeliveryRow, AlertRow.title, AlertRow.body).join(DeliveryRow.alert).where(
-            DeliveryRow.id == delivery_id)
+        query = (
+            select(DeliveryRow, AlertRow.title, AlertRow.body)
+            .join(DeliveryRow.alert)
+            .where(DeliveryRow.id == delivery_id)
+        )
         with _errors("reading a delivery"), Session(self.engine) as session:
             found = session.execute(query).first()
         if found is None:
@@ -86,20 +103,27 @@ class OutboxQueries:
         row, title, body = found
         return StoredDelivery(row.id, row.alert_id, row.target_key, row.status, title, body)
 
-
     def backlog(self) -> list[TargetBacklog]:
         """Every target with deliveries not sent, oldest first."""
         failed = func.sum(case((DeliveryRow.status == "failed", 1), else_=0))
         waiting = func.sum(case((DeliveryRow.status == "failed", 0), else_=1))
         query = (
-            select(DeliveryRow.target_key, func.max(DeliveryRow.target_label), waiting, failed,
-                   func.min(DeliveryRow.created_at))
-            .where(DeliveryRow.status.in_(UNSENT)).group_by(DeliveryRow.target_key)
+            select(
+                DeliveryRow.target_key,
+                func.max(DeliveryRow.target_label),
+                waiting,
+                failed,
+                func.min(DeliveryRow.created_at),
+            )
+            .where(DeliveryRow.status.in_(UNSENT))
+            .group_by(DeliveryRow.target_key)
             .order_by(func.min(DeliveryRow.created_at), DeliveryRow.target_key)
         )
         with _errors("reading the outbox"), Session(self.engine) as session:
-            return [TargetBacklog(key, label, int(w or 0), int(f or 0), first)
-                    for key, label, w, f, first in session.execute(query)]
+            return [
+                TargetBacklog(key, label, int(w or 0), int(f or 0), first)
+                for key, label, w, f, first in session.execute(query)
+            ]
 
     def target_keys(self) -> dict[str, str]:
         """Every target key the deliveries name, to its label."""
@@ -108,9 +132,11 @@ class OutboxQueries:
             return dict(session.execute(query).tuples().all())
 
     def movable_counts(self, key: str) -> dict[str, int]:
-        query = (select(DeliveryRow.status, func.count()).where(DeliveryRow.target_key == key,
-                                                                DeliveryRow.status.in_(MOVABLE))
-                 .group_by(DeliveryRow.status))
+        query = (
+            select(DeliveryRow.status, func.count())
+            .where(DeliveryRow.target_key == key, DeliveryRow.status.in_(MOVABLE))
+            .group_by(DeliveryRow.status)
+        )
         with _errors("reading the outbox"), Session(self.engine) as session:
             return dict(session.execute(query).tuples().all())
 
@@ -122,18 +148,32 @@ class OutboxQueries:
         has_it = select(DeliveryRow.alert_id).where(DeliveryRow.target_key == new_key)
         movable = (DeliveryRow.target_key == old_key) & DeliveryRow.status.in_(MOVABLE)
         with _errors("moving deliveries"), Session(self.engine) as session, session.begin():
-            moved = session.execute(
-                update(DeliveryRow).where(movable, DeliveryRow.alert_id.not_in(has_it))
-                .values(target_key=new_key, target_label=new_label, status="pending", attempts=0, last_error=None,
-                        next_attempt_at=now, claimed_at=None)).rowcount
+            moved = rows_changed(
+                session.execute(
+                    update(DeliveryRow)
+                    .where(movable, DeliveryRow.alert_id.not_in(has_it))
+                    .values(
+                        target_key=new_key,
+                        target_label=new_label,
+                        status="pending",
+                        attempts=0,
+                        last_error=None,
+                        next_attempt_at=now,
+                        claimed_at=None,
+                    )
+                )
+            )
             kept = session.scalar(select(func.count()).select_from(DeliveryRow).where(movable)) or 0
         return Retargeted(moved, kept)
 
     def drop_deliveries(self, key: str) -> int:
         """Delete the pending and failed deliveries of `key`; what was sent stays, as history."""
         with _errors("dropping deliveries"), Session(self.engine) as session, session.begin():
-            return session.execute(
-                delete(DeliveryRow).where(DeliveryRow.target_key == key, DeliveryRow.status.in_(MOVABLE))).rowcount
+            return rows_changed(
+                session.execute(
+                    delete(DeliveryRow).where(DeliveryRow.target_key == key, DeliveryRow.status.in_(MOVABLE))
+                )
+            )
 
     def unrouted_count(self) -> int:
         with _errors("counting alerts that reached no target"), Session(self.engine) as session:

@@ -7,10 +7,25 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, delete, event, func, inspect, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    inspect,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, StatementError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from veille.detect import plan_alerts, render_alert
 from veille.errors import StoreError
@@ -28,6 +43,7 @@ from veille.records import (
 )
 from veille.redact import database_url_problem
 from veille.store.guard import database_errors as _errors
+from veille.store.guard import rows_changed
 from veille.store.history import HistoryQueries
 from veille.store.lock import RunLock, run_lock
 from veille.store.migrate import upgrade
@@ -74,7 +90,8 @@ class SqlStore(HistoryQueries, OutboxQueries):
             engine.dispose()
             raise StoreError(
                 f"the database is new and empty, but {refuse_new_because}: a mistyped VEILLE_DATABASE_URL "
-                "would send every alert again. Check it, or set VEILLE_ACCEPT_NEW_DATABASE=1 to start afresh")
+                "would send every alert again. Check it, or set VEILLE_ACCEPT_NEW_DATABASE=1 to start afresh"
+            )
         with _errors("bringing the database schema up to date"):
             upgrade(engine)
         return cls(engine, was_new=new)
@@ -100,7 +117,11 @@ class SqlStore(HistoryQueries, OutboxQueries):
             return {(name, key): digest for name, key, digest in session.execute(query)}
 
     def record_detections(
-        self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime,
+        self,
+        found: Sequence[ArticleMentions],
+        watchlist: WatchList,
+        route: Router,
+        now: datetime,
         stories: StoryIndex | None = None,
     ) -> RecordedBatch:
         """Store articles, their mentions and stories, and create alerts and deliveries, in one transaction.
@@ -120,8 +141,9 @@ class SqlStore(HistoryQueries, OutboxQueries):
                 raise
         return self._record_one_by_one(found, watchlist, route, now, stories)
 
-    def _record(self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime,
-                stories: StoryIndex) -> list[CreatedAlert]:
+    def _record(
+        self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime, stories: StoryIndex
+    ) -> list[CreatedAlert]:
         indexed: list[str] = []
         created: list[CreatedAlert] = []
         try:
@@ -142,8 +164,9 @@ class SqlStore(HistoryQueries, OutboxQueries):
             raise
         return created
 
-    def _record_one_by_one(self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router,
-                           now: datetime, stories: StoryIndex) -> RecordedBatch:
+    def _record_one_by_one(
+        self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime, stories: StoryIndex
+    ) -> RecordedBatch:
         """Each article with its alerts in a savepoint of its own; one the database refuses is rejected."""
         recorded = RecordedBatch([])
         indexed: list[str] = []
@@ -154,18 +177,26 @@ class SqlStore(HistoryQueries, OutboxQueries):
                     mine: list[str] = []
                     try:
                         with session.begin_nested():
-                            row = self._upsert_article(session, sources[item.article.source], item, now, stories,
-                                                       mine)
-                            recorded.alerts.extend(self._create_alerts(
-                                session, row.story_id, [item], {(item.article.source, item.article.key): row.id},
-                                watchlist, route, now))
+                            row = self._upsert_article(session, sources[item.article.source], item, now, stories, mine)
+                            recorded.alerts.extend(
+                                self._create_alerts(
+                                    session,
+                                    row.story_id,
+                                    [item],
+                                    {(item.article.source, item.article.key): row.id},
+                                    watchlist,
+                                    route,
+                                    now,
+                                )
+                            )
                     except Exception as exc:
                         if not _one_item_problem(exc):
                             raise
                         for key in mine:
                             stories.remove(key)
-                        recorded.rejected.append(ReadError(item.article.source, item.article.key,
-                                                           f"cannot be stored: {_first_line(exc)}"))
+                        recorded.rejected.append(
+                            ReadError(item.article.source, item.article.key, f"cannot be stored: {_first_line(exc)}")
+                        )
                         continue
                     indexed += mine
         except BaseException:
@@ -174,16 +205,26 @@ class SqlStore(HistoryQueries, OutboxQueries):
             raise
         return recorded
 
-    def _create_alerts(self, session: Session, story_id: int, items: list[ArticleMentions],
-                       article_ids: dict[tuple[str, str], int], watchlist: WatchList, route: Router,
-                       now: datetime) -> list[CreatedAlert]:
+    def _create_alerts(
+        self,
+        session: Session,
+        story_id: int,
+        items: list[ArticleMentions],
+        article_ids: dict[tuple[str, str], int],
+        watchlist: WatchList,
+        route: Router,
+        now: datetime,
+    ) -> list[CreatedAlert]:
         alerted = session.scalars(select(AlertRow.entry_id).where(AlertRow.story_id == story_id)).all()
         planned_alerts = plan_alerts(items, alerted, watchlist)
         if not planned_alerts:
             return []
         sources = session.scalars(
-            select(SourceRow.name).join(ArticleRow, ArticleRow.source_id == SourceRow.id)
-            .where(ArticleRow.story_id == story_id).distinct().order_by(SourceRow.name)
+            select(SourceRow.name)
+            .join(ArticleRow, ArticleRow.source_id == SourceRow.id)
+            .where(ArticleRow.story_id == story_id)
+            .distinct()
+            .order_by(SourceRow.name)
         ).all()
         created = []
         for planned in planned_alerts:
@@ -208,12 +249,28 @@ class SqlStore(HistoryQueries, OutboxQueries):
             session.add(alert)
             session.flush()
             session.add_all(
-                DeliveryRow(alert_id=alert.id, target_key=target.key, target_label=target.label, status="pending",
-                            attempts=0, next_attempt_at=now, created_at=now)
+                DeliveryRow(
+                    alert_id=alert.id,
+                    target_key=target.key,
+                    target_label=target.label,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
                 for target in targets
             )
-            created.append(CreatedAlert(alert.id, planned.article.location, planned.entry.name, planned.entry.kind,
-                                        planned.mention.text, len(targets), len(sources)))
+            created.append(
+                CreatedAlert(
+                    alert.id,
+                    planned.article.location,
+                    planned.entry.name,
+                    planned.entry.kind,
+                    planned.mention.text,
+                    len(targets),
+                    len(sources),
+                )
+            )
         return created
 
     def _source_ids(self, session: Session, names: set[str], now: datetime) -> dict[str, int]:
@@ -225,8 +282,15 @@ class SqlStore(HistoryQueries, OutboxQueries):
             rows[name] = row.id
         return rows
 
-    def _upsert_article(self, session: Session, source_id: int, item: ArticleMentions, now: datetime,
-                        stories: StoryIndex, indexed: list[str]) -> ArticleRow:
+    def _upsert_article(
+        self,
+        session: Session,
+        source_id: int,
+        item: ArticleMentions,
+        now: datetime,
+        stories: StoryIndex,
+        indexed: list[str],
+    ) -> ArticleRow:
         article = item.article
         row = session.scalars(
             select(ArticleRow).where(ArticleRow.source_id == source_id, ArticleRow.key == article.key)
@@ -250,8 +314,15 @@ class SqlStore(HistoryQueries, OutboxQueries):
         # Mentions describe the current text; alerts already sent stay, they are history.
         session.execute(delete(MentionRow).where(MentionRow.article_id == row.id))
         session.add_all(
-            MentionRow(article_id=row.id, entry_id=m.entry_id, label=m.label, text=m.text, start=m.start,
-                       end=m.end, sentence=m.sentence)
+            MentionRow(
+                article_id=row.id,
+                entry_id=m.entry_id,
+                label=m.label,
+                text=m.text,
+                start=m.start,
+                end=m.end,
+                sentence=m.sentence,
+            )
             for m in item.mentions
         )
         return row
@@ -279,7 +350,7 @@ class SqlStore(HistoryQueries, OutboxQueries):
         with _errors("renaming a source"), Session(self.engine) as session, session.begin():
             if session.scalar(select(SourceRow.id).where(SourceRow.name == new)) is not None:
                 return False
-            return session.execute(update(SourceRow).where(SourceRow.name == old).values(name=new)).rowcount == 1
+            return rows_changed(session.execute(update(SourceRow).where(SourceRow.name == old).values(name=new))) == 1
 
     def source_states(self, names: Iterable[str]) -> dict[str, SourceState]:
         """What the last reads of these sources left: validators for a conditional GET, last fetch."""
@@ -293,7 +364,7 @@ class SqlStore(HistoryQueries, OutboxQueries):
         with _errors("recording source health"), Session(self.engine) as session, session.begin():
             ids = self._source_ids(session, {batch.source for batch in batches}, now)
             for batch in batches:
-                row = session.get(SourceRow, ids[batch.source])
+                row = session.get_one(SourceRow, ids[batch.source])
                 row.last_fetched_at = now
                 if batch.outcome is SourceOutcome.FAILED:
                     row.consecutive_failures = (row.consecutive_failures or 0) + 1
@@ -307,9 +378,7 @@ class SqlStore(HistoryQueries, OutboxQueries):
 
     def source_health(self, names: Iterable[str]) -> list[SourceHealth]:
         """Each source's last success and error, failures in a row, and articles stored."""
-        counts = (
-            select(ArticleRow.source_id, func.count().label("entries")).group_by(ArticleRow.source_id).subquery()
-        )
+        counts = select(ArticleRow.source_id, func.count().label("entries")).group_by(ArticleRow.source_id).subquery()
         query = (
             select(SourceRow, func.coalesce(counts.c.entries, 0))
             .outerjoin(counts, counts.c.source_id == SourceRow.id)
@@ -318,8 +387,15 @@ class SqlStore(HistoryQueries, OutboxQueries):
         )
         with _errors("reading source health"), Session(self.engine) as session:
             return [
-                SourceHealth(row.name, row.last_success_at, row.last_error, row.last_error_at,
-                             row.consecutive_failures or 0, row.last_warning, entries)
+                SourceHealth(
+                    row.name,
+                    row.last_success_at,
+                    row.last_error,
+                    row.last_error_at,
+                    row.consecutive_failures or 0,
+                    row.last_warning,
+                    entries,
+                )
                 for row, entries in session.execute(query)
             ]
 
@@ -337,20 +413,24 @@ class SqlStore(HistoryQueries, OutboxQueries):
                 for row, title, body in session.execute(query)
             ]
 
-    def claim_delivery(self, delivery_id: int, now: datetime, lease_seconds: float,
-                       target_key: str | None = None) -> bool:
+    def claim_delivery(
+        self, delivery_id: int, now: datetime, lease_seconds: float, target_key: str | None = None
+    ) -> bool:
         """Take a due delivery for this run; False when another run has it or it is no longer due.
 
         With `target_key`, also False when it no longer goes there (the operator moved it meanwhile).
         """
         statement = (
             update(DeliveryRow)
-            .where(DeliveryRow.id == delivery_id, _due(now, lease_seconds),
-                   DeliveryRow.target_key == target_key if target_key is not None else true())
+            .where(
+                DeliveryRow.id == delivery_id,
+                _due(now, lease_seconds),
+                DeliveryRow.target_key == target_key if target_key is not None else true(),
+            )
             .values(status="sending", claimed_at=now, attempts=DeliveryRow.attempts + 1)
         )
         with _errors("claiming a delivery"), Session(self.engine) as session, session.begin():
-            return session.execute(statement).rowcount == 1
+            return rows_changed(session.execute(statement)) == 1
 
     def mark_sent(self, delivery_id: int, now: datetime) -> None:
         self._set(delivery_id, status="sent", sent_at=now, last_error=None)
@@ -365,7 +445,7 @@ class SqlStore(HistoryQueries, OutboxQueries):
     def delivery_counts(self) -> dict[str, int]:
         with _errors("counting deliveries"), Session(self.engine) as session:
             query = select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
-            return {status: count for status, count in session.execute(query)}
+            return dict(session.execute(query).tuples().all())
 
     def _set(self, delivery_id: int, **values: object) -> None:
         with _errors("recording a delivery"), Session(self.engine) as session, session.begin():
@@ -399,7 +479,7 @@ def _state(row: SourceRow) -> SourceState:
     return SourceState(validators, row.last_fetched_at, row.consecutive_failures or 0)
 
 
-def _due(now: datetime, lease_seconds: float):
+def _due(now: datetime, lease_seconds: float) -> ColumnElement[bool]:
     stale = now - timedelta(seconds=lease_seconds)
     return or_(
         (DeliveryRow.status == "pending") & (DeliveryRow.next_attempt_at <= now),
@@ -407,7 +487,7 @@ def _due(now: datetime, lease_seconds: float):
     )
 
 
-def _sqlite_connect(connection, _record) -> None:
+def _sqlite_connect(connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # SQLAlchemy's recipe: let it emit BEGIN itself (below) instead of pysqlite's own.
     connection.isolation_level = None
     cursor = connection.cursor()
@@ -418,7 +498,7 @@ def _sqlite_connect(connection, _record) -> None:
     cursor.close()
 
 
-def _sqlite_begin(connection) -> None:
+def _sqlite_begin(connection: Connection) -> None:
     # A deferred transaction that reads, then writes after another run's commit, fails at once with
     # SQLITE_BUSY in WAL mode; IMMEDIATE takes the write lock up front and waits for it (busy_timeout).
     connection.exec_driver_sql("BEGIN IMMEDIATE")

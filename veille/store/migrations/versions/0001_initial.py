@@ -37,7 +37,9 @@ def upgrade() -> None:
         sa.Column("published_at", WHEN, nullable=True),
         sa.Column("first_seen_at", WHEN, nullable=False),
         sa.Column("changed_at", WHEN, nullable=False),
-        sa.ForeignKeyConstraint(["source_id"], ["sources.id"], name="fk_articles_source_id_sources", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["source_id"], ["sources.id"], name="fk_articles_source_id_sources", ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_articles"),
         sa.UniqueConstraint("source_id", "key", name="uq_articles_source_key"),
     )
@@ -51,8 +53,9 @@ def upgrade() -> None:
         sa.Column("start", sa.Integer(), nullable=False),
         sa.Column("end", sa.Integer(), nullable=False),
         sa.Column("sentence", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(["article_id"], ["articles.id"], name="fk_mentions_article_id_articles",
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["article_id"], ["articles.id"], name="fk_mentions_article_id_articles", ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_mentions"),
     )
     op.create_index("ix_mentions_article", "mentions", ["article_id"])
@@ -70,8 +73,9 @@ def upgrade() -> None:
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("created_at", WHEN, nullable=False),
-        sa.ForeignKeyConstraint(["article_id"], ["articles.id"], name="fk_alerts_article_id_articles",
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["article_id"], ["articles.id"], name="fk_alerts_article_id_articles", ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_alerts"),
         sa.UniqueConstraint("article_id", "entry_id", name="uq_alerts_article_entry"),
     )

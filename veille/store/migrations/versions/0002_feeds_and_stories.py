@@ -36,8 +36,10 @@ def upgrade() -> None:
     )
     op.execute("INSERT INTO stories (id, title, created_at) SELECT id, title, first_seen_at FROM articles")
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("SELECT setval(pg_get_serial_sequence('stories', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 "
-                   "FROM stories), false)")
+        op.execute(
+            "SELECT setval(pg_get_serial_sequence('stories', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 "
+            "FROM stories), false)"
+        )
 
     with op.batch_alter_table("articles") as batch:
         batch.add_column(sa.Column("story_id", sa.Integer(), nullable=True))
@@ -75,6 +77,14 @@ def downgrade() -> None:
         batch.drop_column("story_id")
     op.drop_table("stories")
     with op.batch_alter_table("sources") as batch:
-        for name in ("consecutive_failures", "last_error_at", "last_success_at", "last_fetched_at", "last_warning",
-                     "last_error", "last_modified", "etag"):
+        for name in (
+            "consecutive_failures",
+            "last_error_at",
+            "last_success_at",
+            "last_fetched_at",
+            "last_warning",
+            "last_error",
+            "last_modified",
+            "etag",
+        ):
             batch.drop_column(name)

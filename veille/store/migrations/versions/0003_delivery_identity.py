@@ -47,13 +47,17 @@ def upgrade() -> None:
     labels = connection.execute(sa.text("SELECT DISTINCT target_label FROM deliveries")).scalars().all()
     for label in labels:
         if mask_url(label) != label:
-            connection.execute(sa.text("UPDATE deliveries SET target_label = :new WHERE target_label = :old"),
-                               {"new": mask_url(label), "old": label})
+            connection.execute(
+                sa.text("UPDATE deliveries SET target_label = :new WHERE target_label = :old"),
+                {"new": mask_url(label), "old": label},
+            )
     errors = connection.execute(sa.text("SELECT id, last_error FROM deliveries WHERE last_error IS NOT NULL")).all()
     for delivery_id, error in errors:
         if mask_urls(error, bare_paths=True) != error:
-            connection.execute(sa.text("UPDATE deliveries SET last_error = :error WHERE id = :id"),
-                               {"error": mask_urls(error, bare_paths=True), "id": delivery_id})
+            connection.execute(
+                sa.text("UPDATE deliveries SET last_error = :error WHERE id = :id"),
+                {"error": mask_urls(error, bare_paths=True), "id": delivery_id},
+            )
 
 
 def downgrade() -> None:
