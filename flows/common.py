@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,6 +72,17 @@ def load_configuration(with_blocks: bool = True) -> Configuration:
         sources=load_sources(settings.sources_file),
         notifier=load_notifier(settings.targets_file, urls, settings.alerts_file),
     )
+
+
+def precheck_configuration() -> bool:
+    """The configuration checked without Prefect, before a command starts it: a wrong setting fails in a
+    second, not after the eight or so Prefect's temporary server takes to start. False after one line."""
+    try:
+        load_configuration(with_blocks=False)
+    except VeilleError as exc:
+        print(f"veille: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def read_secret_block(name: str) -> str:

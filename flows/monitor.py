@@ -25,6 +25,7 @@ from flows.common import (
     load_configuration,
     notify_operator,
     open_store,
+    precheck_configuration,
     publish_report,
     runs_due_meanwhile,
     sent_journal,
@@ -282,11 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         # through the Prefect API is held to the configured folders (see _check_folder_allowed).
         roots = [part for part in (os.environ.get("VEILLE_FOLDER_ROOTS"), str(args.folder)) if part]
         os.environ["VEILLE_FOLDER_ROOTS"] = os.pathsep.join(roots)
-    try:
-        # Fail in a second, before Prefect's temporary server takes eight to start.
-        load_configuration(with_blocks=False)
-    except VeilleError as exc:
-        print(f"veille: {exc}", file=sys.stderr)
+    if not precheck_configuration():
         return 2
     with offline_defaults():
         state = monitor(folder=args.folder, return_state=True)

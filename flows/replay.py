@@ -20,6 +20,7 @@ from flows.common import (
     load_configuration,
     notify_operator,
     open_store,
+    precheck_configuration,
     publish_report,
     sent_journal,
     state_name,
@@ -131,11 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         help="create and send the new alerts (default: a dry run that lists them and sends and stores nothing)",
     )
     args = parser.parse_args(argv)
-    try:
-        # Fail in a second, before Prefect's temporary server takes eight to start.
-        load_configuration(with_blocks=False)
-    except VeilleError as exc:
-        print(f"veille: {exc}", file=sys.stderr)
+    if not precheck_configuration():
         return 2
     with offline_defaults():
         state = replay(

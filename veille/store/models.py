@@ -186,3 +186,16 @@ class DeliveryRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     alert: Mapped[AlertRow] = relationship()
+
+    @classmethod
+    def pending(cls, alert_id: int, target_key: str, target_label: str, now: datetime) -> DeliveryRow:
+        """A new delivery of an alert to a target, due now."""
+        return cls(
+            alert_id=alert_id,
+            target_key=target_key,
+            target_label=target_label,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )

@@ -51,18 +51,7 @@ class OutboxQueries:
                 if not targets:
                     waiting += 1
                     continue
-                session.add_all(
-                    DeliveryRow(
-                        alert_id=alert.id,
-                        target_key=target.key,
-                        target_label=target.label,
-                        status="pending",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                    for target in targets
-                )
+                session.add_all(DeliveryRow.pending(alert.id, target.key, target.label, now) for target in targets)
                 alert.unrouted = False
                 routed += 1
         return routed, waiting

@@ -248,18 +248,7 @@ class SqlStore(HistoryQueries, OutboxQueries):
             alert.routing_tags, alert.unrouted = list(planned.tags), not targets
             session.add(alert)
             session.flush()
-            session.add_all(
-                DeliveryRow(
-                    alert_id=alert.id,
-                    target_key=target.key,
-                    target_label=target.label,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-                for target in targets
-            )
+            session.add_all(DeliveryRow.pending(alert.id, target.key, target.label, now) for target in targets)
             created.append(
                 CreatedAlert(
                     alert.id,
