@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from tests.builders import HAMA_TEXT, Clock, found, outbox, sqlite_url, watch_list, weapon
 from tests.conftest import Receiver, free_port
+from tests.timing import assert_linear
 from veille.errors import ConfigError, StoreError
 from veille.notify.budget import MessageLimits, fit_message, limits_of
 from veille.notify.journal import FileSentJournal
@@ -773,3 +774,11 @@ def test_a_target_the_command_cannot_use_is_one_line_that_shows_no_secret(argv, 
     argv = [old.key[:8] if item == "OLD" else item for item in argv]
     code, output = outbox_command(*argv, capsys=capsys)
     assert code == 1 and output.count("\n") == 1 and problem in output and CANARY not in output
+
+
+def test_masking_takes_linear_time_on_a_run_of_scheme_like_words():
+    from veille.redact import MASKED_CHARS, mask_urls
+
+    assert_linear(lambda text: mask_urls(text, bare_paths=True), lambda n: "a:" * n, 2_000)
+    masked = mask_urls("a:" * 100_000 + f"json://u:{CANARY}@host/{CANARY}", bare_paths=True)
+    assert len(masked) <= MASKED_CHARS and CANARY not in masked

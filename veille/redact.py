@@ -12,7 +12,10 @@ import ipaddress
 import logging
 import re
 
+from veille.clean import shorten
+
 MASK = "****"
+MASKED_CHARS = 4_000
 
 # `scheme://…`; `scheme//…`, a colon lost by a typo (apprise prints `tgram//TOKEN` back); and
 # `scheme:user:password@host`, a password with no slashes before it.
@@ -24,7 +27,13 @@ _QUERY_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.+-]{0,31}")
 
 
 def mask_urls(text: str, bare_paths: bool = False) -> str:
-    """`text` with every URL in it masked; `bare_paths` also masks paths printed without a URL."""
+    """`text` with every URL in it masked; `bare_paths` also masks paths printed without a URL.
+
+    A text longer than MASKED_CHARS is cut first: the `user:password@` look-ahead rescans a run of
+    scheme-like words (`a:a:a:…`, which a server's answer quoted in an error could be), so the time
+    grows with the square of such a run; no error or log line worth reading is that long.
+    """
+    text = shorten(text, MASKED_CHARS)
     text = _URL.sub(_mask_match, text)
     if bare_paths:
         text = _BARE_PATH.sub(lambda m: _mask_path(m.group(0)), text)
