@@ -17,6 +17,8 @@ from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_UI_URL
 from prefect.states import Failed
 
+from veille.decide import DecisionConfig
+from veille.decide.deliveries import TargetProfile
 from veille.errors import ConfigError, VeilleError
 from veille.interfaces import Store
 from veille.notify.journal import FileSentJournal, journal_path
@@ -24,6 +26,7 @@ from veille.notify.sender import DeliveryPolicy
 from veille.notify.targets import AppriseNotifier, load_notifier
 from veille.redact import mask_urls
 from veille.report import cell
+from veille.rules.config import DEFAULT_RULES, RulesConfig, load_rules
 from veille.sanitize import loggable
 from veille.settings import Settings, load_settings
 from veille.sources import SourcesConfig, load_sources
@@ -54,6 +57,23 @@ class Configuration:
     watchlist: WatchList
     sources: SourcesConfig
     notifier: AppriseNotifier
+    rules: RulesConfig = DEFAULT_RULES
+
+    @property
+    def decision(self) -> DecisionConfig:
+        """What the decision step reads: watch list, rules, and each target with its delivery settings."""
+        return decision_config(self.watchlist, self.rules, self.notifier)
+
+    @property
+    def languages(self) -> dict[str, str]:
+        return {feed.source_name: feed.language for feed in self.sources.feeds}
+
+
+def decision_config(watchlist: WatchList, rules: RulesConfig, notifier: AppriseNotifier) -> DecisionConfig:
+    targets = tuple(
+        TargetProfile(target.ref, target.tags, rules.delivery_for(target.tags)) for target in notifier.targets
+    )
+    return DecisionConfig(watchlist, rules, targets)
 
 
 def load_configuration(with_blocks: bool = True) -> Configuration:
@@ -66,11 +86,14 @@ def load_configuration(with_blocks: bool = True) -> Configuration:
     urls = settings.notify_urls_value
     if with_blocks and settings.notify_urls_block:
         urls = " ".join(part for part in (urls, read_secret_block(settings.notify_urls_block)) if part)
+    watchlist = load_watchlist(settings.watchlist_file)
+    notifier = load_notifier(settings.targets_file, urls, settings.alerts_file)
     return Configuration(
         settings=settings,
-        watchlist=load_watchlist(settings.watchlist_file),
+        watchlist=watchlist,
         sources=load_sources(settings.sources_file),
-        notifier=load_notifier(settings.targets_file, urls, settings.alerts_file),
+        notifier=notifier,
+        rules=load_rules(settings.rules_file, watchlist, notifier.all_tags()),
     )
 
 

@@ -36,7 +36,7 @@ from flows.environment import offline_defaults
 from tasks.extract import extract_batch, load_language_model
 from tasks.ingest import fetch_feed, fetch_full_texts, find_changes, read_folders, record_source_health
 from tasks.notify import send_alerts
-from tasks.store import load_story_index, record_batch
+from tasks.store import BatchSettings, load_story_index, record_batch
 from veille.errors import ConfigError, VeilleError
 from veille.ingest.feeds import FeedSource
 from veille.ingest.fetch import Fetcher, FetchPolicy
@@ -54,7 +54,7 @@ REPORT_KEY = "monitor-summary"
 
 
 @flow(name="monitor", on_failure=[notify_operator], on_crashed=[notify_operator])
-def monitor(folder: Path | None = None, sources: list[str] | None = None) -> State:
+def monitor(folder: Path | None = None, sources: list[str] | None = None, baseline: bool = False) -> State:
     """Alert on new mentions of watched places and weapons in new articles of folders and feeds.
 
     One monitor run processes at a time: a run started while another is processing ends at once as
@@ -66,6 +66,9 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None) -> Sta
             Empty: every folder and feed of config/sources.yaml.
         sources: Read only these sources of config/sources.yaml, named as in the run summary
             (feed:NAME, folder:PATH) or by a feed's name or a folder's path. Empty: all of them.
+        baseline: On: store and index every new article of this run without notifying (its mentions
+            are held, and later copies of its stories stay old news). Off: only the first read of a
+            new feed is a baseline (unless its `baseline: false` in sources.yaml).
     """
     logger = get_run_logger()
     started = time.monotonic()
@@ -82,7 +85,7 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None) -> Sta
                 message = f"skipped: another monitor run is processing ({lock.held_by})"
                 logger.warning("%s", message)
                 return stopped(REPORT_KEY, Cancelled(message=message))
-            summary = _run(store, selected)
+            summary = _run(store, selected, baseline)
         alerts = store.alert_lines(a.alert_id for a in summary.alerts)
         statuses = store.delivery_statuses(a.alert_id for a in summary.alerts)
     except VeilleError as exc:
@@ -102,7 +105,7 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None) -> Sta
         render_monitor_report(summary, alerts, statuses, time.monotonic() - started, turned_away),
         "What the latest monitor run read, the alerts it created and their delivery",
     )
-    message = f"{len(summary.alerts)} alerts, {summary.delivery.sent} sent"
+    message = summary.headline()
     if turned_away:
         message += f"; outlived its schedule: {len(turned_away)} run(s) due meanwhile turned away"
     return Completed(message=message, data=summary)
@@ -154,7 +157,7 @@ def _check_folder_allowed(config: Configuration, folder: Path) -> None:
     )
 
 
-def _run(store: Store, config: Configuration) -> RunSummary:
+def _run(store: Store, config: Configuration, baseline: bool = False) -> RunSummary:
     settings, summary = config.settings, RunSummary()
     policy = FetchPolicy(
         settings.fetch_timeout_seconds,
@@ -173,7 +176,8 @@ def _run(store: Store, config: Configuration) -> RunSummary:
         if wanted:
             enriched = {(a.source, a.key): a for a in _full_texts(wanted, fetcher, settings)}
             changes = replace(changes, new=tuple(enriched.get((a.source, a.key), a) for a in changes.new))
-    _detect(store, config, changes, summary)
+    held_back = _baseline_sources(store, config, batches, baseline)
+    _detect(store, config, changes, summary, BatchSettings(held_back, config.languages))
     # Only now: a feed's new ETag saved before its entries were would answer 304 to the next run,
     # and a run that died in between would lose those entries.
     record_source_health(store, batches)
@@ -243,12 +247,28 @@ def _full_texts(articles: list[Article], fetcher: Fetcher, settings: Settings) -
     return articles
 
 
-def _detect(store: Store, config: Configuration, changes: ArticleChanges, summary: RunSummary) -> None:
+def _baseline_sources(
+    store: Store, config: Configuration, batches: list[SourceBatch], everything: bool
+) -> frozenset[str]:
+    """The sources whose new articles are stored without notifying: all of this run's with `baseline`,
+    else the feeds read for the first time (their backlog is old news), unless set otherwise."""
+    read = {batch.source for batch in batches if batch.articles}
+    if everything:
+        return frozenset(read)
+    wanted = {feed.source_name for feed in config.sources.feeds if feed.baseline}
+    wanted |= {folder.source_name for folder in config.sources.folders if folder.baseline}
+    return store.sources_never_read(read & wanted)
+
+
+def _detect(
+    store: Store, config: Configuration, changes: ArticleChanges, summary: RunSummary, batch: BatchSettings
+) -> None:
     """Extract and record new and changed articles, a batch at a time."""
     if not changes.to_extract:
         return
     settings = config.settings
     nlp = load_language_model(settings.spacy_model, config.watchlist)
+    decision = config.decision
     stories = load_story_index(store, settings.story_window_days, settings.story_threshold)
     articles = changes.to_extract
     # A long run (a first read of many feeds) shows how far it is in the UI.
@@ -260,7 +280,7 @@ def _detect(store: Store, config: Configuration, changes: ArticleChanges, summar
     for start in range(0, len(articles), settings.batch_size):
         found = extract_batch(nlp, articles[start : start + settings.batch_size], settings.batch_size)
         summary.add_mentions(found)
-        recorded = record_batch(store, found, config.watchlist, config.notifier, stories)
+        recorded = record_batch(store, found, decision, stories, batch, config.settings.clock())
         summary.add_recorded(recorded)
         if progress is not None:
             update_progress_artifact(progress, 100.0 * min(len(articles), start + settings.batch_size) / len(articles))

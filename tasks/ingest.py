@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from veille.detect import classify_articles
+from veille.decide.changes import classify_articles
 from veille.ingest import read_all
 from veille.ingest.feeds import FeedSource
 from veille.ingest.fetch import Fetcher

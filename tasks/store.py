@@ -1,18 +1,28 @@
-"""Tasks that write detections to the store."""
+"""Tasks that decide on a batch and write the decision to the store."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from veille.interfaces import Notifier, Store
-from veille.records import ArticleMentions, RecordedBatch
+from veille.decide import DecisionConfig, decide_batch
+from veille.decide.stories import index_stored, place_articles
+from veille.interfaces import Store
+from veille.records import ArticleMentions, BatchPlan, DecisionContext, RecordedBatch
 from veille.sanitize import loggable
 from veille.stories import StoryIndex
-from veille.watchlist import WatchList
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """What a monitor run decides with, beyond the configuration: sources to baseline, their languages."""
+
+    baseline_sources: frozenset[str] = frozenset()
+    languages: Mapping[str, str] | None = None
 
 
 @task(name="load_story_index", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
@@ -21,16 +31,70 @@ def load_story_index(store: Store, window_days: float, threshold: float) -> Stor
     return store.load_story_index(datetime.now(UTC) - timedelta(days=window_days), threshold)
 
 
+def plan_batch(
+    store: Store,
+    found: Sequence[ArticleMentions],
+    decision: DecisionConfig,
+    stories: StoryIndex,
+    now: datetime,
+    batch: BatchSettings,
+) -> BatchPlan:
+    """Place the batch's articles in their stories, read what the store knows of them, and decide."""
+    stored = store.stored_stories((item.article.source, item.article.key) for item in found)
+    placed = place_articles(found, stored, stories, now)
+    story_ids = [item.story.id for item in placed if item.story.id is not None]
+    alerted, carriers = store.story_context(story_ids)
+    entries = {m.entry_id for item in found for m in item.mentions if m.entry_id is not None}
+    context = DecisionContext(
+        now=now,
+        alerted=alerted,
+        story_sources=carriers,
+        history=store.entry_history(entries, now, history_days(decision)),
+        baseline_sources=batch.baseline_sources,
+        sent_recently=store.sent_recently(rate_windows(decision), now),
+        languages=batch.languages or {},
+    )
+    return decide_batch(placed, context, decision)
+
+
 @task(name="record_batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def record_batch(
-    store: Store, found: Sequence[ArticleMentions], watchlist: WatchList, notifier: Notifier, stories: StoryIndex
+    store: Store,
+    found: Sequence[ArticleMentions],
+    decision: DecisionConfig,
+    stories: StoryIndex,
+    batch: BatchSettings,
+    now: datetime,
 ) -> RecordedBatch:
-    """Store a batch of articles with their mentions and stories, and its new alerts with their deliveries.
+    """Decide on a batch and store it: articles with their mentions and stories, alerts with their deliveries.
 
-    An article the database refuses is logged by name and left out; the rest of the batch is stored.
+    Decided inside the task, from a fresh read of the store: a retry (another run recorded meanwhile)
+    decides again on what is stored now. An article the database refuses is logged by name and left
+    out; the rest of the batch is stored.
     """
-    recorded = store.record_detections(found, watchlist, notifier.targets_for, datetime.now(UTC), stories)
+    plan = plan_batch(store, found, decision, stories, now, batch)
+    recorded = store.record_plan(plan, now)
+    index_stored(stories, plan.articles, recorded.stored)
     logger = get_run_logger()
     for item in recorded.rejected:
         logger.error("cannot store %s %s: %s", loggable(item.source), loggable(item.item), loggable(item.problem))
     return recorded
+
+
+def history_days(decision: DecisionConfig) -> int:
+    """How far back the rules look at an entry's past: the longest spike baseline and window, at least 31 days."""
+    spans = [
+        rule.spike_baseline_days + int(rule.spike_window_hours // 24) + 1
+        for rule in decision.rules.rules
+        if rule.kind == "spike"
+    ]
+    return max([31, *spans])
+
+
+def rate_windows(decision: DecisionConfig) -> dict[str, float]:
+    """The rate-limit window of every target that has one, by target key."""
+    return {
+        target.ref.key: target.delivery.rate_limit.hours
+        for target in decision.targets
+        if target.delivery is not None and target.delivery.rate_limit is not None
+    }

@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 
     from veille.records import (
         AlertLine,
-        ArticleMentions,
+        BatchPlan,
         DueDelivery,
+        EntryHistory,
         JournalEntry,
         PeriodFigures,
         RecordedBatch,
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
     )
     from veille.store.lock import RunLock
     from veille.stories import StoryIndex
-    from veille.watchlist import WatchList
 
 
 class Source(Protocol):
@@ -112,16 +112,29 @@ class Store(Protocol):
         """Content hash of every stored article of `sources`, by (source, key)."""
         ...
 
-    def record_detections(
-        self,
-        found: Sequence[ArticleMentions],
-        watchlist: WatchList,
-        route: Router,
-        now: datetime,
-        stories: StoryIndex | None = None,
-    ) -> RecordedBatch:
-        """Store a batch's articles, mentions and stories and create its alerts and their deliveries, in one
-        transaction; an article the database refuses is left out and named in `rejected`."""
+    def stored_stories(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The story of each of these (source, key) articles that is stored already."""
+        ...
+
+    def story_context(self, story_ids: Iterable[int]) -> tuple[dict[int, frozenset[str]], dict[int, tuple[str, ...]]]:
+        """For each story: the entries it already has (alerted or held), and the sources that carry it."""
+        ...
+
+    def entry_history(self, entry_ids: Iterable[str], now: datetime, days: int) -> dict[str, EntryHistory]:
+        """Each entry's past over the last `days` days, for first_seen and spike rules."""
+        ...
+
+    def sources_never_read(self, names: Iterable[str]) -> frozenset[str]:
+        """Of these sources, those never read successfully and holding no article."""
+        ...
+
+    def sent_recently(self, windows: Mapping[str, float], now: datetime) -> dict[str, int]:
+        """For each target key, its deliveries made at once in the last `windows[key]` hours."""
+        ...
+
+    def record_plan(self, plan: BatchPlan, now: datetime) -> RecordedBatch:
+        """Write a decision (veille.decide) in one transaction: articles, mentions and stories, alerts with
+        their entries and deliveries; an article the database refuses is left out and named in `rejected`."""
         ...
 
     def load_story_index(self, since: datetime, threshold: float) -> StoryIndex:
@@ -219,10 +232,6 @@ class Store(Protocol):
         ...
 
     def count_articles_between(self, since: datetime | None, until: datetime | None) -> int: ...
-
-    def alerted_entries(self, story_ids: Iterable[int]) -> dict[int, set[str]]:
-        """The entries each story was already alerted for."""
-        ...
 
     def delivery_statuses(self, alert_ids: Iterable[int]) -> dict[int, Counter[str]]:
         """For each alert, how many of its deliveries are pending, sending, sent or failed."""

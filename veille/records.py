@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -160,19 +160,138 @@ class ArticleChanges:
 
 
 @dataclass(frozen=True)
-class PlannedAlert:
-    """One alert to create: a watched entry a story mentions and was never alerted for."""
+class StoryRef:
+    """The story of an article: one the database holds (`id`), or one this batch opens, named by the
+    (source, key) of its first article (`opened_by`)."""
 
-    article: Article
+    id: int | None = None
+    opened_by: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class PlacedArticle:
+    """An article with its mentions, in its story: what the story step gives the decision.
+
+    `signature` is its MinHash (veille.stories), None for a text too short to have one; `read_at` is
+    when Veille read it (now, or the day it was first stored, for a replay).
+    """
+
+    found: ArticleMentions
+    story: StoryRef
+    read_at: datetime
+    signature: object | None = None
+
+    @property
+    def article(self) -> Article:
+        return self.found.article
+
+
+@dataclass(frozen=True)
+class FiredRule:
+    """A rule that fired on an entry, and why in words ("back in the news after 94 days")."""
+
+    rule_id: str
+    kind: str
+    severity: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One watched entry of an article that rules fired on: the first mention, and how many there were."""
+
     entry: WatchEntry
     mention: Mention
     occurrences: int
-    source_tags: tuple[str, ...] = ()
+    rules: tuple[FiredRule, ...]
+
+
+@dataclass(frozen=True)
+class PlannedDelivery:
+    """One target to receive an alert: at `due_at` ("pending"), or in its next digest ("queued")."""
+
+    target: TargetRef
+    status: str
+    due_at: datetime
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedAlert:
+    """One message to create: an article and every entry of it that rules fired on, with its routing,
+    text and deliveries. `held` (such as a new feed's baseline) records the entries and notifies no one."""
+
+    article: Article
+    story: StoryRef
+    hits: tuple[Hit, ...]
+    tags: tuple[str, ...]
+    severity: str
+    message: AlertMessage
+    details: dict[str, object]
+    deliveries: tuple[PlannedDelivery, ...] = ()
+    held: str | None = None
+    # The article's own date for the rules (veille.decide.evaluate.article_moment); None: unknown.
+    happened_at: datetime | None = None
 
     @property
-    def tags(self) -> tuple[str, ...]:
-        """Routing tags: targets tagged with any of these receive the alert."""
-        return ("alerts", self.entry.kind, self.entry.id, *self.entry.tags, *self.source_tags)
+    def entry_ids(self) -> tuple[str, ...]:
+        return tuple(hit.entry.id for hit in self.hits)
+
+
+@dataclass(frozen=True)
+class EntryHistory:
+    """What the store knows of an entry's past, for first_seen and spike rules.
+
+    `last_seen_at`: the latest article date mentioning it; `stories_by_day`: stories mentioning it per
+    day over the baseline period (UTC dates); `recent`: each story's date within the longest spike
+    window, by story; `last_spike_at`: when a spike rule last fired on it.
+    """
+
+    last_seen_at: datetime | None = None
+    stories_by_day: Mapping[date, int] = field(default_factory=dict)
+    recent: Mapping[int | tuple[str, str], datetime] = field(default_factory=dict)
+    last_spike_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DecisionContext:
+    """What the store says, as plain records, for deciding one batch: the decision reads nothing else.
+
+    `alerted`: entries each story already has (alerted or held); `story_sources`: the sources that
+    carry each story; `history`: the past of each entry mentioned; `baseline_sources`: sources whose
+    articles are stored without notifying (a new feed's backlog); `sent_recently`: deliveries made
+    at once to each target within its rate-limit window; `languages`: each source's language.
+    """
+
+    now: datetime
+    alerted: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    story_sources: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    history: Mapping[str, EntryHistory] = field(default_factory=dict)
+    baseline_sources: frozenset[str] = frozenset()
+    sent_recently: Mapping[str, int] = field(default_factory=dict)
+    languages: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """The decision for one batch: articles to store in their stories, alerts to create (and hold).
+
+    `alerted` and `history` are the context's, with this batch's decisions added: a dry run carries
+    them to its next batch, as the store would.
+    """
+
+    articles: tuple[PlacedArticle, ...]
+    alerts: tuple[PlannedAlert, ...]
+    alerted: Mapping[StoryRef, frozenset[str]] = field(default_factory=dict)
+    history: Mapping[str, EntryHistory] = field(default_factory=dict)
+
+    @property
+    def notified(self) -> tuple[PlannedAlert, ...]:
+        return tuple(alert for alert in self.alerts if alert.held is None)
+
+    @property
+    def held(self) -> tuple[PlannedAlert, ...]:
+        return tuple(alert for alert in self.alerts if alert.held is not None)
 
 
 @dataclass(frozen=True)
@@ -197,6 +316,8 @@ Router = Callable[[Sequence[str]], Sequence[TargetRef]]
 
 @dataclass(frozen=True)
 class CreatedAlert:
+    """One message recorded: its first entry (name, kind, variant), every entry's name, its deliveries."""
+
     alert_id: int
     location: str
     entry_name: str
@@ -204,14 +325,29 @@ class CreatedAlert:
     variant: str
     deliveries: int
     sources: int = 1
+    entries: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+    held_deliveries: int = 0
+
+
+@dataclass(frozen=True)
+class HeldEntry:
+    """An entry recorded without notifying anyone, and why (a new feed's baseline)."""
+
+    entry_name: str
+    location: str
+    reason: str
 
 
 @dataclass(frozen=True)
 class RecordedBatch:
-    """What recording a batch did: the alerts it created, and the articles the database refused."""
+    """What recording a batch did: the alerts it created, the entries it held, the articles the database
+    refused, and where each stored article went ((source, key) to (article id, story id))."""
 
     alerts: list[CreatedAlert]
     rejected: list[ReadError] = field(default_factory=list)
+    held: list[HeldEntry] = field(default_factory=list)
+    stored: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
 
 
 # Sources as the store knows them.
@@ -245,6 +381,7 @@ class StoredArticle:
     id: int
     story_id: int
     article: Article
+    first_seen_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -261,6 +398,10 @@ class AlertLine:
     location: str
     source: str
     created_at: datetime
+    # Every entry of the message, the first included; how many sources carry its story now.
+    entries: tuple[str, ...] = ()
+    sources: int = 1
+    severity: str = "normal"
 
 
 @dataclass

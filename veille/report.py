@@ -53,10 +53,16 @@ def alert_table(alerts: Sequence[AlertLine], statuses: Mapping[int, Counter[str]
         entry, sentence, article = _alert_cells(
             a.entry_name, a.kind, a.variant, a.sentence, a.article_title, a.source, a.location
         )
-        lines.append(f"| {entry} | {delivery_status(statuses.get(a.alert_id, Counter()))} | {sentence} | {article} |")
+        status = delivery_status(statuses.get(a.alert_id, Counter()))
+        lines.append(f"| {entry}{_others(a.entries)} | {status} | {sentence} | {article} |")
     if len(alerts) > _ROWS:
         lines.append(f"| … and {len(alerts) - _ROWS} more | | | |")
     return lines
+
+
+def _others(entries: Sequence[str]) -> str:
+    """The entries of a message after its first, as the rest of its Entry cell."""
+    return f" + {cell(', '.join(entries[1:]))}" if len(entries) > 1 else ""
 
 
 def _alert_cells(
@@ -86,7 +92,7 @@ def render_monitor_report(
     batches = summary.batches
     outcomes = count_outcomes(batches)
     lines = [
-        f"# Monitor run: {len(summary.alerts)} alerts created, {d.sent} deliveries sent",
+        f"# Monitor run: {cell(summary.headline())}",
         "",
         f"- **Duration**: {seconds:.1f} s"
         + (
@@ -153,16 +159,17 @@ def render_replay_report(
         return "\n".join([*lines, "No alert that does not already exist."]) + "\n"
     lines += ["| Entry | Sentence | Article |", "|---|---|---|"]
     for p in planned[:_ROWS]:
-        cells = _alert_cells(
-            p.entry.name,
-            p.entry.kind,
-            p.mention.text,
-            p.mention.sentence,
+        lead = p.hits[0]
+        entry, sentence, article = _alert_cells(
+            lead.entry.name,
+            lead.entry.kind,
+            lead.mention.text,
+            lead.mention.sentence,
             p.article.title,
             p.article.source,
             p.article.location,
         )
-        lines.append(f"| {' | '.join(cells)} |")
+        lines.append(f"| {entry}{_others([hit.entry.name for hit in p.hits])} | {sentence} | {article} |")
     if len(planned) > _ROWS:
         lines.append(f"| … and {len(planned) - _ROWS} more | | |")
     return "\n".join(lines) + "\n"

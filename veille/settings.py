@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -33,6 +34,15 @@ class Settings(BaseSettings):
     )
     notify_urls_block: str | None = Field(
         None, min_length=1, description="Name of a Prefect Secret block holding more such URL items."
+    )
+    rules_file: Path = Field(
+        Path("config/rules.yaml"),
+        description="Alert rules and targets' delivery settings; absent: every new mention alerts at once.",
+    )
+    now: datetime | None = Field(
+        None,
+        description="For tests and rehearsals only: the moment Veille takes as now (ISO 8601 with a time "
+        "zone), for the rules, quiet hours, digests and the outbox. Empty: the real clock.",
     )
     schedules_file: Path = Field(Path("config/schedules.yaml"), description="Cron schedules of the deployments.")
     spacy_model: str = Field("fr_core_news_sm", min_length=1, description="Installed spaCy pipeline to load.")
@@ -74,6 +84,17 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().strip():
             raise ValueError("must not be empty")
         return value
+
+    @field_validator("now")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must have a time zone, such as 2026-12-01T08:00:00+00:00")
+        return value.astimezone(UTC) if value is not None else None
+
+    def clock(self) -> datetime:
+        """Now, in UTC: the real clock, or the fixed moment of VEILLE_NOW."""
+        return self.now if self.now is not None else datetime.now(UTC)
 
     @property
     def database_url_value(self) -> str:

@@ -18,6 +18,8 @@ class FolderConfig(BaseModel):
 
     path: Path
     name: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=100)
+    # A file dropped in a watched folder is new input: it alerts, even on the folder's first read.
+    baseline: bool = False
 
     @property
     def source_name(self) -> str:
@@ -35,6 +37,8 @@ class FeedConfig(BaseModel):
     tags: tuple[str, ...] = ()
     full_text: bool = False
     poll_minutes: int | None = Field(None, ge=1, description="At most one fetch per this many minutes.")
+    # The first read of a new feed stores its backlog without notifying: it is old news.
+    baseline: bool = True
 
     @field_validator("url")
     @classmethod

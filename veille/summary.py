@@ -16,6 +16,7 @@ from veille.records import (
     ArticleMentions,
     CreatedAlert,
     DeliveryReport,
+    HeldEntry,
     ReadError,
     RecordedBatch,
     SourceBatch,
@@ -40,6 +41,7 @@ class RunSummary:
     watched_mentions: int = 0
     place_entities: int = 0
     alerts: list[CreatedAlert] = field(default_factory=list)
+    held: list[HeldEntry] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     still_pending: int = 0
     batches: list[SourceBatch] = field(default_factory=list)
@@ -56,24 +58,48 @@ class RunSummary:
     def add_recorded(self, recorded: RecordedBatch) -> None:
         """A batch's alerts, and its articles the database refused (unreadable items of this run)."""
         self.alerts += recorded.alerts
+        self.held += recorded.held
         self.read_errors += recorded.rejected
 
     def add_mentions(self, found: Sequence[ArticleMentions]) -> None:
         self.watched_mentions += sum(1 for f in found for m in f.mentions if m.entry_id)
         self.place_entities += sum(1 for f in found for m in f.mentions if not m.entry_id)
 
+    def headline(self) -> str:
+        """The run in one line, honest about what is not done: "11 alerts, 10 sent, 1 to retry; 1 source failed"."""
+        d = self.delivery
+        parts = [plural(len(self.alerts), "alert"), f"{d.sent} sent"]
+        if d.retrying + d.deferred:
+            parts.append(f"{d.retrying + d.deferred} to retry")
+        if d.failed:
+            parts.append(f"{d.failed} failed for good")
+        problems = []
+        failed = count_outcomes(self.batches)[SourceOutcome.FAILED]
+        if failed:
+            problems.append(f"{plural(failed, 'source')} failed")
+        if self.read_errors:
+            problems.append(f"{plural(len(self.read_errors), 'item')} unreadable")
+        if self.held:
+            problems.append(f"{plural(len(self.held), 'mention')} held ({self.held[0].reason.split(':')[0]})")
+        waiting = sum(a.held_deliveries for a in self.alerts)
+        if waiting:
+            problems.append(f"{plural(waiting, 'delivery', 'deliveries')} held (quiet hours, digest or rate limit)")
+        return ", ".join(parts) + "".join(f"; {problem}" for problem in problems)
+
     def render(self) -> str:
         d = self.delivery
         outcomes = count_outcomes(self.batches)
         lines = [
-            "Veille monitor summary",
+            f"Veille monitor: {self.headline()}",
             f"  sources:       {len(self.batches)} ({outcomes[SourceOutcome.NOT_MODIFIED]} not modified, "
             f"{outcomes[SourceOutcome.NOT_DUE]} not due, {outcomes[SourceOutcome.FAILED]} failed)",
             f"  items read:    {self.files_read} ({len(self.read_errors)} unreadable)",
             f"  articles:      {self.new} new, {self.changed} changed, {self.unchanged} unchanged",
             f"  mentions:      {self.watched_mentions} of watched entries, "
             f"{self.place_entities} places found by the model",
-            f"  alerts:        {len(self.alerts)} created" + ("" if self.alerts else " (nothing new)"),
+            f"  alerts:        {len(self.alerts)} created"
+            + ("" if self.alerts else " (nothing new)")
+            + (f", {sum(len(a.entries) for a in self.alerts)} entries in them" if self.alerts else ""),
             f"  deliveries:    {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good"
             + (f", {d.orphaned} for targets no longer configured (python -m flows.outbox list)" if d.orphaned else "")
             + recorded_late(d),
@@ -82,10 +108,18 @@ class RunSummary:
             lines.append(f"  unrouted:      {unrouted(d)}")
         if self.still_pending:
             lines.append(f"  outbox:        {self.still_pending} deliveries pending for a later run")
+        if self.held:
+            lines.append(
+                f"  held:          {plural(len(self.held), 'mention')} recorded without notifying "
+                f"({loggable(self.held[0].reason)})"
+            )
         for alert in self.alerts[:_LISTED_ALERTS]:
             written = "" if alert.variant == alert.entry_name else f" («{loggable(alert.variant)}»)"
             carried = f", carried by {alert.sources} sources" if alert.sources > 1 else ""
-            lines.append(f"    + {alert.kind} {alert.entry_name}{written} in {loggable(alert.location)}{carried}")
+            others = f" + {', '.join(alert.entries[1:])}" if len(alert.entries) > 1 else ""
+            lines.append(
+                f"    + {alert.kind} {alert.entry_name}{written}{others} in {loggable(alert.location)}{carried}"
+            )
         if len(self.alerts) > _LISTED_ALERTS:
             lines.append(f"    + … and {len(self.alerts) - _LISTED_ALERTS} more")
         lines += self._source_lines()
@@ -111,6 +145,11 @@ class RunSummary:
         if len(lines) > _LISTED_SOURCES:
             lines = [*lines[:_LISTED_SOURCES], f"    … and {len(lines) - _LISTED_SOURCES} more sources"]
         return lines
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """ "1 alert", "2 alerts": the count with its noun, singular or plural."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
 def source_state(

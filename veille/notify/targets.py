@@ -12,6 +12,7 @@ from apprise import Apprise, LogCapture, NotifyFormat, OverflowMode
 from apprise.config.base import ConfigBase
 from apprise.plugins.base import NotifyBase
 
+from veille.decide.deliveries import takes
 from veille.errors import ConfigError
 from veille.notify.budget import fit_message, limits_of
 from veille.notify.local import install_local_target
@@ -19,8 +20,6 @@ from veille.records import TargetRef
 from veille.redact import mask_logger, mask_url, mask_urls
 from veille.yamlfile import YamlDocument, load_yaml
 
-# A target with this tag gets every alert, as in apprise.
-ALWAYS_TAG = "always"
 # Longer than the 16 of the keys that came before, so that the two kinds can never be mistaken.
 _KEY_LENGTH = 32
 _TOP_KEYS = {"version", "tag", "urls", "asset"}
@@ -58,8 +57,11 @@ class AppriseNotifier:
         self.targets = list(targets.values())
 
     def targets_for(self, tags: Sequence[str]) -> list[TargetRef]:
-        wanted = set(tags)
-        return [t.ref for t in self.targets if not t.tags or ALWAYS_TAG in t.tags or t.tags & wanted]
+        return [t.ref for t in self.targets if takes(t.tags, tags)]
+
+    def all_tags(self) -> frozenset[str]:
+        """Every tag some target has: a rule's tag outside it would route to no one in particular."""
+        return frozenset(tag for target in self.targets for tag in target.tags)
 
     def has_target(self, key: str) -> bool:
         return any(target.key == key for target in self.targets)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from veille.records import AlertLine, Article, PeriodFigures, StoredArticle
 from veille.store.guard import database_errors as _reading
-from veille.store.models import AlertRow, ArticleRow, DeliveryRow, SourceRow
+from veille.store.models import AlertEntryRow, AlertRow, ArticleRow, DeliveryRow, SourceRow
 
 Query = TypeVar("Query", bound=Select[Any])
 
@@ -49,6 +49,7 @@ class HistoryQueries:
                         published_at=row.published_at,
                         content_hash=row.content_hash,
                     ),
+                    row.first_seen_at,
                 )
                 for row, name in session.execute(query)
             ]
@@ -57,18 +58,6 @@ class HistoryQueries:
         query = _dated_between(select(func.count()).select_from(ArticleRow), since, until)
         with _reading("counting stored articles"), Session(self.engine) as session:
             return session.scalar(query) or 0
-
-    def alerted_entries(self, story_ids: Iterable[int]) -> dict[int, set[str]]:
-        """The entries each story was already alerted for."""
-        ids = sorted(set(story_ids))
-        alerted: dict[int, set[str]] = {story_id: set() for story_id in ids}
-        if not ids:
-            return alerted
-        query = select(AlertRow.story_id, AlertRow.entry_id).where(AlertRow.story_id.in_(ids))
-        with _reading("reading alerts"), Session(self.engine) as session:
-            for story_id, entry_id in session.execute(query):
-                alerted[story_id].add(entry_id)
-        return alerted
 
     def delivery_statuses(self, alert_ids: Iterable[int]) -> dict[int, Counter[str]]:
         """For each alert, how many of its deliveries are pending, sending, sent or failed."""
@@ -137,6 +126,15 @@ def _alert_lines(session: Session, alerts: Select[tuple[AlertRow]]) -> list[Aler
         .join(ArticleRow, AlertRow.article_id == ArticleRow.id)
         .join(SourceRow, ArticleRow.source_id == SourceRow.id)
     )
+    rows = session.execute(query).all()
+    entries: dict[int, list[str]] = {}
+    ids = [alert.id for alert, *_ in rows]
+    for start in range(0, len(ids), 500):
+        names = select(AlertEntryRow.alert_id, AlertEntryRow.entry_name).where(
+            AlertEntryRow.alert_id.in_(ids[start : start + 500])
+        )
+        for alert_id, name in session.execute(names.order_by(AlertEntryRow.id)):
+            entries.setdefault(alert_id, []).append(name)
     return [
         AlertLine(
             alert.id,
@@ -149,6 +147,9 @@ def _alert_lines(session: Session, alerts: Select[tuple[AlertRow]]) -> list[Aler
             location,
             source,
             alert.created_at,
+            tuple(entries.get(alert.id, [alert.entry_name])),
+            alert.sources,
+            alert.severity,
         )
-        for alert, title, location, source in session.execute(query)
+        for alert, title, location, source in rows
     ]

@@ -22,7 +22,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-DELIVERY_STATUSES = ("pending", "sending", "sent", "failed")
+# queued: waits for its target's next digest (a digest rule, or over the target's rate limit);
+# digested: went out inside a digest, itself an alert row of category "digest" (digest_alert_id).
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "queued", "digested")
+ALERT_CATEGORIES = ("alert", "digest", "health")
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -83,6 +86,9 @@ class SourceRow(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_warning: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # What the operator was last told of it (None: nothing yet): "failing", "silent" or "ok".
+    health_state: Mapped[str | None] = mapped_column(String(16))
+    health_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class StoryRow(Base):
@@ -131,15 +137,59 @@ class MentionRow(Base):
 
 
 class AlertRow(Base):
-    """One watched entry in one story; `article_id` is the article that first mentioned it."""
+    """One message: an article and every watched entry its rules fired (category "alert"), a digest, or a
+    source's health. `entry_*`, `variant` and `sentence` are those of its first entry (AlertEntryRow has
+    them all); a digest or a health message has no story or article."""
 
     __tablename__ = "alerts"
     __table_args__ = (
-        UniqueConstraint("story_id", "entry_id", name="uq_alerts_story_entry"),
         Index("ix_alerts_unrouted", "unrouted"),
+        Index("ix_alerts_story", "story_id"),
+        CheckConstraint(f"category IN {ALERT_CATEGORIES!r}", name="category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"))
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(16), default="alert")
+    entry_id: Mapped[str] = mapped_column(String(64))
+    entry_kind: Mapped[str] = mapped_column(String(16))
+    entry_name: Mapped[str] = mapped_column(Text)
+    variant: Mapped[str] = mapped_column(Text)
+    sentence: Mapped[str] = mapped_column(Text)
+    occurrences: Mapped[int] = mapped_column(Integer)
+    sources: Mapped[int] = mapped_column(Integer, default=1)
+    severity: Mapped[str] = mapped_column(String(16), default="normal")
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    # The alert as fields (entry ids, rules, article URL and date, sentences, coordinates, sources):
+    # what the built-in target writes beside the text.
+    details: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The tags it was routed by (None before revision 0003); `unrouted`: no target had one of them
+    # yet, so the first target configured with one gets it.
+    routing_tags: Mapped[list[str] | None] = mapped_column(JSON)
+    unrouted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    article: Mapped[ArticleRow | None] = relationship()
+
+
+class AlertEntryRow(Base):
+    """One watched entry of one story that rules fired on: unique, so a story alerts once per entry.
+
+    `alert_id` is the message that carried it; None when it was held (`held`: why, such as the
+    baseline read of a new feed) and so never notified.
+    """
+
+    __tablename__ = "alert_entries"
+    __table_args__ = (
+        UniqueConstraint("story_id", "entry_id", name="uq_alert_entries_story_entry"),
+        Index("ix_alert_entries_entry", "entry_id", "created_at"),
+        Index("ix_alert_entries_alert", "alert_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"))
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     entry_id: Mapped[str] = mapped_column(String(64))
@@ -148,16 +198,10 @@ class AlertRow(Base):
     variant: Mapped[str] = mapped_column(Text)
     sentence: Mapped[str] = mapped_column(Text)
     occurrences: Mapped[int] = mapped_column(Integer)
-    sources: Mapped[int] = mapped_column(Integer, default=1)
-    title: Mapped[str] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
+    # The rules that fired, each {"id", "kind", "severity", "why"}.
+    rules: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    held: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    # The tags it was routed by (None before revision 0003); `unrouted`: no target had one of them
-    # yet, so the first target configured with one gets it.
-    routing_tags: Mapped[list[str] | None] = mapped_column(JSON)
-    unrouted: Mapped[bool] = mapped_column(Boolean, default=False)
-
-    article: Mapped[ArticleRow] = relationship()
 
 
 class DeliveryRow(Base):
@@ -184,18 +228,32 @@ class DeliveryRow(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Why it waits (quiet hours until ..., over the rate limit, a digest rule): said in summaries and digests.
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    # The digest it went out in (status "digested").
+    digest_alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
 
-    alert: Mapped[AlertRow] = relationship()
+    alert: Mapped[AlertRow] = relationship(foreign_keys=[alert_id])
 
     @classmethod
-    def pending(cls, alert_id: int, target_key: str, target_label: str, now: datetime) -> DeliveryRow:
-        """A new delivery of an alert to a target, due now."""
+    def pending(
+        cls,
+        alert_id: int,
+        target_key: str,
+        target_label: str,
+        now: datetime,
+        due_at: datetime | None = None,
+        status: str = "pending",
+        hold_reason: str | None = None,
+    ) -> DeliveryRow:
+        """A new delivery of an alert to a target: due now, at `due_at` (quiet hours), or queued for a digest."""
         return cls(
             alert_id=alert_id,
             target_key=target_key,
             target_label=target_label,
-            status="pending",
+            status=status,
             attempts=0,
-            next_attempt_at=now,
+            next_attempt_at=due_at or now,
             created_at=now,
+            hold_reason=hold_reason,
         )

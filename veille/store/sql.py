@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from datasketch import LeanMinHash
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -27,33 +28,35 @@ from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, StatementError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from veille.detect import plan_alerts, render_alert
 from veille.errors import StoreError
 from veille.records import (
-    ArticleMentions,
+    BatchPlan,
     CreatedAlert,
     DueDelivery,
+    HeldEntry,
+    PlacedArticle,
+    PlannedAlert,
     ReadError,
     RecordedBatch,
-    Router,
     SourceBatch,
     SourceHealth,
     SourceOutcome,
     SourceState,
+    StoryRef,
 )
 from veille.redact import database_url_problem
+from veille.store.context import ContextQueries
 from veille.store.guard import database_errors as _errors
 from veille.store.guard import rows_changed
 from veille.store.history import HistoryQueries
 from veille.store.lock import RunLock, run_lock
 from veille.store.migrate import upgrade
-from veille.store.models import AlertRow, ArticleRow, DeliveryRow, MentionRow, SourceRow, StoryRow
+from veille.store.models import AlertEntryRow, AlertRow, ArticleRow, DeliveryRow, MentionRow, SourceRow, StoryRow
 from veille.store.outbox import OutboxQueries
-from veille.stories import StoryIndex, from_bytes, signature, to_bytes
-from veille.watchlist import WatchList
+from veille.stories import StoryIndex, from_bytes, to_bytes
 
 
-class SqlStore(HistoryQueries, OutboxQueries):
+class SqlStore(HistoryQueries, OutboxQueries, ContextQueries):
     """Articles, mentions, alerts and deliveries in any database SQLAlchemy speaks."""
 
     def __init__(self, engine: Engine, was_new: bool = False) -> None:
@@ -116,151 +119,64 @@ class SqlStore(HistoryQueries, OutboxQueries):
         with _errors("reading articles"), Session(self.engine) as session:
             return {(name, key): digest for name, key, digest in session.execute(query)}
 
-    def record_detections(
-        self,
-        found: Sequence[ArticleMentions],
-        watchlist: WatchList,
-        route: Router,
-        now: datetime,
-        stories: StoryIndex | None = None,
-    ) -> RecordedBatch:
-        """Store articles, their mentions and stories, and create alerts and deliveries, in one transaction.
+    def stored_stories(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The story of each of these (source, key) articles that is stored already."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        query = (
+            select(SourceRow.name, ArticleRow.key, ArticleRow.story_id)
+            .join(ArticleRow.source)
+            .where(SourceRow.name.in_(sorted({source for source, _ in wanted})))
+            .where(ArticleRow.key.in_(sorted({key for _, key in wanted})))
+        )
+        with _errors("reading stories"), Session(self.engine) as session:
+            return {(name, key): story for name, key, story in session.execute(query) if (name, key) in wanted}
 
-        A new article joins the story of a near-copy found in `stories` (and is added to it);
-        alerts are per story, so a later copy adds to its story, not to the alerts.
+    def record_plan(self, plan: BatchPlan, now: datetime) -> RecordedBatch:
+        """Write what the decision planned, in one transaction: articles and mentions in their stories,
+        alerts with their entries and deliveries, held entries.
 
-        An article the database refuses (a value it cannot hold) costs only itself: the batch is
-        recorded again article by article, and that one comes back in `rejected`, named, not stored
-        (so it is new again next run). A problem of the database itself still fails the whole batch.
+        An article the database refuses (a value it cannot hold) costs only itself: the plan is written
+        again article by article, and that one comes back in `rejected`, named, not stored (so it is new
+        again next run), with its alerts. A problem of the database itself still fails the whole plan.
         """
-        stories = stories if stories is not None else StoryIndex()
         try:
-            return RecordedBatch(self._record(found, watchlist, route, now, stories))
+            recorded = RecordedBatch([])
+            with _errors("recording detections"), Session(self.engine) as session, session.begin():
+                writer = _PlanWriter(self, session, plan, now)
+                for item in plan.articles:
+                    writer.write(item, recorded)
+            return recorded
         except Exception as exc:
             if not _one_item_problem(exc):
                 raise
-        return self._record_one_by_one(found, watchlist, route, now, stories)
+        return self._record_one_by_one(plan, now)
 
-    def _record(
-        self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime, stories: StoryIndex
-    ) -> list[CreatedAlert]:
-        indexed: list[str] = []
-        created: list[CreatedAlert] = []
-        try:
-            with _errors("recording detections"), Session(self.engine) as session, session.begin():
-                sources = self._source_ids(session, {item.article.source for item in found}, now)
-                by_story: dict[int, list[ArticleMentions]] = {}
-                article_ids: dict[tuple[str, str], int] = {}
-                for item in found:
-                    row = self._upsert_article(session, sources[item.article.source], item, now, stories, indexed)
-                    by_story.setdefault(row.story_id, []).append(item)
-                    article_ids[(item.article.source, item.article.key)] = row.id
-                for story_id, items in by_story.items():
-                    created += self._create_alerts(session, story_id, items, article_ids, watchlist, route, now)
-        except BaseException:
-            # The transaction is gone: so are the signatures it added to the index.
-            for key in indexed:
-                stories.remove(key)
-            raise
-        return created
-
-    def _record_one_by_one(
-        self, found: Sequence[ArticleMentions], watchlist: WatchList, route: Router, now: datetime, stories: StoryIndex
-    ) -> RecordedBatch:
+    def _record_one_by_one(self, plan: BatchPlan, now: datetime) -> RecordedBatch:
         """Each article with its alerts in a savepoint of its own; one the database refuses is rejected."""
         recorded = RecordedBatch([])
-        indexed: list[str] = []
-        try:
-            with _errors("recording detections"), Session(self.engine) as session, session.begin():
-                sources = self._source_ids(session, {item.article.source for item in found}, now)
-                for item in found:
-                    mine: list[str] = []
-                    try:
-                        with session.begin_nested():
-                            row = self._upsert_article(session, sources[item.article.source], item, now, stories, mine)
-                            recorded.alerts.extend(
-                                self._create_alerts(
-                                    session,
-                                    row.story_id,
-                                    [item],
-                                    {(item.article.source, item.article.key): row.id},
-                                    watchlist,
-                                    route,
-                                    now,
-                                )
-                            )
-                    except Exception as exc:
-                        if not _one_item_problem(exc):
-                            raise
-                        for key in mine:
-                            stories.remove(key)
-                        recorded.rejected.append(
-                            ReadError(item.article.source, item.article.key, f"cannot be stored: {_first_line(exc)}")
-                        )
-                        continue
-                    indexed += mine
-        except BaseException:
-            for key in indexed:
-                stories.remove(key)
-            raise
+        with _errors("recording detections"), Session(self.engine) as session, session.begin():
+            writer = _PlanWriter(self, session, plan, now)
+            for item in plan.articles:
+                mine = RecordedBatch([])
+                opened = dict(writer.stories)
+                try:
+                    with session.begin_nested():
+                        writer.write(item, mine)
+                except Exception as exc:
+                    if not _one_item_problem(exc):
+                        raise
+                    writer.stories = opened  # the stories it opened went with its savepoint
+                    article = item.article
+                    recorded.rejected.append(
+                        ReadError(article.source, article.key, f"cannot be stored: {_first_line(exc)}")
+                    )
+                    continue
+                recorded.alerts.extend(mine.alerts)
+                recorded.held.extend(mine.held)
+                recorded.stored.update(mine.stored)
         return recorded
-
-    def _create_alerts(
-        self,
-        session: Session,
-        story_id: int,
-        items: list[ArticleMentions],
-        article_ids: dict[tuple[str, str], int],
-        watchlist: WatchList,
-        route: Router,
-        now: datetime,
-    ) -> list[CreatedAlert]:
-        alerted = session.scalars(select(AlertRow.entry_id).where(AlertRow.story_id == story_id)).all()
-        planned_alerts = plan_alerts(items, alerted, watchlist)
-        if not planned_alerts:
-            return []
-        sources = session.scalars(
-            select(SourceRow.name)
-            .join(ArticleRow, ArticleRow.source_id == SourceRow.id)
-            .where(ArticleRow.story_id == story_id)
-            .distinct()
-            .order_by(SourceRow.name)
-        ).all()
-        created = []
-        for planned in planned_alerts:
-            message = render_alert(planned, now, sources)
-            alert = AlertRow(
-                story_id=story_id,
-                article_id=article_ids[(planned.article.source, planned.article.key)],
-                entry_id=planned.entry.id,
-                entry_kind=planned.entry.kind,
-                entry_name=planned.entry.name,
-                variant=planned.mention.text,
-                sentence=planned.mention.sentence,
-                occurrences=planned.occurrences,
-                sources=len(sources),
-                title=message.title,
-                body=message.body,
-                created_at=now,
-            )
-            targets = route(planned.tags)
-            # An alert no target takes waits, with its tags, for one configured later (route_unrouted).
-            alert.routing_tags, alert.unrouted = list(planned.tags), not targets
-            session.add(alert)
-            session.flush()
-            session.add_all(DeliveryRow.pending(alert.id, target.key, target.label, now) for target in targets)
-            created.append(
-                CreatedAlert(
-                    alert.id,
-                    planned.article.location,
-                    planned.entry.name,
-                    planned.entry.kind,
-                    planned.mention.text,
-                    len(targets),
-                    len(sources),
-                )
-            )
-        return created
 
     def _source_ids(self, session: Session, names: set[str], now: datetime) -> dict[str, int]:
         rows = {row.name: row.id for row in session.scalars(select(SourceRow).where(SourceRow.name.in_(names)))}
@@ -270,58 +186,6 @@ class SqlStore(HistoryQueries, OutboxQueries):
             session.flush()
             rows[name] = row.id
         return rows
-
-    def _upsert_article(
-        self,
-        session: Session,
-        source_id: int,
-        item: ArticleMentions,
-        now: datetime,
-        stories: StoryIndex,
-        indexed: list[str],
-    ) -> ArticleRow:
-        article = item.article
-        row = session.scalars(
-            select(ArticleRow).where(ArticleRow.source_id == source_id, ArticleRow.key == article.key)
-        ).one_or_none()
-        if row is not None and row.content_hash == article.content_hash:
-            return row
-        minhash = signature(article.text)
-        if row is None:
-            match = stories.find(minhash) if minhash is not None else None
-            story_id = match[0] if match else self._new_story(session, article.title, now)
-            row = ArticleRow(source_id=source_id, key=article.key, first_seen_at=now, story_id=story_id)
-            session.add(row)
-        # An edited article stays in its story: an edit is not a new story.
-        row.title, row.location, row.text = article.title, article.location, article.text
-        row.content_hash, row.published_at, row.changed_at = article.content_hash, article.published_at, now
-        row.signature = to_bytes(minhash) if minhash is not None else None
-        session.flush()
-        if minhash is not None:
-            stories.add(str(row.id), row.story_id, minhash)
-            indexed.append(str(row.id))
-        # Mentions describe the current text; alerts already sent stay, they are history.
-        session.execute(delete(MentionRow).where(MentionRow.article_id == row.id))
-        session.add_all(
-            MentionRow(
-                article_id=row.id,
-                entry_id=m.entry_id,
-                label=m.label,
-                text=m.text,
-                start=m.start,
-                end=m.end,
-                sentence=m.sentence,
-            )
-            for m in item.mentions
-        )
-        return row
-
-    @staticmethod
-    def _new_story(session: Session, title: str, now: datetime) -> int:
-        story = StoryRow(title=title, created_at=now)
-        session.add(story)
-        session.flush()
-        return story.id
 
     def load_story_index(self, since: datetime, threshold: float) -> StoryIndex:
         """Signatures of the articles first seen since `since`, ready to find the story of a new one."""
@@ -439,6 +303,149 @@ class SqlStore(HistoryQueries, OutboxQueries):
     def _set(self, delivery_id: int, **values: object) -> None:
         with _errors("recording a delivery"), Session(self.engine) as session, session.begin():
             session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**values))
+
+
+class _PlanWriter:
+    """Writes a plan's articles and alerts in one session, opening the batch's new stories as it goes."""
+
+    def __init__(self, store: SqlStore, session: Session, plan: BatchPlan, now: datetime) -> None:
+        self.session, self.now = session, now
+        self.sources = store._source_ids(session, {item.article.source for item in plan.articles}, now)
+        self.alerts: dict[tuple[str, str], list[PlannedAlert]] = {}
+        for alert in plan.alerts:
+            self.alerts.setdefault((alert.article.source, alert.article.key), []).append(alert)
+        # StoryRef of a story this batch opens, to the id it got.
+        self.stories: dict[StoryRef, int] = {}
+
+    def write(self, item: PlacedArticle, recorded: RecordedBatch) -> None:
+        article = item.article
+        row = self._upsert_article(item)
+        recorded.stored[(article.source, article.key)] = (row.id, row.story_id)
+        for alert in self.alerts.get((article.source, article.key), ()):
+            self._write_alert(alert, row, recorded)
+
+    def _story_id(self, item: PlacedArticle) -> int:
+        if item.story.id is not None:
+            return item.story.id
+        if item.story not in self.stories:
+            story = StoryRow(title=item.article.title, created_at=self.now)
+            self.session.add(story)
+            self.session.flush()
+            self.stories[item.story] = story.id
+        return self.stories[item.story]
+
+    def _upsert_article(self, item: PlacedArticle) -> ArticleRow:
+        session, article, now = self.session, item.article, self.now
+        source_id = self.sources[article.source]
+        row = session.scalars(
+            select(ArticleRow).where(ArticleRow.source_id == source_id, ArticleRow.key == article.key)
+        ).one_or_none()
+        if row is not None and row.content_hash == article.content_hash:
+            return row
+        if row is None:
+            row = ArticleRow(source_id=source_id, key=article.key, first_seen_at=now, story_id=self._story_id(item))
+            session.add(row)
+            joined = item.story.id is not None
+        else:
+            joined = False  # an edited article stays in its story: an edit is not a new story
+        row.title, row.location, row.text = article.title, article.location, article.text
+        row.content_hash, row.published_at, row.changed_at = article.content_hash, article.published_at, now
+        row.signature = to_bytes(item.signature) if isinstance(item.signature, LeanMinHash) else None
+        session.flush()
+        # Mentions describe the current text; alerts already sent stay, they are history.
+        session.execute(delete(MentionRow).where(MentionRow.article_id == row.id))
+        session.add_all(
+            MentionRow(
+                article_id=row.id,
+                entry_id=m.entry_id,
+                label=m.label,
+                text=m.text,
+                start=m.start,
+                end=m.end,
+                sentence=m.sentence,
+            )
+            for m in item.found.mentions
+        )
+        if joined:
+            # A copy from another source: the story's alerts say how many sources carry it, kept true.
+            carriers = (
+                select(func.count(func.distinct(ArticleRow.source_id)))
+                .where(ArticleRow.story_id == row.story_id)
+                .scalar_subquery()
+            )
+            session.execute(update(AlertRow).where(AlertRow.story_id == row.story_id).values(sources=carriers))
+        return row
+
+    def _write_alert(self, planned: PlannedAlert, article: ArticleRow, recorded: RecordedBatch) -> None:
+        session, now = self.session, self.now
+        if planned.held is not None:
+            session.add_all(self._entry_rows(planned, article, None))
+            recorded.held.extend(
+                HeldEntry(hit.entry.name, planned.article.location, planned.held) for hit in planned.hits
+            )
+            return
+        lead = planned.hits[0]
+        sources = planned.details.get("sources")
+        alert = AlertRow(
+            story_id=article.story_id,
+            article_id=article.id,
+            category="alert",
+            entry_id=lead.entry.id,
+            entry_kind=lead.entry.kind,
+            entry_name=lead.entry.name,
+            variant=lead.mention.text,
+            sentence=lead.mention.sentence,
+            occurrences=lead.occurrences,
+            sources=len(sources) if isinstance(sources, list) else 1,
+            severity=planned.severity,
+            title=planned.message.title,
+            body=planned.message.body,
+            details=planned.details,
+            created_at=now,
+            # An alert no target takes waits, with its tags, for one configured later (route_unrouted).
+            routing_tags=list(planned.tags),
+            unrouted=not planned.deliveries,
+        )
+        session.add(alert)
+        session.flush()
+        session.add_all(self._entry_rows(planned, article, alert.id))
+        session.add_all(
+            DeliveryRow.pending(alert.id, d.target.key, d.target.label, now, d.due_at, d.status, d.reason)
+            for d in planned.deliveries
+        )
+        recorded.alerts.append(
+            CreatedAlert(
+                alert.id,
+                planned.article.location,
+                lead.entry.name,
+                lead.entry.kind,
+                lead.mention.text,
+                len(planned.deliveries),
+                alert.sources,
+                tuple(hit.entry.name for hit in planned.hits),
+                tuple(dict.fromkeys(f.rule_id for hit in planned.hits for f in hit.rules)),
+                sum(1 for d in planned.deliveries if d.reason is not None),
+            )
+        )
+
+    def _entry_rows(self, planned: PlannedAlert, article: ArticleRow, alert_id: int | None) -> list[AlertEntryRow]:
+        return [
+            AlertEntryRow(
+                alert_id=alert_id,
+                story_id=article.story_id,
+                article_id=article.id,
+                entry_id=hit.entry.id,
+                entry_kind=hit.entry.kind,
+                entry_name=hit.entry.name,
+                variant=hit.mention.text,
+                sentence=hit.mention.sentence,
+                occurrences=hit.occurrences,
+                rules=[{"id": f.rule_id, "kind": f.kind, "severity": f.severity, "why": f.why} for f in hit.rules],
+                held=planned.held,
+                created_at=self.now,
+            )
+            for hit in planned.hits
+        ]
 
 
 def _one_item_problem(exc: BaseException) -> bool:

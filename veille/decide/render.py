@@ -1,0 +1,125 @@
+"""The text and fields of an alert: what fired, as written, in which sentence, where, when, how widely."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from veille.clean import shorten
+from veille.records import AlertMessage, Article, Hit, Mention
+from veille.sanitize import neutralise_line, neutralise_path, safe_link
+
+_TITLE_LENGTH = 90
+_NAMES_IN_TITLE = 4
+# Around the match: a sentence of 2,000 characters is shown by its part that matters.
+_CONTEXT_CHARS = 160
+MARK_OPEN, MARK_CLOSE = "⟦", "⟧"
+
+
+def render_alert(
+    article: Article,
+    hits: Sequence[Hit],
+    severity: str,
+    sources: Sequence[str],
+    read_at: datetime,
+) -> AlertMessage:
+    """One message for an article: every entry that fired, each with its sentence, variant and rules."""
+    # Everything taken from the article is neutralised and kept on its own line; its link is made safe.
+    title = neutralise_line(article.title)
+    lines: list[str] = []
+    for hit in hits:
+        lines += _hit_lines(hit)
+    lines += [
+        f"Article: {title}",
+        f"Source: {article.source} — {link(article.location)}",
+    ]
+    if len(sources) > 1:
+        lines.append(f"Carried by {len(sources)} sources: {', '.join(sources)}")
+    lines.append(date_line(article.published_at, read_at))
+    names = [hit.entry.name for hit in hits]
+    shown = ", ".join(names[:_NAMES_IN_TITLE]) + (
+        f" and {len(names) - _NAMES_IN_TITLE} more" if len(names) > _NAMES_IN_TITLE else ""
+    )
+    level = f" [{severity}]" if severity in ("high", "critical") else ""
+    headline = shorten(title, _TITLE_LENGTH)
+    return AlertMessage(title=f"Veille{level}: {shown} in «{headline}»", body="\n".join(lines))
+
+
+def _hit_lines(hit: Hit) -> list[str]:
+    entry, mention = hit.entry, hit.mention
+    written = "" if mention.text == entry.name else f", written «{neutralise_line(mention.text)}»"
+    times = f" ({hit.occurrences} mentions)" if hit.occurrences > 1 else ""
+    where = f", {entry.coordinates[0]:.3f}, {entry.coordinates[1]:.3f}" if entry.coordinates else ""
+    rules = "; ".join(f"{fired.rule_id}: {fired.why}" for fired in hit.rules)
+    return [
+        f"{entry.kind.capitalize()}: {entry.name} ({entry.kind}{where}){written}{times}",
+        f"  «{marked_sentence(mention)}»",
+        f"  Rule {rules}",
+    ]
+
+
+def marked_sentence(mention: Mention) -> str:
+    """The sentence with the match between ⟦ ⟧, each part neutralised; cut around the match when long."""
+    sentence = mention.sentence
+    at = sentence.find(mention.text) if mention.text else -1
+    if at < 0:
+        return neutralise_line(shorten(sentence, 2 * _CONTEXT_CHARS))
+    before, match, after = sentence[:at], mention.text, sentence[at + len(mention.text) :]
+    if len(before) > _CONTEXT_CHARS:
+        before = "…" + before[-_CONTEXT_CHARS:]
+    if len(after) > _CONTEXT_CHARS:
+        after = after[:_CONTEXT_CHARS] + "…"
+    # Neutralised whole, so that no pattern can straddle a mark; marks the article wrote itself are dropped.
+    before, match, after = (part.replace(MARK_OPEN, "").replace(MARK_CLOSE, "") for part in (before, match, after))
+    return neutralise_line(f"{before}{MARK_OPEN}{match}{MARK_CLOSE}{after}")
+
+
+def alert_details(
+    article: Article, hits: Sequence[Hit], severity: str, tags: Sequence[str], sources: Sequence[str], read_at: datetime
+) -> dict[str, object]:
+    """The alert as fields, for the built-in target's JSON line and for reports."""
+    return {
+        "severity": severity,
+        "tags": list(tags),
+        "article": {
+            "title": article.title,
+            "url": safe_link(article.location),
+            "location": article.location,
+            "source": article.source,
+            "date": article.published_at.isoformat() if article.published_at else None,
+            "read_at": read_at.isoformat(),
+        },
+        "sources": list(sources),
+        "entries": [
+            {
+                "id": hit.entry.id,
+                "name": hit.entry.name,
+                "kind": hit.entry.kind,
+                "variant": hit.mention.text,
+                "sentence": hit.mention.sentence,
+                "occurrences": hit.occurrences,
+                "coordinates": list(hit.entry.coordinates) if hit.entry.coordinates else None,
+                "rules": [
+                    {"id": fired.rule_id, "kind": fired.kind, "severity": fired.severity, "why": fired.why}
+                    for fired in hit.rules
+                ],
+            }
+            for hit in hits
+        ],
+    }
+
+
+def date_line(published_at: datetime | None, read_at: datetime) -> str:
+    """The article's own date where known, else "date unknown" beside the day Veille read it."""
+    if published_at is not None:
+        return f"Date: {when(published_at)} (read {when(read_at)})"
+    return f"Date unknown (read {when(read_at)})"
+
+
+def link(location: str) -> str:
+    """The article's link, clickable on purpose but able to add nothing; a file path or anything else is text."""
+    return safe_link(location) or neutralise_path(location)
+
+
+def when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M %Z").strip()

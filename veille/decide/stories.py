@@ -1,0 +1,71 @@
+"""The story step: each article of a batch in its story, before anything is decided about it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from datasketch import LeanMinHash
+
+from veille.records import ArticleMentions, PlacedArticle, StoryRef
+from veille.stories import StoryIndex, signature
+
+
+def place_articles(
+    found: Sequence[ArticleMentions],
+    stored_stories: Mapping[tuple[str, str], int],
+    index: StoryIndex,
+    read_at: datetime | Mapping[tuple[str, str], datetime],
+) -> list[PlacedArticle]:
+    """Each article in its story: a stored article keeps its own (an edit is not a new story); a new one
+    joins the story of a near-copy in `index` or earlier in the batch, else opens a story of its own.
+
+    `index` is only read: the caller adds the signatures once the batch is stored (`index_stored`).
+    `read_at`: when the articles were read, one moment or one per (source, key).
+    """
+    batch = StoryIndex(index.threshold)
+    opened: dict[int, StoryRef] = {}
+    placed = []
+    for item in found:
+        key = (item.article.source, item.article.key)
+        moment = read_at if isinstance(read_at, datetime) else read_at[key]
+        minhash = signature(item.article.text)
+        story = _story_of(key, minhash, stored_stories, index, batch, opened)
+        if minhash is not None and story.id is None:
+            # Placeholders are negative: they can never be a database's story id.
+            placeholder = next(number for number, ref in opened.items() if ref == story)
+            batch.add(f"{key[0]}\0{key[1]}", placeholder, minhash)
+        placed.append(PlacedArticle(item, story, moment, minhash))
+    return placed
+
+
+def _story_of(
+    key: tuple[str, str],
+    minhash: LeanMinHash | None,
+    stored_stories: Mapping[tuple[str, str], int],
+    index: StoryIndex,
+    batch: StoryIndex,
+    opened: dict[int, StoryRef],
+) -> StoryRef:
+    if key in stored_stories:
+        return StoryRef(id=stored_stories[key])
+    if minhash is not None:
+        match = index.find(minhash)
+        if match is not None:
+            return StoryRef(id=match[0])
+        match = batch.find(minhash)
+        if match is not None:
+            return opened[match[0]]
+    story = StoryRef(opened_by=key)
+    opened[-1 - len(opened)] = story
+    return story
+
+
+def index_stored(
+    index: StoryIndex, placed: Sequence[PlacedArticle], stored: Mapping[tuple[str, str], tuple[int, int]]
+) -> None:
+    """Add the signatures of the batch's stored articles to `index`, under their article and story ids."""
+    for item in placed:
+        where = stored.get((item.article.source, item.article.key))
+        if where is not None and isinstance(item.signature, LeanMinHash):
+            index.add(str(where[0]), where[1], item.signature)
