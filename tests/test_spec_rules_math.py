@@ -6,11 +6,274 @@ Pure functions over numbers, spans and datetimes: no database, no Prefect, no mo
 from __future__ import annotations
 
 import math
+import random
+import re
+import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import product
+from types import FrameType, ModuleType
 
 import pytest
 
+from veille.rules import proximity
 from veille.rules.gaps import back_after, days_since, explain_gap, first_ever
+from veille.rules.proximity import Span, co_occurrences
+
+# --- co_occurrences ---------------------------------------------------------------------------------
+
+
+def spans(text: str, group: str, *names: str) -> list[Span]:
+    """Every occurrence of each name in text, as a span of the entry named so (lower case)."""
+    return sorted(
+        (Span(m.start(), m.end(), name.lower(), group) for name in names for m in re.finditer(re.escape(name), text)),
+        key=lambda span: span.start,
+    )
+
+
+def near(text, within_tokens=None, sentence_bounds=None, places=("Hama", "Deir ez-Zor", "Alep")):
+    """The (weapon, place) pairs of text, as entry ids."""
+    weapons = spans(text, "weapon", "Kalibr", "Su-24")
+    found = co_occurrences(weapons, spans(text, "place", *places), text, within_tokens, sentence_bounds)
+    return [(a.entry_id, b.entry_id) for a, b in found]
+
+
+@pytest.mark.parametrize(
+    ("text", "within_tokens", "pairs"),
+    [
+        pytest.param("Kalibr strikes near Deir ez-Zor", 2, [("kalibr", "deir ez-zor")], id="2 words apart, 2 allowed"),
+        pytest.param("Kalibr strikes near Deir ez-Zor", 1, [], id="2 words apart, 1 allowed"),
+        pytest.param("Kalibr Hama", 0, [("kalibr", "hama")], id="adjacent: 0"),
+        pytest.param("KalibrHama", 0, [("kalibr", "hama")], id="touching: 0"),
+        pytest.param("Kalibr\n\t\u00a0 Hama", 0, [("kalibr", "hama")], id="any run of whitespace: 0"),
+        pytest.param("Kalibr, Hama", 0, [], id="a comma is a word of its own: 1"),
+        pytest.param("Kalibr, Hama", 1, [("kalibr", "hama")], id="a comma is a word of its own: 1 allowed"),
+        pytest.param("Deir ez-Zor hit by Kalibr", 2, [("kalibr", "deir ez-zor")], id="the place first"),
+        pytest.param(
+            "Kalibr on Hama and Alep", 3, [("kalibr", "hama"), ("kalibr", "alep")], id="two places after the weapon"
+        ),
+        pytest.param(
+            "Hama, Alep then Kalibr", 3, [("kalibr", "hama"), ("kalibr", "alep")], id="two places before it, in order"
+        ),
+        pytest.param("Hama, Alep then Kalibr", 2, [("kalibr", "alep")], id="the comma and Alep: 3 words from Hama"),
+        pytest.param("Kalibr " + "x " * 50 + "Hama", 49, [], id="50 words apart, 49 allowed"),
+        pytest.param("Kalibr " + "x " * 50 + "Hama", 50, [("kalibr", "hama")], id="50 words apart, 50 allowed"),
+        pytest.param("", 3, [], id="no text"),
+    ],
+)
+def test_two_names_are_near_within_so_many_words_between_them(text, within_tokens, pairs):
+    assert near(text, within_tokens) == pairs
+
+
+def test_each_pair_of_entries_comes_once_with_the_spans_of_its_first_occurrence():
+    text = "Hama far far far Kalibr, later Kalibr Hama, and Kalibr Hama again"
+    found = co_occurrences(spans(text, "weapon", "Kalibr"), spans(text, "place", "Hama"), text, 1, None)
+
+    assert [(text[a.start : a.end], a.start, text[b.start : b.end], b.start) for a, b in found] == [
+        ("Kalibr", 31, "Hama", 38)
+    ]
+
+
+def test_an_entry_is_not_near_itself_though_it_is_in_both_groups():
+    text = "Hama Hama Alep"
+    places = spans(text, "place", "Hama", "Alep")
+
+    pairs = [(a.entry_id, b.entry_id) for a, b in co_occurrences(places, places, text, 0, None)]
+
+    assert sorted(pairs) == [("alep", "hama"), ("hama", "alep")]
+
+
+def test_overlapping_names_are_0_words_apart():
+    text = "Su-24 Alep"
+    weapon, place = Span(0, 5, "su-24", "weapon"), Span(3, 10, "24 alep", "place")
+
+    assert co_occurrences([weapon], [place], text, 0, None) == [(weapon, place)]
+
+
+TWO_SENTENCES = "Kalibr ici. Puis Hama là."
+BOUNDS = [(0, 11), (12, 25)]
+LONG_SENTENCE = "Kalibr " + "x " * 40 + "Hama."
+
+
+@pytest.mark.parametrize(
+    ("text", "within_tokens", "bounds", "pairs"),
+    [
+        pytest.param(TWO_SENTENCES, None, BOUNDS, [], id="two sentences"),
+        pytest.param(TWO_SENTENCES, 2, None, [("kalibr", "hama")], id="two sentences, but 2 words apart"),
+        pytest.param(TWO_SENTENCES, 1, BOUNDS, [], id="two sentences and 2 words apart, 1 allowed"),
+        pytest.param(TWO_SENTENCES, 2, BOUNDS, [("kalibr", "hama")], id="either is enough"),
+        pytest.param(LONG_SENTENCE, None, [(0, len(LONG_SENTENCE))], [("kalibr", "hama")], id="one long sentence"),
+        pytest.param(LONG_SENTENCE, 0, [(0, len(LONG_SENTENCE))], [("kalibr", "hama")], id="far apart in one"),
+        pytest.param(LONG_SENTENCE, None, [(0, 10), (10, 92)], [], id="touching sentences"),
+        pytest.param(TWO_SENTENCES, None, [(12, 25), (0, 11)], [], id="bounds in any order"),
+        pytest.param("Kalibr. Hama.", None, [(0, 3), (3, 13)], [], id="a name across a bound is in neither"),
+        pytest.param("Kalibr et Hama.", None, [], [], id="no sentences"),
+    ],
+)
+def test_two_names_are_near_in_one_sentence(text, within_tokens, bounds, pairs):
+    assert near(text, within_tokens, bounds) == pairs
+
+
+def test_a_pair_near_both_ways_comes_once_at_its_first_occurrence():
+    text = "Hama puis Kalibr. Kalibr Hama."
+    found = co_occurrences(spans(text, "weapon", "Kalibr"), spans(text, "place", "Hama"), text, 0, [(0, 17), (18, 30)])
+
+    assert [(a.start, b.start) for a, b in found] == [(10, 0)]
+
+
+@pytest.mark.parametrize(
+    ("within_tokens", "bounds", "weapon", "message"),
+    [
+        pytest.param(None, None, Span(0, 6, "kalibr", "weapon"), "how near", id="no way of being near"),
+        pytest.param(-1, None, Span(0, 6, "kalibr", "weapon"), "within_tokens", id="fewer than 0 words"),
+        pytest.param(2, None, Span(0, 99, "kalibr", "weapon"), "inside the text", id="a span past the end"),
+        pytest.param(2, None, Span(-1, 3, "kalibr", "weapon"), "inside the text", id="a span before the start"),
+        pytest.param(2, None, Span(4, 3, "kalibr", "weapon"), "inside the text", id="a span ending first"),
+        pytest.param(2, None, Span(3, 3, "kalibr", "weapon"), "inside the text", id="an empty span"),
+        pytest.param(None, [(0, 8), (5, 11)], Span(0, 6, "kalibr", "weapon"), "disjoint", id="overlapping bounds"),
+        pytest.param(None, [(0, 99)], Span(0, 6, "kalibr", "weapon"), "disjoint", id="a bound past the end"),
+        pytest.param(None, [(5, 2)], Span(0, 6, "kalibr", "weapon"), "disjoint", id="a bound ending first"),
+    ],
+)
+def test_co_occurrences_refuse_spans_and_bounds_that_mean_nothing(within_tokens, bounds, weapon, message):
+    text = "Kalibr Hama"
+    with pytest.raises(ValueError, match=message):
+        co_occurrences([weapon], [Span(7, 11, "hama", "place")], text, within_tokens, bounds)
+
+
+def words_between(text: str, earlier: Span, later: Span) -> int:
+    return len(text[earlier.end : later.start].split())
+
+
+def naively_near(text, a, b, within_tokens, bounds):
+    """The definition, pair by pair."""
+    earlier, later = sorted((a, b), key=lambda span: (span.start, span.end))
+    if within_tokens is not None and words_between(text, earlier, later) <= within_tokens:
+        return True
+    return bounds is not None and any(s <= a.start and a.end <= e and s <= b.start and b.end <= e for s, e in bounds)
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_co_occurrences_are_those_of_the_definition_pair_by_pair(seed):
+    chance = random.Random(seed)
+    text = "".join(chance.choice(["a", "b", " ", "  ", "\n", "\u00a0", "\x00", ",", "\x1f", "é"]) for _ in range(60))
+    cuts = sorted(chance.choices(range(len(text) + 1), k=chance.randint(0, 8)))  # some touch, some are empty
+    bounds = [(s, e) for s, e in zip(cuts[::2], cuts[1::2], strict=False)] if chance.random() < 0.6 else None
+    within_tokens = chance.choice([None, 0, 1, 3]) if bounds is not None else chance.choice([0, 1, 3])
+
+    def random_spans(group, entries):
+        starts = [chance.randint(0, len(text) - 1) for _ in range(chance.randint(0, 12))]
+        return [Span(s, min(len(text), s + chance.randint(1, 5)), chance.choice(entries), group) for s in starts]
+
+    spans_a, spans_b = random_spans("a", "pqr"), random_spans("b", "pqrs")
+    found = co_occurrences(spans_a, spans_b, text, within_tokens, bounds)
+
+    expected = {}
+    for a, b in product(spans_a, spans_b):
+        if a.entry_id != b.entry_id and naively_near(text, a, b, within_tokens, bounds):
+            at = max((a.start, a.end), (b.start, b.end))
+            expected[(a.entry_id, b.entry_id)] = min(at, expected.get((a.entry_id, b.entry_id), at))
+    assert {(a.entry_id, b.entry_id) for a, b in found} == set(expected)
+    assert len(found) == len(expected), "a pair came twice"
+    for a, b in found:
+        assert naively_near(text, a, b, within_tokens, bounds)
+        assert max((a.start, a.end), (b.start, b.end)) == expected[(a.entry_id, b.entry_id)], "not its first"
+    later_spans = [max((a.start, a.end), (b.start, b.end)) for a, b in found]
+    assert later_spans == sorted(later_spans)
+
+
+def many_places_one_weapon(text: str) -> tuple[list[Span], list[Span]]:
+    """Each place a new entry, each weapon the same one: n pairs."""
+    places = [Span(m.start(), m.end(), m.group(), "place") for m in re.finditer(r"p\d+", text)]
+    return spans(text, "weapon", "Kalibr"), places
+
+
+def python_steps(call: Callable[[], object], module: ModuleType) -> int:
+    """The bytecode instructions `call` runs in `module`'s own functions.
+
+    Counted, not timed: the walk over the names is Python, so its steps are its cost, and a count is the
+    same on a loaded machine (a ratio of times here failed most runs at a load of 7 on 2 cores).
+    """
+    steps = 0
+
+    def trace(frame: FrameType, event: str, arg: object) -> Callable[..., object] | None:
+        nonlocal steps
+        if frame.f_code.co_filename != module.__file__:
+            return None
+        frame.f_trace_lines, frame.f_trace_opcodes = False, True
+        steps += event == "opcode"
+        return trace
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        call()
+    finally:
+        sys.settrace(previous)
+    return steps
+
+
+def assert_linear_steps(work: Callable[[str], object], make: Callable[[int], str], size: int) -> None:
+    """10x the input costs at most 11x the steps: no name is looked at again and again."""
+    small, large = (
+        python_steps(lambda: work(make(size)), proximity),
+        python_steps(lambda: work(make(10 * size)), proximity),
+    )
+    assert 0 < large < 11 * small, f"10x the input took {large / small:.1f}x the steps"
+
+
+@pytest.mark.parametrize(
+    ("within_tokens", "one_sentence"),
+    [pytest.param(10**9, False, id="within a billion words"), pytest.param(None, True, id="in one sentence")],
+)
+def test_co_occurrences_take_linear_steps_when_every_name_is_near_every_other(within_tokens, one_sentence):
+    def work(text):
+        weapons, places = many_places_one_weapon(text)
+        bounds = [(0, len(text))] if one_sentence else None
+        assert len(co_occurrences(weapons, places, text, within_tokens, bounds)) == len(places)
+
+    assert_linear_steps(work, lambda n: "".join(f"p{i} Kalibr, " for i in range(n)), 100)
+
+
+def test_co_occurrences_take_linear_steps_in_a_long_text_of_the_same_two_names():
+    def work(text):
+        weapons, places = spans(text, "weapon", "Kalibr"), spans(text, "place", "Hama")
+        assert len(co_occurrences(weapons, places, text, 5, [(0, len(text))])) == 1
+
+    assert_linear_steps(work, lambda n: ("Kalibr " + "x " * 40 + "Hama " + "y " * 40) * n, 20)
+
+
+@pytest.mark.parametrize(
+    ("within_tokens", "in_sentences"),
+    [pytest.param(0, False, id="adjacent"), pytest.param(None, True, id="in sentences of two names")],
+)
+def test_co_occurrences_take_linear_steps_when_every_name_is_new_and_near_only_its_neighbours(
+    within_tokens, in_sentences
+):
+    def work(text):
+        places = [Span(m.start(), m.end(), m.group(), "place") for m in re.finditer(r"p\d+", text)]
+        weapons = [Span(m.start(), m.end(), m.group(), "weapon") for m in re.finditer(r"w\d+", text)]
+        bounds = [(m.start(), m.end()) for m in re.finditer(r"p\d+ w\d+", text)] if in_sentences else None
+        # p0 w0 p1 w1 ...: each place with its weapon, and when adjacent also with the weapon before it.
+        pairs = len(places) if in_sentences else 2 * len(places) - 1
+        assert len(co_occurrences(places, weapons, text, within_tokens, bounds)) == pairs
+
+    assert_linear_steps(work, lambda n: "".join(f"p{i} w{i} " for i in range(n)), 100)
+
+
+def test_five_thousand_names_in_a_megabyte_of_text():
+    filler = "mot " * 50
+    text = "".join(f"p{i % 2500} {filler}Kalibr {filler}" for i in range(2500))
+    assert len(text) > 1_000_000
+    weapons, places = many_places_one_weapon(text)
+    sentence_bounds = [(m.start(), m.end()) for m in re.finditer(r"p\d+ (?:mot )*Kalibr", text)]
+
+    assert len(weapons) + len(places) == 5000
+    assert len(co_occurrences(weapons, places, text, 50, None)) == 2500
+    assert len(co_occurrences(weapons, places, text, 49, None)) == 0
+    assert len(co_occurrences(weapons, places, text, None, sentence_bounds)) == 2500
+    assert len(co_occurrences(weapons, places, text, len(text), None)) == 2500
+
 
 # --- gaps -------------------------------------------------------------------------------------------
 
