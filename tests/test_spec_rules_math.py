@@ -11,14 +11,228 @@ import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from itertools import product
+from decimal import Decimal, localcontext
+from itertools import pairwise, product
 from types import FrameType, ModuleType
 
 import pytest
 
+from tests.conftest import ROOT
 from veille.rules import proximity
 from veille.rules.gaps import back_after, days_since, explain_gap, first_ever
 from veille.rules.proximity import Span, co_occurrences
+from veille.rules.spike import SpikeTest, poisson_tail, spike_test
+
+# --- poisson_tail -----------------------------------------------------------------------------------
+
+
+def exact_tail(observed: int, expected: float) -> float:
+    """P(X >= observed) summed term by term in 60-digit decimals: the reference."""
+    with localcontext() as context:
+        context.prec = 60
+        rate = Decimal(expected)
+        term, total, count = (-rate).exp(), Decimal(0), 0
+        while count < observed:
+            count += 1
+            term = term * rate / count
+        while True:
+            total += term
+            count += 1
+            term = term * rate / count
+            if term < total * Decimal("1e-40"):
+                return float(total)
+
+
+@pytest.mark.parametrize(
+    ("observed", "expected"),
+    list(product([1, 2, 3, 5, 8, 12, 20, 40, 80], [1e-9, 0.01, 0.4, 0.5, 2.0, 3.5, 12.0, 30.0, 75.5])),
+)
+def test_the_tail_is_the_exact_sum_of_the_poisson_terms_at_small_counts(observed, expected):
+    assert poisson_tail(observed, expected) == pytest.approx(exact_tail(observed, expected), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("observed", "expected", "known"),
+    [
+        pytest.param(1000, 900, 5.499022657117829e-04, id="1000 against 900"),
+        pytest.param(2000, 1000, 3.058192080168757e-170, id="2000 against 1000: a tail of 1e-170"),
+        pytest.param(900, 1000, 0.9993774022157249, id="900 against 1000: the lower side"),
+        pytest.param(100_000, 100_300, 0.8286363112512076, id="100,000 against 100,300"),
+        # Each value a 40-digit decimal sum's; scipy 1.17's poisson.sf agrees to 1e-13 but here, where
+        # it says 2.93402055e-07, 5e-6 off.
+        pytest.param(1_005_000, 1_000_000, 2.934034048031641e-07, id="a million and 5,000 against a million"),
+    ],
+)
+def test_the_tail_matches_known_values_at_large_counts(observed, expected, known):
+    assert poisson_tail(observed, expected) == pytest.approx(known, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("observed", "expected", "tail"),
+    [
+        pytest.param(0, 3.0, 1.0, id="at least 0: certain"),
+        pytest.param(-4, 3.0, 1.0, id="at least a negative count: certain"),
+        pytest.param(0, 0.0, 1.0, id="at least 0 against a rate of 0: certain"),
+        pytest.param(1, 0.0, 0.0, id="any article against a rate of 0: impossible, not a division by 0"),
+        pytest.param(10**12, 1.0, 0.0, id="a trillion against 1: below the smallest float, not an overflow"),
+        pytest.param(1, 1e-300, 1e-300, id="one against a vanishing rate"),
+    ],
+)
+def test_the_tail_at_its_edges(observed, expected, tail):
+    assert poisson_tail(observed, expected) == pytest.approx(tail, rel=1e-12, abs=0)
+
+
+def test_the_tail_near_a_huge_mean_is_a_half_not_a_lost_cancellation():
+    assert poisson_tail(10**8, 1e8) == pytest.approx(0.5000132980760141, rel=1e-7)
+
+
+@pytest.mark.parametrize("expected", [-1.0, math.nan, math.inf])
+def test_the_tail_refuses_a_rate_that_is_no_rate(expected):
+    with pytest.raises(ValueError, match="expected"):
+        poisson_tail(3, expected)
+
+
+@pytest.mark.parametrize("expected", [0.05, 0.5, 2.0, 40.0, 900.0])
+def test_the_tail_falls_as_the_count_grows(expected):
+    tails = [poisson_tail(observed, expected) for observed in range(int(3 * expected) + 30)]
+
+    assert all(later <= earlier for earlier, later in pairwise(tails))
+    assert tails[0] == 1.0 and tails[-1] < 1e-6
+
+
+# --- spike_test -------------------------------------------------------------------------------------
+
+MONTH_OF_2 = [2] * 28
+RARE = [0, 0, 1, 0, 1, 0, 0, 1, 0, 1]  # 0.4 a day
+SILENT = [0] * 28
+
+
+@pytest.mark.parametrize(
+    ("observed", "history", "window_hours", "fires"),
+    [
+        pytest.param(3, MONTH_OF_2, 24, False, id="3 in a day against 2 a day: a usual trickle"),
+        pytest.param(5, MONTH_OF_2, 24, False, id="5 in a day against 2 a day: still usual"),
+        pytest.param(12, RARE, 24, True, id="12 in a day against 0.4 a day: a burst"),
+        pytest.param(2, SILENT, 24, False, id="2 about a never-named entry: the floor keeps it quiet"),
+        pytest.param(2, SILENT, 1, False, id="2 in an hour about a never-named entry: fewer than min_count"),
+        pytest.param(5, SILENT, 24, True, id="5 in a day about a never-named entry: a burst"),
+        pytest.param(3, SILENT, 1, True, id="3 in an hour about a never-named entry: a burst"),
+        pytest.param(6, MONTH_OF_2, 6, True, id="6 in 6 hours against 2 a day: the window scales the rate"),
+        pytest.param(60, [40] * 28, 24, False, id="60 against 40 a day: within Poisson's reach"),
+        pytest.param(90, [40] * 28, 24, True, id="90 against 40 a day"),
+        pytest.param(0, [], 24, False, id="nothing against no history"),
+        pytest.param(12, [], 24, True, id="an empty history is a silent one: the floor alone"),
+    ],
+)
+def test_a_spike_fires_on_an_improbable_count_against_its_own_history(observed, history, window_hours, fires):
+    assert spike_test(observed, history, window_hours).fires is fires
+
+
+def test_the_expected_count_is_the_floored_daily_rate_scaled_to_the_window():
+    rare = spike_test(12, RARE, 24)
+    busy = spike_test(12, MONTH_OF_2, 6)
+
+    assert (rare.usual_per_day, rare.expected) == (pytest.approx(0.4), 0.5)
+    assert (busy.usual_per_day, busy.expected) == (2.0, 0.5)
+    assert rare.p_value == poisson_tail(12, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("min_count", "fires"),
+    [pytest.param(3, True, id="min_count 3: fires on 3"), pytest.param(4, False, id="min_count 4: not on 3")],
+)
+def test_min_count_holds_back_a_count_however_improbable(min_count, fires):
+    test = spike_test(3, SILENT, 1, min_count=min_count)
+
+    assert test.p_value < 1e-4
+    assert test.fires is fires
+
+
+def test_with_no_floor_a_silent_history_makes_any_count_infinitely_improbable_without_dividing_by_zero():
+    test = spike_test(3, SILENT, 24, floor_per_day=0.0)
+    nothing = spike_test(0, [], 24, floor_per_day=0.0)
+
+    assert (test.expected, test.p_value, test.fires) == (0.0, 0.0, True)
+    assert (nothing.expected, nothing.p_value, nothing.fires) == (0.0, 1.0, False)
+
+
+def test_a_huge_count_fires_without_overflow():
+    test = spike_test(10**12, RARE, 24)
+
+    assert (test.p_value, test.fires) == (0.0, True)
+    assert test.explain(24) == "1000000000000 articles in 24 h, usual 0.4/day (p = 0)"
+
+
+@pytest.mark.parametrize("history", [MONTH_OF_2, RARE, SILENT, [40] * 28])
+def test_a_spike_is_monotonic_in_the_count(history):
+    tests = [spike_test(observed, history, 24) for observed in range(120)]
+
+    assert all(b.p_value <= a.p_value for a, b in pairwise(tests))
+    first = next(n for n, test in enumerate(tests) if test.fires)
+    assert all(test.fires for test in tests[first:])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        pytest.param({"observed": -1}, "negative", id="a negative count"),
+        pytest.param({"history_days": [1, -2]}, "negative", id="a negative day in the history"),
+        pytest.param({"window_hours": 0}, "window_hours", id="an empty window"),
+        pytest.param({"window_hours": math.nan}, "window_hours", id="a window of NaN hours"),
+        pytest.param({"window_hours": math.inf}, "window_hours", id="an endless window"),
+        pytest.param({"floor_per_day": -0.5}, "floor_per_day", id="a negative floor"),
+        pytest.param({"floor_per_day": math.nan}, "floor_per_day", id="a floor of NaN"),
+    ],
+)
+def test_a_spike_test_refuses_arguments_that_mean_nothing(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        spike_test(**{"observed": 3, "history_days": MONTH_OF_2, "window_hours": 24, **arguments})
+
+
+@pytest.mark.parametrize(
+    ("test", "window_hours", "words", "explained"),
+    [
+        pytest.param(
+            SpikeTest(12, 0.5, 0.4, 3.2e-9, True), 24, {}, "12 articles in 24 h, usual 0.4/day (p = 3e-9)", id="burst"
+        ),
+        pytest.param(
+            SpikeTest(1, 0.5, 0.0, 0.39, False), 1.5, {}, "1 article in 1.5 h, usual 0/day (p = 0.4)", id="one"
+        ),
+        pytest.param(
+            SpikeTest(5, 0.5, 1 / 28, 2e-4, True),
+            24,
+            {"one": "story", "many": "stories"},
+            "5 stories in 24 h, usual 0.036/day (p = 0.0002)",
+            id="stories, and a rate under 0.1",
+        ),
+        pytest.param(
+            SpikeTest(90, 40, 40.3, 1e-12, True), 24, {}, "90 articles in 24 h, usual 40/day (p = 1e-12)", id="busy"
+        ),
+    ],
+)
+def test_a_spike_explains_itself_in_numbers(test, window_hours, words, explained):
+    assert test.explain(window_hours, **words) == explained
+
+
+_TABLE_ROW = re.compile(
+    r"^\| (?P<case>[^|]+) \| (?P<total>\d+) in (?P<days>\d+) days \| (?P<hours>[\d.]+) h \| (?P<observed>\d+) \| "
+    r"(?P<usual>[^|]+) \| (?P<expected>[^|]+) \| (?P<p>[^|]+) \| (?P<fires>yes|no) \|$",
+    re.M,
+)
+
+
+def test_the_design_notes_table_of_spikes_is_what_the_code_computes():
+    design = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
+    section = design[design.index("## Spike statistic") :].split("\n## ", 1)[0]
+    rows = list(_TABLE_ROW.finditer(section))
+    assert len(rows) >= 5, "the pattern no longer finds the table's rows"
+    for row in rows:
+        history = [int(row["total"])] + [0] * (int(row["days"]) - 1)  # only the mean counts
+        test = spike_test(int(row["observed"]), history, float(row["hours"]))
+        computed = (f"{test.usual_per_day:.2g}", f"{test.expected:.3g}", f"{test.p_value:.2g}", test.fires)
+        written = (row["usual"], row["expected"], row["p"], row["fires"] == "yes")
+        assert computed == written, row["case"]
+
 
 # --- co_occurrences ---------------------------------------------------------------------------------
 
