@@ -63,20 +63,18 @@ def test_a_link_is_made_safe_in_linear_time():
     "make",
     [
         pytest.param(lambda n: "1er " * n, id="1er-1er"),
-        pytest.param(lambda n: "1" * (4 * n), id="digits"),
         pytest.param(lambda n: "6 septembre " * n, id="days-without-years"),
         pytest.param(lambda n: "September 6, " * n, id="english-without-years"),
         pytest.param(lambda n: "06/" * n, id="slashes"),
-        pytest.param(lambda n: "6.9." * n, id="dots"),
         pytest.param(lambda n: "2017-" * n, id="iso-like"),
         pytest.param(lambda n: "2017-09-06T14:30:00.1234567890" * (n // 8), id="timestamps-without-offsets"),
         pytest.param(lambda n: "31/02/2017 " * (n // 3), id="invalid-dates"),
         pytest.param(lambda n: "septembresx" * n, id="long-words"),
-        pytest.param(lambda n: " " * (4 * n), id="spaces"),
     ],
 )
 def test_a_written_date_is_searched_in_linear_time_however_far_it_may_be_looked_for(make):
-    # Searched beyond the usual 2,000 characters, so that the patterns' own cost is what is measured.
+    # Searched beyond the usual 2,000 characters, so that the patterns' own cost is what is measured;
+    # one shape or more for each pattern, and for the search that goes on after a match that is no date.
     assert_linear(lambda text: date_written_in(text, NOW, within=len(text)), make, 500)
 
 
