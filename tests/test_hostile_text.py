@@ -15,12 +15,13 @@ import pytest
 import spacy
 from apprise import Apprise, NotifyFormat
 
-from tests.builders import article, batch, created_alert, period_figures, planned_alert
+from tests.builders import NOW, article, batch, created_alert, period_figures, planned_alert
 from tests.conftest import CONFIG
 from tests.timing import assert_linear
 from veille.detect import render_alert
 from veille.digest import render_digest
 from veille.extract.pipeline import SentenceIndex, extract_mentions, mentions_in
+from veille.ingest.dates import date_written_in
 from veille.records import DeliveryReport, PlannedAlert, ReadError
 from veille.sanitize import loggable, neutralise, safe_link
 from veille.summary import RunSummary
@@ -56,6 +57,32 @@ def test_neutralise_takes_linear_time_on_backtracking_shapes(make):
 
 def test_a_link_is_made_safe_in_linear_time():
     assert_linear(safe_link, lambda n: "https://example.org/" + "%(é" * n, 500)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda n: "1er " * n, id="1er-1er"),
+        pytest.param(lambda n: "6 septembre " * n, id="days-without-years"),
+        pytest.param(lambda n: "September 6, " * n, id="english-without-years"),
+        pytest.param(lambda n: "06/" * n, id="slashes"),
+        pytest.param(lambda n: "2017-" * n, id="iso-like"),
+        pytest.param(lambda n: "2017-09-06T14:30:00.1234567890" * (n // 8), id="timestamps-without-offsets"),
+        pytest.param(lambda n: "31/02/2017 " * (n // 3), id="invalid-dates"),
+        pytest.param(lambda n: "septembresx" * n, id="long-words"),
+    ],
+)
+def test_a_written_date_is_searched_in_linear_time_however_far_it_may_be_looked_for(make):
+    # Searched beyond the usual 2,000 characters, so that the patterns' own cost is what is measured;
+    # one shape or more for each pattern, and for the search that goes on after a match that is no date.
+    assert_linear(lambda text: date_written_in(text, NOW, within=len(text)), make, 500)
+
+
+def test_a_written_date_is_searched_for_in_the_first_characters_only_of_a_huge_text():
+    huge = "1er " * 250_000 + "le 6 septembre 2017"
+
+    assert date_written_in(huge, NOW) is None
+    assert date_written_in(huge, NOW, within=len(huge)) == datetime(2017, 9, 6, tzinfo=UTC)
 
 
 def test_extraction_takes_linear_time_in_the_number_of_mentions(nlp):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from tests.conftest import SEEDS, SHARED
@@ -71,6 +73,24 @@ def test_reads_the_real_seed_files():
     assert first.text.endswith("présentés comme étant des soldats russes.")
     assert by_key["003_14110cf45b5c4781.txt"].title.startswith("La bataille bat son plein")
     assert first.location.endswith("seeds/000_cb98e6dd4b5ccfbd.txt")
+
+
+def test_a_seed_is_dated_by_the_first_full_date_of_its_start_and_the_other_is_not():
+    by_key = {article.key: article for article in FolderSource(SEEDS, 5_000_000).read().articles}
+
+    # "le 4 septembre" has no year: the caption's "mis en ligne le 6 septembre 2017" is the first full date.
+    assert by_key["000_cb98e6dd4b5ccfbd.txt"].published_at == datetime(2017, 9, 6, tzinfo=UTC)
+    assert by_key["003_14110cf45b5c4781.txt"].published_at is None
+
+
+def test_a_date_written_in_a_file_is_its_published_date_unless_it_is_after_tomorrow(tmp_path):
+    (tmp_path / "dated.txt").write_text("Alep, le 1er octobre 2017 — Des tirs.", encoding="utf-8")
+    (tmp_path / "future.txt").write_text("Alep, le 1er octobre 2099 — Des tirs.", encoding="utf-8")
+    (tmp_path / "undated.txt").write_text("Alep, le 1er octobre — Des tirs.", encoding="utf-8")
+
+    dates = {article.key: article.published_at for article in FolderSource(tmp_path, 1000).read().articles}
+
+    assert dates == {"dated.txt": datetime(2017, 10, 1, tzinfo=UTC), "future.txt": None, "undated.txt": None}
 
 
 def test_seeds_are_the_shared_samples_byte_for_byte():

@@ -13,9 +13,11 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from veille.errors import IngestError
+from veille.ingest.dates import date_written_in
 from veille.ingest.text import clean_article_text, decode_text, title_of
 from veille.names import folder_source_name, printable_path
 from veille.records import Article, ReadError, SourceBatch
@@ -56,10 +58,11 @@ class FolderSource:
             raise IngestError(f"{self.path}: not a folder")
         errors: list[ReadError] = []
         files = sorted(self._files(errors))
+        read_at = datetime.now(UTC)
         articles = []
         for file in files:
             try:
-                articles.append(self.read_file(file))
+                articles.append(self.read_file(file, read_at))
             except IngestError as exc:
                 errors.append(ReadError(self.name, display_path(file), str(exc)))
             except Exception as exc:  # a bug met on one file must not cost the folder its other files
@@ -92,8 +95,12 @@ class FolderSource:
                 if name.endswith(SUFFIX):
                     yield Path(top, name)
 
-    def read_file(self, file: Path) -> Article:
-        """One article, or IngestError saying why this file is not one."""
+    def read_file(self, file: Path, read_at: datetime) -> Article:
+        """One article, or IngestError saying why this file is not one.
+
+        A file has no published date but the one its text writes (veille.ingest.dates), if any;
+        `read_at` bounds it (a date after tomorrow is not the article's).
+        """
         text = clean_article_text(decode_text(self._read_bytes(file)))
         if not text:
             raise IngestError("no text: only image names or blank lines")
@@ -103,6 +110,7 @@ class FolderSource:
             title=title_of(text),
             location=display_path(file),
             text=text,
+            published_at=date_written_in(text, read_at),
         )
 
     def _read_bytes(self, file: Path) -> bytes:
