@@ -255,6 +255,8 @@ def outbox(
 
     The caller closes it. The watch list defaults to Hama alone, so a default item makes one alert.
     """
+    from tests.recording import record_detections
+
     store = SqlStore.open(database_url)
-    store.record_detections(list(items) or [found(HAMA_TEXT, "Hama")], watchlist or watch_list("hama"), route, now)
+    record_detections(store, list(items) or [found(HAMA_TEXT, "Hama")], watchlist or watch_list("hama"), route, now)
     return store

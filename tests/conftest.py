@@ -209,9 +209,14 @@ def write_targets(workdir: Path, *urls: str) -> None:
 
 
 def write_sources(workdir: Path, feeds: list[dict]) -> None:
-    """A sources file with no folder and `feeds`, each a dict of a feed's keys ("name", "url", "full_text"...)."""
+    """A sources file with no folder and `feeds`, each a dict of a feed's keys ("name", "url", "full_text"...).
+
+    A feed's first read alerts here unless the test says `baseline: true` (Veille's default for a new feed
+    is to hold its backlog; most tests are about what a read alerts on).
+    """
     lines = ["folders: []", "feeds:"] if feeds else ["folders: []", "feeds: []"]
     for feed in feeds:
+        feed = {"baseline": "false", **feed}
         lines.append(f"  - name: {feed['name']}")
         lines += [f"    {key}: {value}" for key, value in feed.items() if key != "name"]
     (workdir / "config" / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")

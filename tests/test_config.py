@@ -79,9 +79,9 @@ entries:
         ("entries:\n  - id: hama\n    kind: place\n", ":2: entries[0].name: Field required"),
         ("entries:\n  - id: Hama City\n    kind: place\n    name: Hama\n", ":2: entries[0].id: String should match"),
         (GOOD_ENTRY + "    alias: [Hamah]\n", ":5: entries[0].alias: Extra inputs are not permitted"),
-        (GOOD_ENTRY + "    aliases: ['', Hamah]\n", ":5: entries[0].aliases: Value error, alias '' has no letter"),
-        (GOOD_ENTRY + "    aliases: ['--']\n", ":5: entries[0].aliases: Value error, alias '--'"),
-        (GOOD_ENTRY + "    coordinates: [135, 36]\n", ":5: entries[0].coordinates: Value error, must be [latitude"),
+        (GOOD_ENTRY + "    aliases: ['', Hamah]\n", ":5: entries[0].aliases: alias '' has no letter"),
+        (GOOD_ENTRY + "    aliases: ['--']\n", ":5: entries[0].aliases: alias '--'"),
+        (GOOD_ENTRY + "    coordinates: [135, 36]\n", ":5: entries[0].coordinates: must be [latitude"),
         (GOOD_ENTRY + "  - id: hama\n    kind: place\n    name: Hamah\n", ":5: entries[1].id: id 'hama' already used"),
         (
             GOOD_ENTRY + "  - id: hamah\n    kind: place\n    name: HAMA\n",

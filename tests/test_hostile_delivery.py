@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from tests.builders import HAMA_TEXT, Clock, found, outbox, sqlite_url, watch_list, weapon
 from tests.conftest import Receiver, free_port
+from tests.recording import record_detections
 from tests.timing import assert_linear
 from veille.errors import ConfigError, StoreError
 from veille.notify.budget import MessageLimits, fit_message, limits_of
@@ -310,7 +311,7 @@ def test_deliveries_keyed_the_old_way_are_renamed_and_none_is_sent_twice(tmp_pat
 
     report = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
 
-    assert report.sent == 1 and [m["title"] for m in receiver.received] == ["Veille: Hama (place) in «Tirs 2»"]
+    assert report.sent == 1 and [m["title"] for m in receiver.received] == ["Veille: Hama in «Tirs 2»"]
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT DISTINCT target_key FROM deliveries")).scalars().all() == [target.key]
     assert send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path)).sent == 0
@@ -424,7 +425,7 @@ def test_a_10000_character_alert_reaches_a_target_with_a_small_limit_once(tmp_pa
         assert (receiver.requests, len(receiver.received)) == (1, 1)
         assert store.delivery_counts() == {"sent": 1}
         message = receiver.received[0]["message"]
-        assert message.startswith("Place: Hama\n«À Hama, des tirs") and "Source: folder:test — test/0.txt" in message
+        assert message.startswith("Place: Hama (place)\n  «À Hama, des tirs") and "Source: folder:test — test/0.txt" in message
         store.close()
     finally:
         receiver.stop()
@@ -440,7 +441,7 @@ def test_an_alert_no_target_takes_waits_and_goes_once_to_a_target_configured_lat
     try:
         weapons_only = load_notifier(None, f"weapon={receiver.url}", tmp_path / "alerts.jsonl")
         store = SqlStore.open(sqlite_url(tmp_path))
-        [created] = store.record_detections([on_hama()], WATCHLIST, weapons_only.targets_for, clock()).alerts
+        [created] = record_detections(store, [on_hama()], WATCHLIST, weapons_only.targets_for, clock()).alerts
         assert created.deliveries == 0
 
         first = send_due_deliveries(store, weapons_only, POLICY, clock, journal_in(tmp_path))
@@ -455,7 +456,7 @@ def test_an_alert_no_target_takes_waits_and_goes_once_to_a_target_configured_lat
 
         assert (second.routed_late, second.sent, second.unrouted) == (1, 1, 0)
         assert (third.routed_late, third.sent) == (0, 0)
-        assert [m["title"] for m in places.received] == ["Veille: Hama (place) in «Tirs 0»"] and not receiver.received
+        assert [m["title"] for m in places.received] == ["Veille: Hama in «Tirs 0»"] and not receiver.received
         store.close()
     finally:
         places.stop()
@@ -554,7 +555,7 @@ def test_a_stale_journal_entry_never_marks_a_delivery_of_a_fresh_database_as_sen
     store = SqlStore.open(sqlite_url(tmp_path))  # fresh: its first delivery has id 1, as the stale entry's had
     line = line.replace("THIS", store.database_id()).replace("TARGET", notifier.targets[0].key)
     journal_in(tmp_path).path.write_text(line + "\n", encoding="utf-8")
-    store.record_detections([on_hama()], WATCHLIST, notifier.targets_for, clock())
+    record_detections(store, [on_hama()], WATCHLIST, notifier.targets_for, clock())
 
     report = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
 
@@ -747,7 +748,7 @@ def test_retarget_never_gives_a_target_an_alert_it_already_has(rotated, workdir,
 
     assert code == 0 and "moved 1 deliveries" in output and "1 left with" in output
     send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(UTC), journal_in(workdir))
-    assert [m["title"] for m in receiver.received] == ["Veille: Hama (place) in «Tirs 2»"]
+    assert [m["title"] for m in receiver.received] == ["Veille: Hama in «Tirs 2»"]
 
 
 def test_drop_says_how_many_and_needs_yes(rotated, capsys):

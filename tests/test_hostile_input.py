@@ -11,6 +11,7 @@ import pytest
 
 from tests.builders import article, batch, found, route_to, source_health, watch_list
 from tests.feedserver import rss
+from tests.recording import record_detections
 from veille.clean import KEY_CHARS, TITLE_CHARS, bounded_key, clean_line, clean_text, with_suffix
 from veille.ingest.feeds import parse_feed
 from veille.ingest.folder import FolderSource
@@ -111,7 +112,7 @@ def test_those_files_are_stored_and_alert_on_every_database(tmp_path, database_u
     batch = FolderSource(tmp_path, 10_000).read()
     store = SqlStore.open(database_url)
     try:
-        recorded = store.record_detections([found(a, "Hama") for a in batch.articles], WATCHLIST, route, NOW)
+        recorded = record_detections(store, [found(a, "Hama") for a in batch.articles], WATCHLIST, route, NOW)
         assert recorded.rejected == []
         assert len(store.known_hashes([batch.source])) == 5
     finally:
@@ -143,7 +144,7 @@ def test_nul_characters_in_feeds_never_reach_the_database(body, database_url):
     assert "\x00" not in article.text + article.title + article.key
     store = SqlStore.open(database_url)
     try:
-        assert store.record_detections([found(article, "Hama")], WATCHLIST, route, NOW).rejected == []
+        assert record_detections(store, [found(article, "Hama")], WATCHLIST, route, NOW).rejected == []
     finally:
         store.close()
 
@@ -160,7 +161,7 @@ def test_two_entries_sharing_a_thousand_character_guid_are_both_stored(database_
     assert first.key != second.key and max(len(first.key), len(second.key)) <= KEY_CHARS
     store = SqlStore.open(database_url)
     try:
-        recorded = store.record_detections([found(first, "Hama"), found(second, "Hama")], WATCHLIST, route, NOW)
+        recorded = record_detections(store, [found(first, "Hama"), found(second, "Hama")], WATCHLIST, route, NOW)
         assert recorded.rejected == [] and len(store.known_hashes(["feed:long"])) == 2
     finally:
         store.close()
@@ -193,7 +194,7 @@ def test_an_item_that_still_cannot_be_stored_is_named_and_the_rest_of_its_batch_
     store = SqlStore.open(database_url)
     try:
         items = [found(good[0], "Hama"), bad, found(good[1], "Hama"), found(good[2], "Hama")]
-        recorded = store.record_detections(items, WATCHLIST, route, NOW)
+        recorded = record_detections(store, items, WATCHLIST, route, NOW)
         (rejected,) = recorded.rejected
         assert (rejected.source, rejected.item) == ("feed:mix", "poison")
         assert rejected.problem and "\n" not in rejected.problem

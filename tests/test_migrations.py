@@ -9,6 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
 from tests.builders import found, route_to, watch_list
+from tests.recording import record_detections
 from veille.records import TargetRef
 from veille.store.migrate import current_revision, downgrade, head_revision, upgrade
 from veille.store.models import Base
@@ -95,6 +96,6 @@ def test_a_database_of_the_previous_revision_upgrades_with_its_data(database_url
         location="seeds/1.txt",
     )
     fresh = found("Alep.", "Alep", source="folder:seeds", key="3.txt", title="Autre", location="seeds/3.txt")
-    created = store.record_detections([edited, fresh], WATCHLIST, route_to(TargetRef("k", "veille://")), NOW).alerts
+    created = record_detections(store, [edited, fresh], WATCHLIST, route_to(TargetRef("k", "veille://")), NOW).alerts
     assert sorted((a.location, a.entry_name) for a in created) == [("seeds/1.txt", "Alep"), ("seeds/3.txt", "Alep")]
     store.close()

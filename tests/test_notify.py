@@ -68,7 +68,7 @@ def test_receiver_down_then_up_gets_the_alert_exactly_once(tmp_path, receiver):
 
     assert len(receiver.received) == 1
     assert receiver.received[0]["title"].startswith("Veille: Hama")
-    assert "Des tirs à Hama." in receiver.received[0]["message"]
+    assert "«Des tirs à ⟦Hama⟧.»" in receiver.received[0]["message"]
     assert len((tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()) == 1
     store.close()
 

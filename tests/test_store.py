@@ -9,9 +9,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from tests.builders import NOW, found, model_place, route_to, watch_list, weapon
+from tests.recording import record_detections
 from veille.errors import StoreError
 from veille.records import ArticleMentions, TargetRef
-from veille.store.models import AlertRow, ArticleRow, DeliveryRow
+from veille.store.models import AlertEntryRow, AlertRow, ArticleRow, DeliveryRow
 from veille.store.sql import SqlStore
 
 WATCHLIST = watch_list("hama", weapon("mortier", "mortier"))
@@ -39,33 +40,32 @@ def store(database_url):
     store.close()
 
 
-def test_detections_create_one_alert_per_entry_and_one_delivery_per_target(store):
+def test_detections_create_one_alert_per_article_listing_its_entries_and_one_delivery_per_target(store):
     item = found_in_seeds("hama et mortier et hama", "hama", "mortier")
-    created = store.record_detections([item], WATCHLIST, route, NOW).alerts
-    assert sorted(a.entry_name for a in created) == ["Hama", "mortier"]
-    assert all(a.deliveries == 2 for a in created)
-    assert store.delivery_counts() == {"pending": 4}
+    (created,) = record_detections(store, [item], WATCHLIST, route, NOW).alerts
+    assert created.entries == ("Hama", "mortier") and created.deliveries == 2
+    assert store.delivery_counts() == {"pending": 2}
     assert store.known_hashes(["folder:seeds"]) == {("folder:seeds", "a.txt"): item.article.content_hash}
 
 
 def test_the_same_article_again_creates_nothing(store):
     item = found_in_seeds("hama", "hama")
-    store.record_detections([item], WATCHLIST, route, NOW)
-    assert store.record_detections([item], WATCHLIST, route, NOW).alerts == []
+    record_detections(store, [item], WATCHLIST, route, NOW)
+    assert record_detections(store, [item], WATCHLIST, route, NOW).alerts == []
 
 
 def test_an_edited_article_alerts_only_for_new_entries(store):
-    store.record_detections([found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
+    record_detections(store, [found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
     edited = found_in_seeds("hama puis mortier", "hama", "mortier")
-    created = store.record_detections([edited], WATCHLIST, route, NOW).alerts
-    assert [a.entry_name for a in created] == ["mortier"]
+    created = record_detections(store, [edited], WATCHLIST, route, NOW).alerts
+    assert [a.entries for a in created] == [("mortier",)]
     with store.engine.connect() as conn:
         assert conn.execute(text("select count(*) from mentions")).scalar() == 3  # replaced, not added
 
 
-@pytest.mark.parametrize("table", ["articles", "alerts", "deliveries"])
+@pytest.mark.parametrize("table", ["articles", "alert_entries", "deliveries"])
 def test_uniqueness_is_enforced_by_the_database(store, table):
-    store.record_detections([found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
+    record_detections(store, [found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
     columns = ", ".join(f'"{c}"' for c in store_columns(table) if c != "id")
     with store.engine.connect() as conn, pytest.raises(IntegrityError):
         # A copy of an existing row, made by the database itself: only its constraints can refuse it.
@@ -73,12 +73,12 @@ def test_uniqueness_is_enforced_by_the_database(store, table):
 
 
 def store_columns(table: str) -> list[str]:
-    model = {"articles": ArticleRow, "alerts": AlertRow, "deliveries": DeliveryRow}[table]
+    model = {"articles": ArticleRow, "alert_entries": AlertEntryRow, "deliveries": DeliveryRow}[table]
     return [column.name for column in model.__table__.columns]
 
 
 def test_claim_send_and_retry(store):
-    store.record_detections([found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
+    record_detections(store, [found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
     first, second = store.due_deliveries(NOW, lease_seconds=600)
     assert store.claim_delivery(first.id, NOW, 600)
     assert not store.claim_delivery(first.id, NOW, 600), "a claimed delivery cannot be claimed twice"
@@ -92,7 +92,7 @@ def test_claim_send_and_retry(store):
 
 
 def test_a_claim_left_by_a_dead_run_is_taken_again_after_the_lease(store):
-    store.record_detections([found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
+    record_detections(store, [found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
     delivery = store.due_deliveries(NOW, 600)[0]
     assert store.claim_delivery(delivery.id, NOW, 600)
     assert delivery.id not in [d.id for d in store.due_deliveries(NOW + timedelta(seconds=599), 600)]
@@ -100,7 +100,7 @@ def test_a_claim_left_by_a_dead_run_is_taken_again_after_the_lease(store):
 
 
 def test_times_come_back_aware_and_in_utc(store):
-    store.record_detections([found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
+    record_detections(store, [found_in_seeds("hama", "hama")], WATCHLIST, route, NOW)
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 

@@ -348,6 +348,8 @@ class RecordedBatch:
     rejected: list[ReadError] = field(default_factory=list)
     held: list[HeldEntry] = field(default_factory=list)
     stored: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    # Alerts of earlier runs whose story a copy from another source joined: (first entry, sources now).
+    grown: dict[int, tuple[str, int]] = field(default_factory=dict)
 
 
 # Sources as the store knows them.

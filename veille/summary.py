@@ -42,6 +42,8 @@ class RunSummary:
     place_entities: int = 0
     alerts: list[CreatedAlert] = field(default_factory=list)
     held: list[HeldEntry] = field(default_factory=list)
+    # Alerts of earlier runs whose story is now carried by more sources: (first entry, sources).
+    grown: dict[int, tuple[str, int]] = field(default_factory=dict)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     still_pending: int = 0
     batches: list[SourceBatch] = field(default_factory=list)
@@ -59,6 +61,7 @@ class RunSummary:
         """A batch's alerts, and its articles the database refused (unreadable items of this run)."""
         self.alerts += recorded.alerts
         self.held += recorded.held
+        self.grown.update(recorded.grown)
         self.read_errors += recorded.rejected
 
     def add_mentions(self, found: Sequence[ArticleMentions]) -> None:
@@ -122,6 +125,8 @@ class RunSummary:
             )
         if len(self.alerts) > _LISTED_ALERTS:
             lines.append(f"    + … and {len(self.alerts) - _LISTED_ALERTS} more")
+        for entry_name, sources in list(self.grown.values())[:_LISTED_ALERTS]:
+            lines.append(f"    ~ the story of an earlier {entry_name} alert is now carried by {sources} sources")
         lines += self._source_lines()
         for error in self.read_errors:
             lines.append(f"    ! {loggable(error.item)}: {loggable(error.problem)}")

@@ -55,7 +55,7 @@ class YamlDocument:
             cause = first.get("ctx", {}).get("error")
             if isinstance(cause, LocatedValueError):
                 raise self.error(location + cause.location, str(cause)) from None
-            raise self.error(location, first["msg"]) from None
+            raise self.error(location, first["msg"].removeprefix("Value error, ")) from None
 
 
 def format_location(location: Location) -> str:

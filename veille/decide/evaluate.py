@@ -139,7 +139,7 @@ def _spikes(
             min_count=rule.min_count if rule.min_count is not None else 3,
         )
         if test.fires:
-            fired.append((entry_id, test.explain(rule.spike_window_hours)))
+            fired.append((entry_id, test.explain(rule.spike_window_hours, "story", "stories")))
             state.history[entry_id] = replace(past, last_spike_at=moment)
     return fired
 

@@ -19,7 +19,7 @@ from veille.clean import shorten
 _TITLE_IN_BODY = 20
 # Shortened in this order, each down to an ellipsis if need be; every other line is kept whole.
 _SHORTENED = (
-    re.compile(r"(?P<head>«)(?P<text>.*)(?P<tail>»)"),
+    re.compile(r"(?P<head>\s*«)(?P<text>.*)(?P<tail>»)"),
     re.compile(r"(?P<head>Article: )(?P<text>.*)(?P<tail>)"),
     re.compile(r"(?P<head>Carried by \d+ sources: )(?P<text>.*)(?P<tail>)"),
 )

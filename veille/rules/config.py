@@ -83,7 +83,10 @@ class Rule(BaseModel):
     max_p: float | None = Field(None, gt=0, lt=1)
     min_count: int | None = Field(None, ge=1)
 
-    _tags = field_validator("tags")(classmethod(lambda cls, value: _words(value)))
+    @field_validator("tags")
+    @classmethod
+    def _tags_are_words(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
+        return _words(tags)
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> Rule:
@@ -173,7 +176,10 @@ class TargetDelivery(BaseModel):
     quiet_hours: QuietHours | None = None
     rate_limit: RateLimit | None = None
 
-    _tag = field_validator("tag")(classmethod(lambda cls, value: _words((value,))[0]))
+    @field_validator("tag")
+    @classmethod
+    def _tag_is_a_word(cls, tag: str) -> str:
+        return _words((tag,))[0]
 
 
 class RulesConfig(BaseModel):

@@ -147,6 +147,7 @@ class SqlStore(HistoryQueries, OutboxQueries, ContextQueries):
                 writer = _PlanWriter(self, session, plan, now)
                 for item in plan.articles:
                     writer.write(item, recorded)
+                recorded.grown.update(writer.grown)
             return recorded
         except Exception as exc:
             if not _one_item_problem(exc):
@@ -176,6 +177,7 @@ class SqlStore(HistoryQueries, OutboxQueries, ContextQueries):
                 recorded.alerts.extend(mine.alerts)
                 recorded.held.extend(mine.held)
                 recorded.stored.update(mine.stored)
+            recorded.grown.update(writer.grown)
         return recorded
 
     def _source_ids(self, session: Session, names: set[str], now: datetime) -> dict[str, int]:
@@ -316,6 +318,8 @@ class _PlanWriter:
             self.alerts.setdefault((alert.article.source, alert.article.key), []).append(alert)
         # StoryRef of a story this batch opens, to the id it got.
         self.stories: dict[StoryRef, int] = {}
+        # Alerts whose story a copy joined: their first entry and how many sources carry it now.
+        self.grown: dict[int, tuple[str, int]] = {}
 
     def write(self, item: PlacedArticle, recorded: RecordedBatch) -> None:
         article = item.article
@@ -367,14 +371,20 @@ class _PlanWriter:
             for m in item.found.mentions
         )
         if joined:
-            # A copy from another source: the story's alerts say how many sources carry it, kept true.
-            carriers = (
-                select(func.count(func.distinct(ArticleRow.source_id)))
-                .where(ArticleRow.story_id == row.story_id)
-                .scalar_subquery()
-            )
-            session.execute(update(AlertRow).where(AlertRow.story_id == row.story_id).values(sources=carriers))
+            self._count_carriers(row.story_id)
         return row
+
+    def _count_carriers(self, story_id: int) -> None:
+        """A copy joined a stored story: its alerts say how many sources carry it now, kept true."""
+        carriers = self.session.scalar(
+            select(func.count(func.distinct(ArticleRow.source_id))).where(ArticleRow.story_id == story_id)
+        )
+        grown = self.session.scalars(
+            select(AlertRow).where(AlertRow.story_id == story_id, AlertRow.sources < (carriers or 1))
+        ).all()
+        for alert in grown:
+            alert.sources = carriers or 1
+            self.grown[alert.id] = (alert.entry_name, alert.sources)
 
     def _write_alert(self, planned: PlannedAlert, article: ArticleRow, recorded: RecordedBatch) -> None:
         session, now = self.session, self.now

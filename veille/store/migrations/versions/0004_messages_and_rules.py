@@ -24,6 +24,8 @@ depends_on = None
 
 WHEN = sa.DateTime(timezone=True)
 OLD_STATUSES = "status IN ('pending', 'sending', 'sent', 'failed')"
+# Revision 0001 named it once more through the naming convention: this is its name in every database.
+OLD_CHECK = "ck_deliveries_ck_deliveries_status"
 NEW_STATUSES = "status IN ('pending', 'sending', 'sent', 'failed', 'queued', 'digested')"
 
 
@@ -71,12 +73,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("category", sa.String(16), nullable=False, server_default="alert"))
         batch.add_column(sa.Column("severity", sa.String(16), nullable=False, server_default="normal"))
         batch.add_column(sa.Column("details", sa.JSON(), nullable=True))
-        batch.create_check_constraint("category", "category IN ('alert', 'digest', 'health')")
+        batch.create_check_constraint(op.f("ck_alerts_category"), "category IN ('alert', 'digest', 'health')")
         batch.create_index("ix_alerts_story", ["story_id"])
 
     with op.batch_alter_table("deliveries") as batch:
-        batch.drop_constraint("ck_deliveries_status", type_="check")
-        batch.create_check_constraint("status", NEW_STATUSES)
+        batch.drop_constraint(op.f(OLD_CHECK), type_="check")
+        batch.create_check_constraint(op.f("ck_deliveries_status"), NEW_STATUSES)
         batch.add_column(sa.Column("hold_reason", sa.Text(), nullable=True))
         batch.add_column(sa.Column("digest_alert_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
@@ -100,8 +102,8 @@ def downgrade() -> None:
         batch.drop_constraint("fk_deliveries_digest_alert_id_alerts", type_="foreignkey")
         batch.drop_column("digest_alert_id")
         batch.drop_column("hold_reason")
-        batch.drop_constraint("ck_deliveries_status", type_="check")
-        batch.create_check_constraint("status", OLD_STATUSES)
+        batch.drop_constraint(op.f("ck_deliveries_status"), type_="check")
+        batch.create_check_constraint(op.f(OLD_CHECK), OLD_STATUSES)
     op.execute("DELETE FROM alerts WHERE category <> 'alert'")
     # An alert of several entries keeps its first; the older schema holds one entry per (story, entry).
     op.execute(
@@ -110,7 +112,7 @@ def downgrade() -> None:
     )
     with op.batch_alter_table("alerts") as batch:
         batch.drop_index("ix_alerts_story")
-        batch.drop_constraint("ck_alerts_category", type_="check")
+        batch.drop_constraint(op.f("ck_alerts_category"), type_="check")
         batch.drop_column("details")
         batch.drop_column("severity")
         batch.drop_column("category")
