@@ -64,15 +64,20 @@ def marked_sentence(mention: Mention) -> str:
     sentence = mention.sentence
     at = _word_at(sentence, mention.text)
     if at < 0:
-        return neutralise_line(shorten(sentence, 2 * _CONTEXT_CHARS))
+        # Unmarked, and so without the marks the article wrote: they would point at words as ours do.
+        return neutralise_line(_unmarked(shorten(sentence, 2 * _CONTEXT_CHARS)))
     before, match, after = sentence[:at], mention.text, sentence[at + len(mention.text) :]
     if len(before) > _CONTEXT_CHARS:
         before = "…" + before[-_CONTEXT_CHARS:]
     if len(after) > _CONTEXT_CHARS:
         after = after[:_CONTEXT_CHARS] + "…"
     # Neutralised whole, so that no pattern can straddle a mark; marks the article wrote itself are dropped.
-    before, match, after = (part.replace(MARK_OPEN, "").replace(MARK_CLOSE, "") for part in (before, match, after))
+    before, match, after = (_unmarked(part) for part in (before, match, after))
     return neutralise_line(f"{before}{MARK_OPEN}{match}{MARK_CLOSE}{after}")
+
+
+def _unmarked(text: str) -> str:
+    return text.replace(MARK_OPEN, "").replace(MARK_CLOSE, "")
 
 
 def _word_at(sentence: str, text: str) -> int:
