@@ -936,6 +936,27 @@ rules:
             id="quiet hours at 25:00",
         ),
         pytest.param(
+            RULE + "targets:\n  - tag: duty\n    quiet_hours:\n      start: 25:00\n      end: 07:00\n",
+            7,
+            "targets[0].quiet_hours.start",
+            'Value error, unquoted, YAML reads 25:00 as the number 1500: write it in quotes, "25:00"',
+            id="quiet hours at 25:00 unquoted",
+        ),
+        pytest.param(
+            RULE + "targets:\n  - tag: duty\n    quiet_hours:\n      start: 22:00\n      end: 07:00\n",
+            7,
+            "targets[0].quiet_hours.start",
+            'Value error, unquoted, YAML reads 22:00 as the number 1320: write it in quotes, "22:00"',
+            id="quiet hours from 22:00 unquoted",
+        ),
+        pytest.param(
+            RULE + "targets:\n  - tag: duty\n    quiet_hours:\n      start: '22:00'\n      end: 7\n",
+            8,
+            "targets[0].quiet_hours.end",
+            'Value error, 7 is a number, not a time of day: write it as "HH:MM", in quotes',
+            id="quiet hours to 7",
+        ),
+        pytest.param(
             RULE + "targets:\n  - tag: duty\n    quiet_hours:\n      start: '22:00'\n      end: '22:00'\n",
             8,
             "targets[0].quiet_hours.end",
