@@ -5,35 +5,48 @@ its constructor, so it is clean and hashed; a Mention at the offsets where its w
 a test that uses them tests Veille, not a hand-made look-alike.
 
     found("Des tirs à Hama.", "Hama")                     # an article and its watched mention
+    placed(found("Hama.", "Hama"), story=7)                # ... in stored story 7 (default: a new story)
+    decide([placed(...)], decision(watched, rule("m")))    # the decision step's BatchPlan
     planned_alert("Des mortiers à Hama.", weapon("mortier", "mortier"), written="mortiers")
-    outbox(url, route_to(TargetRef("k1", "veille://")))    # a store with one pending delivery
+    outbox(url, notifier)                                  # a store with the deliveries of one alert
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from veille.decide import DecisionConfig, decide_batch
+from veille.decide.deliveries import TargetProfile
 from veille.records import (
     AlertLine,
     Article,
     ArticleMentions,
+    BatchPlan,
     CreatedAlert,
+    DecisionContext,
     Mention,
     PeriodFigures,
+    PlacedArticle,
     PlannedAlert,
     ReadError,
     Router,
     SourceBatch,
     SourceHealth,
     StoredArticle,
+    StoryRef,
     TargetRef,
 )
+from veille.rules.config import QuietHours, RateLimit, Rule, RulesConfig, TargetDelivery
 from veille.store.sql import SqlStore
+from veille.stories import StoryIndex
 from veille.watchlist import WatchEntry, WatchList
+
+if TYPE_CHECKING:
+    from veille.notify.targets import AppriseNotifier
 
 # One fixed moment for every test that needs "now": golden files and messages stay the same run after run.
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -117,6 +130,60 @@ def _offset(text: str, written: str, nth: int) -> int:
     return start
 
 
+# --- The decision step ---------------------------------------------------------------------------
+
+
+def placed(
+    item: ArticleMentions | Article | str, story: StoryRef | int | None = None, read_at: datetime = NOW
+) -> PlacedArticle:
+    """An article (with its mentions) in its story: a stored story by id, or by default a new one it opens."""
+    found_in = item if isinstance(item, ArticleMentions) else found(item)
+    if story is None:
+        story = StoryRef(opened_by=(found_in.article.source, found_in.article.key))
+    elif isinstance(story, int):
+        story = StoryRef(id=story)
+    return PlacedArticle(found_in, story, read_at)
+
+
+def rule(rule_id: str = "mention", kind: str = "mention", **fields: Any) -> Rule:
+    """A validated rule of config/rules.yaml; `entries` and `with_entries` may be given as dicts."""
+    return Rule.model_validate({"id": rule_id, "kind": kind, **fields})
+
+
+def target(
+    key: str,
+    *tags: str,
+    quiet_hours: tuple[str, str, str] | None = None,
+    rate_limit: tuple[int, float] | None = None,
+) -> TargetProfile:
+    """A notification target as the decision sees it: tags, and optional quiet hours (start, end, zone)
+    and rate limit (count, hours), as config/rules.yaml would give them for its first tag."""
+    delivery = None
+    if quiet_hours is not None or rate_limit is not None:
+        delivery = TargetDelivery(
+            tag=tags[0] if tags else "always",
+            quiet_hours=QuietHours(start=quiet_hours[0], end=quiet_hours[1], timezone=quiet_hours[2])
+            if quiet_hours
+            else None,
+            rate_limit=RateLimit(count=rate_limit[0], hours=rate_limit[1]) if rate_limit else None,
+        )
+    return TargetProfile(TargetRef(key, f"json://{key}"), frozenset(tags), delivery)
+
+
+def decision(watchlist: WatchList, *rules: Rule, targets: Sequence[TargetProfile] = ()) -> DecisionConfig:
+    """What the decision reads: the watch list, `rules` (default: one mention rule) and `targets`."""
+    return DecisionConfig(watchlist, RulesConfig(rules=rules or (rule(),)), tuple(targets))
+
+
+def decide(
+    items: Sequence[PlacedArticle | ArticleMentions], config: DecisionConfig, now: datetime = NOW, **context: Any
+) -> BatchPlan:
+    """decide_batch over `items` (an ArticleMentions is placed in a new story), with a context of
+    `now` and `context`'s fields (alerted, history, baseline_sources, sent_recently...)."""
+    batch_items = [item if isinstance(item, PlacedArticle) else placed(item) for item in items]
+    return decide_batch(batch_items, DecisionContext(now=now, **context), config)
+
+
 # --- Alerts, figures, stored articles -------------------------------------------------------------
 
 
@@ -124,16 +191,16 @@ def planned_alert(
     text: str = HAMA_TEXT,
     entry: WatchEntry | None = None,
     written: str | None = None,
-    occurrences: int = 1,
-    source_tags: tuple[str, ...] = (),
     **article_fields: Any,
 ) -> PlannedAlert:
-    """An alert to create for `entry` (default Hama) written `written` (default its name) in an article of `text`."""
+    """The message the decision makes for an article of `text` naming `entry` (default Hama) as `written`
+    (default its name), at every place it is written, under the default rule."""
     entry = entry or place("hama")
     written = written or entry.name
-    return PlannedAlert(
-        article(text, **article_fields), entry, mention(text, written, entry.id), occurrences, source_tags
-    )
+    item = article(text, **article_fields)
+    mentions = tuple(mention(text, written, entry.id, nth=n) for n in range(text.count(written)))
+    (alert,) = decide([ArticleMentions(item, mentions)], decision(watch_list(entry))).alerts
+    return alert
 
 
 def alert_line(
@@ -249,14 +316,23 @@ def sqlite_url(folder: Path) -> str:
 
 
 def outbox(
-    database_url: str, route: Router, *items: ArticleMentions, watchlist: WatchList | None = None, now: datetime = NOW
+    database_url: str,
+    notifier: AppriseNotifier,
+    *items: ArticleMentions,
+    watchlist: WatchList | None = None,
+    now: datetime = NOW,
 ) -> SqlStore:
-    """An open store whose outbox holds the deliveries of `items` (default one article on Hama), as routed.
+    """An open store whose outbox holds the deliveries of `items` (default one article on Hama) to the
+    notifier's targets, decided and recorded as a monitor run does.
 
     The caller closes it. The watch list defaults to Hama alone, so a default item makes one alert.
     """
-    from tests.recording import record_detections
+    # tasks.store imports Prefect (its tasks); plan_batch itself is the plain function a run calls.
+    from tasks.store import BatchSettings, plan_batch
 
     store = SqlStore.open(database_url)
-    record_detections(store, list(items) or [found(HAMA_TEXT, "Hama")], watchlist or watch_list("hama"), route, now)
+    targets = [TargetProfile(item.ref, item.tags) for item in notifier.targets]
+    config = decision(watchlist or watch_list("hama"), targets=targets)
+    plan = plan_batch(store, list(items) or [found(HAMA_TEXT, "Hama")], config, StoryIndex(), now, BatchSettings())
+    store.record_plan(plan, now)
     return store

@@ -26,17 +26,24 @@ from tests.builders import (
     article,
     batch,
     created_alert,
+    decide,
+    decision,
+    found,
+    mention,
     period_figures,
+    place,
     planned_alert,
+    rule,
     source_health,
+    watch_list,
     weapon,
 )
 from tests.conftest import ROOT
 from tests.corpus import EXPECTED_SUFFIX, VENDORED, feed_files, served_headers
-from veille.detect import render_alert
+from veille.decide.render import render_alert
 from veille.digest import render_digest
 from veille.ingest.feeds import FeedError, parse_feed
-from veille.records import Article, DeliveryReport, PlannedAlert, ReadError
+from veille.records import Article, DeliveryReport, EntryHistory, PlannedAlert, ReadError
 from veille.report import render_digest_report, render_monitor_report, render_replay_report
 from veille.summary import RunSummary
 
@@ -111,14 +118,49 @@ def test_a_real_feed_gives_the_articles_of_its_golden_file(path):
 # --- Alerts ---------------------------------------------------------------------------------------
 
 HOSTILE = "@everyone <b>Alerte</b> [clic](https://evil.example/p) voir evil.top"
+STRIKE = "Des missiles Kalibr ont frappé Deir ez-Zor, puis des Kalibr encore. Hama est calme."
+
+
+def an_article_naming_three_entries_by_three_rules() -> PlannedAlert:
+    """A weapon near a place in one sentence, and a place back in the news after 94 days: one message."""
+    first, second = "Des missiles Kalibr ont frappé Deir ez-Zor, puis des Kalibr encore.", "Hama est calme."
+    item = found(
+        STRIKE,
+        mention(STRIKE, "missiles Kalibr", "kalibr", sentence=first),
+        mention(STRIKE, "Deir ez-Zor", "deir-ez-zor", sentence=first),
+        mention(STRIKE, "Kalibr", "kalibr", nth=1, sentence=first),
+        mention(STRIKE, "Hama", sentence=second),
+        source="feed:afp",
+        key="https://www.afp.example/a/2",
+        title="Frappes dans l'Est",
+        location="https://www.afp.example/a/2",
+        published_at=PUBLISHED,
+    )
+    watched = watch_list(
+        weapon("kalibr"), place("deir-ez-zor", "Deir ez-Zor", coordinates=(35.336, 40.141)), place("hama")
+    )
+    rules = decision(
+        watched,
+        rule(),
+        rule("weapon-near-place", "co_occurrence", entries={"kinds": ["weapon"]}, with_entries={"kinds": ["place"]}),
+        rule("back", "first_seen", quiet_days=30, severity="high"),
+    )
+    past = {
+        "kalibr": EntryHistory(last_seen_at=PUBLISHED - timedelta(days=2)),
+        "deir-ez-zor": EntryHistory(last_seen_at=PUBLISHED - timedelta(days=1)),
+        "hama": EntryHistory(last_seen_at=PUBLISHED - timedelta(days=94, hours=3)),
+    }
+    (alert,) = decide([item], rules, history=past).alerts
+    return alert
+
+
 ALERTS: dict[str, tuple[PlannedAlert, tuple[str, ...]]] = {
     "a-place-named-once-in-a-file": (planned_alert(), ()),
     "a-weapon-spelled-otherwise-three-times-carried-by-three-feeds": (
         planned_alert(
-            "Des tirs de mortiers sur Alep, puis des mortiers encore.",
+            "Des tirs de mortiers sur Alep, puis des mortiers, encore des mortiers.",
             weapon("mortier", "mortier"),
             "mortiers",
-            occurrences=3,
             source="feed:afp",
             key="https://www.afp.example/a/1",
             title="Alep sous les tirs",
@@ -137,6 +179,7 @@ ALERTS: dict[str, tuple[PlannedAlert, tuple[str, ...]]] = {
         (),
     ),
     "a-long-title-shortened": (planned_alert(title="Syrie : " + "les combats reprennent autour de Hama, " * 6), ()),
+    "an-article-naming-three-entries-by-three-rules": (an_article_naming_three_entries_by_three_rules(), ("feed:afp",)),
 }
 
 
@@ -144,7 +187,7 @@ ALERTS: dict[str, tuple[PlannedAlert, tuple[str, ...]]] = {
 def test_an_alert_reads_as_its_golden_file(name):
     alert, sources = ALERTS[name]
 
-    message = render_alert(alert, NOW, sources)
+    message = render_alert(alert.article, alert.hits, alert.severity, sources, NOW)
 
     assert_matches_golden(DATA / "alerts" / f"{name}.txt", f"{message.title}\n\n{message.body}\n")
 

@@ -127,7 +127,7 @@ def test_apprise_never_prints_a_target_url_whole(url, tmp_path, caplog, capfd):
 
 def test_a_failing_target_with_a_token_in_its_path_leaves_no_token_in_the_table_or_errors(tmp_path, caplog):
     notifier = load_notifier(None, " ".join(PATH_TOKEN_URLS), tmp_path / "alerts.jsonl")
-    store = outbox(sqlite_url(tmp_path), notifier.targets_for, on_hama(), watchlist=WATCHLIST)
+    store = outbox(sqlite_url(tmp_path), notifier, on_hama(), watchlist=WATCHLIST)
     with caplog.at_level(logging.DEBUG):
         report = send_due_deliveries(store, notifier, POLICY, Clock(), journal_in(tmp_path))
     assert report.retrying == len(PATH_TOKEN_URLS) == len(report.errors)
@@ -282,7 +282,7 @@ def test_a_new_token_another_chat_or_another_server_is_another_target(one, other
 def test_deliveries_pending_for_a_target_survive_an_option_added_to_its_url(tmp_path, receiver):
     clock = Clock()
     before = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(sqlite_url(tmp_path), before.targets_for, on_hama(), watchlist=WATCHLIST)
+    store = outbox(sqlite_url(tmp_path), before, on_hama(), watchlist=WATCHLIST)
     assert send_due_deliveries(store, before, POLICY, clock, journal_in(tmp_path)).retrying == 1
 
     after = load_notifier(None, receiver.url + "?format=markdown", tmp_path / "alerts.jsonl")
@@ -301,9 +301,7 @@ def test_deliveries_keyed_the_old_way_are_renamed_and_none_is_sent_twice(tmp_pat
     clock = Clock()
     receiver.start()
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(
-        sqlite_url(tmp_path), notifier.targets_for, on_hama(1), on_hama(2, "Hama encore."), watchlist=WATCHLIST
-    )
+    store = outbox(sqlite_url(tmp_path), notifier, on_hama(1), on_hama(2, "Hama encore."), watchlist=WATCHLIST)
     [target] = notifier.targets
     with store.engine.begin() as connection:  # as an earlier version left them: one sent, one pending
         connection.execute(text("UPDATE deliveries SET target_key = :old"), {"old": legacy_target_key(target.server)})
@@ -413,7 +411,7 @@ def test_a_10000_character_alert_reaches_a_target_with_a_small_limit_once(tmp_pa
         notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
         notifier.targets[0].server.body_maxlen = 600  # as a service with a small limit declares it
         long = on_hama(sentence="À Hama, " + "des tirs ont été entendus " * 400 + ".")
-        store = outbox(sqlite_url(tmp_path), notifier.targets_for, long, watchlist=WATCHLIST)
+        store = outbox(sqlite_url(tmp_path), notifier, long, watchlist=WATCHLIST)
         for _ in range(POLICY.max_attempts + 1):
             send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
             clock.now += timedelta(hours=2)
@@ -425,7 +423,10 @@ def test_a_10000_character_alert_reaches_a_target_with_a_small_limit_once(tmp_pa
         assert (receiver.requests, len(receiver.received)) == (1, 1)
         assert store.delivery_counts() == {"sent": 1}
         message = receiver.received[0]["message"]
-        assert message.startswith("Place: Hama (place)\n  «À Hama, des tirs") and "Source: folder:test — test/0.txt" in message
+        assert (
+            message.startswith("Place: Hama (place)\n  «À Hama, des tirs")
+            and "Source: folder:test — test/0.txt" in message
+        )
         store.close()
     finally:
         receiver.stop()
@@ -468,7 +469,7 @@ def test_a_target_added_later_does_not_get_the_alerts_others_already_had(tmp_pat
     newcomer = Receiver().start()
     try:
         notifier = load_notifier(None, f"place={receiver.url}", tmp_path / "alerts.jsonl")
-        store = outbox(sqlite_url(tmp_path), notifier.targets_for, on_hama(), watchlist=WATCHLIST)
+        store = outbox(sqlite_url(tmp_path), notifier, on_hama(), watchlist=WATCHLIST)
         assert send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path)).sent == 1
 
         both = load_notifier(None, f"place={receiver.url} place={newcomer.url}", tmp_path / "alerts.jsonl")
@@ -581,7 +582,7 @@ def test_unreadable_journal_lines_are_skipped_with_a_warning_naming_each(tmp_pat
         )
     )
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(sqlite_url(tmp_path), notifier.targets_for, on_hama(), watchlist=WATCHLIST)
+    store = outbox(sqlite_url(tmp_path), notifier, on_hama(), watchlist=WATCHLIST)
 
     with caplog.at_level(logging.WARNING, logger="veille.notify.journal"):
         report = send_due_deliveries(store, notifier, POLICY, clock, journal)
@@ -600,7 +601,7 @@ def test_a_journal_entry_of_this_database_records_its_delivery_once(tmp_path, re
     clock = Clock()
     receiver.start()
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(sqlite_url(tmp_path), notifier.targets_for, on_hama(), watchlist=WATCHLIST)
+    store = outbox(sqlite_url(tmp_path), notifier, on_hama(), watchlist=WATCHLIST)
     [due] = store.due_deliveries(clock(), 600)
     store.claim_delivery(due.id, clock(), 600)  # then the database went away before the send was recorded
     journal_in(tmp_path).write(
@@ -645,7 +646,7 @@ def test_a_write_that_fails_part_way_leaves_alerts_jsonl_as_it_was_and_is_retrie
     earlier = "".join(json.dumps({"title": f"earlier {n}", "body": "x" * 200}) + "\n" for n in range(4000))
     alerts_file.write_text(earlier, encoding="utf-8")
     notifier = load_notifier(None, "veille://?console=no", alerts_file)
-    store = outbox(sqlite_url(tmp_path), notifier.targets_for, on_hama(), watchlist=WATCHLIST)
+    store = outbox(sqlite_url(tmp_path), notifier, on_hama(), watchlist=WATCHLIST)
     store.close()
 
     limit = len(earlier.encode()) + 100  # room for part of the alert's line, not all of it
@@ -683,9 +684,7 @@ def rotated(workdir, receiver, monkeypatch):
     monkeypatch.setenv("VEILLE_NOTIFY_URLS", f"json://127.0.0.1:{receiver.port}/hook/OLD-{CANARY}")
     settings = load_settings()
     old = load_notifier(settings.targets_file, settings.notify_urls_value, settings.alerts_file)
-    store = outbox(
-        settings.database_url_value, old.targets_for, on_hama(1), on_hama(2, "Hama encore."), watchlist=WATCHLIST
-    )
+    store = outbox(settings.database_url_value, old, on_hama(1), on_hama(2, "Hama encore."), watchlist=WATCHLIST)
     first = send_due_deliveries(store, old, POLICY, clock, journal_in(workdir))
     assert (first.sent, first.retrying + first.deferred) == (2, 2), "the built-in target has them; the webhook not"
     monkeypatch.setenv("VEILLE_NOTIFY_URLS", f"json://127.0.0.1:{receiver.port}/hook/NEW")

@@ -15,14 +15,25 @@ import pytest
 import spacy
 from apprise import Apprise, NotifyFormat
 
-from tests.builders import NOW, article, batch, created_alert, period_figures, planned_alert
+from tests.builders import (
+    NOW,
+    article,
+    batch,
+    created_alert,
+    decide,
+    decision,
+    found,
+    mention,
+    period_figures,
+    watch_list,
+)
 from tests.conftest import CONFIG
 from tests.timing import assert_linear
-from veille.detect import render_alert
+from veille.decide.render import marked_sentence, render_alert
 from veille.digest import render_digest
 from veille.extract.pipeline import SentenceIndex, extract_mentions, mentions_in
 from veille.ingest.dates import date_written_in
-from veille.records import DeliveryReport, PlannedAlert, ReadError
+from veille.records import AlertMessage, DeliveryReport, Mention, ReadError
 from veille.sanitize import loggable, neutralise, safe_link
 from veille.summary import RunSummary
 from veille.watchlist import load_watchlist
@@ -262,43 +273,89 @@ HOSTILE = (
 HOSTILE_LINK = "https://news.example.org/a(b)[c]*_~|\x1b[2J\u202e@everyone\nSource: forged"
 
 
-def hostile_alert(location: str = HOSTILE_LINK) -> PlannedAlert:
-    alert = planned_alert(
-        HOSTILE + " tirs à Hama.",
-        occurrences=2,
-        source="feed:hostile",
-        key="1",
-        title=HOSTILE + "\nSource: forged",
-        location=location,
-    )
+def hostile_message(location: str = HOSTILE_LINK, written: str = "Hama") -> AlertMessage:
+    """The message on a hostile article naming Hama twice; `written` forges the mention's words."""
+    text = HOSTILE + " tirs à Hama."
+    item = article(text, source="feed:hostile", key="1", title=HOSTILE + "\nSource: forged", location=location)
     # A mention's text is the article's own words; a forged one stands for whatever reaches the renderer.
-    return replace(alert, mention=replace(alert.mention, text="Hama\n@here"))
+    hama = [replace(mention(text, "Hama", nth=n), text=written) for n in range(2)]
+    (alert,) = decide([found(item, *hama)], decision(watch_list("hama"))).alerts
+    return render_alert(
+        alert.article, alert.hits, alert.severity, ("feed:hostile",), datetime(2026, 11, 22, tzinfo=UTC)
+    )
 
 
-def test_an_alert_keeps_one_line_per_field_and_a_link_that_can_add_nothing():
-    message = render_alert(hostile_alert(), datetime(2026, 11, 22, tzinfo=UTC))
-
-    lines = message.body.split("\n")
-    assert [line.split(" ", 1)[0] for line in lines] == [
-        "Place:",
-        lines[1].split(" ", 1)[0],
-        "Article:",
-        "Source:",
-        "Found:",
-    ]
-    assert lines[1].startswith("«") and lines[1].endswith("»")
-    link = lines[3].rsplit(" — ", 1)[1]
-    assert link.startswith("https://news.example.org/a")
-    assert re.fullmatch(r"https://[a-z0-9.-]+/[A-Za-z0-9\-./?#&=+:;,!$%]*", link), link
+def assert_inert(message: AlertMessage, link: str = "") -> None:
     for text in (message.title, message.body):
         assert ASCII_AT not in text and "\x1b" not in text and "\u202e" not in text
-        assert not DOMAIN_DOT.search(text.replace(link, ""))
+        assert not DOMAIN_DOT.search(text.replace(link, "") if link else text)
         assert "](" not in text and "<" not in text
 
 
+def test_a_message_keeps_one_line_per_field_and_a_link_that_can_add_nothing():
+    message = hostile_message()
+
+    lines = message.body.split("\n")
+    assert [line.split(" ", 1)[0] for line in lines] == ["Place:", "", "", "Article:", "Source:", "Date"]
+    assert lines[0] == "Place: Hama (place) (2 mentions)"
+    sentence = lines[1]
+    assert sentence.startswith("  «") and sentence.endswith("»")
+    assert sentence.count("⟦") == sentence.count("⟧") == 1 and "⟦Hama⟧ tirs à Hama.»" in sentence
+    assert lines[2] == "  Rule mention: new mention"
+    link = lines[4].rsplit(" — ", 1)[1]
+    assert link.startswith("https://news.example.org/a")
+    assert re.fullmatch(r"https://[a-z0-9.-]+/[A-Za-z0-9\-./?#&=+:;,!$%]*", link), link
+    assert_inert(message, link)
+
+
+def test_a_forged_variant_stays_on_its_line_and_inert():
+    message = hostile_message(written="Hama\n@here [x](https://evil.example) evil.top")
+
+    lines = message.body.split("\n")
+    assert (
+        lines[0] == "Place: Hama (place), written «Hama ＠here [x] (hxxps[:]//evil[.]example) evil[.]top» (2 mentions)"
+    )
+    assert len(lines) == 6
+    assert_inert(message, lines[4].rsplit(" — ", 1)[1])
+
+
 def test_a_file_path_as_location_is_shown_as_inert_text():
-    message = render_alert(hostile_alert("seeds/x.zip\n@here"), datetime(2026, 11, 22, tzinfo=UTC))
+    message = hostile_message("seeds/x.zip\n@here")
+
     assert "Source: feed:hostile — seeds/x[.]zip ＠here" in message.body
+    assert_inert(message)
+
+
+def sentence_mention(sentence: str, written: str) -> Mention:
+    """A mention of `written` in `sentence`, which need not hold it as written (a forged one)."""
+    return Mention("hama", "watched", written, 0, len(written), sentence)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "written", "shown"),
+    [
+        pytest.param("Tirs à ⟦Hama⟧ et ⟦ailleurs⟧.", "Hama", "Tirs à ⟦Hama⟧ et ailleurs.", id="marks written around"),
+        pytest.param("Tirs à Ha⟦ma et ⟧ici.", "Hama", "Tirs à Hama et ici.", id="marks inside the name: no match"),
+        pytest.param("⟧⟧ Tirs à Hama ⟦⟦", "Hama", "Tirs à ⟦Hama⟧", id="stray marks at both ends"),
+        pytest.param("Tirs à ⟦Hama⟧.", "⟦Hama⟧", "Tirs à ⟦Hama⟧.", id="a mention written with marks"),
+        pytest.param("Voir @Hama.top", "Hama", "Voir ＠⟦Hama⟧.top", id="neutralised around the marks"),
+        pytest.param(
+            "Hama [clic](https://evil.example/p)", "Hama", "⟦Hama⟧ [clic] (hxxps[:]//evil[.]example/p)", id="a link"
+        ),
+        pytest.param("evil⟦.⟧top, Hama", "Hama", "evil[.]top, ⟦Hama⟧", id="a domain split by marks it wrote"),
+    ],
+)
+def test_a_sentence_has_our_marks_only_around_the_match_and_stays_inert(sentence, written, shown):
+    marked = marked_sentence(sentence_mention(sentence, written))
+
+    assert marked == shown
+    assert ASCII_AT not in marked and "](" not in marked
+
+
+def test_a_sentence_is_marked_in_linear_time():
+    assert_linear(
+        lambda sentence: marked_sentence(sentence_mention(sentence, "Hama")), lambda n: "Hamad " * n + "Hama", 500
+    )
 
 
 @pytest.mark.parametrize(
@@ -335,7 +392,7 @@ def test_apprise_discord_plugin_finds_no_mention_in_a_neutralised_alert(receiver
 
     raw = HOSTILE + " " + HOSTILE_LINK
     assert discord.notify(body=raw, title="raw", body_format=NotifyFormat.TEXT)
-    message = render_alert(hostile_alert(), datetime(2026, 11, 22, tzinfo=UTC))
+    message = hostile_message()
     assert discord.notify(body=message.body, title=message.title, body_format=NotifyFormat.TEXT)
 
     unsafe, safe = receiver.received

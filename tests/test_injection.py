@@ -58,7 +58,7 @@ def test_a_hostile_article_reaches_a_webhook_harmless(tmp_path, receiver):
         text, "Hama", source="feed:hostile", key="1", title=title, location="https://news.example.org/article/1"
     )
     notifier = load_notifier(CONFIG / "targets.yaml", receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(sqlite_url(tmp_path), notifier.targets_for, hostile)
+    store = outbox(sqlite_url(tmp_path), notifier, hostile)
     journal = FileSentJournal(tmp_path / "journal.jsonl")
     send_due_deliveries(store, notifier, DeliveryPolicy(3, 0, 600), Clock(), journal)
     store.close()

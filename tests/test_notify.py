@@ -53,7 +53,7 @@ def journal_in(tmp_path) -> FileSentJournal:
 def test_receiver_down_then_up_gets_the_alert_exactly_once(tmp_path, receiver):
     clock = Clock()
     notifier = load_notifier(CONFIG / "targets.yaml", receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(sqlite_url(tmp_path), notifier.targets_for, now=clock())
+    store = outbox(sqlite_url(tmp_path), notifier, now=clock())
 
     down = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
     assert (down.sent, down.retrying) == (1, 1), "the file target works while the webhook is down"
@@ -76,7 +76,7 @@ def test_receiver_down_then_up_gets_the_alert_exactly_once(tmp_path, receiver):
 def test_a_delivery_gives_up_after_max_attempts(tmp_path, receiver):
     clock = Clock()
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(sqlite_url(tmp_path), notifier.targets_for, now=clock())
+    store = outbox(sqlite_url(tmp_path), notifier, now=clock())
     reports = []
     for _ in range(4):
         reports.append(send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path)))
@@ -90,7 +90,7 @@ def test_a_delivery_gives_up_after_max_attempts(tmp_path, receiver):
 def test_backoff_waits_before_the_next_attempt(tmp_path, receiver):
     clock = Clock()
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(sqlite_url(tmp_path), notifier.targets_for, now=clock())
+    store = outbox(sqlite_url(tmp_path), notifier, now=clock())
     policy = DeliveryPolicy(max_attempts=5, backoff_seconds=60, lease_seconds=600)
     assert send_due_deliveries(store, notifier, policy, clock, journal_in(tmp_path)).retrying == 1
     receiver.start()
@@ -106,7 +106,7 @@ def test_a_failing_target_is_not_retried_for_every_alert_in_one_pass(tmp_path, r
     clock = Clock()
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
     items = [found(f"Article {n} : Hama.", "Hama", key=f"{n}.txt") for n in range(5)]
-    store = outbox(sqlite_url(tmp_path), notifier.targets_for, *items, now=clock())
+    store = outbox(sqlite_url(tmp_path), notifier, *items, now=clock())
     report = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
     assert (report.retrying, report.deferred) == (1, 4)
     receiver.start()
@@ -118,7 +118,7 @@ def test_a_failing_target_is_not_retried_for_every_alert_in_one_pass(tmp_path, r
 def test_a_target_removed_from_config_keeps_its_deliveries_pending(tmp_path, receiver):
     clock = Clock()
     with_webhook = load_notifier(CONFIG / "targets.yaml", receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(sqlite_url(tmp_path), with_webhook.targets_for, now=clock())
+    store = outbox(sqlite_url(tmp_path), with_webhook, now=clock())
     without = load_notifier(CONFIG / "targets.yaml", None, tmp_path / "alerts.jsonl")
     report = send_due_deliveries(store, without, POLICY, clock, journal_in(tmp_path))
     assert (report.sent, report.orphaned) == (1, 1)
@@ -129,7 +129,7 @@ def test_a_target_removed_from_config_keeps_its_deliveries_pending(tmp_path, rec
 def test_a_token_in_a_target_url_never_reaches_the_recorded_error(tmp_path):
     clock = Clock()
     notifier = load_notifier(None, "json://user:canary-token@127.0.0.1:9/hook", tmp_path / "alerts.jsonl")
-    store = outbox(sqlite_url(tmp_path), notifier.targets_for, now=clock())
+    store = outbox(sqlite_url(tmp_path), notifier, now=clock())
     report = send_due_deliveries(store, notifier, POLICY, clock, journal_in(tmp_path))
     assert report.retrying == 1
     assert "canary-token" not in " ".join(report.errors)
@@ -185,7 +185,7 @@ def test_a_send_the_database_cannot_record_is_recorded_by_the_next_run_not_sent_
     clock = Clock()
     url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{own_postgres_database}"
     notifier = load_notifier(None, receiver.url, tmp_path / "alerts.jsonl")
-    store = outbox(url, notifier.targets_for, now=clock())
+    store = outbox(url, notifier, now=clock())
     journal = FileSentJournal(tmp_path / "journal.jsonl")
     receiver.start()
     impatient = DeliveryPolicy(max_attempts=3, backoff_seconds=0, lease_seconds=600, outage_waits=(0.1, 0.1))

@@ -1,6 +1,8 @@
-"""Specification of veille.detect: what is new, what to alert on, what an alert says, when to retry.
+"""Specification of what is new, what a batch alerts on under the default rule, what a message says, and
+when a failed delivery is retried (veille.decide, veille.notify.sender).
 
-Pure functions over records: no database, no Prefect, no model.
+Pure functions over records: no database, no Prefect, no model. The rules, routing and delivery modes
+have their own file: tests/test_spec_decide.py.
 """
 
 from __future__ import annotations
@@ -10,11 +12,27 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from tests.builders import NOW, article, found, mention, model_place, planned_alert, watch_list, weapon
-from veille.detect import classify_articles, plan_alerts, render_alert
+from tests.builders import (
+    NOW,
+    article,
+    decide,
+    decision,
+    found,
+    mention,
+    model_place,
+    place,
+    placed,
+    planned_alert,
+    watch_list,
+    weapon,
+)
+from veille.decide.changes import classify_articles
+from veille.decide.render import render_alert
 from veille.notify.sender import retry_delay
+from veille.records import FiredRule, Hit, PlannedAlert
 
 WATCHED = watch_list("hama", "alep", weapon("mortier", "mortier", tags=("armes",)))
+DEFAULT = decision(WATCHED)
 
 # --- classify_articles ----------------------------------------------------------------------------
 
@@ -53,71 +71,115 @@ def test_classification_keeps_the_order_of_the_articles_given():
     assert [a.key for a in classify_articles(articles, {}).new] == ["3.txt", "1.txt", "2.txt"]
 
 
-# --- plan_alerts ----------------------------------------------------------------------------------
+# --- decide_batch under the default rule: one message per article, on entries new to its story ------
 
 HAMA_TWICE = "Hama, puis encore Hama."
 BOTH = "Des mortiers sur Alep et Hama."
 
 
+def messages(plan_alerts: tuple[PlannedAlert, ...]) -> list[tuple[str, list[tuple[str, int, int]]]]:
+    """Each message as (article key, [(entry id, first mention's start, occurrences)])."""
+    return [
+        (alert.article.key, [(hit.entry.id, hit.mention.start, hit.occurrences) for hit in alert.hits])
+        for alert in plan_alerts
+    ]
+
+
 @pytest.mark.parametrize(
-    ("story", "already_alerted", "expected"),
+    ("batch", "alerted", "expected"),
     [
-        pytest.param([found("Des tirs à Hama.", "Hama")], [], [("hama", "a.txt", 11, 1)], id="one mention"),
         pytest.param(
-            [found(HAMA_TWICE, mention(HAMA_TWICE, "Hama", nth=1), mention(HAMA_TWICE, "Hama"))],
-            [],
-            [("hama", "a.txt", 0, 2)],
-            id="two mentions: one alert, on the first written",
+            [placed(found("Des tirs à Hama.", "Hama"), 1)], {}, [("a.txt", [("hama", 11, 1)])], id="one mention"
         ),
-        pytest.param([found("Des tirs à Hama.", "Hama")], ["hama"], [], id="already alerted: nothing"),
         pytest.param(
-            [found("Des tirs à Idlib.", model_place("Des tirs à Idlib.", "Idlib"))],
-            [],
+            [placed(found(HAMA_TWICE, mention(HAMA_TWICE, "Hama", nth=1), mention(HAMA_TWICE, "Hama")), 1)],
+            {},
+            [("a.txt", [("hama", 0, 2)])],
+            id="two mentions: one entry, on the first written, counted twice",
+        ),
+        pytest.param(
+            [placed(found("Des tirs à Hama.", "Hama"), 1)], {1: frozenset({"hama"})}, [], id="already alerted: nothing"
+        ),
+        pytest.param(
+            [placed(found("Des tirs à Hama.", "Hama"), 1)],
+            {2: frozenset({"hama"})},
+            [("a.txt", [("hama", 11, 1)])],
+            id="alerted in another story: alerts",
+        ),
+        pytest.param(
+            [placed(found("Des tirs à Idlib.", model_place("Des tirs à Idlib.", "Idlib")), 1)],
+            {},
             [],
             id="a place the model found: nothing",
         ),
-        pytest.param([found("Des tirs à Raqqa.", "Raqqa")], [], [], id="an entry no longer watched: nothing"),
         pytest.param(
-            [found("Hama.", "Hama", key="1.txt"), found("Encore Hama.", "Hama", key="2.txt")],
-            [],
-            [("hama", "1.txt", 0, 2)],
-            id="a story of two articles: one alert, on the first",
+            [placed(found("Des tirs à Raqqa.", "Raqqa"), 1)], {}, [], id="an entry no longer watched: nothing"
         ),
         pytest.param(
-            [found(BOTH, mention(BOTH, "Hama"), mention(BOTH, "mortiers", "mortier"), mention(BOTH, "Alep"))],
-            [],
-            [("mortier", "a.txt", 4, 1), ("alep", "a.txt", 17, 1), ("hama", "a.txt", 25, 1)],
-            id="several entries: in the order they are written",
+            [placed(found("Hama.", "Hama", key="1.txt"), 1), placed(found("Encore Hama.", "Hama", key="2.txt"), 1)],
+            {},
+            [("1.txt", [("hama", 0, 1)])],
+            id="a story of two articles: one message, on the first",
         ),
         pytest.param(
-            [found(BOTH, mention(BOTH, "mortiers", "mortier"), mention(BOTH, "Alep"))],
-            ["alep"],
-            [("mortier", "a.txt", 4, 1)],
+            [
+                placed(
+                    found(BOTH, mention(BOTH, "Hama"), mention(BOTH, "mortiers", "mortier"), mention(BOTH, "Alep")), 1
+                )
+            ],
+            {},
+            [("a.txt", [("mortier", 4, 1), ("alep", 17, 1), ("hama", 25, 1)])],
+            id="several entries: one message, in the order they are written",
+        ),
+        pytest.param(
+            [placed(found(BOTH, mention(BOTH, "mortiers", "mortier"), mention(BOTH, "Alep")), 1)],
+            {1: frozenset({"alep"})},
+            [("a.txt", [("mortier", 4, 1)])],
             id="only the entries not yet alerted",
+        ),
+        pytest.param(
+            [placed(found("Rien ici.", key="1.txt"), 1)], {}, [], id="no mention: no message, the article kept"
         ),
     ],
 )
-def test_a_story_gets_one_alert_per_watched_entry_never_alerted_on_its_first_mention(story, already_alerted, expected):
-    planned = plan_alerts(story, already_alerted, WATCHED)
+def test_an_article_gets_one_message_listing_the_watched_entries_new_to_its_story(batch, alerted, expected):
+    plan = decide(batch, DEFAULT, alerted=alerted)
 
-    assert [(p.entry.id, p.article.key, p.mention.start, p.occurrences) for p in planned] == expected
+    assert messages(plan.alerts) == expected
+    assert plan.articles == tuple(batch)
 
 
-def test_an_alert_is_routed_by_its_entry_and_every_tag_of_the_story_s_sources():
+def test_a_message_is_routed_by_its_entries_and_its_article_s_source_tags():
+    both = "Des mortiers à Hama."
+    item = found(both, mention(both, "mortiers", "mortier"), mention(both, "Hama"), tags=("syrie", "une"))
+
+    (alert,) = decide([item], DEFAULT).alerts
+
+    assert alert.tags == ("alerts", "weapon", "mortier", "armes", "syrie", "une", "place", "hama")
+
+
+def test_a_later_copy_from_another_source_adds_no_message_and_no_tag():
+    # Before issue #11 an alert carried the tags of every source of its story; now each message is its
+    # article's, and a copy that brings no new entry makes none.
     story = [
-        found("Des mortiers.", mention("Des mortiers.", "mortiers", "mortier"), tags=("syrie", "une")),
-        found("Des mortiers.", mention("Des mortiers.", "mortiers", "mortier"), key="b.txt", tags=("une", "armee")),
+        placed(found("Des mortiers.", mention("Des mortiers.", "mortiers", "mortier"), tags=("syrie",)), 1),
+        placed(
+            found("Des mortiers.", mention("Des mortiers.", "mortiers", "mortier"), key="b.txt", tags=("armee",)), 1
+        ),
     ]
 
-    (alert,) = plan_alerts(story, [], WATCHED)
+    (alert,) = decide(story, DEFAULT).alerts
 
-    assert alert.source_tags == ("syrie", "une", "armee")
-    assert alert.tags == ("alerts", "weapon", "mortier", "armes", "syrie", "une", "armee")
+    assert alert.tags == ("alerts", "weapon", "mortier", "armes", "syrie")
 
 
 # --- render_alert ---------------------------------------------------------------------------------
 
 PUBLISHED = datetime(2026, 11, 21, 18, 30, tzinfo=UTC)
+
+
+def body_of(alert: PlannedAlert, sources: tuple[str, ...] = (), read_at: datetime = NOW) -> str:
+    return render_alert(alert.article, alert.hits, alert.severity, sources, read_at).body
 
 
 @pytest.mark.parametrize(
@@ -127,21 +189,29 @@ PUBLISHED = datetime(2026, 11, 21, 18, 30, tzinfo=UTC)
             planned_alert(),
             (),
             [
-                "Place: Hama",
-                "«Des tirs à Hama.»",
+                "Place: Hama (place)",
+                "  «Des tirs à ⟦Hama⟧.»",
+                "  Rule mention: new mention",
                 "Article: Tirs",
                 "Source: folder:test — test/a.txt",
-                "Found: 2026-11-22 08:00 UTC",
+                "Date unknown (read 2026-11-22 08:00 UTC)",
             ],
-            ["written", "mentions", "Carried by", "Published:"],
+            ["written", "mentions", "Carried by", "Date:"],
             id="the canonical name, once",
         ),
         pytest.param(
-            planned_alert("Des mortiers.", weapon("mortier", "mortier"), "mortiers", occurrences=3),
+            planned_alert("Des mortiers, des mortiers, des mortiers.", weapon("mortier", "mortier"), "mortiers"),
             (),
-            ["Weapon: mortier, written «mortiers» (3 mentions)"],
+            ["Weapon: mortier (weapon), written «mortiers» (3 mentions)"],
             [],
             id="a variant, three times",
+        ),
+        pytest.param(
+            planned_alert(entry=place("hama", coordinates=(35.1318, 36.7578))),
+            (),
+            ["Place: Hama (place, 35.132, 36.758)"],
+            [],
+            id="a place's coordinates",
         ),
         pytest.param(
             planned_alert(),
@@ -152,7 +222,11 @@ PUBLISHED = datetime(2026, 11, 21, 18, 30, tzinfo=UTC)
         ),
         pytest.param(planned_alert(), ("feed:a",), [], ["Carried by"], id="one source: no sources line"),
         pytest.param(
-            planned_alert(published_at=PUBLISHED), (), ["Published: 2026-11-21 18:30 UTC"], [], id="a published date"
+            planned_alert(published_at=PUBLISHED),
+            (),
+            ["Date: 2026-11-21 18:30 UTC (read 2026-11-22 08:00 UTC)"],
+            ["Date unknown"],
+            id="the article's own date, beside the reading",
         ),
         pytest.param(
             planned_alert(source="feed:lemonde", location="https://news.example.org/a/1"),
@@ -163,8 +237,10 @@ PUBLISHED = datetime(2026, 11, 21, 18, 30, tzinfo=UTC)
         ),
     ],
 )
-def test_an_alert_says_what_as_written_in_which_sentence_where_when_and_how_widely(alert, sources, present, absent):
-    body = render_alert(alert, NOW, sources).body
+def test_a_message_says_what_as_written_in_which_sentence_by_which_rule_where_when_and_how_widely(
+    alert, sources, present, absent
+):
+    body = body_of(alert, sources)
 
     lines = body.split("\n")
     for line in present:
@@ -173,19 +249,36 @@ def test_an_alert_says_what_as_written_in_which_sentence_where_when_and_how_wide
         assert word not in body
 
 
-def test_an_alert_body_lists_its_lines_in_a_fixed_order():
-    alert = planned_alert(published_at=PUBLISHED, occurrences=2)
+def test_a_message_body_lists_its_lines_in_a_fixed_order():
+    lines = body_of(planned_alert(published_at=PUBLISHED), ("feed:a", "feed:b")).split("\n")
 
-    lines = render_alert(alert, NOW, ("feed:a", "feed:b")).body.split("\n")
-
-    assert [line.split(" ", 1)[0] for line in lines] == [
+    assert [line.split()[0] for line in lines] == [
         "Place:",
         "«Des",
+        "Rule",
         "Article:",
         "Source:",
         "Carried",
-        "Published:",
-        "Found:",
+        "Date:",
+    ]
+
+
+def test_a_message_lists_every_entry_with_its_sentence_and_rules_in_the_order_of_the_hits():
+    text = "Des mortiers tombent. Puis Hama."
+    hama = mention(text, "Hama", sentence="Puis Hama.")
+    mortar = mention(text, "mortiers", "mortier", sentence="Des mortiers tombent.")
+    (alert,) = decide([found(text, hama, mortar)], DEFAULT).alerts
+    two_rules = replace(alert.hits[1], rules=(*alert.hits[1].rules, FiredRule("retour", "first_seen", "high", "why")))
+
+    body = render_alert(alert.article, (alert.hits[0], two_rules), "high", (), NOW).body
+
+    assert body.split("\n")[:6] == [
+        "Weapon: mortier (weapon), written «mortiers»",
+        "  «Des ⟦mortiers⟧ tombent.»",
+        "  Rule mention: new mention",
+        "Place: Hama (place)",
+        "  «Puis ⟦Hama⟧.»",
+        "  Rule mention: new mention; retour: why",
     ]
 
 
@@ -201,19 +294,75 @@ def test_an_alert_body_lists_its_lines_in_a_fixed_order():
         pytest.param("Tirs\nSource: forged", "Tirs Source: forged", id="a title on one line"),
     ],
 )
-def test_an_alert_title_names_the_entry_its_kind_and_the_article_s_headline(title, headline):
-    message = render_alert(planned_alert(title=title), NOW)
+def test_a_message_title_names_the_entry_and_the_article_s_headline(title, headline):
+    message = planned_alert(title=title).message
 
-    assert message.title == f"Veille: Hama (place) in «{headline}»"
+    assert message.title == f"Veille: Hama in «{headline}»"
     assert len(headline) <= 90
 
 
-def test_an_alert_s_time_is_written_in_the_zone_it_is_given():
+def entries_hit(names: list[str]) -> tuple[Hit, ...]:
+    text = " ".join(names) + "."
+    watched = watch_list(*(place(name.lower()) for name in names))
+    (alert,) = decide([found(text, *names)], decision(watched)).alerts
+    return alert.hits
+
+
+@pytest.mark.parametrize(
+    ("names", "severity", "title"),
+    [
+        pytest.param(["Hama"], "normal", "Veille: Hama in «Tirs»", id="one entry"),
+        pytest.param(["Hama", "Alep"], "low", "Veille: Hama, Alep in «Tirs»", id="two entries, in their order"),
+        pytest.param(
+            ["Hama", "Alep", "Homs", "Idlib", "Raqqa", "Palmyre"],
+            "normal",
+            "Veille: Hama, Alep, Homs, Idlib and 2 more in «Tirs»",
+            id="four names, then how many more",
+        ),
+        pytest.param(["Hama"], "high", "Veille [high]: Hama in «Tirs»", id="high severity said"),
+        pytest.param(["Hama"], "critical", "Veille [critical]: Hama in «Tirs»", id="critical severity said"),
+    ],
+)
+def test_a_message_title_names_its_entries_and_an_urgent_severity(names, severity, title):
+    assert render_alert(article(), entries_hit(names), severity, (), NOW).title == title
+
+
+def test_a_message_s_reading_time_is_written_in_the_zone_it_is_given():
     paris = timezone(timedelta(hours=1), "CET")
 
-    body = render_alert(planned_alert(), NOW.astimezone(paris)).body
+    assert body_of(planned_alert(), read_at=NOW.astimezone(paris)).endswith("Date unknown (read 2026-11-22 09:00 CET)")
 
-    assert body.endswith("Found: 2026-11-22 09:00 CET")
+
+def test_a_watched_entry_s_sentence_comes_from_its_mention_not_the_article_text():
+    text = "Première phrase. Des tirs à Hama."
+    (alert,) = decide([found(text, mention(text, "Hama", sentence="Des tirs à Hama."))], DEFAULT).alerts
+
+    assert "  «Des tirs à ⟦Hama⟧.»" in body_of(alert).split("\n")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "written", "shown"),
+    [
+        pytest.param("Des tirs à Hama.", "Hama", "Des tirs à ⟦Hama⟧.", id="the match marked"),
+        pytest.param(
+            "Hamad est parti de Hama.", "Hama", "Hamad est parti de ⟦Hama⟧.", id="the word, not a longer word"
+        ),
+        pytest.param("Hama-Nord puis Hama.", "Hama", "⟦Hama⟧-Nord puis Hama.", id="a word before a hyphen is a word"),
+        pytest.param(
+            "Des tirs " + "très " * 60 + "loin de Hama " + "et encore " * 30 + "fin.",
+            "Hama",
+            "…" + ("très " * 60 + "loin de ")[-160:] + "⟦Hama⟧" + (" " + "et encore " * 30)[:160] + "…",
+            id="a long sentence cut around the match",
+        ),
+        pytest.param("Ailleurs.", "Hama", "Ailleurs.", id="a match not in the sentence: unmarked"),
+    ],
+)
+def test_the_sentence_marks_the_mention_where_it_is_written(sentence, written, shown):
+    text = f"{sentence} {written}"
+    item = found(text, mention(text, written, "hama", nth=text.count(written) - 1, sentence=sentence))
+    (alert,) = decide([item], DEFAULT).alerts
+
+    assert body_of(alert).split("\n")[1] == f"  «{shown}»"
 
 
 # --- retry_delay ----------------------------------------------------------------------------------
@@ -242,10 +391,3 @@ def test_a_failed_delivery_waits_twice_as_long_after_each_failure_up_to_a_cap(at
 
 def test_the_default_cap_is_one_hour():
     assert retry_delay(30, 1) == 3600
-
-
-def test_a_watched_entry_s_sentence_comes_from_its_mention_not_the_article_text():
-    alert = planned_alert("Première phrase. Des tirs à Hama.")
-    alert = replace(alert, mention=replace(alert.mention, sentence="Des tirs à Hama."))
-
-    assert "«Des tirs à Hama.»" in render_alert(alert, NOW).body.split("\n")

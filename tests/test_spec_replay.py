@@ -1,87 +1,108 @@
-"""Specification of veille.replay.plan_replay: what a replay over stored articles would alert on.
+"""Specification of a replay's decisions: stored articles decided again, batch after batch.
 
-Pure: stored articles and their mentions in, planned alerts out; no database, no Prefect, no model.
+A replay (flows/replay.py) places each stored article in its own story and calls decide_batch; what a
+batch decided (BatchPlan.alerted and .history) is the context of the next, as the store would be.
+Pure: no database, no Prefect, no model.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from tests.builders import found, stored, watch_list, weapon
-from veille.records import ArticleMentions
-from veille.replay import plan_replay
+from tests.builders import NOW, decide, decision, found, placed, rule, watch_list, weapon
+from veille.decide import decide_batch
+from veille.records import ArticleMentions, BatchPlan, DecisionContext, EntryHistory, StoryRef
 
 WATCHED = watch_list("hama", "alep", weapon("kalibr"))
+DEFAULT = decision(WATCHED)
 
 
-def replay(batch: list[tuple[int, ArticleMentions]], alerted: dict[int, set[str]]) -> list[tuple[str, str]]:
-    """(entry id, article key) of each alert planned for `batch`, a list of (story id, ArticleMentions)."""
-    items = [item for _, item in batch]
-    planned = plan_replay(
-        [stored(story, item, row) for row, (story, item) in enumerate(batch, start=1)], items, alerted, WATCHED
-    )
-    return [(p.entry.id, p.article.key) for p in planned]
+def replay(batch: list[tuple[int, ArticleMentions]], alerted: dict[int, frozenset[str]]) -> list[tuple[str, str]]:
+    """(entry id, article key) of each entry of each message planned for `batch`, a list of (story id, item)."""
+    plan = decide([placed(item, story) for story, item in batch], DEFAULT, alerted=alerted)
+    return [(hit.entry.id, alert.article.key) for alert in plan.alerts for hit in alert.hits]
 
 
 @pytest.mark.parametrize(
     ("batch", "alerted", "expected"),
     [
-        pytest.param(
-            [(1, found("Hama.", "Hama", key="1.txt"))], {1: set()}, [("hama", "1.txt")], id="one article, one entry"
-        ),
+        pytest.param([(1, found("Hama.", "Hama", key="1.txt"))], {}, [("hama", "1.txt")], id="one article, one entry"),
         pytest.param(
             [(1, found("Hama.", "Hama", key="1.txt")), (1, found("Hama encore.", "Hama", key="2.txt"))],
-            {1: set()},
+            {},
             [("hama", "1.txt")],
             id="two copies of one story: one alert",
         ),
         pytest.param(
             [(1, found("Hama.", "Hama", key="1.txt")), (2, found("Hama encore.", "Hama", key="2.txt"))],
-            {1: set(), 2: set()},
+            {},
             [("hama", "1.txt"), ("hama", "2.txt")],
             id="two stories: one alert each",
         ),
         pytest.param(
             [(1, found("Hama et Alep.", "Hama", "Alep", key="1.txt"))],
-            {1: {"hama"}},
+            {1: frozenset({"hama"})},
             [("alep", "1.txt")],
             id="an entry the story was alerted for: skipped",
         ),
         pytest.param(
-            [(1, found("Hama.", "Hama", key="1.txt"))], {1: {"hama"}}, [], id="everything already alerted: nothing"
+            [(1, found("Hama.", "Hama", key="1.txt"))],
+            {1: frozenset({"hama"})},
+            [],
+            id="everything already alerted: nothing",
         ),
-        pytest.param([(1, found("Rien ici.", key="1.txt"))], {1: set()}, [], id="no mention: nothing"),
+        pytest.param([(1, found("Rien ici.", key="1.txt"))], {}, [], id="no mention: nothing"),
     ],
 )
-def test_a_replay_plans_one_alert_per_story_and_entry_never_alerted(batch, alerted, expected):
+def test_a_replay_plans_each_entry_once_per_story_never_alerted(batch, alerted, expected):
     assert replay(batch, alerted) == expected
 
 
+def carried(plan: BatchPlan, now=NOW) -> DecisionContext:
+    """The next batch's context as a replay makes it: the stored stories' entries and the entries' past."""
+    alerted = {story.id: entries for story, entries in plan.alerted.items() if story.id is not None}
+    return DecisionContext(now=now, alerted=alerted, history=plan.history)
+
+
 def test_what_a_batch_plans_is_not_planned_again_by_a_later_batch():
-    alerted: dict[int, set[str]] = {1: set()}
+    first = decide([placed(found("Hama et Kalibr.", "Hama", "Kalibr", key="1.txt"), 1)], DEFAULT)
+    context = carried(first)
 
-    first = replay([(1, found("Hama et Kalibr.", "Hama", "Kalibr", key="1.txt"))], alerted)
-    later = replay([(1, found("Hama et Kalibr, suite.", "Hama", "Kalibr", key="2.txt"))], alerted)
+    later = decide_batch([placed(found("Hama et Kalibr, suite.", "Hama", "Kalibr", key="2.txt"), 1)], context, DEFAULT)
 
-    assert first == [("hama", "1.txt"), ("kalibr", "1.txt")]
-    assert alerted == {1: {"hama", "kalibr"}}
-    assert later == []
-
-
-def test_a_planned_alert_keeps_its_article_but_not_the_article_s_text():
-    item = found("Des tirs à Hama.", "Hama", key="1.txt", title="Tirs", location="https://e.org/1")
-
-    (planned,) = plan_replay([stored(7, item)], [item], {7: set()}, WATCHED)
-
-    assert planned.article.text == ""
-    kept = planned.article
-    assert (kept.key, kept.title, kept.location) == ("1.txt", "Tirs", "https://e.org/1")
-    assert planned.article.content_hash == item.article.content_hash
-    assert planned.mention == item.mentions[0]
+    assert [alert.entry_ids for alert in first.alerts] == [("hama", "kalibr")]
+    assert first.alerted == {StoryRef(id=1): frozenset({"hama", "kalibr"})}
+    assert later.alerts == ()
+    assert later.alerted == first.alerted
 
 
-def test_stored_articles_and_their_mentions_must_come_in_pairs():
-    item = found("Hama.", "Hama")
+def test_a_plan_s_alerted_holds_the_context_s_and_the_batch_s():
+    plan = decide(
+        [placed(found("Alep.", "Alep", key="1.txt"), 1), placed(found("Hama.", "Hama", key="2.txt"), 2)],
+        DEFAULT,
+        alerted={1: frozenset({"hama"}), 3: frozenset({"kalibr"})},
+    )
 
-    with pytest.raises(ValueError):
-        plan_replay([stored(1, item), stored(2, item)], [item], {1: set(), 2: set()}, WATCHED)
+    assert plan.alerted == {
+        StoryRef(id=1): frozenset({"hama", "alep"}),
+        StoryRef(id=2): frozenset({"hama"}),
+        StoryRef(id=3): frozenset({"kalibr"}),
+    }
+
+
+def test_an_entry_s_past_carried_to_the_next_batch_keeps_a_first_seen_rule_from_firing_twice():
+    rules = decision(WATCHED, rule("new", "first_seen", quiet_days=30))
+    first = decide([placed(found("Hama.", "Hama", key="1.txt"), 1)], rules)
+    next_day = NOW + timedelta(days=1)
+
+    later = decide_batch(
+        [placed(found("Hama encore.", "Hama", key="2.txt"), 2, read_at=next_day)], carried(first, next_day), rules
+    )
+    without_past = decide([placed(found("Hama encore.", "Hama", key="2.txt"), 2, read_at=next_day)], rules)
+
+    assert [hit.rules[0].why for alert in first.alerts for hit in alert.hits] == ["first mention ever"]
+    assert first.history["hama"] == EntryHistory(NOW, {NOW.date(): 1}, {1: NOW})
+    assert later.alerts == ()
+    assert [alert.entry_ids for alert in without_past.alerts] == [("hama",)]

@@ -51,10 +51,10 @@ def line_starting(lines: list[str], start: str) -> str:
 # --- render_monitor_report ------------------------------------------------------------------------
 
 
-def test_the_monitor_report_heading_counts_alerts_created_and_deliveries_sent():
+def test_the_monitor_report_heading_is_the_run_s_headline_of_alerts_and_deliveries_sent():
     summary = RunSummary(alerts=[created_alert(1), created_alert(2)], delivery=DeliveryReport(sent=3))
 
-    assert monitor_lines(summary)[0] == "# Monitor run: 2 alerts created, 3 deliveries sent"
+    assert monitor_lines(summary)[0] == "# Monitor run: 2 alerts, 3 sent"
 
 
 @pytest.mark.parametrize(

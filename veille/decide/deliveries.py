@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from veille.records import PlannedDelivery, TargetRef
@@ -94,6 +94,9 @@ def quiet_until(quiet: QuietHours, now: datetime) -> datetime | None:
     end_day = local.date() + timedelta(days=1) if wraps and clock >= start else local.date()
     # Built from the wall clock, then made aware: an end inside a DST gap or fold still gets one instant.
     ending = datetime.combine(end_day, end).replace(tzinfo=zone)
+    if ending.astimezone(UTC) <= now.astimezone(UTC):
+        # The night the clocks go back, the end's wall-clock time comes twice: the one still to come.
+        ending = ending.replace(fold=1)
     return ending.astimezone(now.tzinfo)
 
 

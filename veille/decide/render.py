@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -61,17 +62,34 @@ def _hit_lines(hit: Hit) -> list[str]:
 def marked_sentence(mention: Mention) -> str:
     """The sentence with the match between ⟦ ⟧, each part neutralised; cut around the match when long."""
     sentence = mention.sentence
-    at = sentence.find(mention.text) if mention.text else -1
+    at = _word_at(sentence, mention.text)
     if at < 0:
-        return neutralise_line(shorten(sentence, 2 * _CONTEXT_CHARS))
+        # Unmarked, and so without the marks the article wrote: they would point at words as ours do.
+        return neutralise_line(_unmarked(shorten(sentence, 2 * _CONTEXT_CHARS)))
     before, match, after = sentence[:at], mention.text, sentence[at + len(mention.text) :]
     if len(before) > _CONTEXT_CHARS:
         before = "…" + before[-_CONTEXT_CHARS:]
     if len(after) > _CONTEXT_CHARS:
         after = after[:_CONTEXT_CHARS] + "…"
     # Neutralised whole, so that no pattern can straddle a mark; marks the article wrote itself are dropped.
-    before, match, after = (part.replace(MARK_OPEN, "").replace(MARK_CLOSE, "") for part in (before, match, after))
+    before, match, after = (_unmarked(part) for part in (before, match, after))
     return neutralise_line(f"{before}{MARK_OPEN}{match}{MARK_CLOSE}{after}")
+
+
+def _unmarked(text: str) -> str:
+    return text.replace(MARK_OPEN, "").replace(MARK_CLOSE, "")
+
+
+def _word_at(sentence: str, text: str) -> int:
+    """Where `text` is first written in `sentence` as a word of its own, else where it first appears, or -1.
+
+    The mention carries no offset within its sentence: "Hama" in "Hamad a quitté Hama" is the second.
+    """
+    if not text:
+        return -1
+    # A literal between look-arounds: each start is tried once, against the name alone.
+    whole = re.search(rf"(?<!\w){re.escape(text)}(?!\w)", sentence)
+    return whole.start() if whole is not None else sentence.find(text)
 
 
 def alert_details(

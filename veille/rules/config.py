@@ -127,6 +127,20 @@ class QuietHours(BaseModel):
     end: str
     timezone: str = "UTC"
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _quoted(cls, value: object) -> object:
+        # YAML 1.1 reads an unquoted 22:00 as the base-60 number 1320 (07:00, with its zero, stays text).
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value < 60:
+                raise ValueError(f'{value} is a number, not a time of day: write it as "HH:MM", in quotes')
+            hours, minutes = divmod(value, 60)
+            raise ValueError(
+                f"unquoted, YAML reads {hours}:{minutes:02d} as the number {value}: "
+                f'write it in quotes, "{hours:02d}:{minutes:02d}"'
+            )
+        return value
+
     @field_validator("start", "end")
     @classmethod
     def _clock(cls, value: str) -> str:
