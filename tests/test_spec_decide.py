@@ -361,14 +361,14 @@ def spike_history(per_day: int, in_window: int, last_spike_at: datetime | None =
 @pytest.mark.parametrize(
     ("per_day", "in_window", "reason"),
     [
-        pytest.param(0, 4, "5 articles in 24 h, usual 0/day (p = 0.0002)", id="usual 0/day, 5 in 24 h: p=2e-4 fires"),
+        pytest.param(0, 4, "5 stories in 24 h, usual 0/day (p = 0.0002)", id="usual 0/day, 5 in 24 h: p=2e-4 fires"),
         pytest.param(0, 3, None, id="usual 0/day, 4 in 24 h: p=0.002 silent"),
         pytest.param(0, 1, None, id="usual 0/day, 2 in 24 h: under min_count, silent"),
         pytest.param(1, 2, None, id="usual 1/day, 3 in 24 h (the trickle): p=0.08 silent"),
         pytest.param(1, 0, None, id="usual 1/day, 1 in 24 h: p=0.6 silent"),
-        pytest.param(1, 5, "6 articles in 24 h, usual 1/day (p = 0.0006)", id="usual 1/day, 6 in 24 h: p=6e-4 fires"),
+        pytest.param(1, 5, "6 stories in 24 h, usual 1/day (p = 0.0006)", id="usual 1/day, 6 in 24 h: p=6e-4 fires"),
         pytest.param(2, 3, None, id="usual 2/day, 4 in 24 h: p=0.1 silent"),
-        pytest.param(2, 11, "12 articles in 24 h, usual 2/day (p = 1e-6)", id="usual 2/day, 12 in 24 h: p=1e-6 fires"),
+        pytest.param(2, 11, "12 stories in 24 h, usual 2/day (p = 1e-6)", id="usual 2/day, 12 in 24 h: p=1e-6 fires"),
     ],
 )
 def test_spike_fires_on_a_burst_against_the_entry_s_own_history_and_not_on_its_trickle(per_day, in_window, reason):
@@ -391,7 +391,7 @@ def test_a_spike_fires_once_per_window_within_a_batch_and_after_it():
     assert fired(plan) == [("5.txt", [("kalibr", ["burst"])])], "the 5th story of a silent entry: p = 2e-4"
     assert plan.history["kalibr"].last_spike_at == NOW
     assert later.alerts == ()
-    assert why(next_day) == {"kalibr": ["burst: 9 articles in 24 h, usual 0/day (p = 3e-9)"]}
+    assert why(next_day) == {"kalibr": ["burst: 9 stories in 24 h, usual 0/day (p = 3e-9)"]}
 
 
 def test_a_spike_counts_stories_not_copies():
@@ -932,28 +932,28 @@ rules:
             RULE + "targets:\n  - tag: duty\n    quiet_hours: {start: '25:00', end: '07:00'}\n",
             6,
             "targets[0].quiet_hours.start",
-            "Value error, '25:00' is not a time of day as HH:MM (00:00 to 23:59)",
+            "'25:00' is not a time of day as HH:MM (00:00 to 23:59)",
             id="quiet hours at 25:00",
         ),
         pytest.param(
             RULE + "targets:\n  - tag: duty\n    quiet_hours:\n      start: 25:00\n      end: 07:00\n",
             7,
             "targets[0].quiet_hours.start",
-            'Value error, unquoted, YAML reads 25:00 as the number 1500: write it in quotes, "25:00"',
+            'unquoted, YAML reads 25:00 as the number 1500: write it in quotes, "25:00"',
             id="quiet hours at 25:00 unquoted",
         ),
         pytest.param(
             RULE + "targets:\n  - tag: duty\n    quiet_hours:\n      start: 22:00\n      end: 07:00\n",
             7,
             "targets[0].quiet_hours.start",
-            'Value error, unquoted, YAML reads 22:00 as the number 1320: write it in quotes, "22:00"',
+            'unquoted, YAML reads 22:00 as the number 1320: write it in quotes, "22:00"',
             id="quiet hours from 22:00 unquoted",
         ),
         pytest.param(
             RULE + "targets:\n  - tag: duty\n    quiet_hours:\n      start: '22:00'\n      end: 7\n",
             8,
             "targets[0].quiet_hours.end",
-            'Value error, 7 is a number, not a time of day: write it as "HH:MM", in quotes',
+            '7 is a number, not a time of day: write it as "HH:MM", in quotes',
             id="quiet hours to 7",
         ),
         pytest.param(
@@ -968,7 +968,7 @@ rules:
             "      timezone: Europe/Lutece\n",
             9,
             "targets[0].quiet_hours.timezone",
-            "Value error, 'Europe/Lutece' is not an IANA time zone (such as Europe/Paris)",
+            "'Europe/Lutece' is not an IANA time zone (such as Europe/Paris)",
             id="an unknown time zone",
         ),
         pytest.param(
