@@ -29,6 +29,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # in its HTTP server's shutdowns and fetch timeouts) and the SQLite half of test_store.py and test_notify.py.
 # The specification and golden tests join by their names.
 FAST_FILES = (
+    "test_alert_fields.py",
     "test_config.py",
     "test_extract.py",
     "test_hostile_text.py",

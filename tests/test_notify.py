@@ -14,6 +14,7 @@ from tests.builders import Clock, found, outbox, sqlite_url
 from tests.conftest import CONFIG, POSTGRES_URL, postgres_or_skip
 from veille.errors import StoreError
 from veille.notify.journal import FileSentJournal, journal_path
+from veille.notify.jsonline import line_fields
 from veille.notify.local import install_local_target
 from veille.notify.sender import DeliveryPolicy, send_due_deliveries
 from veille.notify.targets import load_notifier
@@ -44,6 +45,28 @@ def test_local_target_can_stay_silent(tmp_path):
     assert apobj.notify(title="t", body="b")
     assert console.getvalue() == ""
     assert (tmp_path / "alerts.jsonl").exists()
+
+
+def test_the_file_target_writes_an_alerts_fields_and_the_webhook_gets_its_text_alone(tmp_path, receiver):
+    receiver.start()
+    notifier = load_notifier(None, f"veille://?console=no {receiver.url}", tmp_path / "alerts.jsonl")
+    details = {
+        "severity": "high",
+        "article": {"location": "https://www.afp.example/a/1", "read_at": "2026-11-22T08:00:00+00:00"},
+        "entries": [{"id": "hama", "kind": "place", "sentence": "Des tirs à Hama.", "coordinates": [35.132, 36.757]}],
+    }
+
+    for target in notifier.targets_for(["alerts"]):
+        assert notifier.send(target.key, "Veille: Hama", "Place: Hama", fields=details) is None
+    apobj = Apprise()
+    apobj.add("veille://?console=no")
+    assert apobj.notify(title="Veille: run failed", body="after the alert")
+
+    first, after = (json.loads(line) for line in (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines())
+    assert first["fields"] == line_fields(details) and first["fields"]["entries"][0]["id"] == "hama"
+    assert after["fields"] is None, "an alert's fields stay with its own send"
+    (payload,) = receiver.received
+    assert (payload["title"], payload["message"]) == ("Veille: Hama", "Place: Hama") and "fields" not in payload
 
 
 def journal_in(tmp_path) -> FileSentJournal:
@@ -151,8 +174,8 @@ class CutsTheDatabaseAfterSending:
     def __getattr__(self, name):
         return getattr(self.notifier, name)
 
-    def send(self, key: str, title: str, body: str) -> str | None:
-        error = self.notifier.send(key, title, body)
+    def send(self, key: str, title: str, body: str, fields=None) -> str | None:
+        error = self.notifier.send(key, title, body, fields)
         if error is None:
             admin(
                 f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS false',

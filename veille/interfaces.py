@@ -75,8 +75,11 @@ class Notifier(Protocol):
         """Keys the targets had under an earlier keying scheme, to the target each now is."""
         ...
 
-    def send(self, key: str, title: str, body: str) -> str | None:
-        """Deliver to one target, fitted to its limits; None when it was accepted, else why not (masked)."""
+    def send(self, key: str, title: str, body: str, fields: Mapping[str, object] | None = None) -> str | None:
+        """Deliver to one target, fitted to its limits; None when it was accepted, else why not (masked).
+
+        `fields` (an alert's details) go to the targets that write data, the built-in file; the others
+        take the title and body alone."""
         ...
 
 

@@ -421,6 +421,9 @@ class PeriodFigures:
 
 @dataclass(frozen=True)
 class DueDelivery:
+    """A delivery to make now, with its alert's text and, for an alert of an article, its fields
+    (veille.decide.render.alert_details; None for a message without them, such as a digest)."""
+
     id: int
     target_key: str
     target_label: str
@@ -428,6 +431,7 @@ class DueDelivery:
     body: str
     attempts: int
     alert_id: int = 0
+    details: Mapping[str, object] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,47 @@
 """The built-in target: `veille://` prints each alert and appends it as a JSON line to a file.
 
-The file holds whole lines only: a write that fails part-way leaves it as it was, and the delivery is
-retried by a later run.
+The line holds the alert's fields as well as its text (veille.notify.jsonline). The file holds whole
+lines only: a write that fails part-way leaves it as it was, and the delivery is retried by a later run.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from apprise.decorators import notify
 from apprise.manager_plugins import NotificationManager
+from apprise.plugins.base import NotifyBase
+
+from veille.notify.jsonline import json_line
 
 LOCAL_SCHEMA = "veille"
+# apprise hands a plugin a notification's title, body and attachments only (NotifyBase.notify drops
+# any other keyword), and a custom plugin's `meta` is its URL's settings, the same for every call: so
+# the alert's fields are set beside the call, for its duration (AppriseNotifier.send), and read here.
+_ALERT_FIELDS: ContextVar[Mapping[str, object] | None] = ContextVar("veille_alert_fields", default=None)
+
+
+@contextmanager
+def fields_for_local_target(fields: Mapping[str, object] | None) -> Iterator[None]:
+    """While it lasts, the built-in target writes `fields` into the line of what it is sent."""
+    token = _ALERT_FIELDS.set(fields)
+    try:
+        yield
+    finally:
+        _ALERT_FIELDS.reset(token)
+
+
+def is_local_target(server: NotifyBase) -> bool:
+    return getattr(server, "secure_protocol", None) == LOCAL_SCHEMA
 
 
 def install_local_target(alerts_file: Path, console: TextIO | None = None) -> None:
@@ -34,14 +57,9 @@ def install_local_target(alerts_file: Path, console: TextIO | None = None) -> No
     def deliver_locally(
         body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any
     ) -> bool:
-        record = {
-            "time": datetime.now(UTC).isoformat(timespec="seconds"),
-            "type": notify_type,
-            "title": title,
-            "body": body,
-        }
+        line = json_line(datetime.now(UTC), notify_type, title, body, _ALERT_FIELDS.get())
         try:
-            append_line(alerts_file, json.dumps(record, ensure_ascii=False))
+            append_line(alerts_file, line)
         except OSError as exc:
             # Said through apprise's logger, so that the delivery's error says why; retried later.
             logging.getLogger("apprise").warning(

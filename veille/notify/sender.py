@@ -58,7 +58,7 @@ def send_due_deliveries(
         ):
             report.taken_by_another_run += 1
             continue
-        error = notifier.send(delivery.target_key, delivery.title, delivery.body)
+        error = notifier.send(delivery.target_key, delivery.title, delivery.body, fields=delivery.details)
         if error is None:
             _record_sent(
                 store,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from apprise.plugins.base import NotifyBase
 from veille.decide.deliveries import takes
 from veille.errors import ConfigError
 from veille.notify.budget import fit_message, limits_of
-from veille.notify.local import install_local_target
+from veille.notify.local import fields_for_local_target, install_local_target, is_local_target
 from veille.records import TargetRef
 from veille.redact import mask_logger, mask_url, mask_urls
 from veille.yamlfile import YamlDocument, load_yaml
@@ -70,7 +70,7 @@ class AppriseNotifier:
         """Each target's key of the scheme before this one, to the target: rows keyed so are renamed."""
         return {legacy: target.ref for target in self.targets for legacy in target.legacy_keys}
 
-    def send(self, key: str, title: str, body: str) -> str | None:
+    def send(self, key: str, title: str, body: str, fields: Mapping[str, object] | None = None) -> str | None:
         target = next((t for t in self.targets if t.key == key), None)
         if target is None:
             return "target no longer configured"
@@ -78,7 +78,9 @@ class AppriseNotifier:
         title, body = fit_message(title, body, limits_of(server))
         # What still does not fit (a limit apprise does not know) is cut, never refused by the service.
         overflow = OverflowMode.TRUNCATE if server.overflow_mode == OverflowMode.UPSTREAM else None
-        with LogCapture(level=logging.WARNING) as captured:
+        # The fields go to the built-in target alone: every other one takes the title and body.
+        local_fields = fields if is_local_target(server) else None
+        with LogCapture(level=logging.WARNING) as captured, fields_for_local_target(local_fields):
             try:
                 accepted = server.notify(body=body, title=title, body_format=NotifyFormat.TEXT, overflow=overflow)
             except Exception as exc:  # a plugin bug must not stop the other deliveries

@@ -257,15 +257,15 @@ class SqlStore(HistoryQueries, OutboxQueries, ContextQueries):
     def due_deliveries(self, now: datetime, lease_seconds: float) -> list[DueDelivery]:
         """Pending deliveries whose time has come, and those a dead run claimed and never recorded."""
         query = (
-            select(DeliveryRow, AlertRow.title, AlertRow.body)
+            select(DeliveryRow, AlertRow.title, AlertRow.body, AlertRow.details)
             .join(DeliveryRow.alert)
             .where(_due(now, lease_seconds))
             .order_by(DeliveryRow.id)
         )
         with _errors("reading deliveries"), Session(self.engine) as session:
             return [
-                DueDelivery(row.id, row.target_key, row.target_label, title, body, row.attempts, row.alert_id)
-                for row, title, body in session.execute(query)
+                DueDelivery(row.id, row.target_key, row.target_label, title, body, row.attempts, row.alert_id, details)
+                for row, title, body, details in session.execute(query)
             ]
 
     def claim_delivery(
