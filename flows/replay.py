@@ -49,6 +49,7 @@ from veille.report import render_replay_report
 from veille.rules.config import load_rules
 from veille.rules.tester import render_fired_per_day
 from veille.sanitize import loggable
+from veille.summary import plural
 from veille.watchlist import load_watchlist
 
 REPORT_KEY = "replay-report"
@@ -133,9 +134,10 @@ def replay(
     )
     if dry_run:
         logger.info("dry run over %d stored articles: %d alerts would be sent, none was", done, len(planned))
-        return Completed(message=f"dry run: {len(planned)} alerts would be sent", data=planned)
+        return Completed(message=f"dry run: {plural(len(planned), 'alert')} would be sent", data=planned)
     logger.info("replay over %d stored articles: %d alerts created, %d deliveries sent", done, len(created), sent)
-    return Completed(message=f"{len(created)} alerts created, {sent} deliveries sent", data=created)
+    message = f"{plural(len(created), 'alert')} created, {plural(sent, 'delivery', 'deliveries')} sent"
+    return Completed(message=message, data=created)
 
 
 @dataclass

@@ -348,7 +348,7 @@ def test_poison_files_beside_the_seeds_cost_nothing_and_every_article_alerts(wor
 
     assert state.is_completed(), state.message
     assert (summary.new, summary.read_errors) == (7, [])
-    hama = {a.location.rsplit("/", 1)[-1] for a in summary.alerts if a.entry_name == "Hama"}
+    hama = {a.location.rsplit("/", 1)[-1] for a in summary.alerts if "Hama" in a.entries}
     assert {"raw-nul.txt", "bom-nul.txt", "utf16-nul.txt", "caf\\xe9-hama.txt", "caf\\xe8-hama.txt"} <= hama
 
     state, summary = monitor_run()

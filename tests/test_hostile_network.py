@@ -76,7 +76,8 @@ def test_ten_outlets_carrying_one_wire_story_make_one_alert_per_watched_entry(wo
     assert summary.new == OUTLETS
     by_entry: dict[str, list[int]] = {}
     for alert in summary.alerts:
-        by_entry.setdefault(alert.entry_name, []).append(alert.sources)
+        for name in alert.entries:
+            by_entry.setdefault(name, []).append(alert.sources)
     assert {"Tu-22M3", "Deir ez-Zor", "Kalibr"} <= set(by_entry), "Kalibr is only in the pages' text"
     assert by_entry == {name: [OUTLETS] for name in by_entry}, "one story carried by ten sources, one alert each"
 
@@ -171,7 +172,9 @@ def test_full_text_links_to_internal_addresses_are_not_fetched_and_the_feed_s_te
 
     assert internal.requests == [], "an internal page was requested"
     assert summary.new == len(links)
-    assert {a.entry_name for a in summary.alerts} == {"Hama", "mortier"}, "the feed's text is used, not the page's"
+    assert {name for a in summary.alerts for name in a.entries} == {"Hama", "mortier"}, (
+        "the feed's text is used, not the page's"
+    )
     assert "INTERNE-SECRET" not in (workdir / "data" / "alerts.jsonl").read_text(encoding="utf-8")
 
 
@@ -455,7 +458,7 @@ def test_a_trickling_feed_fails_in_one_line_and_the_run_goes_on(workdir, feed_se
     elapsed = time.monotonic() - started
 
     print(f"\nmonitor run with one feed trickling 1 byte/s (deadline 3 s): {elapsed:.1f} s")
-    assert {a.entry_name for a in summary.alerts} == {"Raqqa"}
+    assert {name for a in summary.alerts for name in a.entries} == {"Raqqa"}
     assert "feed:slow: FAILED: no complete response within the 3 s deadline (VEILLE_FETCH_DEADLINE_SECONDS)" in (
         summary.render()
     )
@@ -479,7 +482,7 @@ def test_a_feed_whose_task_outlives_its_timeout_is_that_feed_s_failure(workdir, 
     summary = run_monitor()
     elapsed = time.monotonic() - started
 
-    assert {a.entry_name for a in summary.alerts} == {"Raqqa"}
+    assert {name for a in summary.alerts for name in a.entries} == {"Raqqa"}
     assert (
         "feed:slow: FAILED: its fetch_feed task took longer than its 2 s timeout (VEILLE_NETWORK_TASK_TIMEOUT_SECONDS)"
     ) in summary.render()
@@ -508,7 +511,7 @@ def test_a_run_s_full_text_budget_bounds_slow_pages_and_their_entries_keep_the_f
     summary = run_monitor()
     elapsed = time.monotonic() - started
 
-    assert summary.new == 4 and {a.entry_name for a in summary.alerts} == {"Hama", "mortier"}
+    assert summary.new == 4 and {name for a in summary.alerts for name in a.entries} == {"Hama", "mortier"}
     assert len(feed_server.requests) < 1 + 4, "pages were fetched after the budget was spent"
     assert [r.getMessage() for r in caplog.records if "budget" in r.getMessage() and r.levelname == "WARNING"] == [
         f"full-text budget of 2 s spent: {5 - len(feed_server.requests)} of 4 new entries keep their feed's text "

@@ -259,7 +259,7 @@ def replay_lines(
     ("dry_run", "planned", "created", "sent", "heading"),
     [
         pytest.param(
-            True, [planned_alert()], [], 0, "# Replay (dry run): 1 alerts would be sent, none was", id="a dry run"
+            True, [planned_alert()], [], 0, "# Replay (dry run): 1 alert would be sent, none was", id="a dry run"
         ),
         pytest.param(
             False,

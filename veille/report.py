@@ -14,7 +14,7 @@ from datetime import datetime
 from veille.clean import shorten
 from veille.records import AlertLine, PeriodFigures, PlannedAlert, SourceOutcome
 from veille.sanitize import neutralise_line
-from veille.summary import RunSummary, count_outcomes, recorded_late, source_state, unrouted
+from veille.summary import RunSummary, count_outcomes, plural, recorded_late, source_state, unrouted
 
 _SENTENCE_CHARS = 140
 _ROWS = 200
@@ -149,9 +149,9 @@ def render_replay_report(
     """The replay run's artifact: what it would send (dry run), or what it created and how each was delivered."""
     span = f"{_day(since) or 'the first article'} to {_day(until) or 'now'}"
     if dry_run:
-        head = f"# Replay (dry run): {len(planned)} alerts would be sent, none was"
+        head = f"# Replay (dry run): {plural(len(planned), 'alert')} would be sent, none was"
     else:
-        head = f"# Replay: {len(created)} alerts created, {sent} deliveries sent"
+        head = f"# Replay: {plural(len(created), 'alert')} created, {plural(sent, 'delivery', 'deliveries')} sent"
     lines = [head, "", f"{articles} stored articles dated {span} read again.", ""]
     if not dry_run:
         return "\n".join(lines + (alert_table(created, statuses) if created else ["No new alert."])) + "\n"
