@@ -1,8 +1,10 @@
-"""The digest flow: what the last hours brought, sent once to the targets tagged 'digest'."""
+"""The digest flow: what the last hours brought, sent once to the targets tagged 'digest'; and to every
+target with alerts queued for it (a digest rule, its rate limit), one message carrying them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections import Counter
+from datetime import timedelta
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -10,12 +12,22 @@ from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 from prefect.tasks import exponential_backoff
 
-from flows.common import failed, load_configuration, notify_operator, open_store, publish_report, stopped
+from flows.common import (
+    delivery_policy,
+    failed,
+    load_configuration,
+    notify_operator,
+    open_store,
+    publish_report,
+    sent_journal,
+    stopped,
+)
+from tasks.notify import record_digests, send_alerts
 from veille.digest import DIGEST_TAG, render_digest
 from veille.errors import NotifyError, VeilleError
 from veille.notify.targets import AppriseNotifier
-from veille.records import AlertMessage
-from veille.report import render_digest_report
+from veille.records import AlertMessage, RecordedDigest
+from veille.report import delivery_status, render_digest_report
 
 REPORT_KEY = "digest"
 MAX_HOURS = 720
@@ -23,47 +35,72 @@ MAX_HOURS = 720
 
 @flow(name="digest", on_failure=[notify_operator], on_crashed=[notify_operator])
 def digest(hours: int = 24) -> State:
-    """Send a summary of the last hours (alerts by entry, new articles by source, failing sources).
+    """Send a summary of the last hours (alerts by entry, new articles by source, failing sources), and to
+    each target its queued alerts in one message (with the summary inside, for a target tagged 'digest').
 
     Args:
-        hours: How far back the digest looks, in hours (1 to 720).
+        hours: How far back the summary looks, in hours (1 to 720). Queued alerts are sent however old.
     """
     if not 1 <= hours <= MAX_HOURS:
         return stopped(REPORT_KEY, Failed(message=f"hours must be between 1 and {MAX_HOURS}, not {hours}"))
-    until = datetime.now(UTC)
-    since = until - timedelta(hours=hours)
     try:
         config = load_configuration()
-        store = open_store(config.settings)
+        settings = config.settings
+        until = settings.clock()
+        since = until - timedelta(hours=hours)
+        store = open_store(settings)
         try:
             figures = store.period_figures(since, until)
+            message = render_digest(figures, since, until)
+            summary_keys = frozenset(t.key for t in config.notifier.targets_for([DIGEST_TAG]))
+            held = record_digests(store, config.decision.targets, message, summary_keys, until)
+            if held:
+                # Through the outbox, as any alert: retries, the journal of sends and the lease come with it.
+                send_alerts(store, config.notifier, delivery_policy(settings), sent_journal(settings), settings.clock)
             statuses = store.delivery_statuses(a.alert_id for a in figures.alerts)
+            held_statuses = store.delivery_statuses(d.alert_id for d in held)
         finally:
             store.close()
     except VeilleError as exc:
         return failed(REPORT_KEY, exc)
-    message = render_digest(figures, since, until)
+    # A target whose held alerts' digest carries the summary does not get the summary again.
+    merged = frozenset(d.target.key for d in held) & summary_keys
     accepted: dict[str, str] = {}
     # The delivery outbox's backoff setting: 30 s, then 60 s, 120 s by default.
     sender = send_digest.with_options(
         retry_delay_seconds=exponential_backoff(backoff_factor=config.settings.retry_backoff_seconds)
     )
-    state = sender(config.notifier, message, accepted, return_state=True)
-    undelivered = [t.label for t in config.notifier.targets_for([DIGEST_TAG]) if t.key not in accepted]
+    state = sender(config.notifier, message, accepted, merged, return_state=True)
+    undelivered = [
+        t.label for t in config.notifier.targets_for([DIGEST_TAG]) if t.key not in accepted and t.key not in merged
+    ]
+    held_lines = [(d.target.label, delivery_status(held_statuses.get(d.alert_id, Counter()))) for d in held]
     publish_report(
         REPORT_KEY,
-        render_digest_report(figures, statuses, since, until, accepted.values(), undelivered),
+        render_digest_report(figures, statuses, since, until, accepted.values(), undelivered, held_lines),
         "The latest digest and where it went",
     )
+    held_part = _held_part(held, held_statuses)
     if state.is_failed():
         error = state.result(raise_on_failure=False)
-        return Failed(message=f"digest not delivered ({error}); sent to {len(accepted)} targets")
-    return Completed(message=f"{len(figures.alerts)} alerts; sent to {len(accepted)} targets")
+        return Failed(message=f"digest not delivered ({error}); sent to {len(accepted)} targets{held_part}")
+    return Completed(message=f"{len(figures.alerts)} alerts; sent to {len(accepted)} targets{held_part}")
+
+
+def _held_part(held: list[RecordedDigest], statuses: dict[int, Counter[str]]) -> str:
+    """The held alerts' digests in the run's state message: '; 3 held alerts in 2 digests, 2 sent'."""
+    if not held:
+        return ""
+    sent = sum(1 for d in held if statuses.get(d.alert_id, Counter()).get("sent"))
+    return f"; {sum(d.alerts for d in held)} held alerts in {len(held)} digests, {sent} sent"
 
 
 @task(name="send_digest", cache_policy=NO_CACHE, retries=3, retry_jitter_factor=0.5)
-def send_digest(notifier: AppriseNotifier, message: AlertMessage, accepted: dict[str, str]) -> None:
-    """Send the digest to every target tagged 'digest' that has not accepted it yet.
+def send_digest(
+    notifier: AppriseNotifier, message: AlertMessage, accepted: dict[str, str], merged: frozenset[str] = frozenset()
+) -> None:
+    """Send the digest to every target tagged 'digest' that has not accepted it yet, but those of `merged`
+    (whose held alerts' digest carries it).
 
     `accepted` (target key to label) is the same object on every retry: a target that took the
     digest on the first try does not get it again when another one fails.
@@ -74,7 +111,7 @@ def send_digest(notifier: AppriseNotifier, message: AlertMessage, accepted: dict
         logger.warning("no notification target is tagged %r: the digest goes nowhere", DIGEST_TAG)
     errors = []
     for target in targets:
-        if target.key in accepted:
+        if target.key in accepted or target.key in merged:
             continue
         error = notifier.send(target.key, message.title, message.body)
         if error is None:

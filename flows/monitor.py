@@ -181,7 +181,9 @@ def _run(store: Store, config: Configuration, baseline: bool = False) -> RunSumm
     # Only now: a feed's new ETag saved before its entries were would answer 304 to the next run,
     # and a run that died in between would lose those entries.
     record_source_health(store, batches)
-    summary.delivery = send_alerts(store, config.notifier, delivery_policy(settings), sent_journal(settings))
+    summary.delivery = send_alerts(
+        store, config.notifier, delivery_policy(settings), sent_journal(settings), settings.clock
+    )
     summary.still_pending = store.delivery_counts().get("pending", 0)
     summary.sources = store.source_health(batch.source for batch in batches)
     return summary

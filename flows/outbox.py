@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from flows.common import Configuration, load_configuration, open_store
 from flows.environment import offline_defaults
@@ -72,12 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     retarget = commands.add_parser(
         "retarget",
-        help="move the pending and failed deliveries of OLD to the "
-        "configured target NEW, attempts reset: sent by the next run",
+        help="move the pending, failed and queued deliveries of OLD to the configured target NEW, attempts "
+        "reset: sent by the next run (queued ones by the next digest)",
     )
     retarget.add_argument("old", metavar="OLD")
     retarget.add_argument("new", metavar="NEW")
-    drop = commands.add_parser("drop", help="delete the pending and failed deliveries of OLD (no undo)")
+    drop = commands.add_parser("drop", help="delete the pending, failed and queued deliveries of OLD (no undo)")
     drop.add_argument("old", metavar="OLD")
     drop.add_argument("--yes", action="store_true", help="really delete them; without it, only say how many")
     return parser
@@ -98,15 +97,23 @@ def _list(store: Store, config: Configuration, _args: argparse.Namespace) -> tup
     unrouted = store.unrouted_count()
     lines = []
     if backlog:
-        lines.append(f"{'KEY':<{KEY_SHOWN}}  {'TARGET':<8}  {'WAITING':>7}  {'FAILED':>6}  {'OLDEST':<20}  LABEL")
+        lines.append(
+            f"{'KEY':<{KEY_SHOWN}}  {'TARGET':<8}  {'WAITING':>7}  {'QUEUED':>6}  {'FAILED':>6}  {'OLDEST':<20}  LABEL"
+        )
     for target in backlog:
         state = "config" if config.notifier.has_target(target.key) else "orphaned"
         lines.append(
-            f"{target.key[:KEY_SHOWN]:<{KEY_SHOWN}}  {state:<8}  {target.waiting:>7}  {target.failed:>6}  "
-            f"{target.oldest:%Y-%m-%d %H:%M} UTC      {target.label}"
+            f"{target.key[:KEY_SHOWN]:<{KEY_SHOWN}}  {state:<8}  {target.waiting:>7}  {target.queued:>6}  "
+            f"{target.failed:>6}  {target.oldest:%Y-%m-%d %H:%M} UTC      {target.label}"
         )
     if not backlog:
         lines.append("No delivery waits: every delivery was sent.")
+    for held in store.held_counts(config.settings.clock()):
+        waiting = "held" if held.status == "pending" else "queued for the next digest run"
+        lines.append(f"{held.count} {waiting}: {held.reason}")
+    digested = store.delivery_counts().get("digested", 0)
+    if digested:
+        lines.append(f"{digested} deliveries went out inside a digest (digested).")
     orphaned = [t for t in backlog if not config.notifier.has_target(t.key)]
     if orphaned:
         lines.append(
@@ -125,7 +132,7 @@ def _retarget(store: Store, config: Configuration, args: argparse.Namespace) -> 
     new = _configured_target(config, args.new)
     if old.key == new.key:
         raise OutboxError(f"OLD and NEW are the same target ({new.label})")
-    result = store.retarget(old.key, new.key, new.label, datetime.now(UTC))
+    result = store.retarget(old.key, new.key, new.label, config.settings.clock())
     lines = [
         f"moved {result.moved} deliveries from {old.label} [{old.key[:KEY_SHOWN]}] to {new.label} "
         f"[{new.key[:KEY_SHOWN]}]: attempts reset, sent by the next run"
@@ -142,7 +149,9 @@ def _drop(store: Store, _config: Configuration, args: argparse.Namespace) -> tup
     old = _stored_target(store, args.old)
     counts = store.movable_counts(old.key)
     total = sum(counts.values())
-    detail = f"{counts.get('pending', 0)} pending, {counts.get('failed', 0)} failed"
+    detail = f"{counts.get('pending', 0)} pending, {counts.get('failed', 0)} failed" + (
+        f", {counts['queued']} queued" if counts.get("queued") else ""
+    )
     if not args.yes:
         return [
             f"would drop {total} deliveries ({detail}) of {old.label} [{old.key[:KEY_SHOWN]}], with no undo: "

@@ -117,7 +117,9 @@ def replay(
         update_progress_artifact(progress, 100.0)
         sent = 0
         if not dry_run:
-            report = send_alerts(store, config.notifier, delivery_policy(settings), sent_journal(settings))
+            report = send_alerts(
+                store, config.notifier, delivery_policy(settings), sent_journal(settings), settings.clock
+            )
             sent = report.sent
             statuses = store.delivery_statuses(a.alert_id for a in created)
             lines = store.alert_lines(a.alert_id for a in created)

@@ -1,18 +1,28 @@
-"""The daily digest: what the last hours brought, as one notification. Pure: figures in, message out."""
+"""Digests, as notifications. Pure: records in, message out.
+
+Two kinds: the daily summary of what the last hours brought (`render_digest`, to the targets tagged
+"digest"), and a target's held alerts (`plan_queued_digest`: what a digest rule or the target's rate
+limit queued for it). A target that gets both in one digest run gets one message: its held alerts,
+then the summary.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from veille.clean import shorten
-from veille.records import AlertMessage, PeriodFigures
+from veille.decide.deliveries import Route, TargetProfile, plan_deliveries
+from veille.records import AlertMessage, PeriodFigures, PlannedDelivery, PlannedDigest, QueuedAlert
 from veille.sanitize import neutralise_line
 
 DIGEST_TAG = "digest"
+RATE_LIMIT_REASON = "over the rate limit"
 _LISTED_ARTICLES = 30
 _TITLE_CHARS = 80
 _ERROR_CHARS = 150
+_REASON_CHARS = 200
 
 
 def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> AlertMessage:
@@ -48,3 +58,83 @@ def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> A
         quoted = shorten(neutralise_line(error), _ERROR_CHARS)
         lines.append(f"Source failing: {name}, {failures} times in a row ({quoted})")
     return AlertMessage(title=title, body="\n".join(lines))
+
+
+def plan_queued_digest(
+    items: Sequence[QueuedAlert], until: datetime, target_label: str, summary: AlertMessage | None = None
+) -> PlannedDigest:
+    """One target's queued alerts as one message: why they waited ("4 alerts over the rate limit of 10 per
+    1 h"), alerts by entry, then by article with the sources carrying it; `summary` (the daily summary,
+    for a target that gets it too) follows, so that the target gets one message and not two."""
+    since = min(item.queued_at for item in items) if items else until
+    held = _counted(item.reason or "" for item in items)
+    lines = [
+        f"{_alerts(len(items))} held from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M %Z}: "
+        + "; ".join(_held_because(reason, count) for reason, count in held.items())
+        + ".",
+        "",
+    ]
+    by_entry = _counted(f"{name} ({kind})" for item in items for name, kind in item.entries)
+    lines.append(
+        "Alerts by entry: " + ", ".join(f"{neutralise_line(name)} ×{count}" for name, count in by_entry.items())
+    )
+    by_article: dict[tuple[str, str], list[QueuedAlert]] = {}
+    for item in items:
+        by_article.setdefault((item.title, item.source), []).append(item)
+    for (title, source), alerts in list(by_article.items())[:_LISTED_ARTICLES]:
+        lines.append(_article_line(title, source, alerts))
+    if len(by_article) > _LISTED_ARTICLES:
+        lines.append(f"- … and {len(by_article) - _LISTED_ARTICLES} more articles")
+    title = f"Veille digest: {len(items)} held {'alert' if len(items) == 1 else 'alerts'}"
+    if summary is not None:
+        title = f"{summary.title}; {len(items)} held"
+        lines += ["", summary.body]
+    details: dict[str, object] = {
+        "category": "digest",
+        "target": target_label,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "alerts": [item.alert_id for item in items],
+        "held": dict(held),
+        "with_summary": summary is not None,
+    }
+    return PlannedDigest(AlertMessage(title=title, body="\n".join(lines)), details)
+
+
+def digest_delivery(target: TargetProfile, now: datetime) -> PlannedDelivery:
+    """The delivery of a target's digest: due now, or at the end of the target's quiet hours; never held by
+    its rate limit (the digest is where the overflow goes)."""
+    # The decision's own planning, so that quiet hours read the same for a digest as for an alert.
+    route = Route(tuple(sorted(target.tags)), "immediate", DIGEST_TAG)
+    [delivery] = plan_deliveries([route], "normal", [target], {}, now)
+    return delivery
+
+
+def _article_line(title: str, source: str, alerts: Sequence[QueuedAlert]) -> str:
+    """One article of a held digest: its title, source, entries, and how many sources carry its story."""
+    names = dict.fromkeys(name for alert in alerts for name, _ in alert.entries)
+    carriers = max(alert.sources for alert in alerts)
+    severities = {alert.severity for alert in alerts} & {"high", "critical"}
+    level = f"[{'critical' if 'critical' in severities else 'high'}] " if severities else ""
+    shown = shorten(neutralise_line(title), _TITLE_CHARS)
+    carried = f"; carried by {carriers} sources" if carriers > 1 else ""
+    return f"- {level}«{shown}» ({source}): {', '.join(neutralise_line(name) for name in names)}{carried}"
+
+
+def _held_because(reason: str, count: int) -> str:
+    """ "4 alerts over the rate limit of 10 per 1 h", "2 alerts from digest rule weekly"."""
+    shown = shorten(neutralise_line(reason), _REASON_CHARS)
+    if not shown:
+        return f"{_alerts(count)} queued"
+    if reason.startswith(RATE_LIMIT_REASON):
+        return f"{_alerts(count)} {shown}"
+    return f"{_alerts(count)} from {shown}"
+
+
+def _alerts(count: int) -> str:
+    return f"{count} alert" if count == 1 else f"{count} alerts"
+
+
+def _counted(values: Iterable[str]) -> dict[str, int]:
+    """Each value with how many times it came, most frequent first, ties in order of first coming."""
+    return dict(Counter(values).most_common())

@@ -14,7 +14,7 @@ backend can stand in. The contract, for every one of them:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -27,9 +27,14 @@ if TYPE_CHECKING:
         BatchPlan,
         DueDelivery,
         EntryHistory,
+        HeldCount,
         JournalEntry,
         PeriodFigures,
+        PlannedDelivery,
+        PlannedDigest,
+        QueuedAlert,
         RecordedBatch,
+        RecordedDigest,
         Retargeted,
         Router,
         SourceBatch,
@@ -224,6 +229,28 @@ class Store(Protocol):
 
     def unrouted_count(self) -> int:
         """Alerts that reached no target."""
+        ...
+
+    def held_counts(self, now: datetime) -> list[HeldCount]:
+        """Deliveries held on purpose, by reason: pending until quiet hours end, queued for a digest."""
+        ...
+
+    # Digests of queued deliveries.
+
+    def queued_targets(self, until: datetime) -> list[TargetRef]:
+        """The targets with deliveries queued for their digest up to `until`."""
+        ...
+
+    def record_digest(
+        self,
+        delivery: PlannedDelivery,
+        until: datetime,
+        now: datetime,
+        plan: Callable[[Sequence[QueuedAlert]], PlannedDigest],
+    ) -> RecordedDigest | None:
+        """Take the deliveries queued for `delivery.target` up to `until` into one digest message (text from
+        `plan`) with `delivery`, in one transaction: each queued delivery in exactly one digest, also when
+        two digest runs overlap. None when none was queued."""
         ...
 
     # History: replay, digests and reports.

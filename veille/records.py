@@ -422,7 +422,8 @@ class PeriodFigures:
 @dataclass(frozen=True)
 class DueDelivery:
     """A delivery to make now, with its alert's text and, for an alert of an article, its fields
-    (veille.decide.render.alert_details; None for a message without them, such as a digest)."""
+    (veille.decide.render.alert_details; None for a message without them, such as a digest);
+    `hold_reason` says why it waited, such as quiet hours that have ended."""
 
     id: int
     target_key: str
@@ -432,6 +433,7 @@ class DueDelivery:
     attempts: int
     alert_id: int = 0
     details: Mapping[str, object] | None = None
+    hold_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -448,13 +450,58 @@ class StoredDelivery:
 
 @dataclass(frozen=True)
 class TargetBacklog:
-    """A target's deliveries not sent: how many wait, how many failed for good, since when."""
+    """A target's deliveries not sent: how many wait, how many failed for good, since when, and how many are
+    queued for its next digest."""
 
     key: str
     label: str
     waiting: int
     failed: int
     oldest: datetime
+    queued: int = 0
+
+
+@dataclass(frozen=True)
+class HeldCount:
+    """Deliveries held on purpose, by reason: "pending" until quiet hours end, or "queued" for a digest."""
+
+    status: str
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True)
+class QueuedAlert:
+    """An alert queued for a target's digest, as the digest lists it: every entry (name, kind), its
+    article (or, for a message with none, its own title), the sources carrying its story, why it waited."""
+
+    alert_id: int
+    entries: tuple[tuple[str, str], ...]
+    title: str
+    source: str
+    sources: int
+    severity: str
+    reason: str | None
+    queued_at: datetime
+
+
+@dataclass(frozen=True)
+class PlannedDigest:
+    """The message that carries a target's queued alerts: its text and its fields."""
+
+    message: AlertMessage
+    details: dict[str, object]
+
+
+@dataclass(frozen=True)
+class RecordedDigest:
+    """A digest recorded for a target: its message (an alert row of category "digest"), how many alerts it
+    carries, and when its delivery is due (later than now in the target's quiet hours)."""
+
+    alert_id: int
+    target: TargetRef
+    alerts: int
+    due_at: datetime
 
 
 @dataclass(frozen=True)
@@ -479,6 +526,9 @@ class DeliveryReport:
     routed_late: int = 0
     unrouted: int = 0
     errors: list[str] = field(default_factory=list)
+    # Sent in this pass after waiting on purpose (quiet hours that ended); still held after it, by reason.
+    released: int = 0
+    held: list[HeldCount] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

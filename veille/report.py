@@ -14,11 +14,13 @@ from datetime import datetime
 from veille.clean import shorten
 from veille.records import AlertLine, PeriodFigures, PlannedAlert, SourceOutcome
 from veille.sanitize import neutralise_line
-from veille.summary import RunSummary, count_outcomes, plural, recorded_late, source_state, unrouted
+from veille.summary import RunSummary, count_outcomes, on_hold, plural, recorded_late, source_state, unrouted
 
 _SENTENCE_CHARS = 140
 _ROWS = 200
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+# How a delivery held on purpose is said, by its status: waiting for quiet hours to end, or for a digest.
+_HELD_AS = {"pending": "held", "queued": "queued for the digest"}
 
 
 def cell(text: object, limit: int | None = None) -> str:
@@ -30,7 +32,11 @@ def cell(text: object, limit: int | None = None) -> str:
 
 
 def delivery_status(counts: Counter[str]) -> str:
-    """'sent' when every target accepted it, else what is left: 'sent 1 of 2; 1 to retry'."""
+    """'sent' when every target accepted it, else what is left: 'sent 1 of 2; 1 to retry', '1 held (quiet
+    hours until 07:00 Europe/Paris)', '1 queued for the digest (over the rate limit of 10 per 1 h)'.
+
+    `counts` are Store.delivery_statuses': by status, and "STATUS: REASON" for one held on purpose.
+    """
     total = sum(counts.values())
     if total == 0:
         return "no target"
@@ -43,6 +49,14 @@ def delivery_status(counts: Counter[str]) -> str:
         parts.append(f"{waiting} to retry")
     if counts.get("failed"):
         parts.append(f"{counts['failed']} failed for good")
+    if counts.get("digested"):
+        parts.append(f"{counts['digested']} in a digest")
+    if counts.get("queued"):
+        parts.append(f"{counts['queued']} queued for the digest")
+    for key, count in sorted(counts.items()):
+        status, _, reason = key.partition(": ")
+        if reason and status in _HELD_AS:
+            parts.append(f"{count} {_HELD_AS[status]} ({cell(reason, 200)})")
     return "; ".join(parts)
 
 
@@ -109,6 +123,7 @@ def render_monitor_report(
         f"{summary.place_entities} places found by the model",
         f"- **Deliveries**: {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good, "
         f"{summary.still_pending} pending in the outbox" + recorded_late(d),
+        *([f"- **On hold**: {on_hold(d, lambda text: cell(text, 200))}"] if d.held or d.released else []),
         *([f"- **Unrouted**: {unrouted(d)}"] if d.unrouted or d.routed_late else []),
         "",
         f"## Alerts ({len(alerts)})",
@@ -182,7 +197,10 @@ def render_digest_report(
     until: datetime,
     delivered_to: Iterable[str],
     failed: Iterable[str],
+    held: Sequence[tuple[str, str]] = (),
 ) -> str:
+    """The digest run's artifact; `held`: each target given its held alerts' digest, with that digest's
+    delivery status (delivery_status)."""
     delivered_to, failed = list(delivered_to), list(failed)
     lines = [
         f"# Digest from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M %Z}",
@@ -191,6 +209,9 @@ def render_digest_report(
         "",
     ]
     lines += [f"- {cell(label)}: sent" for label in delivered_to] + [f"- {cell(label)}: FAILED" for label in failed]
+    if held:
+        lines += ["", f"## Held alerts' digests ({len(held)})", ""]
+        lines += [f"- {cell(label)}: {status}" for label, status in held]
     lines += ["", f"## Alerts ({len(figures.alerts)})", ""]
     lines += alert_table(figures.alerts, statuses) if figures.alerts else ["None."]
     lines += ["", "## New articles by source", "", "| Source | New articles |", "|---|---|"]

@@ -107,6 +107,8 @@ class RunSummary:
             + (f", {d.orphaned} for targets no longer configured (python -m flows.outbox list)" if d.orphaned else "")
             + recorded_late(d),
         ]
+        if d.held or d.released:
+            lines.append(f"  on hold:       {on_hold(d, loggable)}")
         if d.unrouted or d.routed_late:
             lines.append(f"  unrouted:      {unrouted(d)}")
         if self.still_pending:
@@ -196,4 +198,15 @@ def unrouted(delivery: DeliveryReport) -> str:
         )
     if delivery.routed_late:
         parts.append(f"{delivery.routed_late} that had reached no target sent to a target configured since")
+    return "; ".join(parts)
+
+
+def on_hold(delivery: DeliveryReport, quote: Callable[[str], str]) -> str:
+    """Deliveries the outbox holds on purpose, by reason, and those it released this run; reasons through
+    `quote`: "2 held (quiet hours until 07:00 Europe/Paris); 1 queued for the digest (over the rate limit
+    of 10 per 1 h)"."""
+    parts = [f"{delivery.released} sent now that their quiet hours are over"] if delivery.released else []
+    for held in delivery.held:
+        waiting = "held" if held.status == "pending" else "queued for the digest"
+        parts.append(f"{held.count} {waiting} ({quote(held.reason)})")
     return "; ".join(parts)

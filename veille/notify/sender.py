@@ -35,6 +35,8 @@ def send_due_deliveries(
 
     Sends an earlier run accepted but could not record are recorded first, from `journal`, so they
     are not due again; alerts that reached no target get deliveries to the targets that now take them.
+    `now` is the run's clock (Settings.clock): a delivery held by quiet hours is due when it says their end
+    has come, and a claim's lease is measured on it too.
     """
     database = _riding_out_outage(policy, store.database_id)
     report = DeliveryReport(recorded_from_journal=_record_journal(store, journal, policy, database))
@@ -74,6 +76,8 @@ def send_due_deliveries(
                 ),
             )
             report.sent += 1
+            if delivery.hold_reason is not None:
+                report.released += 1
             continue
         down.add(delivery.target_key)
         attempts = delivery.attempts + 1
@@ -85,6 +89,7 @@ def send_due_deliveries(
             retry_at = now() + timedelta(seconds=retry_delay(attempts, policy.backoff_seconds))
             _riding_out_outage(policy, store.mark_failed_attempt, delivery.id, error, retry_at)
             report.retrying += 1
+    report.held = store.held_counts(now())
     return report
 
 

@@ -60,19 +60,24 @@ class HistoryQueries:
             return session.scalar(query) or 0
 
     def delivery_statuses(self, alert_ids: Iterable[int]) -> dict[int, Counter[str]]:
-        """For each alert, how many of its deliveries are pending, sending, sent or failed."""
+        """For each alert, how many of its deliveries are pending, sending, sent, failed, queued or digested.
+
+        One held on purpose is counted as "STATUS: REASON": "pending: quiet hours until 07:00 Europe/Paris"
+        (not tried yet), "queued: over the rate limit of 10 per 1 h".
+        """
         ids = sorted(set(alert_ids))
         statuses: dict[int, Counter[str]] = {alert_id: Counter() for alert_id in ids}
         if not ids:
             return statuses
         query = (
-            select(DeliveryRow.alert_id, DeliveryRow.status, func.count())
+            select(DeliveryRow.alert_id, DeliveryRow.status, DeliveryRow.hold_reason, DeliveryRow.attempts)
             .where(DeliveryRow.alert_id.in_(ids))
-            .group_by(DeliveryRow.alert_id, DeliveryRow.status)
+            .order_by(DeliveryRow.id)
         )
         with _reading("reading deliveries"), Session(self.engine) as session:
-            for alert_id, status, count in session.execute(query):
-                statuses[alert_id][status] += count
+            for alert_id, status, reason, attempts in session.execute(query):
+                held = reason is not None and (status == "queued" or (status == "pending" and attempts == 0))
+                statuses[alert_id][f"{status}: {reason}" if held else status] += 1
         return statuses
 
     def alert_lines(self, alert_ids: Iterable[int]) -> list[AlertLine]:
@@ -95,10 +100,11 @@ class HistoryQueries:
             figures.articles = Counter(dict(session.execute(articles).tuples().all()))
             in_period = (AlertRow.created_at >= since) & (AlertRow.created_at < until)
             figures.alerts = _alert_lines(session, select(AlertRow).where(in_period).order_by(AlertRow.id))
+            # The alerts' own deliveries: a digest's or a health message's are not "of these alerts".
             deliveries = (
                 select(DeliveryRow.status, func.count())
                 .join(DeliveryRow.alert)
-                .where(in_period)
+                .where(in_period, AlertRow.category == "alert")
                 .group_by(DeliveryRow.status)
             )
             figures.deliveries = Counter(dict(session.execute(deliveries).tuples().all()))

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from veille.errors import StoreError
-from veille.records import Retargeted, StoredDelivery, TargetBacklog
+from veille.records import HeldCount, Retargeted, StoredDelivery, TargetBacklog
 from veille.store.guard import database_errors as _errors
 from veille.store.guard import rows_changed
 from veille.store.models import AlertRow, DeliveryRow, MetaRow
@@ -20,9 +20,9 @@ from veille.store.models import AlertRow, DeliveryRow, MetaRow
 if TYPE_CHECKING:
     from veille.records import Router, TargetRef
 
-UNSENT = ("pending", "sending", "failed")
+UNSENT = ("pending", "sending", "failed", "queued")
 # What the operator may move or drop: a delivery being sent ('sending') is left to the run that has it.
-MOVABLE = ("pending", "failed")
+MOVABLE = ("pending", "failed", "queued")
 
 
 class OutboxQueries:
@@ -93,9 +93,11 @@ class OutboxQueries:
         return StoredDelivery(row.id, row.alert_id, row.target_key, row.status, title, body)
 
     def backlog(self) -> list[TargetBacklog]:
-        """Every target with deliveries not sent, oldest first."""
+        """Every target with deliveries not sent, oldest first: waiting (to send or retry, quiet hours
+        included), failed for good, queued for its next digest."""
         failed = func.sum(case((DeliveryRow.status == "failed", 1), else_=0))
-        waiting = func.sum(case((DeliveryRow.status == "failed", 0), else_=1))
+        queued = func.sum(case((DeliveryRow.status == "queued", 1), else_=0))
+        waiting = func.sum(case((DeliveryRow.status.in_(("failed", "queued")), 0), else_=1))
         query = (
             select(
                 DeliveryRow.target_key,
@@ -103,6 +105,7 @@ class OutboxQueries:
                 waiting,
                 failed,
                 func.min(DeliveryRow.created_at),
+                queued,
             )
             .where(DeliveryRow.status.in_(UNSENT))
             .group_by(DeliveryRow.target_key)
@@ -110,8 +113,28 @@ class OutboxQueries:
         )
         with _errors("reading the outbox"), Session(self.engine) as session:
             return [
-                TargetBacklog(key, label, int(w or 0), int(f or 0), first)
-                for key, label, w, f, first in session.execute(query)
+                TargetBacklog(key, label, int(w or 0), int(f or 0), first, int(q or 0))
+                for key, label, w, f, first, q in session.execute(query)
+            ]
+
+    def held_counts(self, now: datetime) -> list[HeldCount]:
+        """Deliveries held on purpose, by reason: pending until their quiet hours end (not yet tried), and
+        queued for their target's digest."""
+        waiting = (
+            (DeliveryRow.status == "pending")
+            & DeliveryRow.hold_reason.is_not(None)
+            & (DeliveryRow.attempts == 0)
+            & (DeliveryRow.next_attempt_at > now)
+        )
+        query = (
+            select(DeliveryRow.status, DeliveryRow.hold_reason, func.count())
+            .where(waiting | (DeliveryRow.status == "queued"))
+            .group_by(DeliveryRow.status, DeliveryRow.hold_reason)
+            .order_by(DeliveryRow.status, DeliveryRow.hold_reason)
+        )
+        with _errors("reading held deliveries"), Session(self.engine) as session:
+            return [
+                HeldCount(status, reason or "queued", int(count)) for status, reason, count in session.execute(query)
             ]
 
     def target_keys(self) -> dict[str, str]:
@@ -130,7 +153,8 @@ class OutboxQueries:
             return dict(session.execute(query).tuples().all())
 
     def retarget(self, old_key: str, new_key: str, new_label: str, now: datetime) -> Retargeted:
-        """Move the pending and failed deliveries of `old_key` to `new_key`, due now with no attempt made.
+        """Move the pending and failed deliveries of `old_key` to `new_key`, due now with no attempt made, and
+        its queued ones, which stay queued for the new target's digest.
 
         A delivery whose alert `new_key` already has stays where it is: one delivery per (alert, target).
         """
@@ -144,7 +168,7 @@ class OutboxQueries:
                     .values(
                         target_key=new_key,
                         target_label=new_label,
-                        status="pending",
+                        status=case((DeliveryRow.status == "queued", "queued"), else_="pending"),
                         attempts=0,
                         last_error=None,
                         next_attempt_at=now,
@@ -156,7 +180,7 @@ class OutboxQueries:
         return Retargeted(moved, kept)
 
     def drop_deliveries(self, key: str) -> int:
-        """Delete the pending and failed deliveries of `key`; what was sent stays, as history."""
+        """Delete the pending, failed and queued deliveries of `key`; what was sent stays, as history."""
         with _errors("dropping deliveries"), Session(self.engine) as session, session.begin():
             return rows_changed(
                 session.execute(

@@ -46,6 +46,7 @@ from veille.records import (
 )
 from veille.redact import database_url_problem
 from veille.store.context import ContextQueries
+from veille.store.digests import DigestQueries
 from veille.store.guard import database_errors as _errors
 from veille.store.guard import rows_changed
 from veille.store.history import HistoryQueries
@@ -56,7 +57,7 @@ from veille.store.outbox import OutboxQueries
 from veille.stories import StoryIndex, from_bytes, to_bytes
 
 
-class SqlStore(HistoryQueries, OutboxQueries, ContextQueries):
+class SqlStore(HistoryQueries, OutboxQueries, ContextQueries, DigestQueries):
     """Articles, mentions, alerts and deliveries in any database SQLAlchemy speaks."""
 
     def __init__(self, engine: Engine, was_new: bool = False) -> None:
@@ -264,7 +265,17 @@ class SqlStore(HistoryQueries, OutboxQueries, ContextQueries):
         )
         with _errors("reading deliveries"), Session(self.engine) as session:
             return [
-                DueDelivery(row.id, row.target_key, row.target_label, title, body, row.attempts, row.alert_id, details)
+                DueDelivery(
+                    row.id,
+                    row.target_key,
+                    row.target_label,
+                    title,
+                    body,
+                    row.attempts,
+                    row.alert_id,
+                    details,
+                    row.hold_reason,
+                )
                 for row, title, body, details in session.execute(query)
             ]
 
