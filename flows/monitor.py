@@ -271,7 +271,7 @@ def _detect(
     settings = config.settings
     nlp = load_language_model(settings.spacy_model, config.watchlist)
     decision = config.decision
-    stories = load_story_index(store, settings.story_window_days, settings.story_threshold)
+    stories = load_story_index(store, settings.story_window_days, settings.story_threshold, settings.clock())
     articles = changes.to_extract
     # A long run (a first read of many feeds) shows how far it is in the UI.
     progress = (

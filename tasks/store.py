@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -26,9 +26,9 @@ class BatchSettings:
 
 
 @task(name="load_story_index", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def load_story_index(store: Store, window_days: float, threshold: float) -> StoryIndex:
+def load_story_index(store: Store, window_days: float, threshold: float, now: datetime) -> StoryIndex:
     """Signatures of recent articles, to group new copies of a story with it."""
-    return store.load_story_index(datetime.now(UTC) - timedelta(days=window_days), threshold)
+    return store.load_story_index(now - timedelta(days=window_days), threshold)
 
 
 def plan_batch(

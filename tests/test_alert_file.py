@@ -56,7 +56,9 @@ def test_each_article_is_one_line_with_its_entries_rules_and_where_and_when(seed
         found = {entry["id"] for entry in fields["entries"]}
         assert found >= EXPECTED_SEED_ALERTS[file]
         assert fields["article"]["location"] == str(workdir / "seeds" / file) and fields["article"]["url"] is None
-        assert (fields["article"]["date"], fields["article"]["read_at"]) == (None, NOW), "a file has no date"
+        # Seed 000 writes its date ("mis en ligne le 6 septembre 2017"), seed 003 none.
+        written = {"000_cb98e6dd4b5ccfbd.txt": "2017-09-06T00:00:00+00:00"}.get(file)
+        assert (fields["article"]["date"], fields["article"]["read_at"]) == (written, NOW)
         assert fields["article"]["source"].startswith("folder:") and fields["sources"] == [fields["article"]["source"]]
         for entry in fields["entries"]:
             watched = entries[entry["id"]]
@@ -65,10 +67,11 @@ def test_each_article_is_one_line_with_its_entries_rules_and_where_and_when(seed
             assert entry["coordinates"] == (list(watched.coordinates) if watched.coordinates else None)
             assert entry["occurrences"] >= 1
             expected_rules = [{"id": "mention", "kind": "mention", "severity": "normal", "why": "new mention"}]
-            if watched.kind == "weapon" and watched.id not in seen:
-                expected_rules.append(
-                    {"id": "weapon-back", "kind": "first_seen", "severity": "high", "why": "first mention ever"}
-                )
+            if watched.kind == "weapon":
+                # Seed 000 is dated 2017-09-06 (its text says so), seed 003 is read on 2026-11-22: a weapon
+                # that 000 named is back after 3,364 days in 003.
+                why = "back in the news after 3364 days" if watched.id in seen else "first mention ever"
+                expected_rules.append({"id": "weapon-back", "kind": "first_seen", "severity": "high", "why": why})
             assert entry["rules"] == expected_rules, entry["id"]
         fired = {rule["severity"] for entry in fields["entries"] for rule in entry["rules"]}
         assert fields["severity"] == ("high" if "high" in fired else "normal")

@@ -86,8 +86,15 @@ def test_every_parameter_has_a_type_and_a_description_for_the_ui_form():
             for name in ("monitor", "digest", "replay")
         }
 
-    assert set(forms["monitor"]["properties"]) == {"folder", "sources"}
-    assert set(forms["replay"]["properties"]) == {"since", "until", "watchlist_file", "dry_run"}
+    assert set(forms["monitor"]["properties"]) == {"folder", "sources", "baseline"}
+    assert set(forms["replay"]["properties"]) == {
+        "since",
+        "until",
+        "watchlist_file",
+        "rules_file",
+        "dry_run",
+        "ignore_past_alerts",
+    }
     assert set(forms["digest"]["properties"]) == {"hours"}
     for name, form in forms.items():
         for parameter, schema in form["properties"].items():

@@ -33,7 +33,7 @@ def test_the_digest_sums_up_the_last_day_for_the_targets_tagged_digest(workdir, 
 
     assert state.is_completed(), state.message
     [message] = receiver.received
-    assert message["title"] == "Veille digest: 11 alerts in the last 24 h"
+    assert message["title"] == "Veille digest: 2 alerts in the last 24 h"
     body = message["message"]
     assert "Alerts by entry: Deir ez-Zor (place) ×2, mortier (weapon) ×2" in body
     assert re.search(r"» \(folder:\S*seeds\): Deir ez-Zor, mortier, Raqqa, Hama\n", body), body

@@ -424,7 +424,7 @@ def test_a_10000_character_alert_reaches_a_target_with_a_small_limit_once(tmp_pa
         assert store.delivery_counts() == {"sent": 1}
         message = receiver.received[0]["message"]
         assert (
-            message.startswith("Place: Hama (place)\n  «À Hama, des tirs")
+            message.startswith("Place: Hama (place)\n  «À ⟦Hama⟧, des tirs")
             and "Source: folder:test — test/0.txt" in message
         )
         store.close()
@@ -709,7 +709,7 @@ def test_list_shows_the_orphaned_target_with_its_counts_and_oldest(rotated, caps
     code, output = outbox_command("list", capsys=capsys)
     assert code == 0
     [row] = [line for line in output.splitlines() if line.startswith(old.key[:12])]
-    assert row.split()[1:5] == ["orphaned", "2", "0", "2026-11-22"]
+    assert row.split()[1:6] == ["orphaned", "2", "0", "0", "2026-11-22"]
     assert row.endswith("json://127.0.0.1:" + old.label.split(":")[2])
     assert "1 orphaned target(s)" in output and CANARY not in output
 

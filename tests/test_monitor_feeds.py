@@ -71,7 +71,7 @@ def test_an_unchanged_feed_costs_a_304_and_no_work(workdir, feed_server):
 
     first, second = run_monitor(), run_monitor()
 
-    assert first.new == 1 and [a.entries for a in first.alerts] == [("mortier", "Hama")]
+    assert first.new == 1 and [a.entries for a in first.alerts] == [("Hama", "mortier")]
     assert (
         second.new == 0
         and second.unchanged == 0

@@ -85,7 +85,7 @@ def test_a_monitor_run_while_another_processes_is_cancelled_and_does_nothing(wor
         store.close()
 
     after = monitor(return_state=True)
-    assert after.is_completed() and len(after.result().alerts) == 11
+    assert after.is_completed() and len(after.result().alerts) == 2
 
 
 @pytest.mark.usefixtures("prefect_harness")
