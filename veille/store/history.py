@@ -95,10 +95,11 @@ class HistoryQueries:
             figures.articles = Counter(dict(session.execute(articles).tuples().all()))
             in_period = (AlertRow.created_at >= since) & (AlertRow.created_at < until)
             figures.alerts = _alert_lines(session, select(AlertRow).where(in_period).order_by(AlertRow.id))
+            # Of the news alerts only: a source's health message is no alert of the period.
             deliveries = (
                 select(DeliveryRow.status, func.count())
                 .join(DeliveryRow.alert)
-                .where(in_period)
+                .where(in_period, AlertRow.category == "alert")
                 .group_by(DeliveryRow.status)
             )
             figures.deliveries = Counter(dict(session.execute(deliveries).tuples().all()))
