@@ -19,6 +19,7 @@ from prefect.states import Failed
 
 from veille.decide import DecisionConfig
 from veille.decide.deliveries import TargetProfile
+from veille.decide.health import OPERATOR_TAG
 from veille.errors import ConfigError, VeilleError
 from veille.interfaces import Store
 from veille.notify.journal import FileSentJournal, journal_path
@@ -34,7 +35,6 @@ from veille.store.continuity import earlier_state, remember_database
 from veille.store.sql import SqlStore
 from veille.watchlist import WatchList, load_watchlist
 
-OPERATOR_TAG = "operator"
 logger = logging.getLogger(__name__)
 Result = TypeVar("Result")
 

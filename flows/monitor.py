@@ -34,6 +34,7 @@ from flows.common import (
 )
 from flows.environment import offline_defaults
 from tasks.extract import extract_batch, load_language_model
+from tasks.health import alert_source_health
 from tasks.ingest import fetch_feed, fetch_full_texts, find_changes, read_folders, record_source_health
 from tasks.notify import send_alerts
 from tasks.store import BatchSettings, load_story_index, record_batch
@@ -180,7 +181,10 @@ def _run(store: Store, config: Configuration, baseline: bool = False) -> RunSumm
     _detect(store, config, changes, summary, BatchSettings(held_back, config.languages))
     # Only now: a feed's new ETag saved before its entries were would answer 304 to the next run,
     # and a run that died in between would lose those entries.
-    record_source_health(store, batches)
+    now = settings.clock()
+    record_source_health(store, batches, now)
+    sources = [batch.source for batch in batches]
+    summary.health = alert_source_health(store, sources, config.decision, settings.source_failures_alert, now)
     summary.delivery = send_alerts(
         store, config.notifier, delivery_policy(settings), sent_journal(settings), settings.clock
     )
@@ -204,7 +208,7 @@ def _read_sources(store: Store, config: Configuration, fetcher: Fetcher) -> list
     batches = read_folders(folders)
     feeds = config.sources.feeds
     states = store.source_states(feed.source_name for feed in feeds)
-    now = datetime.now(UTC)
+    now = config.settings.clock()
     timeout = config.settings.network_task_timeout_seconds
     fetch = fetch_feed.with_options(timeout_seconds=timeout)
     futures = []

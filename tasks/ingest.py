@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -65,9 +65,9 @@ def _logged(batches: list[SourceBatch]) -> list[SourceBatch]:
 
 
 @task(name="record_source_health", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def record_source_health(store: Store, batches: Sequence[SourceBatch]) -> None:
+def record_source_health(store: Store, batches: Sequence[SourceBatch], now: datetime) -> None:
     """Keep each source's last success or error, and its validators for the next conditional GET."""
-    store.record_source_reads(batches, datetime.now(UTC))
+    store.record_source_reads(batches, now)
 
 
 @task(name="find_changes", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])

@@ -29,6 +29,7 @@ def test_defaults_and_environment(monkeypatch, tmp_path):
         ("VEILLE_BATCH_SIZE", "many", "VEILLE_BATCH_SIZE: Input should be a valid integer"),
         ("VEILLE_MAX_DELIVERY_ATTEMPTS", "0", "VEILLE_MAX_DELIVERY_ATTEMPTS"),
         ("VEILLE_DATABASE_URL", " ", "VEILLE_DATABASE_URL: Value error, must not be empty"),
+        ("VEILLE_SOURCE_FAILURES_ALERT", "0", "VEILLE_SOURCE_FAILURES_ALERT: Input should be greater than or equal"),
     ],
 )
 def test_a_wrong_setting_names_itself_in_one_line(monkeypatch, name, value, message):

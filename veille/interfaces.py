@@ -27,11 +27,13 @@ if TYPE_CHECKING:
         BatchPlan,
         DueDelivery,
         EntryHistory,
+        HealthNotice,
         HeldCount,
         JournalEntry,
         PeriodFigures,
         PlannedDelivery,
         PlannedDigest,
+        PlannedHealthAlert,
         QueuedAlert,
         RecordedBatch,
         RecordedDigest,
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
         Router,
         SourceBatch,
         SourceHealth,
+        SourceHealthFacts,
         SourceState,
         StoredArticle,
         StoredDelivery,
@@ -165,6 +168,16 @@ class Store(Protocol):
 
     def source_health(self, names: Iterable[str]) -> list[SourceHealth]:
         """Each source's last success and error, failures in a row, and articles stored."""
+        ...
+
+    def source_health_facts(self, names: Iterable[str]) -> list[SourceHealthFacts]:
+        """What deciding these sources' health alerts needs: failures in a row, last success and error,
+        when their latest new articles came, and what the operator was last told."""
+        ...
+
+    def record_health(self, planned: Sequence[PlannedHealthAlert], now: datetime) -> list[HealthNotice]:
+        """Each source's new health state with its message and deliveries, in one transaction; a source
+        whose state changed meanwhile is left out."""
         ...
 
     # The outbox.

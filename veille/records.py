@@ -7,9 +7,9 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from veille.clean import LOCATION_CHARS, SOURCE_CHARS, TEXT_CHARS, TITLE_CHARS, bounded_key, clean_line, clean_text
 
@@ -371,6 +371,72 @@ class SourceHealth:
     consecutive_failures: int
     last_warning: str | None
     entries: int
+
+
+# A source's health as the operator hears of it (veille.decide.health).
+HealthState = Literal["failing", "silent", "ok"]
+
+
+@dataclass(frozen=True)
+class SourceHealthFacts:
+    """What the store knows of a source for its health alerts (veille.decide.health).
+
+    `arrivals`: when Veille first saw its latest new articles (one moment per recorded batch, any
+    order); `health_state`: what the operator was last told of it ("failing", "silent", "ok"; None:
+    nothing yet), since `health_changed_at`.
+    """
+
+    name: str
+    consecutive_failures: int = 0
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    arrivals: tuple[datetime, ...] = ()
+    health_state: str | None = None
+    health_changed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HealthChange:
+    """A source whose health is no longer what the operator was told: it went bad ("failing",
+    "silent") or recovered ("ok"). `usual_gap` and `silent_for` are its silence's figures, when known."""
+
+    facts: SourceHealthFacts
+    state: HealthState
+    at: datetime
+    usual_gap: timedelta | None = None
+    silent_for: timedelta | None = None
+
+    @property
+    def source(self) -> str:
+        return self.facts.name
+
+    @property
+    def previous(self) -> str:
+        return self.facts.health_state or "ok"
+
+
+@dataclass(frozen=True)
+class PlannedHealthAlert:
+    """One health message to create with its routing and deliveries; the source's health_state changes with it."""
+
+    change: HealthChange
+    severity: str
+    says: str  # the new state in a few words: "failing (3 polls in a row)", "recovered"
+    message: AlertMessage
+    details: dict[str, object]
+    tags: tuple[str, ...]
+    deliveries: tuple[PlannedDelivery, ...] = ()
+
+
+@dataclass(frozen=True)
+class HealthNotice:
+    """A health message recorded: its source, the new state in a few words, how many targets it goes to."""
+
+    alert_id: int
+    source: str
+    state: str
+    says: str
+    deliveries: int
 
 
 # Reads over history: replay, digests and reports.

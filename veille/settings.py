@@ -42,7 +42,8 @@ class Settings(BaseSettings):
     now: datetime | None = Field(
         None,
         description="For tests and rehearsals only: the moment Veille takes as now (ISO 8601 with a time "
-        "zone), for the rules, quiet hours, digests and the outbox. Empty: the real clock.",
+        "zone), for the rules, quiet hours, digests, the outbox and the sources' reads and health. "
+        "Empty: the real clock.",
     )
     schedules_file: Path = Field(Path("config/schedules.yaml"), description="Cron schedules of the deployments.")
     spacy_model: str = Field("fr_core_news_sm", min_length=1, description="Installed spaCy pipeline to load.")
@@ -60,6 +61,13 @@ class Settings(BaseSettings):
         0.5, gt=0, le=1, description="MinHash similarity at which two articles are one story (veille/stories.py)."
     )
     story_window_days: float = Field(7.0, gt=0, description="How far back a new article looks for its story.")
+    source_failures_alert: int = Field(
+        3,
+        ge=1,
+        le=1000,
+        description="Polls failed in a row after which the targets tagged operator are told a source is "
+        "failing (once, and once when it recovers).",
+    )
     delivery_lease_seconds: float = Field(
         600.0, gt=0, description="A delivery claimed this long ago by a run that died is claimed again."
     )

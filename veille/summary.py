@@ -16,6 +16,7 @@ from veille.records import (
     ArticleMentions,
     CreatedAlert,
     DeliveryReport,
+    HealthNotice,
     HeldEntry,
     ReadError,
     RecordedBatch,
@@ -49,6 +50,7 @@ class RunSummary:
     batches: list[SourceBatch] = field(default_factory=list)
     new_by_source: Counter[str] = field(default_factory=Counter)
     sources: list[SourceHealth] = field(default_factory=list)
+    health: list[HealthNotice] = field(default_factory=list)
 
     def add_reads(self, batches: list[SourceBatch], changes: ArticleChanges) -> None:
         self.batches = list(batches)
@@ -113,6 +115,12 @@ class RunSummary:
             lines.append(f"  unrouted:      {unrouted(d)}")
         if self.still_pending:
             lines.append(f"  outbox:        {self.still_pending} deliveries pending for a later run")
+        if self.health:
+            told = "; ".join(
+                f"{loggable(n.source)} {loggable(n.says)}" + ("" if n.deliveries else " (reaches no target)")
+                for n in self.health
+            )
+            lines.append(f"  health:        {plural(len(self.health), 'message')} to the operator: {told}")
         if self.held:
             lines.append(
                 f"  held:          {plural(len(self.held), 'mention')} recorded without notifying "

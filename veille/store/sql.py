@@ -49,6 +49,7 @@ from veille.store.context import ContextQueries
 from veille.store.digests import DigestQueries
 from veille.store.guard import database_errors as _errors
 from veille.store.guard import rows_changed
+from veille.store.health import HealthQueries
 from veille.store.history import HistoryQueries
 from veille.store.lock import RunLock, run_lock
 from veille.store.migrate import upgrade
@@ -57,7 +58,7 @@ from veille.store.outbox import OutboxQueries
 from veille.stories import StoryIndex, from_bytes, to_bytes
 
 
-class SqlStore(HistoryQueries, OutboxQueries, ContextQueries, DigestQueries):
+class SqlStore(HistoryQueries, OutboxQueries, ContextQueries, DigestQueries, HealthQueries):
     """Articles, mentions, alerts and deliveries in any database SQLAlchemy speaks."""
 
     def __init__(self, engine: Engine, was_new: bool = False) -> None:
