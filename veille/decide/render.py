@@ -50,12 +50,12 @@ def _hit_lines(hit: Hit) -> list[str]:
     entry, mention = hit.entry, hit.mention
     written = "" if mention.text == entry.name else f", written «{neutralise_line(mention.text)}»"
     times = f" ({hit.occurrences} mentions)" if hit.occurrences > 1 else ""
-    where = f", {entry.coordinates[0]:.3f}, {entry.coordinates[1]:.3f}" if entry.coordinates else ""
+    where = f" ({entry.coordinates[0]:.3f}, {entry.coordinates[1]:.3f})" if entry.coordinates else ""
     rules = "; ".join(f"{fired.rule_id}: {fired.why}" for fired in hit.rules)
     return [
-        f"{entry.kind.capitalize()}: {entry.name} ({entry.kind}{where}){written}{times}",
+        f"{entry.kind.capitalize()}: {entry.name}{where}{written}{times}",
         f"  «{marked_sentence(mention)}»",
-        f"  Rule {rules}",
+        f"  {'Rule' if len(hit.rules) == 1 else 'Rules'} {rules}",
     ]
 
 
@@ -68,9 +68,14 @@ def marked_sentence(mention: Mention) -> str:
         return neutralise_line(_unmarked(shorten(sentence, 2 * _CONTEXT_CHARS)))
     before, match, after = sentence[:at], mention.text, sentence[at + len(mention.text) :]
     if len(before) > _CONTEXT_CHARS:
-        before = "…" + before[-_CONTEXT_CHARS:]
+        # Cut at a word's start, when there is one near: "…tués par des tirs", not "…inistère".
+        kept = before[-_CONTEXT_CHARS:]
+        space = kept.find(" ")
+        before = "…" + (kept[space + 1 :] if 0 <= space < _CONTEXT_CHARS // 4 else kept)
     if len(after) > _CONTEXT_CHARS:
-        after = after[:_CONTEXT_CHARS] + "…"
+        kept = after[:_CONTEXT_CHARS]
+        space = kept.rfind(" ")
+        after = (kept[:space] if space > _CONTEXT_CHARS * 3 // 4 else kept) + "…"
     # Neutralised whole, so that no pattern can straddle a mark; marks the article wrote itself are dropped.
     before, match, after = (_unmarked(part) for part in (before, match, after))
     return neutralise_line(f"{before}{MARK_OPEN}{match}{MARK_CLOSE}{after}")
@@ -130,7 +135,10 @@ def alert_details(
 def date_line(published_at: datetime | None, read_at: datetime) -> str:
     """The article's own date where known, else "date unknown" beside the day Veille read it."""
     if published_at is not None:
-        return f"Date: {when(published_at)} (read {when(read_at)})"
+        # A date written without a time (a file's "6 septembre 2017") is midnight UTC: shown as the day.
+        day_only = (published_at.hour, published_at.minute, published_at.second, published_at.microsecond) == (0,) * 4
+        shown = f"{published_at:%Y-%m-%d}" if day_only else when(published_at)
+        return f"Date: {shown} (read {when(read_at)})"
     return f"Date unknown (read {when(read_at)})"
 
 
