@@ -293,7 +293,7 @@ def _detect(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m flows.monitor [--folder PATH]`: one run; exit status 1 when it failed."""
+    """`python -m flows.monitor [--folder PATH] [--baseline]`: one run; exit status 1 when it failed."""
     parser = argparse.ArgumentParser(
         prog="python -m flows.monitor", description=(monitor.__doc__ or "").partition("\n")[0]
     )
@@ -302,6 +302,12 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=None,
         help="read only this folder of .txt articles (default: config/sources.yaml)",
+    )
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="store every new article of this run without notifying (its mentions are held); "
+        "default: only a new feed's first read is a baseline",
     )
     args = parser.parse_args(argv)
     if args.folder is not None:
@@ -312,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     if not precheck_configuration():
         return 2
     with offline_defaults():
-        state = monitor(folder=args.folder, return_state=True)
+        state = monitor(folder=args.folder, baseline=args.baseline, return_state=True)
     if state.is_failed():
         # The message may quote a file name or a server's answer: escaped, it stays one line.
         print(f"veille: monitor failed: {loggable(state.message)}", file=sys.stderr)
