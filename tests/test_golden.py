@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,8 +37,8 @@ from tests.builders import (
     watch_list,
     weapon,
 )
-from tests.conftest import ROOT
 from tests.corpus import EXPECTED_SUFFIX, VENDORED, feed_files, served_headers
+from tests.golden import DATA, assert_matches_golden
 from veille.decide.render import render_alert
 from veille.digest import render_digest
 from veille.ingest.feeds import FeedError, parse_feed
@@ -47,23 +46,8 @@ from veille.records import Article, DeliveryReport, EntryHistory, PlannedAlert, 
 from veille.report import render_digest_report, render_monitor_report, render_replay_report
 from veille.summary import RunSummary
 
-DATA = ROOT / "tests" / "data"
-REGENERATE = os.environ.get("VEILLE_REGENERATE_GOLDEN") == "1"
 SINCE = NOW - timedelta(hours=24)
 PUBLISHED = datetime(2026, 11, 21, 18, 30, tzinfo=UTC)
-
-
-def assert_matches_golden(path: Path, actual: str) -> None:
-    """`actual` is the content of `path`; with VEILLE_REGENERATE_GOLDEN=1, `path` is rewritten to it instead."""
-    shown = path.relative_to(ROOT)
-    if REGENERATE:
-        if not path.exists() or path.read_text(encoding="utf-8") != actual:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(actual, encoding="utf-8", newline="\n")
-            pytest.skip(f"rewrote {shown}: read its git diff before committing")
-        return
-    assert path.exists(), f"{shown} is missing: VEILLE_REGENERATE_GOLDEN=1 writes it (tests/data/README.md)"
-    assert actual == path.read_text(encoding="utf-8"), f"{shown} differs (tests/data/README.md)"
 
 
 # --- Feeds: each vendored corpus file and the Articles expected from it ---------------------------
