@@ -45,10 +45,14 @@ def test_the_run_command_alerts_once_and_is_quiet(tmp_path):
     assert first.returncode == 0, output
     for noise in ("Traceback", "ERROR", "WARNING", "analytics", "telemetry"):
         assert noise not in output, f"{noise!r} in a normal run:\n{output}"
-    assert "alerts:        11 created" in output
+    assert "Veille monitor: 2 alerts, 2 sent" in output
+    assert "alerts:        2 created, 11 entries in them" in output
     lines = [json.loads(line) for line in (tmp_path / "data" / "alerts.jsonl").read_text(encoding="utf-8").splitlines()]
-    expected = sum(len(entries) for entries in EXPECTED_SEED_ALERTS.values())
+    expected = len(EXPECTED_SEED_ALERTS)  # one message per article, listing its entries
     assert len(lines) == expected
+    for line in lines:
+        file = line["fields"]["article"]["location"].rsplit("/", 1)[-1]
+        assert {entry["id"] for entry in line["fields"]["entries"]} >= EXPECTED_SEED_ALERTS[file]
     assert any("written «Deir Ezzor»" in line["body"] for line in lines)
 
     second = run()

@@ -95,12 +95,16 @@ def test_a_spike_fires_once_on_a_burst_and_stays_silent_on_the_usual_trickle(wor
         "rules:\n  - id: surge\n    kind: spike\n    entries: {ids: [raqqa]}\n"
         "    window_hours: 24\n    baseline_days: 28\n"
     )
+    # Seven different stories, one every four days (0.25 a day), then a burst of six in one day. Each
+    # text is its own (copies of one text would be one story, which a spike does not count twice).
+    news = ["calme", "tendue", "incertaine", "difficile", "apaisée", "confuse", "grave"]
     trickle = []
-    for day in range(28, 0, -4):  # one story every four days: 0.25 a day
-        drop(workdir, f"t{day}", f"Jour {day}: la situation reste tendue à Raqqa selon un témoin.")
+    for day, word in zip(range(28, 0, -4), news, strict=True):
+        drop(workdir, f"t{day}", f"La situation reste {word} à Raqqa.")
         trickle.append(run_at(monkeypatch, T0 - timedelta(days=day)))
-    for number in range(6):
-        drop(workdir, f"b{number}", f"Dépêche {number}: nouvelles explosions signalées à Raqqa, quartier {number}.")
+    events = ["explosions", "tirs", "frappes", "combats", "incendies", "arrestations"]
+    for number, event in enumerate(events):
+        drop(workdir, f"b{number}", f"Des {event} à Raqqa.")
     burst = run_at(monkeypatch, T0)
 
     assert all(summary.alerts == [] for summary in trickle), "the usual trickle never spikes"
@@ -114,9 +118,9 @@ def test_a_spike_fires_once_on_a_burst_and_stays_silent_on_the_usual_trickle(wor
 
 def test_a_new_feed_s_backlog_sends_nothing_and_its_next_new_entry_alerts(workdir, feed_server, monkeypatch):
     monkeypatch.setenv("VEILLE_FETCH_ALLOWED_NETWORKS", "127.0.0.1/32")
-    backlog = [
-        (f"old{n}", f"Archive {n}", f"Archive {n}: des combats à Hama et des tirs de mortier.") for n in range(5)
-    ]
+    # Five different old reports (copies of one text would be one story, held once).
+    news = ["combats à Hama", "tirs de mortier près de Hama", "Hama sous les obus de mortier", "Hama", "Hama"]
+    backlog = [(f"old{n}", f"Archive {n}", f"{text}, {'en ' * n}mortier") for n, text in enumerate(news)]
     feed_server.routes["/feed"] = Reply(200, rss(*backlog), RSS)
     write_sources(workdir, [{"name": "agence", "url": feed_server.url("/feed"), "baseline": "true"}])
 

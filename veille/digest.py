@@ -32,11 +32,13 @@ def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> A
     title = f"Veille digest: {len(alerts)} alerts in the last {hours} h"
     lines = [f"From {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M %Z}.", ""]
     if alerts:
-        by_entry = Counter(f"{a.entry_name} ({a.kind})" for a in alerts)
+        by_entry = Counter(f"{name} ({kind})" for a in alerts for name, kind in a.named_entries)
         lines.append("Alerts by entry: " + ", ".join(f"{name} ×{count}" for name, count in by_entry.most_common()))
         by_article: dict[tuple[str, str], list[str]] = {}
         for alert in alerts:
-            by_article.setdefault((alert.article_title, alert.source), []).append(alert.entry_name)
+            by_article.setdefault((alert.article_title, alert.source), []).extend(
+                name for name, _ in alert.named_entries
+            )
         for (article_title, source), entries in list(by_article.items())[:_LISTED_ARTICLES]:
             shown = shorten(neutralise_line(article_title), _TITLE_CHARS)
             lines.append(f"- «{shown}» ({source}): {', '.join(entries)}")

@@ -470,6 +470,15 @@ class AlertLine:
     entries: tuple[str, ...] = ()
     sources: int = 1
     severity: str = "normal"
+    # The kind of each of `entries`, in the same order.
+    kinds: tuple[str, ...] = ()
+
+    @property
+    def named_entries(self) -> tuple[tuple[str, str], ...]:
+        """(name, kind) of every entry of the message; its first alone for a line built without them."""
+        if self.entries and len(self.kinds) == len(self.entries):
+            return tuple(zip(self.entries, self.kinds, strict=True))
+        return ((self.entry_name, self.kind),)
 
 
 @dataclass

@@ -133,14 +133,14 @@ def _alert_lines(session: Session, alerts: Select[tuple[AlertRow]]) -> list[Aler
         .join(SourceRow, ArticleRow.source_id == SourceRow.id)
     )
     rows = session.execute(query).all()
-    entries: dict[int, list[str]] = {}
+    entries: dict[int, list[tuple[str, str]]] = {}
     ids = [alert.id for alert, *_ in rows]
     for start in range(0, len(ids), 500):
-        names = select(AlertEntryRow.alert_id, AlertEntryRow.entry_name).where(
+        names = select(AlertEntryRow.alert_id, AlertEntryRow.entry_name, AlertEntryRow.entry_kind).where(
             AlertEntryRow.alert_id.in_(ids[start : start + 500])
         )
-        for alert_id, name in session.execute(names.order_by(AlertEntryRow.id)):
-            entries.setdefault(alert_id, []).append(name)
+        for alert_id, name, kind in session.execute(names.order_by(AlertEntryRow.id)):
+            entries.setdefault(alert_id, []).append((name, kind))
     return [
         AlertLine(
             alert.id,
@@ -153,9 +153,10 @@ def _alert_lines(session: Session, alerts: Select[tuple[AlertRow]]) -> list[Aler
             location,
             source,
             alert.created_at,
-            tuple(entries.get(alert.id, [alert.entry_name])),
+            tuple(name for name, _ in entries.get(alert.id, [(alert.entry_name, alert.entry_kind)])),
             alert.sources,
             alert.severity,
+            tuple(kind for _, kind in entries.get(alert.id, [(alert.entry_name, alert.entry_kind)])),
         )
         for alert, title, location, source in rows
     ]
