@@ -33,7 +33,8 @@ EVENTS = [
     "Des missiles Kalibr ont été tirés vers {place} depuis la Méditerranée.",
 ]
 ARTICLES = 30
-EXPECTED_ALERTS = 90  # each article: its place and two weapons
+EXPECTED_ALERTS = 30  # one message per article, naming its place and two weapons
+EXPECTED_ENTRIES = 90
 SEED = int(os.environ.get("VEILLE_FAULT_SEED", "20171106"))
 # The receiver is untagged, so it also gets the operator's alarm when a run fails.
 OPERATOR_ALARM = re.compile(r"Veille: monitor run \S+ (failed|crashed)$")
@@ -143,9 +144,16 @@ class Monitor:
         return [message["title"] for message in self.receiver.received]
 
     def alerts_in_database(self) -> int:
+        return self._count("SELECT count(*) FROM alerts")
+
+    def entries_in_database(self) -> int:
+        """(story, entry) rows: what makes each entry of a story alert once."""
+        return self._count("SELECT count(*) FROM alert_entries")
+
+    def _count(self, query: str) -> int:
         engine = create_engine(self.database_url)
         with engine.connect() as connection:
-            count = connection.execute(text("SELECT count(*) FROM alerts")).scalar()
+            count = connection.execute(text(query)).scalar()
         engine.dispose()
         return count
 
@@ -187,6 +195,7 @@ def assert_exactly_once(monitor: Monitor) -> None:
     assert len(received) == EXPECTED_ALERTS, f"{EXPECTED_ALERTS - len(received)} alerts lost"
     assert max(received.values()) == 1, f"sent twice: {[t for t, c in received.items() if c > 1]}"
     assert monitor.alerts_in_database() == EXPECTED_ALERTS
+    assert monitor.entries_in_database() == EXPECTED_ENTRIES
 
 
 def test_receiver_refusing_for_three_runs_then_accepting_gets_every_alert_once(tmp_path, prefect_api, receiver):
@@ -246,7 +255,8 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, prefect_api, receiver)
     assert len(kills) == 20
     assert not lost
     assert set(receiver_after_kills) == expected
-    assert monitor.alerts_in_database() == len(expected) == 3 * added
+    assert monitor.alerts_in_database() == len(expected) == added, "one message per article"
+    assert monitor.entries_in_database() == 3 * added
     # Only a delivery in flight when the process died can be repeated: at most one per kill.
     assert twice <= len(kills)
 
@@ -282,7 +292,7 @@ SKIPPED = "skipped: another monitor run is processing"
 def test_a_run_started_while_another_processes_does_nothing(tmp_path, prefect_api, receiver, database):
     """The second process arrives while the first is sending (a slow target): it is turned away by the lock."""
     monitor = Monitor(tmp_path, database, receiver, prefect_api)
-    receiver.delay = 0.2  # 90 deliveries: the first run sends for about 18 s
+    receiver.delay = 0.6  # 30 deliveries: the first run sends for about 18 s
     first = monitor.start()
     deadline = time.monotonic() + 120
     while not receiver.received:
@@ -295,7 +305,7 @@ def test_a_run_started_while_another_processes_does_nothing(tmp_path, prefect_ap
     assert code == 0, output
     assert SKIPPED in output and "monitor summary" not in output, output
     assert sent_when_second_ended < EXPECTED_ALERTS, "the first run had finished: nothing overlapped"
-    assert first.returncode == 0 and "alerts:        90 created" in first_output, first_output
+    assert first.returncode == 0 and "alerts:        30 created, 90 entries in them" in first_output, first_output
     assert_exactly_once(monitor)
     print(
         f"\nrun started during another on {database.split(':')[0]}: skipped "
