@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Engine, func, select, update
@@ -11,10 +12,10 @@ from sqlalchemy.orm import Session
 from veille.records import PlannedDelivery, PlannedDigest, QueuedAlert, RecordedDigest, TargetRef
 from veille.store.guard import database_errors as _errors
 from veille.store.guard import rows_changed
-from veille.store.models import AlertEntryRow, AlertRow, ArticleRow, DeliveryRow, SourceRow
+from veille.store.history import message_entries
+from veille.store.models import AlertRow, ArticleRow, DeliveryRow, SourceRow
 
 DIGEST_ENTRY = "digest"
-_CHUNK = 500
 
 
 class DigestQueries:
@@ -89,9 +90,7 @@ class DigestQueries:
             planned = plan(items)
             row.title, row.body, row.details = planned.message.title, planned.message.body, planned.details
             row.occurrences = len(items)
-            session.add(
-                DeliveryRow.pending(row.id, target.key, target.label, now, delivery.due_at, "pending", delivery.reason)
-            )
+            session.add(DeliveryRow.planned(row.id, replace(delivery, status="pending"), now))
             session.commit()
             return RecordedDigest(row.id, target, len(items), delivery.due_at)
 
@@ -107,16 +106,7 @@ def _queued_alerts(session: Session, digest_id: int) -> list[QueuedAlert]:
         .order_by(DeliveryRow.created_at, AlertRow.id)
     )
     rows = session.execute(query).all()
-    ids = [alert.id for alert, *_ in rows]
-    entries: dict[int, list[tuple[str, str]]] = {}
-    for start in range(0, len(ids), _CHUNK):
-        names = (
-            select(AlertEntryRow.alert_id, AlertEntryRow.entry_name, AlertEntryRow.entry_kind)
-            .where(AlertEntryRow.alert_id.in_(ids[start : start + _CHUNK]))
-            .order_by(AlertEntryRow.id)
-        )
-        for alert_id, name, kind in session.execute(names):
-            entries.setdefault(alert_id, []).append((name, kind))
+    entries = message_entries(session, [alert.id for alert, *_ in rows])
     return [
         QueuedAlert(
             alert.id,

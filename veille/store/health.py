@@ -91,9 +91,6 @@ class HealthQueries:
                 )
                 session.add(alert)
                 session.flush()
-                session.add_all(
-                    DeliveryRow.pending(alert.id, d.target.key, d.target.label, now, d.due_at, d.status, d.reason)
-                    for d in item.deliveries
-                )
+                session.add_all(DeliveryRow.planned(alert.id, d, now) for d in item.deliveries)
                 notices.append(HealthNotice(alert.id, change.source, change.state, item.says, len(item.deliveries)))
         return notices

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -15,6 +15,8 @@ from veille.store.guard import database_errors as _reading
 from veille.store.models import AlertEntryRow, AlertRow, ArticleRow, DeliveryRow, SourceRow
 
 Query = TypeVar("Query", bound=Select[Any])
+# Ids per IN (...) list: far below every database's limit on bound parameters.
+_CHUNK = 500
 
 
 class HistoryQueries:
@@ -125,6 +127,20 @@ def _dated_between(query: Query, since: datetime | None, until: datetime | None)
     return query
 
 
+def message_entries(session: Session, alert_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+    """(name, kind) of every entry of each of these messages, in the order they were recorded."""
+    entries: dict[int, list[tuple[str, str]]] = {}
+    for start in range(0, len(alert_ids), _CHUNK):
+        names = (
+            select(AlertEntryRow.alert_id, AlertEntryRow.entry_name, AlertEntryRow.entry_kind)
+            .where(AlertEntryRow.alert_id.in_(alert_ids[start : start + _CHUNK]))
+            .order_by(AlertEntryRow.id)
+        )
+        for alert_id, name, kind in session.execute(names):
+            entries.setdefault(alert_id, []).append((name, kind))
+    return entries
+
+
 def _alert_lines(session: Session, alerts: Select[tuple[AlertRow]]) -> list[AlertLine]:
     """`alerts` (a select of AlertRow) with their article and source, in one query."""
     query = (
@@ -133,14 +149,7 @@ def _alert_lines(session: Session, alerts: Select[tuple[AlertRow]]) -> list[Aler
         .join(SourceRow, ArticleRow.source_id == SourceRow.id)
     )
     rows = session.execute(query).all()
-    entries: dict[int, list[tuple[str, str]]] = {}
-    ids = [alert.id for alert, *_ in rows]
-    for start in range(0, len(ids), 500):
-        names = select(AlertEntryRow.alert_id, AlertEntryRow.entry_name, AlertEntryRow.entry_kind).where(
-            AlertEntryRow.alert_id.in_(ids[start : start + 500])
-        )
-        for alert_id, name, kind in session.execute(names.order_by(AlertEntryRow.id)):
-            entries.setdefault(alert_id, []).append((name, kind))
+    entries = message_entries(session, [alert.id for alert, *_ in rows])
     return [
         AlertLine(
             alert.id,

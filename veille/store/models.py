@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from veille.records import PlannedDelivery
+
 # queued: waits for its target's next digest (a digest rule, or over the target's rate limit);
 # digested: went out inside a digest, itself an alert row of category "digest" (digest_alert_id).
 DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "queued", "digested")
@@ -256,4 +258,11 @@ class DeliveryRow(Base):
             next_attempt_at=due_at or now,
             created_at=now,
             hold_reason=hold_reason,
+        )
+
+    @classmethod
+    def planned(cls, alert_id: int, delivery: PlannedDelivery, now: datetime) -> DeliveryRow:
+        """The delivery the decision planned (veille.decide.deliveries), for the alert `alert_id`."""
+        return cls.pending(
+            alert_id, delivery.target.key, delivery.target.label, now, delivery.due_at, delivery.status, delivery.reason
         )

@@ -431,10 +431,7 @@ class _PlanWriter:
         session.add(alert)
         session.flush()
         session.add_all(self._entry_rows(planned, article, alert.id))
-        session.add_all(
-            DeliveryRow.pending(alert.id, d.target.key, d.target.label, now, d.due_at, d.status, d.reason)
-            for d in planned.deliveries
-        )
+        session.add_all(DeliveryRow.planned(alert.id, d, now) for d in planned.deliveries)
         recorded.alerts.append(
             CreatedAlert(
                 alert.id,
