@@ -24,17 +24,20 @@ def place_articles(
     `read_at`: when the articles were read, one moment or one per (source, key).
     """
     batch = StoryIndex(index.threshold)
+    # The stories this batch opens, by their placeholder id in `batch`: negative, so never a database's.
     opened: dict[int, StoryRef] = {}
+    placeholders: dict[StoryRef, int] = {}
     placed = []
     for item in found:
         key = (item.article.source, item.article.key)
         moment = read_at if isinstance(read_at, datetime) else read_at[key]
         minhash = signature(item.article.text)
         story = _story_of(key, minhash, stored_stories, index, batch, opened)
+        if story.id is None and story not in placeholders:
+            placeholders[story] = -1 - len(opened)
+            opened[placeholders[story]] = story
         if minhash is not None and story.id is None:
-            # Placeholders are negative: they can never be a database's story id.
-            placeholder = next(number for number, ref in opened.items() if ref == story)
-            batch.add(f"{key[0]}\0{key[1]}", placeholder, minhash)
+            batch.add(f"{key[0]}\0{key[1]}", placeholders[story], minhash)
         placed.append(PlacedArticle(item, story, moment, minhash))
     return placed
 
@@ -56,9 +59,7 @@ def _story_of(
         match = batch.find(minhash)
         if match is not None:
             return opened[match[0]]
-    story = StoryRef(opened_by=key)
-    opened[-1 - len(opened)] = story
-    return story
+    return StoryRef(opened_by=key)
 
 
 def index_stored(
