@@ -127,7 +127,13 @@ class SourceBatch:
 
 @dataclass(frozen=True)
 class Mention:
-    """A name found in an article: a watched entry (entry_id set) or a place the model found."""
+    """A name found in an article: a watched entry (entry_id set) or a place the model found.
+
+    For a watched entry, `matched_by` says how the text was recognised (veille.extract.matcher: "alias",
+    "fold", "thesaurus", "gazetteer", "fuzzy"), and `confidence` (0 to 1) with its `reasons` how sure
+    Veille is that the text means the entry (veille.extract.confidence); under the watch list's
+    threshold the mention is held as doubtful instead of alerting.
+    """
 
     entry_id: str | None
     label: str
@@ -135,6 +141,9 @@ class Mention:
     start: int
     end: int
     sentence: str
+    matched_by: str = "alias"
+    confidence: float = 1.0
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,18 @@ from veille.folding import compact
 from veille.yamlfile import LocatedValueError, load_yaml
 
 Kind = Literal["place", "weapon"]
+# Under this confidence (veille.extract.confidence) a mention is held as doubtful instead of alerting.
+DEFAULT_MIN_CONFIDENCE = 0.5
+# Fuzzy matching compares names of at least this many letters only: short names differ by one letter
+# from too many words ("Homs", "Hama").
+FUZZY_MIN_LETTERS = 8
+DEFAULT_FUZZY_SIMILARITY = 0.88
 
 
 class WatchEntry(BaseModel):
     """One watched place or weapon and the ways it is written."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)
     kind: Kind
@@ -30,6 +36,23 @@ class WatchEntry(BaseModel):
     coordinates: tuple[float, float] | None = None
     notes: str | None = None
     tags: tuple[str, ...] = ()
+    # Phrases that make a mention not this entry: one holding the name excludes the mention it covers
+    # ("rue d'Alep"); one without it excludes the mentions of its sentence ("feu d'artifice").
+    not_: tuple[str, ...] = Field(default=(), alias="not")
+    # Words of which at least one must be in the mention's sentence (or the words of `sense`).
+    context: tuple[str, ...] = ()
+    # For a weapon: the sense a mention must be used in, judged by its sentence and article.
+    sense: Literal["military"] | None = None
+    # Spelling variants beyond those written (veille.extract.variants); on by default.
+    fold: bool = True
+    # Names from GeoNames for a place of `country` (veille.gazetteer); None: the watch list's `gazetteer`.
+    gazetteer: bool | None = None
+    # Names from the shipped weapons thesaurus: "thesaurus" (this entry's id) or "thesaurus:ID".
+    from_: str | None = Field(default=None, alias="from", pattern=r"^thesaurus(:[a-z0-9][a-z0-9_-]*)?$")
+    # Similar spellings of long names (true: similarity 0.88; or a similarity between 0.7 and 1).
+    fuzzy: bool | float = False
+    # Under this confidence a mention is doubtful; None: the watch list's `min_confidence`.
+    min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
 
     @field_validator("aliases")
     @classmethod
@@ -61,6 +84,42 @@ class WatchEntry(BaseModel):
                 raise ValueError(f"tag {tag!r} must be one word without commas")
         return tags
 
+    @field_validator("fuzzy")
+    @classmethod
+    def _similarity_in_range(cls, value: bool | float) -> bool | float:
+        if not isinstance(value, bool) and not 0.7 <= value <= 1.0:
+            raise ValueError("must be true, false or a similarity between 0.7 and 1.0")
+        return value
+
+    @field_validator("not_", "context")
+    @classmethod
+    def _phrases_have_letters(cls, phrases: tuple[str, ...]) -> tuple[str, ...]:
+        for phrase in phrases:
+            if not compact(phrase):
+                raise ValueError(f"{phrase!r} has no letter or digit")
+        return phrases
+
+    @model_validator(mode="after")
+    def _sense_for_weapons(self) -> WatchEntry:
+        if self.sense is not None and self.kind != "weapon":
+            raise LocatedValueError(("sense",), "only a weapon has a sense; for a place write `context` or `not`")
+        return self
+
+    @property
+    def fuzzy_similarity(self) -> float | None:
+        """The similarity a fuzzy match needs, or None when the entry is not matched fuzzily."""
+        if self.fuzzy is False:
+            return None
+        return DEFAULT_FUZZY_SIMILARITY if self.fuzzy is True else float(self.fuzzy)
+
+    @property
+    def thesaurus_id(self) -> str | None:
+        """The thesaurus weapon this entry takes its names from, if any."""
+        if self.from_ is None:
+            return None
+        _, _, named = self.from_.partition(":")
+        return named or self.id
+
     @property
     def matches_inflections(self) -> bool:
         return self.inflected if self.inflected is not None else self.kind == "weapon"
@@ -74,9 +133,13 @@ class WatchEntry(BaseModel):
 class WatchList(BaseModel):
     """Every watched entry; ids are unique and no spelling names two entries."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     entries: tuple[WatchEntry, ...] = Field(min_length=1)
+    # Mentions under this confidence are held as doubtful (shown, not sent); an entry may set its own.
+    min_confidence: float = Field(default=DEFAULT_MIN_CONFIDENCE, ge=0.0, le=1.0)
+    # GeoNames names for every place entry with a country that does not say `gazetteer: false`.
+    gazetteer: bool = False
 
     @model_validator(mode="after")
     def _unique(self) -> WatchList:
@@ -94,6 +157,13 @@ class WatchList(BaseModel):
                     where = ("name",) if position == 0 else ("aliases", position - 1)
                     raise LocatedValueError(("entries", index, *where), f"{spelling!r} already names entry {owner!r}")
         return self
+
+    def threshold(self, entry: WatchEntry) -> float:
+        """The confidence under which a mention of `entry` is doubtful."""
+        return entry.min_confidence if entry.min_confidence is not None else self.min_confidence
+
+    def uses_gazetteer(self, entry: WatchEntry) -> bool:
+        return entry.kind == "place" and (entry.gazetteer if entry.gazetteer is not None else self.gazetteer)
 
     def get(self, entry_id: str) -> WatchEntry | None:
         return self._by_id.get(entry_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import spacy
 from spacy.language import Language
@@ -24,7 +24,23 @@ _SENTENCE_WINDOW = 400
 _CHUNK_CHARS = 100_000
 
 
-def load_pipeline(model_name: str, watchlist: WatchList) -> Language:
+@dataclass(frozen=True)
+class MatchOptions:
+    """What the matcher may do beyond the spellings written: the defaults are what Veille runs with.
+
+    The evaluation (veille.evaluation) switches them off to measure the matcher as it was before
+    issue #12 ("today's matcher": exact spellings, every mention alerts).
+    """
+
+    # Spelling variants: Arabic article, doubled letters, transliteration pairs (veille.extract.variants).
+    fold: bool = True
+    # Letters of another script that look Latin inside a Latin word (veille.confusables).
+    confusables: bool = True
+    # A confidence for each mention; False: every mention has 1.0 and alerts.
+    confidence: bool = True
+
+
+def load_pipeline(model_name: str, watchlist: WatchList, options: MatchOptions | None = None) -> Language:
     """Load `model_name` with sentences, lemmas, entities and the watch matcher; once per run."""
     try:
         nlp = spacy.load(model_name, exclude=list(_EXCLUDED))
