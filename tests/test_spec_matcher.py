@@ -49,7 +49,7 @@ def found(text: str) -> list[tuple[str, str]]:
     """(entry id, the words matched) for each range `find` gives in `text`."""
     keyed = tokens(text)
     matches = INDEX.find([keys for keys, _ in keyed])
-    return [(entry_id, text[keyed[start][1][0] : keyed[end - 1][1][1]]) for start, end, entry_id in matches]
+    return [(entry_id, text[keyed[start][1][0] : keyed[end - 1][1][1]]) for start, end, entry_id, _ in matches]
 
 
 @pytest.mark.parametrize(
@@ -108,13 +108,13 @@ def test_find_gives_the_longest_watched_name_at_each_place_left_to_right(text, e
     ],
 )
 def test_find_reads_token_keys_glue_and_variants(keys, expected):
-    index = AliasIndex({"hama": "hama", "mortier": "mortier"}, ["mortier"])
+    index = AliasIndex({"hama": ("hama", "alias"), "mortier": ("mortier", "alias")}, ["mortier"])
 
-    assert index.find(keys) == expected
+    assert index.find(keys) == [(*match, "alias") for match in expected]
 
 
 def test_a_name_longer_than_sixteen_tokens_is_never_looked_for():
     words = [f"w{n}" for n in range(17)]
-    index = AliasIndex({"".join(words): "long", "".join(words[:16]): "sixteen"}, ())
+    index = AliasIndex({"".join(words): ("long", "alias"), "".join(words[:16]): ("sixteen", "alias")}, ())
 
-    assert index.find([TokenKeys(word) for word in words]) == [(0, 16, "sixteen")]
+    assert index.find([TokenKeys(word) for word in words]) == [(0, 16, "sixteen", "alias")]

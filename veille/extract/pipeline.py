@@ -13,6 +13,8 @@ from spacy.tokens import Doc, Span
 
 from veille.errors import ExtractionError
 from veille.extract import matcher as _matcher  # noqa: F401  (registers the veille_watch_matcher factory)
+from veille.extract.confidence import score
+from veille.extract.evidence import DocEvidence
 from veille.extract.matcher import SPANS_KEY, WatchMatcher
 from veille.records import Article, ArticleMentions, Mention
 from veille.watchlist import WatchList
@@ -54,7 +56,9 @@ def load_pipeline(model_name: str, watchlist: WatchList, options: MatchOptions |
     watch_matcher = nlp.add_pipe("veille_watch_matcher", last=True)
     # spaCy types every component as Callable[[Doc], Doc]; this one is what our factory made.
     assert isinstance(watch_matcher, WatchMatcher)
-    watch_matcher.set_watchlist(watchlist)
+    options = options or MatchOptions()
+    watch_matcher.set_watchlist(watchlist, fold=options.fold, confusables=options.confusables)
+    watch_matcher.scores = options.confidence
     return nlp
 
 
@@ -98,10 +102,20 @@ def _pieces(text: str, limit: int) -> Iterator[tuple[int, str]]:
 
 
 def mentions_in(doc: Doc, nlp: Language) -> Iterator[Mention]:
-    """Watched spans first, then LOC entities, each with its sentence."""
+    """Watched spans first, each with how it was found and its confidence, then LOC entities."""
     sentences = SentenceIndex(doc)
-    for span in doc.spans[SPANS_KEY]:
-        yield _mention(span, sentences, entry_id=span.label_, label="watched")
+    matcher = nlp.get_pipe("veille_watch_matcher")
+    assert isinstance(matcher, WatchMatcher)
+    watched = list(doc.spans[SPANS_KEY])
+    watchlist = matcher.watchlist
+    evidence = DocEvidence(doc, watched) if watched and matcher.scores else None
+    for span in watched:
+        mention = _mention(span, sentences, entry_id=span.label_, label="watched")
+        entry = watchlist.get(span.label_) if watchlist is not None else None
+        if evidence is not None and entry is not None:
+            confidence, reasons = score(evidence.of(span, entry.kind, span.kb_id_, mention.sentence), entry)
+            mention = replace(mention, confidence=confidence, reasons=reasons)
+        yield replace(mention, matched_by=span.kb_id_ or "alias")
     for entity in doc.ents:
         if entity.label_ == "LOC":
             yield _mention(entity, sentences, entry_id=None, label="LOC")
