@@ -151,6 +151,8 @@ class WatchList(BaseModel):
                     ("entries", index, "id"), f"id {entry.id!r} already used by entries[{first_index[entry.id]}]"
                 )
             first_index[entry.id] = index
+            if entry.thesaurus_id is not None:
+                _check_thesaurus_id(entry.thesaurus_id, index)
             for position, spelling in enumerate(entry.spellings):
                 owner = owners.setdefault(compact(spelling), entry.id)
                 if owner != entry.id:
@@ -172,6 +174,18 @@ class WatchList(BaseModel):
     def _by_id(self) -> dict[str, WatchEntry]:
         # Built once: the decision asks for an entry per mention, and a scan of 10,000 entries is slow.
         return {entry.id: entry for entry in self.entries}
+
+
+def _check_thesaurus_id(weapon_id: str, index: int) -> None:
+    from veille.thesaurus import load_thesaurus  # the data is read only by a watch list that asks
+
+    thesaurus = load_thesaurus()
+    if thesaurus.get(weapon_id) is None:
+        close = [known for known in thesaurus.ids if known.startswith(weapon_id[:2])][:5]
+        hint = f"; close ones: {', '.join(close)}" if close else ""
+        raise LocatedValueError(
+            ("entries", index, "from"), f"no weapon {weapon_id!r} in the thesaurus (veille/data/weapons.yaml){hint}"
+        )
 
 
 def load_watchlist(path: Path) -> WatchList:
