@@ -121,9 +121,7 @@ CASES = [
     pytest.param(weapon("Kalibr"), KALIBR, False, "no word of war", id="a name with no context"),
     pytest.param(weapon("Kalibr", other_entries=1), KALIBR, True, "", id="a name beside other entries"),
     pytest.param(weapon("S-400"), S400, True, "", id="a code needs no context"),
-    pytest.param(
-        weapon("S-400", before=before("mercedes")), S400, False, "model code", id="a code after a brand"
-    ),
+    pytest.param(weapon("S-400", before=before("mercedes")), S400, False, "model code", id="a code after a brand"),
     pytest.param(weapon("Mortier", near_words=WAR), MORTIER, False, "capital", id="a common noun as a name"),
     pytest.param(
         weapon("Mortier", before=before("boulevard"), near_words=WAR), MORTIER, False, "boulevard", id="a street"

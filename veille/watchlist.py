@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -48,7 +50,7 @@ class WatchEntry(BaseModel):
     # Names from GeoNames for a place of `country` (veille.gazetteer); None: the watch list's `gazetteer`.
     gazetteer: bool | None = None
     # Names from the shipped weapons thesaurus: "thesaurus" (this entry's id) or "thesaurus:ID".
-    from_: str | None = Field(default=None, alias="from", pattern=r"^thesaurus(:[a-z0-9][a-z0-9_-]*)?$")
+    from_: str | None = Field(default=None, alias="from")
     # Similar spellings of long names (true: similarity 0.88; or a similarity between 0.7 and 1).
     fuzzy: bool | float = False
     # Under this confidence a mention is doubtful; None: the watch list's `min_confidence`.
@@ -83,6 +85,13 @@ class WatchEntry(BaseModel):
             if not tag.strip() or any(char in tag for char in ", "):
                 raise ValueError(f"tag {tag!r} must be one word without commas")
         return tags
+
+    @field_validator("from_")
+    @classmethod
+    def _from_the_thesaurus(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"thesaurus(:[a-z0-9][a-z0-9_-]*)?", value):
+            raise ValueError(f"{value!r}: names come only from the thesaurus: write `thesaurus` or `thesaurus:ID`")
+        return value
 
     @field_validator("fuzzy")
     @classmethod
@@ -181,7 +190,7 @@ def _check_thesaurus_id(weapon_id: str, index: int) -> None:
 
     thesaurus = load_thesaurus()
     if thesaurus.get(weapon_id) is None:
-        close = [known for known in thesaurus.ids if known.startswith(weapon_id[:2])][:5]
+        close = difflib.get_close_matches(weapon_id, thesaurus.ids, n=3, cutoff=0.6)
         hint = f"; close ones: {', '.join(close)}" if close else ""
         raise LocatedValueError(
             ("entries", index, "from"), f"no weapon {weapon_id!r} in the thesaurus (veille/data/weapons.yaml){hint}"

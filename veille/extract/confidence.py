@@ -156,9 +156,8 @@ def score(evidence: Evidence, entry: WatchEntry, senses: Senses | None = None) -
         _weapon_clues(evidence, entry, senses, clue, reasons)
     if entry.context:
         wanted = {fold(word) for word in entry.context}
-        found = sorted(_found(evidence.sentence_words, frozenset(wanted))) or [
-            w for w in wanted if _has_phrase(evidence.sentence, w)
-        ]
+        written = {form for word in evidence.sentence_words for form in (word.text, word.lemma)}
+        found = sorted(wanted & written) or [w for w in sorted(wanted) if _has_phrase(evidence.sentence, w)]
         if found:
             confidence = max(confidence, 0.8)
             reasons.append(f"context words of the entry: {', '.join(found)}")
