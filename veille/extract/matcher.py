@@ -18,11 +18,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import fuzz
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
 from veille.confusables import latin_lookalikes
+from veille.extract.fuzzy import FuzzyNames
 from veille.extract.spellings import Spelling, watched_spellings
 from veille.extract.variants import (
     STRONG_ARTICLES,
@@ -34,7 +34,7 @@ from veille.extract.variants import (
     word_skeleton,
 )
 from veille.folding import compact, fold, is_elision, is_glue, plural_stems, token_key
-from veille.watchlist import FUZZY_MIN_LETTERS, WatchEntry, WatchList
+from veille.watchlist import WatchEntry, WatchList
 
 SPANS_KEY = "veille"
 # The longest name we look for, in tokens ("Forces démocratiques syriennes" with hyphens is ~8).
@@ -221,68 +221,6 @@ class AliasIndex:
                     best = (start, end + 1, owner, "fold")
             spaced, tied = token.spaced, token.hyphen_end
         return best
-
-
-@dataclass(frozen=True)
-class FuzzyName:
-    entry_id: str
-    key: str
-    words: int
-    similarity: float
-
-
-class FuzzyNames:
-    """The long names of the entries that ask for `fuzzy`, by first letter: a typo or a transliteration
-    the variants do not know ("Deir Ezzour") still matches, at a similarity the entry sets."""
-
-    def __init__(self, by_letter: dict[str, list[FuzzyName]]) -> None:
-        self._by_letter = by_letter
-
-    @classmethod
-    def of(cls, watchlist: WatchList, spellings: Iterable[Spelling]) -> FuzzyNames:
-        by_letter: dict[str, list[FuzzyName]] = {}
-        for spelling in spellings:
-            entry = watchlist.get(spelling.entry_id)
-            similarity = entry.fuzzy_similarity if entry is not None else None
-            key = compact(spelling.text)
-            if similarity is None or sum(char.isalpha() for char in key) < FUZZY_MIN_LETTERS:
-                continue
-            words = len([word for word in _WORDS.split(spelling.text) if word])
-            by_letter.setdefault(key[0], []).append(FuzzyName(spelling.entry_id, key, words, similarity))
-        return cls(by_letter)
-
-    def match_at(self, tokens: Sequence[TokenKeys], start: int) -> tuple[int, int, str, str] | None:
-        """The most similar long name starting at `start` (a capitalised word), if similar enough."""
-        first = tokens[start]
-        names = self._by_letter.get(first.key[:1]) if first.key and first.capital and not first.glue else None
-        if not names:
-            return None
-        # The keys of up to 5 words from `start`, with the token each ends at.
-        built, end = "", start
-        ends: list[tuple[str, int]] = []
-        while end < len(tokens) and len(ends) < 5:
-            token = tokens[end]
-            if not token.glue:
-                if not token.key or (token.inner_only and not ends):
-                    break
-                built += token.key
-                ends.append((built, end + 1))
-            end += 1
-        best: tuple[float, int, str] | None = None
-        for name in names:
-            for count in (name.words - 1, name.words, name.words + 1):
-                if not 1 <= count <= len(ends):
-                    continue
-                candidate, stop = ends[count - 1]
-                if abs(len(candidate) - len(name.key)) > 3:
-                    continue
-                similarity = fuzz.ratio(candidate, name.key) / 100
-                if similarity >= name.similarity and (best is None or similarity > best[0]):
-                    best = (similarity, stop, name.entry_id)
-        return (start, best[1], best[2], "fuzzy") if best is not None else None
-
-
-_WORDS = re.compile(r"[\s\-'’]+")
 
 
 def _touches_digit(built: str, skeleton: str) -> bool:
