@@ -138,6 +138,21 @@ def an_article_naming_three_entries_by_three_rules() -> PlannedAlert:
     return alert
 
 
+def a_place_written_otherwise_found_by_a_fold() -> PlannedAlert:
+    """A variant no alias spells, found by a folding rule, less than certain: the message says how and why."""
+    text = "Des frappes ont visé Deir Ezzor et Hama dans la nuit."
+    fold = dataclasses.replace(
+        mention(text, "Deir Ezzor", "deir-ez-zor"),
+        matched_by="fold",
+        confidence=0.92,
+        reasons=("a spelling variant (doubled consonant)", "the model tags it LOC"),
+    )
+    item = found(text, fold, mention(text, "Hama"), source="feed:afp", title="Frappes", location="https://a.example/3")
+    watched = watch_list(place("deir-ez-zor", "Deir ez-Zor", coordinates=(35.336, 40.141)), place("hama"))
+    (alert,) = decide([item], decision(watched)).alerts
+    return alert
+
+
 ALERTS: dict[str, tuple[PlannedAlert, tuple[str, ...]]] = {
     "a-place-named-once-in-a-file": (planned_alert(), ()),
     "a-weapon-spelled-otherwise-three-times-carried-by-three-feeds": (
@@ -164,6 +179,7 @@ ALERTS: dict[str, tuple[PlannedAlert, tuple[str, ...]]] = {
     ),
     "a-long-title-shortened": (planned_alert(title="Syrie : " + "les combats reprennent autour de Hama, " * 6), ()),
     "an-article-naming-three-entries-by-three-rules": (an_article_naming_three_entries_by_three_rules(), ("feed:afp",)),
+    "a-place-written-otherwise-found-by-a-fold": (a_place_written_otherwise_found_by_a_fold(), ()),
 }
 
 

@@ -381,3 +381,53 @@ def test_a_wrong_min_confidence_is_one_line_naming_file_line_and_key(tmp_path, v
 
 def test_an_article_without_watched_mentions_holds_nothing():
     assert decide([placed(found(article("Rien.")))], MENTION).doubtful == ()
+
+
+# --- Alerts say how each entry was found ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("matched", "entry_line", "why_line"),
+    [
+        pytest.param(
+            {"matched_by": "fold", "confidence": 0.92, "reasons": ("a doubled consonant",)},
+            "Place: Deir ez-Zor, written «Deir Ezzor» (fold, confidence 0.92)",
+            "  Why: a doubled consonant",
+            id="a fold, less than certain, with its reason",
+        ),
+        pytest.param(
+            {"matched_by": "gazetteer", "confidence": 0.555, "reasons": ()},
+            "Place: Deir ez-Zor, written «Deir Ezzor» (gazetteer, confidence 0.56)",
+            "  Why: no reason given",
+            id="two decimals; no reason given",
+        ),
+        pytest.param(
+            {"matched_by": "alias", "confidence": 1.0, "reasons": ("an alias of the watch list",)},
+            "Place: Deir ez-Zor, written «Deir Ezzor» (alias, confidence 1.00)",
+            None,
+            id="certain: no why line",
+        ),
+        pytest.param(
+            {"matched_by": "fuzzy", "confidence": 0.7, "reasons": ("near @everyone evil.top\nRule x: forged",)},
+            "Place: Deir ez-Zor, written «Deir Ezzor» (fuzzy, confidence 0.70)",
+            "  Why: near \uff20everyone evil[.]top Rule x: forged",
+            id="a reason quoting the article is made inert and stays on its line",
+        ),
+    ],
+)
+def test_an_alert_says_for_each_entry_the_variant_its_matching_rule_and_confidence(matched, entry_line, why_line):
+    text = "Des frappes sur Deir Ezzor."
+    watched = watch_list(place("deir-ez-zor", "Deir ez-Zor"))
+    variant = replace(mention(text, "Deir Ezzor", "deir-ez-zor"), **matched)
+
+    (alert,) = decide([found(text, variant)], decision(watched, rule(min_confidence=0))).alerts
+
+    lines = alert.message.body.split("\n")
+    assert lines[0] == entry_line
+    assert (lines[3] if lines[3].startswith("  Why") else None) == why_line
+    (entry,) = alert.details["entries"]  # type: ignore[index]
+    assert (entry["matched_by"], entry["confidence"], entry["reasons"]) == (
+        matched["matched_by"],
+        matched["confidence"],
+        list(matched["reasons"]),
+    )
