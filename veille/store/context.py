@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, and_, case, func, select
+from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from veille.records import EntryHistory
@@ -45,21 +45,29 @@ class ContextQueries:
             {story: tuple(sorted(names)) for story, names in carriers.items()},
         )
 
-    def entry_history(self, entry_ids: Iterable[str], now: datetime, days: int) -> dict[str, EntryHistory]:
+    def entry_history(
+        self, entry_ids: Iterable[str], now: datetime, days: int, thresholds: Mapping[str, float] | None = None
+    ) -> dict[str, EntryHistory]:
         """Each entry's past: its latest article date, stories per day over the last `days` days, the
-        stories of the last 31 days with their dates, and when a spike rule last fired on it."""
+        stories of the last 31 days with their dates, and when a spike rule last fired on it.
+
+        With `thresholds` (each entry's WatchList.threshold), only the mentions that reach it count, as
+        the decision counts them (veille.decide.evaluate.remember_mentions); one stored without a
+        confidence, before revision 0005, was sure.
+        """
         ids = sorted(set(entry_ids))
         if not ids:
             return {}
         dated = article_date()
         horizon = now - timedelta(days=days)
         recent_horizon = now - timedelta(days=31)
+        sure = _sure(ids, thresholds)
         latest = select(MentionRow.entry_id, func.max(dated)).join(ArticleRow, MentionRow.article_id == ArticleRow.id)
-        latest = latest.where(MentionRow.entry_id.in_(ids)).group_by(MentionRow.entry_id)
+        latest = latest.where(MentionRow.entry_id.in_(ids), sure).group_by(MentionRow.entry_id)
         stories = (
             select(MentionRow.entry_id, ArticleRow.story_id, func.min(dated))
             .join(ArticleRow, MentionRow.article_id == ArticleRow.id)
-            .where(MentionRow.entry_id.in_(ids), dated >= horizon)
+            .where(MentionRow.entry_id.in_(ids), dated >= horizon, sure)
             .group_by(MentionRow.entry_id, ArticleRow.story_id)
         )
         spikes = select(AlertEntryRow.entry_id, AlertEntryRow.created_at, AlertEntryRow.rules).where(
@@ -116,6 +124,22 @@ class ContextQueries:
                 )
                 counts[key] = session.scalar(query) or 0
         return counts
+
+
+def _sure(ids: list[str], thresholds: Mapping[str, float] | None) -> ColumnElement[bool]:
+    """Mentions of `ids` that reach their entry's threshold: one condition per distinct threshold (a few)."""
+    if thresholds is None:
+        return true()
+    by_threshold: dict[float, list[str]] = {}
+    for entry_id in ids:
+        by_threshold.setdefault(thresholds.get(entry_id, 0.0), []).append(entry_id)
+    return or_(
+        MentionRow.confidence.is_(None),
+        *(
+            and_(MentionRow.entry_id.in_(entries), MentionRow.confidence >= threshold)
+            for threshold, entries in by_threshold.items()
+        ),
+    )
 
 
 def article_date() -> ColumnElement[datetime]:
