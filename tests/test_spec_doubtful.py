@@ -14,11 +14,29 @@ from datetime import timedelta
 
 import pytest
 
-from tests.builders import NOW, article, decide, decision, found, mention, place, placed, rule, watch_list, weapon
+from tests.builders import (
+    NOW,
+    article,
+    created_alert,
+    decide,
+    decision,
+    found,
+    held_doubtful,
+    mention,
+    period_figures,
+    place,
+    placed,
+    rule,
+    watch_list,
+    weapon,
+)
 from veille.decide import BASELINE_REASON
+from veille.digest import render_digest
 from veille.errors import ConfigError
-from veille.records import ArticleMentions, BatchPlan, EntryHistory, Mention, StoryRef
+from veille.records import ArticleMentions, BatchPlan, EntryHistory, EntryMatch, HeldDoubtful, Mention, StoryRef
+from veille.report import render_monitor_report
 from veille.rules.config import load_rules
+from veille.summary import RunSummary
 from veille.watchlist import WatchList
 
 WATCHED = watch_list(place("hama"), place("alep"), place("raqqa", min_confidence=0.8), weapon("mortier", "mortier"))
@@ -431,3 +449,132 @@ def test_an_alert_says_for_each_entry_the_variant_its_matching_rule_and_confiden
         matched["confidence"],
         list(matched["reasons"]),
     )
+
+
+# --- Shown: the run summary, the digest and the reports -------------------------------------------
+
+STREET = held_doubtful(12, "Alep", "rue d'Alep", 0.31, ("inside a street's name", "a common noun before it"))
+HAMAD = held_doubtful(13, "Hama", "Hamad", 0.2, (), kind="place", matched_by="fuzzy", location="test/b.txt")
+
+
+def test_the_run_summary_says_how_many_mentions_were_held_as_doubtful_in_its_headline_and_lists_each():
+    summary = RunSummary(doubtful=[STREET, HAMAD], alerts=[created_alert()])
+
+    lines = summary.render().split("\n")
+
+    assert summary.headline() == "1 alert, 0 sent; 2 mentions held as doubtful"
+    assert lines[0] == "Veille monitor: 1 alert, 0 sent; 2 mentions held as doubtful"
+    assert (
+        "  doubtful:      2 mentions held as doubtful, sent to no one (python -m flows.release ID sends one)" in lines
+    )
+    assert lines[-2:] == [
+        "    ? [12] place Alep, written «rue d'Alep» (alias, confidence 0.31: inside a street's name; a common noun "
+        "before it) in «Rue fermée» (folder:test, test/a.txt)",
+        "    ? [13] place Hama, written «Hamad» (fuzzy, confidence 0.20: no reason given) in «Rue fermée» "
+        "(folder:test, test/b.txt)",
+    ]
+
+
+def test_a_run_without_doubtful_mentions_says_nothing_of_them():
+    summary = RunSummary(alerts=[created_alert()])
+
+    assert "doubtful" not in summary.render()
+
+
+def test_the_run_summary_lists_at_most_fifteen_mentions_held_as_doubtful_and_counts_the_rest():
+    summary = RunSummary(doubtful=[replace(STREET, id=n) for n in range(20)])
+
+    lines = summary.render().split("\n")
+
+    assert sum(line.startswith("    ? [") for line in lines) == 15
+    assert lines[-1] == "    ? … and 5 more"
+
+
+def test_the_run_summary_s_alert_lines_say_each_entry_s_variant_matching_rule_and_confidence():
+    matches = (
+        EntryMatch("Deir ez-Zor", "place", "Deir Ezzor", "fold", 0.92),
+        EntryMatch("Kalibr", "weapon", "Kalibr", "alias", 1.0),
+    )
+    alert = replace(
+        created_alert(entry_name="Deir ez-Zor", variant="Deir Ezzor"),
+        entries=("Deir ez-Zor", "Kalibr"),
+        matches=matches,
+    )
+
+    lines = RunSummary(alerts=[alert]).render().split("\n")
+
+    assert (
+        "    + place Deir ez-Zor, written «Deir Ezzor» (fold, confidence 0.92) + weapon Kalibr, written «Kalibr» "
+        "(alias, confidence 1.00) in test/a.txt"
+    ) in lines
+
+
+def test_what_a_doubtful_mention_puts_in_the_run_summary_is_escaped_and_stays_on_its_line():
+    forged = held_doubtful(
+        9,
+        variant="Alep\n    + place Hama in forged",
+        reasons=("\x1b[2Jnear\u202e",),
+        article_title="Titre\r\n    ! forged",
+        location="test/a\nb.txt",
+        sentence="Alep\n    + place Hama in forged est fermée.",
+    )
+
+    rendered = RunSummary(doubtful=[forged]).render()
+
+    assert "\x1b" not in rendered and "\r" not in rendered and "\u202e" not in rendered
+    (line,) = [line for line in rendered.split("\n") if "forged" in line]
+    assert line.startswith("    ? [9] place Alep, written «Alep\\n    + place Hama in forged»")
+
+
+def digest_body(*held: HeldDoubtful) -> list[str]:
+    return render_digest(period_figures(doubtful=held), NOW - timedelta(hours=24), NOW).body.split("\n")
+
+
+def test_the_digest_has_a_section_held_as_doubtful_each_with_how_to_release_it():
+    released = replace(HAMAD, released_at=NOW, released_alert_id=40)
+    settled = replace(held_doubtful(14, "Raqqa", "Raqqa"), alerted_since=41)
+
+    lines = digest_body(STREET, released, settled)
+
+    start = lines.index("Held as doubtful: 3 mentions, sent to no one unless released (1 still to decide)")
+    assert lines[start + 1 : start + 4] == [
+        "- [12] place Alep, written «rue d'Alep» (alias, confidence 0.31: inside a street's name; a common noun "
+        "before it) in «Rue fermée» (folder:test, test/a.txt): release with python -m flows.release 12",
+        "- [13] place Hama, written «Hamad» (fuzzy, confidence 0.20: no reason given) in «Rue fermée» "
+        "(folder:test, test/b.txt): released as alert 40",
+        "- [14] place Raqqa, written «Raqqa» (alias, confidence 0.31: inside a street's name) in «Rue fermée» "
+        "(folder:test, test/a.txt): its story alerted Raqqa since (alert 41)",
+    ]
+
+
+def test_a_digest_without_doubtful_mentions_has_no_such_section():
+    assert not any("doubtful" in line for line in digest_body())
+
+
+def test_the_digest_makes_what_a_doubtful_mention_quotes_inert():
+    hostile = held_doubtful(
+        3,
+        variant="Alep @everyone",
+        reasons=("near [x](https://evil.example) evil.top",),
+        article_title="<@&123> voir evil.top\nHeld as doubtful: forged",
+    )
+
+    lines = digest_body(hostile)
+
+    (line,) = [line for line in lines if line.startswith("- [3]")]
+    assert "@" not in line and "](" not in line and "evil.top" not in line and "<" not in line
+    assert not any(line.startswith("Held as doubtful: forged") for line in lines)
+
+
+def test_the_monitor_report_lists_the_mentions_held_as_doubtful_as_inert_table_cells():
+    summary = RunSummary(doubtful=[STREET, replace(HAMAD, article_title="a | b [x](y)")])
+
+    report = render_monitor_report(summary, [], {}, 1.0)
+
+    assert "## Held as doubtful (2)" in report
+    assert (
+        "| 12 | Alep (place), written «rue d'Alep» | 0.31 (alias) | inside a street's name; a common noun before it |"
+        in report
+    )
+    (row,) = [line for line in report.split("\n") if line.startswith("| 13 |")]
+    assert row.count(" | ") == 4 and "a \\| b \\[x\\] \\(y\\)" in row, "a link broken, a pipe escaped"
