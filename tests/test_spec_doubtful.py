@@ -27,13 +27,24 @@ from tests.builders import (
     place,
     placed,
     rule,
+    stored,
     watch_list,
     weapon,
 )
 from veille.decide import BASELINE_REASON
+from veille.decide.release import RELEASED_BY_HAND, release_by_hand
 from veille.digest import render_digest
 from veille.errors import ConfigError
-from veille.records import ArticleMentions, BatchPlan, EntryHistory, EntryMatch, HeldDoubtful, Mention, StoryRef
+from veille.records import (
+    ArticleMentions,
+    BatchPlan,
+    DecisionContext,
+    EntryHistory,
+    EntryMatch,
+    HeldDoubtful,
+    Mention,
+    StoryRef,
+)
 from veille.report import render_monitor_report
 from veille.rules.config import load_rules
 from veille.summary import RunSummary
@@ -578,3 +589,79 @@ def test_the_monitor_report_lists_the_mentions_held_as_doubtful_as_inert_table_c
     )
     (row,) = [line for line in report.split("\n") if line.startswith("| 13 |")]
     assert row.count(" | ") == 4 and "a \\| b \\[x\\] \\(y\\)" in row, "a link broken, a pipe escaped"
+
+
+# --- Released by hand: the same decision, the mention taken as sure --------------------------------
+
+
+def release(*held: HeldDoubtful, rules: tuple = (), **context) -> BatchPlan:
+    """release_by_hand over `held`, each on its stored article (the article's text its sentence)."""
+    items = [
+        (item, stored(item.story_id, article(item.mention.sentence, key=f"{item.article_id}.txt"), item.article_id))
+        for item in held
+    ]
+    return release_by_hand(items, DecisionContext(now=NOW, **context), decision(WATCHED, *rules))
+
+
+def test_a_mention_released_by_hand_becomes_an_alert_that_keeps_its_confidence_and_says_it_was_released():
+    plan = release(STREET)
+
+    (alert,) = plan.alerts
+    (hit,) = alert.hits
+    assert (alert.story, hit.entry.id, [f.rule_id for f in hit.rules]) == (StoryRef(id=12), "alep", ["mention"])
+    assert (hit.mention.text, hit.mention.confidence) == ("rue d'Alep", 0.31)
+    assert hit.mention.reasons == ("inside a street's name", "a common noun before it", RELEASED_BY_HAND)
+    lines = alert.message.body.split("\n")
+    assert lines[0] == "Place: Alep, written «rue d'Alep» (alias, confidence 0.31)"
+    assert lines[3] == "  Why: inside a street's name; a common noun before it; released by hand"
+    assert alert.held is None and plan.released == (12,)
+    assert plan.doubtful == (), "released, not held again"
+
+
+@pytest.mark.parametrize(
+    ("rules", "fired"),
+    [
+        pytest.param(
+            (rule(min_confidence=0.9),), ["mention"], id="a rule stricter than its confidence takes it as sure"
+        ),
+        pytest.param(
+            (rule("back", "first_seen", quiet_days=30),),
+            ["by-hand"],
+            id="a configured rule that does not fire: the rule by-hand does",
+        ),
+        pytest.param(
+            (rule("by-hand", "first_seen", quiet_days=30),),
+            ["by-hand-2"],
+            id="by-hand taken by a configured rule: by-hand-2",
+        ),
+        pytest.param(
+            (rule("afp", sources=["feed:afp"]), rule("weapons", entries={"kinds": ["weapon"]})),
+            ["by-hand"],
+            id="rules for other sources and entries",
+        ),
+        pytest.param((rule(), rule("everything", min_confidence=0)), ["mention", "everything"], id="two rules fire"),
+    ],
+)
+def test_a_mention_released_by_hand_goes_through_the_configured_rules_and_is_sent_whatever_they_say(rules, fired):
+    history = {"alep": EntryHistory(last_seen_at=NOW - timedelta(days=2))}
+
+    (alert,) = release(STREET, rules=rules, history=history).alerts
+
+    assert [f.rule_id for f in alert.hits[0].rules] == fired
+
+
+def test_mentions_released_together_from_one_article_make_one_message():
+    text = "Des tirs rue d'Alep et près de Hamad."
+    alep = held_doubtful(1, "Alep", "Alep", sentence=text, article_id=5, story_id=5)
+    hama = held_doubtful(2, "Hama", "Hamad", sentence=text, article_id=5, story_id=5)
+
+    plan = release(alep, hama)
+
+    assert [[hit.entry.id for hit in alert.hits] for alert in plan.alerts] == [["alep", "hama"]]
+    assert plan.released == (1, 2)
+
+
+def test_a_mention_whose_story_has_alerted_its_entry_since_is_not_sent_again():
+    plan = release(STREET, alerted={12: frozenset({"alep"})})
+
+    assert plan.alerts == () and plan.doubtful == ()

@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.builders import NOW, found, mention, model_place, route_to, rule, watch_list
+from tests.builders import NOW, decision, found, mention, model_place, route_to, rule, watch_list
 from tests.recording import record_detections
-from veille.records import ArticleMentions, Mention, TargetRef
+from veille.decide.release import release_by_hand
+from veille.records import ArticleMentions, DecisionContext, Mention, TargetRef
 from veille.rules.config import RulesConfig
 from veille.store.models import AlertRow, MentionRow
 from veille.store.sql import SqlStore
@@ -150,3 +151,38 @@ def test_a_first_seen_rule_reads_past_the_doubtful_mentions_stored_since_the_las
     with store.engine.connect() as connection:
         body = connection.execute(select(AlertRow.body).where(AlertRow.id == alert.alert_id)).scalar_one()
     assert "  Rule back: back in the news after 40 days" in body.split("\n")
+
+
+def released(store: SqlStore, ids: list[int]):
+    """The release flow's plan for `ids` (on their stored articles, in the context the store gives), recorded."""
+    held = store.doubtful_mentions(ids)
+    articles = store.stored_articles(item.article_id for item in held)
+    alerted, carriers = store.story_context(item.story_id for item in held)
+    context = DecisionContext(now=NOW, alerted=alerted, story_sources=carriers)
+    plan = release_by_hand([(item, articles[item.article_id]) for item in held], context, decision(WATCHLIST))
+    return store.record_plan(plan, NOW)
+
+
+def test_a_release_is_recorded_as_an_alert_and_marks_its_mention_released_in_the_same_transaction(store):
+    (held,) = record_detections(store, [article(STREET, doubtful(STREET, "Alep"))], WATCHLIST, ROUTE, NOW).doubtful
+
+    recorded = released(store, [held.id])
+
+    (alert,) = recorded.alerts
+    assert recorded.released == {held.id: alert.alert_id}
+    (after,) = store.doubtful_mentions([held.id])
+    assert (after.released_at, after.released_alert_id, after.alerted_since) == (NOW, alert.alert_id, alert.alert_id)
+    assert store.doubtful_mentions(released=False) == []
+
+
+def test_a_release_after_its_story_alerted_the_entry_creates_and_marks_nothing(store):
+    (held,) = record_detections(store, [article(STREET, doubtful(STREET, "Alep"))], WATCHLIST, ROUTE, NOW).doubtful
+    sure = f"{STREET} Puis Alep bombardée."
+    city = replace(mention(sure, "Alep", nth=1), confidence=0.9)
+    (alert,) = record_detections(store, [article(sure, doubtful(sure, "Alep"), city)], WATCHLIST, ROUTE, NOW).alerts
+
+    recorded = released(store, [held.id])
+
+    assert (recorded.alerts, recorded.released) == ([], {})
+    (after,) = store.doubtful_mentions([held.id])
+    assert (after.released_at, after.alerted_since) == (None, alert.alert_id)
