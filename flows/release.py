@@ -120,6 +120,7 @@ def _release(store: Store, config: Configuration, ids: Sequence[int]) -> list[Re
         if item.article_id in articles and item.entry_id not in alerted.get(item.story_id, frozenset())
     ]
     created: dict[int, int] = {}
+    refused: set[int] = set()
     if items:
         decision = config.decision
         entries = {item.entry_id for item, _ in items}
@@ -132,11 +133,15 @@ def _release(store: Store, config: Configuration, ids: Sequence[int]) -> list[Re
             languages=config.languages,
             doubtful=store.held_as_doubtful(story_ids),
         )
-        created = store.record_plan(release_by_hand(items, context, decision), now).released
+        recorded = store.record_plan(release_by_hand(items, context, decision), now)
+        created = recorded.released
+        for error in recorded.rejected:
+            get_run_logger().error("cannot store %s: %s", loggable(error.item), loggable(error.problem))
+        refused = {item.id for item, _ in items if item.id not in created}
         # Through the outbox, as any alert: retries, the journal of sends and the lease come with it.
         send_alerts(store, config.notifier, delivery_policy(settings), sent_journal(settings), settings.clock)
     statuses = store.delivery_statuses(created.values())
-    return [_outcome(held[number], articles, created, statuses) for number in wanted]
+    return [_outcome(held[number], articles, created, statuses, refused) for number in wanted]
 
 
 def _outcome(
@@ -144,6 +149,7 @@ def _outcome(
     articles: dict[int, StoredArticle],
     created: dict[int, int],
     statuses: dict[int, Counter[str]],
+    refused: set[int],
 ) -> Released:
     if item.released_at is not None:
         return Released(item.id, item.released_alert_id, f"already released as alert {item.released_alert_id}")
@@ -153,6 +159,8 @@ def _outcome(
         return Released(item.id, alert_id, f"released as alert {alert_id}: {status}", created=True)
     if item.article_id not in articles:
         return Released(item.id, None, "its article is no longer stored; nothing created")
+    if item.id in refused:
+        return Released(item.id, None, "not recorded: the database refused its article (the run's log says why)")
     if item.alerted_since is not None:
         says = f"its story has alerted {item.entry_name} since (alert {item.alerted_since}); nothing created"
         return Released(item.id, item.alerted_since, says)

@@ -148,7 +148,7 @@ def _hits(
     A hit quotes, and counts, the mentions its rules could see: "Alep" rather than the "rue d'Alep"
     written before it, held doubtful.
     """
-    floors: dict[str | None, float] = {}
+    floors: dict[str, float] = {}
     for fired_id, why in fired.items():
         fired_entry = watchlist.get(fired_id)
         if fired_entry is not None:
