@@ -1,4 +1,5 @@
-"""Reads that give the decision its context: what each story has, each entry's past, recent sends."""
+"""Reads that give the decision its context: what each story has (alerted, held, held as doubtful), each
+entry's past, recent sends."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from veille.records import EntryHistory
 from veille.store.guard import database_errors as _reading
-from veille.store.models import AlertEntryRow, ArticleRow, DeliveryRow, MentionRow, SourceRow
+from veille.store.models import AlertEntryRow, ArticleRow, DeliveryRow, DoubtfulMentionRow, MentionRow, SourceRow
 
+# Ids per IN (...) list: far below every database's limit on bound parameters.
+_CHUNK = 500
 # Deliveries that count against a target's rate limit: those sent, or to be sent, on their own.
 _COUNTED = ("pending", "sending", "sent")
 
@@ -44,6 +47,19 @@ class ContextQueries:
             {story: frozenset(entries) for story, entries in alerted.items()},
             {story: tuple(sorted(names)) for story, names in carriers.items()},
         )
+
+    def held_as_doubtful(self, story_ids: Iterable[int]) -> dict[int, frozenset[str]]:
+        """The entries each of these stories holds as doubtful already (not to be held again)."""
+        ids = sorted(set(story_ids))
+        held: dict[int, set[str]] = {}
+        with _reading("reading doubtful mentions"), Session(self.engine) as session:
+            for start in range(0, len(ids), _CHUNK):
+                query = select(DoubtfulMentionRow.story_id, DoubtfulMentionRow.entry_id).where(
+                    DoubtfulMentionRow.story_id.in_(ids[start : start + _CHUNK])
+                )
+                for story, entry in session.execute(query):
+                    held.setdefault(story, set()).add(entry)
+        return {story: frozenset(entries) for story, entries in held.items()}
 
     def entry_history(
         self, entry_ids: Iterable[str], now: datetime, days: int, thresholds: Mapping[str, float] | None = None

@@ -17,22 +17,9 @@ _CHUNK = 500
 
 
 class DoubtfulQueries:
-    """Mixed into SqlStore: the doubtful mentions held, and which stories hold which entries."""
+    """Mixed into SqlStore: the doubtful mentions held, for summaries, digests and their release."""
 
     engine: Engine
-
-    def held_as_doubtful(self, story_ids: Iterable[int]) -> dict[int, frozenset[str]]:
-        """The entries each of these stories holds as doubtful already (not to be held again)."""
-        ids = sorted(set(story_ids))
-        held: dict[int, set[str]] = {}
-        with _reading("reading doubtful mentions"), Session(self.engine) as session:
-            for start in range(0, len(ids), _CHUNK):
-                query = select(DoubtfulMentionRow.story_id, DoubtfulMentionRow.entry_id).where(
-                    DoubtfulMentionRow.story_id.in_(ids[start : start + _CHUNK])
-                )
-                for story, entry in session.execute(query):
-                    held.setdefault(story, set()).add(entry)
-        return {story: frozenset(entries) for story, entries in held.items()}
 
     def doubtful_mentions(
         self,
