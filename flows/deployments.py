@@ -16,6 +16,7 @@ from flows.common import called_sync, load_configuration
 from flows.digest import digest
 from flows.environment import offline_defaults
 from flows.monitor import monitor
+from flows.release import release
 from flows.replay import replay
 from veille.errors import VeilleError
 from veille.schedules import SchedulesConfig, load_schedules
@@ -24,7 +25,7 @@ TAGS = ["veille"]
 
 
 def build_deployments(schedules: SchedulesConfig) -> list[RunnerDeployment]:
-    """monitor and digest on their schedules, replay by hand only."""
+    """monitor and digest on their schedules, replay and release by hand only."""
     timezone = schedules.timezone
     return [
         called_sync(
@@ -47,6 +48,7 @@ def build_deployments(schedules: SchedulesConfig) -> list[RunnerDeployment]:
             )
         ),
         called_sync(replay.to_deployment(name="replay", tags=TAGS)),
+        called_sync(release.to_deployment(name="release", tags=TAGS)),
     ]
 
 

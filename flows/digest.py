@@ -28,6 +28,7 @@ from veille.errors import NotifyError, VeilleError
 from veille.notify.targets import AppriseNotifier
 from veille.records import AlertMessage, RecordedDigest
 from veille.report import delivery_status, render_digest_report
+from veille.summary import plural
 
 REPORT_KEY = "digest"
 MAX_HOURS = 720
@@ -81,10 +82,11 @@ def digest(hours: int = 24) -> State:
         "The latest digest and where it went",
     )
     held_part = _held_part(held, held_statuses)
+    doubtful = f"; {plural(len(figures.doubtful), 'mention')} held as doubtful" if figures.doubtful else ""
     if state.is_failed():
         error = state.result(raise_on_failure=False)
         return Failed(message=f"digest not delivered ({error}); sent to {len(accepted)} targets{held_part}")
-    return Completed(message=f"{len(figures.alerts)} alerts; sent to {len(accepted)} targets{held_part}")
+    return Completed(message=f"{len(figures.alerts)} alerts{doubtful}; sent to {len(accepted)} targets{held_part}")
 
 
 def _held_part(held: list[RecordedDigest], statuses: dict[int, Counter[str]]) -> str:

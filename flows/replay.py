@@ -149,6 +149,7 @@ class ReplayState:
     alerted: dict[StoryRef, frozenset[str]] = field(default_factory=dict)
     history: dict[str, EntryHistory] = field(default_factory=dict)
     sent: dict[str, int] = field(default_factory=dict)
+    doubtful: dict[StoryRef, frozenset[str]] = field(default_factory=dict)
 
 
 def replay_plan(
@@ -167,11 +168,15 @@ def replay_plan(
         for item, mentions in zip(batch, found, strict=True)
     ]
     alerted, carriers = store.story_context(item.story_id for item in batch)
+    doubtful = store.held_as_doubtful(item.story_id for item in batch)
     if ignore_past_alerts:
-        alerted = {}
+        alerted, doubtful = {}, {}
     for story, entries in state.alerted.items():
         if story.id is not None:
             alerted[story.id] = alerted.get(story.id, frozenset()) | entries
+    for story, entries in state.doubtful.items():
+        if story.id is not None:
+            doubtful[story.id] = doubtful.get(story.id, frozenset()) | entries
     context = DecisionContext(
         now=now,
         alerted=alerted,
@@ -179,9 +184,11 @@ def replay_plan(
         history=state.history,
         sent_recently={**store.sent_recently(rate_windows(decision), now), **state.sent},
         languages=languages,
+        doubtful=doubtful,
     )
     plan = decide_batch(placed, context, decision)
     state.alerted.update(plan.alerted)
+    state.doubtful.update(plan.held_doubtful)
     state.history = dict(plan.history)
     return plan
 

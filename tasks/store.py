@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -49,10 +49,11 @@ def plan_batch(
         now=now,
         alerted=alerted,
         story_sources=carriers,
-        history=store.entry_history(entries, now, history_days(decision)),
+        history=store.entry_history(entries, now, history_days(decision), thresholds(decision, entries)),
         baseline_sources=batch.baseline_sources,
         sent_recently=store.sent_recently(rate_windows(decision), now),
         languages=batch.languages or {},
+        doubtful=store.held_as_doubtful(story_ids),
     )
     return decide_batch(placed, context, decision)
 
@@ -89,6 +90,12 @@ def history_days(decision: DecisionConfig) -> int:
         if rule.kind == "spike"
     ]
     return max([31, *spans])
+
+
+def thresholds(decision: DecisionConfig, entry_ids: Iterable[str]) -> dict[str, float]:
+    """The confidence under which a mention of each of these entries is doubtful, by entry id."""
+    watchlist = decision.watchlist
+    return {entry.id: watchlist.threshold(entry) for entry_id in entry_ids if (entry := watchlist.get(entry_id))}
 
 
 def rate_windows(decision: DecisionConfig) -> dict[str, float]:

@@ -28,6 +28,7 @@ from veille.records import (
     BatchPlan,
     CreatedAlert,
     DecisionContext,
+    HeldDoubtful,
     Mention,
     PeriodFigures,
     PlacedArticle,
@@ -235,15 +236,54 @@ def period_figures(
     articles: Mapping[str, int] | None = None,
     deliveries: Mapping[str, int] | None = None,
     failing_sources: Iterable[tuple[str, int, str]] = (),
+    doubtful: Iterable[HeldDoubtful] = (),
 ) -> PeriodFigures:
-    """A period's figures: new articles by source, alerts, deliveries by status, failing sources."""
-    return PeriodFigures(Counter(articles or {}), list(alerts), Counter(deliveries or {}), list(failing_sources))
+    """A period's figures: new articles by source, alerts, deliveries by status, failing sources, mentions
+    held as doubtful."""
+    return PeriodFigures(
+        Counter(articles or {}), list(alerts), Counter(deliveries or {}), list(failing_sources), list(doubtful)
+    )
 
 
 def stored(story_id: int, item: Article | ArticleMentions, row_id: int | None = None) -> StoredArticle:
     """An article as the store gives it back for replay: its row id (default the story's) and story id."""
     stored_article = item.article if isinstance(item, ArticleMentions) else item
     return StoredArticle(row_id if row_id is not None else story_id, story_id, stored_article)
+
+
+def held_doubtful(
+    doubtful_id: int = 1,
+    entry_name: str = "Alep",
+    variant: str = "Alep",
+    confidence: float = 0.31,
+    reasons: tuple[str, ...] = ("inside a street's name",),
+    sentence: str = "La rue d'Alep est fermée.",
+    kind: str = "place",
+    matched_by: str = "alias",
+    article_title: str = "Rue fermée",
+    location: str = "test/a.txt",
+    source: str = "folder:test",
+    **fields: Any,
+) -> HeldDoubtful:
+    """A mention held as doubtful as the store gives it back (released or not, per `fields`), found at NOW."""
+    start = max(sentence.find(variant), 0)
+    found_as = Mention(
+        entry_name.lower(), "watched", variant, start, start + len(variant), sentence, matched_by, confidence, reasons
+    )
+    return HeldDoubtful(
+        doubtful_id,
+        NOW,
+        entry_name.lower(),
+        entry_name,
+        kind,
+        found_as,
+        article_title,
+        location,
+        source,
+        fields.pop("article_id", doubtful_id),
+        fields.pop("story_id", doubtful_id),
+        **fields,
+    )
 
 
 # --- Sources and a run's results -----------------------------------------------------------------

@@ -212,6 +212,7 @@ def test_a_line_is_bounded_whatever_the_article():
     huge = "\U0001d54f" * 1_000_000  # MATHEMATICAL DOUBLE-STRUCK X: 4 bytes in UTF-8
     rules = [{"id": huge, "kind": huge, "severity": huge, "why": huge}] * 100
     entry = {"id": huge, "name": huge, "kind": huge, "variant": huge, "sentence": huge, "occurrences": 2}
+    entry |= {"matched_by": huge, "confidence": 0.5, "reasons": [huge] * 100}
     details = {
         "severity": huge,
         "tags": [huge] * 150,
@@ -228,6 +229,7 @@ def test_a_line_is_bounded_whatever_the_article():
     assert len(fields["entries"]) + fields["entries_left_off"] == 300
     assert (fields["sources_left_off"], fields["tags_left_off"]) == (80, 50)
     assert fields["entries"][0]["rules_left_off"] == 90
+    assert fields["entries"][0]["reasons_left_off"] == 95
     assert fields["entries"][0]["sentence"].endswith("…")
 
 

@@ -58,6 +58,7 @@ def test_the_schedules_are_registered_as_configured():
         monitor = client.read_deployment_by_name("monitor/monitor")
         digest = client.read_deployment_by_name("digest/digest")
         replay = client.read_deployment_by_name("replay/replay")
+        release = client.read_deployment_by_name("release/release")
 
     [monitor_schedule] = monitor.schedules
     assert (monitor_schedule.schedule.cron, monitor_schedule.schedule.timezone, monitor_schedule.active) == (
@@ -72,6 +73,7 @@ def test_the_schedules_are_registered_as_configured():
         False,
     )
     assert replay.schedules == [], "replay runs by hand only"
+    assert release.schedules == [], "so does release"
     assert monitor.global_concurrency_limit.limit == 1
     assert monitor.concurrency_options.collision_strategy == "CANCEL_NEW"
 
@@ -83,7 +85,7 @@ def test_every_parameter_has_a_type_and_a_description_for_the_ui_form():
     with get_client(sync_client=True) as client:
         forms = {
             name: client.read_deployment_by_name(f"{name}/{name}").parameter_openapi_schema
-            for name in ("monitor", "digest", "replay")
+            for name in ("monitor", "digest", "replay", "release")
         }
 
     assert set(forms["monitor"]["properties"]) == {"folder", "sources", "baseline"}
@@ -96,6 +98,7 @@ def test_every_parameter_has_a_type_and_a_description_for_the_ui_form():
         "ignore_past_alerts",
     }
     assert set(forms["digest"]["properties"]) == {"hours"}
+    assert set(forms["release"]["properties"]) == {"ids"}
     for name, form in forms.items():
         for parameter, schema in form["properties"].items():
             assert schema.get("description"), f"{name}.{parameter} has no description"

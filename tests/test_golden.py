@@ -28,6 +28,7 @@ from tests.builders import (
     decide,
     decision,
     found,
+    held_doubtful,
     mention,
     period_figures,
     place,
@@ -138,6 +139,21 @@ def an_article_naming_three_entries_by_three_rules() -> PlannedAlert:
     return alert
 
 
+def a_place_written_otherwise_found_by_a_fold() -> PlannedAlert:
+    """A variant no alias spells, found by a folding rule, less than certain: the message says how and why."""
+    text = "Des frappes ont visé Deir Ezzor et Hama dans la nuit."
+    fold = dataclasses.replace(
+        mention(text, "Deir Ezzor", "deir-ez-zor"),
+        matched_by="fold",
+        confidence=0.92,
+        reasons=("a spelling variant (doubled consonant)", "the model tags it LOC"),
+    )
+    item = found(text, fold, mention(text, "Hama"), source="feed:afp", title="Frappes", location="https://a.example/3")
+    watched = watch_list(place("deir-ez-zor", "Deir ez-Zor", coordinates=(35.336, 40.141)), place("hama"))
+    (alert,) = decide([item], decision(watched)).alerts
+    return alert
+
+
 ALERTS: dict[str, tuple[PlannedAlert, tuple[str, ...]]] = {
     "a-place-named-once-in-a-file": (planned_alert(), ()),
     "a-weapon-spelled-otherwise-three-times-carried-by-three-feeds": (
@@ -164,6 +180,7 @@ ALERTS: dict[str, tuple[PlannedAlert, tuple[str, ...]]] = {
     ),
     "a-long-title-shortened": (planned_alert(title="Syrie : " + "les combats reprennent autour de Hama, " * 6), ()),
     "an-article-naming-three-entries-by-three-rules": (an_article_naming_three_entries_by_three_rules(), ("feed:afp",)),
+    "a-place-written-otherwise-found-by-a-fold": (a_place_written_otherwise_found_by_a_fold(), ()),
 }
 
 
@@ -225,7 +242,53 @@ BUSY_PERIOD = period_figures(
 )
 # Every delivery status a report shows: sent to one target, to two, waiting, failed, and an alert without target.
 STATUSES = {1: Counter(sent=2), 2: Counter(sent=1, pending=1), 3: Counter(sent=1), 4: Counter(sent=1, failed=1)}
-DIGESTS = {"a-busy-day": BUSY_PERIOD, "a-quiet-day": period_figures(articles={"feed:afp": 3})}
+# Mentions held as doubtful: one waiting to be released, one released since, one its story alerted since.
+HELD_AS_DOUBTFUL = [
+    held_doubtful(
+        7,
+        "Alep",
+        "rue d'Alep",
+        0.31,
+        ("inside a street's name (rue d'Alep)", "a common noun before it"),
+        article_title="La rue d'Alep rouvre",
+        location="https://www.lemonde.example/c",
+        source="feed:lemonde",
+    ),
+    held_doubtful(
+        8,
+        "mortier",
+        "mortier",
+        0.18,
+        ("building vocabulary in the sentence (ciment, chantier)",),
+        sentence="Le mortier du chantier a pris.",
+        kind="weapon",
+        article_title="Un chantier",
+        location="seeds/3.txt",
+        source="folder:seeds",
+        released_at=NOW,
+        released_alert_id=6,
+    ),
+    held_doubtful(
+        9,
+        "Hama",
+        "Hamad",
+        0.42,
+        ("a person's name (the model tags it PER)",),
+        matched_by="fuzzy",
+        sentence="Hamad a quitté la ville.",
+        article_title="Départ",
+        location="seeds/4.txt",
+        source="folder:seeds",
+        alerted_since=1,
+    ),
+]
+DIGESTS = {
+    "a-busy-day": BUSY_PERIOD,
+    "a-quiet-day": period_figures(articles={"feed:afp": 3}),
+    "a-day-with-mentions-held-as-doubtful": period_figures(
+        alerts=BUSY_ALERTS[:1], articles={"folder:seeds": 4}, doubtful=HELD_AS_DOUBTFUL
+    ),
+}
 
 
 @pytest.mark.parametrize("name", DIGESTS)
@@ -264,6 +327,7 @@ def busy_monitor_run() -> str:
             errors=["tgram://****:****/****: Bad Request: chat not found"],
         ),
         still_pending=1,
+        doubtful=HELD_AS_DOUBTFUL[:1],
         batches=[
             batch("folder:seeds", *seeds),
             batch(

@@ -424,7 +424,8 @@ def test_a_10000_character_alert_reaches_a_target_with_a_small_limit_once(tmp_pa
         assert store.delivery_counts() == {"sent": 1}
         message = receiver.received[0]["message"]
         assert (
-            message.startswith("Place: Hama\n  «À ⟦Hama⟧, des tirs") and "Source: folder:test — test/0.txt" in message
+            message.startswith("Place: Hama, written «Hama» (alias, confidence 1.00)\n  «À ⟦Hama⟧, des tirs")
+            and "Source: folder:test — test/0.txt" in message
         )
         store.close()
     finally:

@@ -297,7 +297,7 @@ def test_a_message_keeps_one_line_per_field_and_a_link_that_can_add_nothing():
 
     lines = message.body.split("\n")
     assert [line.split(" ", 1)[0] for line in lines] == ["Place:", "", "", "Article:", "Source:", "Date"]
-    assert lines[0] == "Place: Hama (2 mentions)"
+    assert lines[0] == "Place: Hama, written «Hama» (alias, confidence 1.00; 2 mentions)"
     sentence = lines[1]
     assert sentence.startswith("  «") and sentence.endswith("»")
     assert sentence.count("⟦") == sentence.count("⟧") == 1 and "⟦Hama⟧ tirs à Hama.»" in sentence
@@ -312,7 +312,10 @@ def test_a_forged_variant_stays_on_its_line_and_inert():
     message = hostile_message(written="Hama\n@here [x](https://evil.example) evil.top")
 
     lines = message.body.split("\n")
-    assert lines[0] == "Place: Hama, written «Hama ＠here [x] (hxxps[:]//evil[.]example) evil[.]top» (2 mentions)"
+    assert lines[0] == (
+        "Place: Hama, written «Hama ＠here [x] (hxxps[:]//evil[.]example) evil[.]top» "
+        "(alias, confidence 1.00; 2 mentions)"
+    )
     assert len(lines) == 6
     assert_inert(message, lines[4].rsplit(" — ", 1)[1])
 

@@ -129,13 +129,13 @@ def test_operate_serves_the_deployments_and_a_run_started_from_the_ui_alerts(pro
         started = float((project / ".started").read_text())
         wait_for("the server", lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, log=log)
         healthy = time.monotonic() - started
-        deployments = wait_for("the three deployments served", lambda: _deployments(api, 3), log=log)
+        deployments = wait_for("the four deployments served", lambda: _deployments(api, 4), log=log)
         served = time.monotonic() - started
         monitor = deployments["monitor"]
         [schedule] = monitor["schedules"]
         assert schedule["schedule"]["cron"] == "3 1 1 1 *" and schedule["schedule"]["timezone"] == "Europe/Paris"
         assert deployments["digest"]["schedules"][0]["schedule"]["cron"] == "30 6 * * 1-5"
-        assert deployments["replay"]["schedules"] == []
+        assert deployments["replay"]["schedules"] == [] and deployments["release"]["schedules"] == []
         # The scheduler turns the cron into runs (a broken scheduler shows a fine UI and no runs).
         scheduled = wait_for("the scheduler's runs of monitor", lambda: _scheduled_runs(api, monitor["id"]), log=log)
         assert scheduled[0]["expected_start_time"].endswith("T00:03:00Z"), "01:03 in Paris in January is 00:03 UTC"

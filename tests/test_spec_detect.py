@@ -189,27 +189,27 @@ def body_of(alert: PlannedAlert, sources: tuple[str, ...] = (), read_at: datetim
             planned_alert(),
             (),
             [
-                "Place: Hama",
+                "Place: Hama, written «Hama» (alias, confidence 1.00)",
                 "  «Des tirs à ⟦Hama⟧.»",
                 "  Rule mention: new mention",
                 "Article: Tirs",
                 "Source: folder:test — test/a.txt",
                 "Date unknown (read 2026-11-22 08:00 UTC)",
             ],
-            ["written", "mentions", "Carried by", "Date:"],
+            ["mentions", "Carried by", "Date:", "Why:"],
             id="the canonical name, once",
         ),
         pytest.param(
             planned_alert("Des mortiers, des mortiers, des mortiers.", weapon("mortier", "mortier"), "mortiers"),
             (),
-            ["Weapon: mortier, written «mortiers» (3 mentions)"],
+            ["Weapon: mortier, written «mortiers» (alias, confidence 1.00; 3 mentions)"],
             [],
             id="a variant, three times",
         ),
         pytest.param(
             planned_alert(entry=place("hama", coordinates=(35.1318, 36.7578))),
             (),
-            ["Place: Hama (35.132, 36.758)"],
+            ["Place: Hama (35.132, 36.758), written «Hama» (alias, confidence 1.00)"],
             [],
             id="a place's coordinates",
         ),
@@ -273,10 +273,10 @@ def test_a_message_lists_every_entry_with_its_sentence_and_rules_in_the_order_of
     body = render_alert(alert.article, (alert.hits[0], two_rules), "high", (), NOW).body
 
     assert body.split("\n")[:6] == [
-        "Weapon: mortier, written «mortiers»",
+        "Weapon: mortier, written «mortiers» (alias, confidence 1.00)",
         "  «Des ⟦mortiers⟧ tombent.»",
         "  Rule mention: new mention",
-        "Place: Hama",
+        "Place: Hama, written «Hama» (alias, confidence 1.00)",
         "  «Puis ⟦Hama⟧.»",
         "  Rules mention: new mention; retour: why",
     ]

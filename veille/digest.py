@@ -14,8 +14,10 @@ from datetime import datetime
 
 from veille.clean import shorten
 from veille.decide.deliveries import Route, TargetProfile, plan_deliveries
-from veille.records import AlertMessage, PeriodFigures, PlannedDelivery, PlannedDigest, QueuedAlert
+from veille.decide.render import link
+from veille.records import AlertMessage, HeldDoubtful, PeriodFigures, PlannedDelivery, PlannedDigest, QueuedAlert
 from veille.sanitize import neutralise_line
+from veille.summary import RELEASE_COMMAND, doubtful_text
 
 DIGEST_TAG = "digest"
 RATE_LIMIT_REASON = "over the rate limit"
@@ -23,10 +25,12 @@ _LISTED_ARTICLES = 30
 _TITLE_CHARS = 80
 _ERROR_CHARS = 150
 _REASON_CHARS = 200
+_DOUBTFUL_CHARS = 400
 
 
 def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> AlertMessage:
-    """Alerts by entry, then by article, new articles by source, deliveries, failing sources."""
+    """Alerts by entry, then by article, the mentions held as doubtful, new articles by source, deliveries,
+    failing sources."""
     hours = round((until - since).total_seconds() / 3600)
     alerts = figures.alerts
     title = f"Veille digest: {len(alerts)} alerts in the last {hours} h"
@@ -46,6 +50,8 @@ def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> A
             lines.append(f"- … and {len(by_article) - _LISTED_ARTICLES} more articles")
     else:
         lines.append("No new alert.")
+    if figures.doubtful:
+        lines += ["", *doubtful_lines(figures.doubtful)]
     lines.append("")
     total = sum(figures.articles.values())
     per_source = ", ".join(f"{name} {count}" for name, count in figures.articles.most_common(10))
@@ -60,6 +66,34 @@ def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> A
         quoted = shorten(neutralise_line(error), _ERROR_CHARS)
         lines.append(f"Source failing: {name}, {failures} times in a row ({quoted})")
     return AlertMessage(title=title, body="\n".join(lines))
+
+
+def doubtful_lines(held: Sequence[HeldDoubtful]) -> list[str]:
+    """The section "Held as doubtful": each mention held, why, and how to release it (or what it became)."""
+    waiting = sum(1 for item in held if item.released_at is None and item.alerted_since is None)
+    lines = [f"Held as doubtful: {_mentions(len(held))}, sent to no one unless released ({waiting} still to decide)"]
+    for item in held[:_LISTED_ARTICLES]:
+        # Each part neutralised first, then cut: a cut leaves what it keeps as inert as it was.
+        shown = shorten(doubtful_text(item, neutralise_line), _DOUBTFUL_CHARS)
+        title = shorten(neutralise_line(item.article_title), _TITLE_CHARS)
+        lines.append(f"- [{item.id}] {shown} in «{title}» ({item.source}, {link(item.location)}): {_release(item)}")
+    if len(held) > _LISTED_ARTICLES:
+        lines.append(f"- … and {len(held) - _LISTED_ARTICLES} more ({RELEASE_COMMAND} lists them)")
+    return lines
+
+
+def _release(item: HeldDoubtful) -> str:
+    """How a mention held as doubtful is released, or why it need not be."""
+    if item.released_at is not None:
+        released = f" as alert {item.released_alert_id}" if item.released_alert_id is not None else ""
+        return f"released{released}"
+    if item.alerted_since is not None:
+        return f"its story alerted {neutralise_line(item.entry_name)} since (alert {item.alerted_since})"
+    return f"release with {RELEASE_COMMAND} {item.id}"
+
+
+def _mentions(count: int) -> str:
+    return f"{count} mention" if count == 1 else f"{count} mentions"
 
 
 def plan_queued_digest(

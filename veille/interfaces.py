@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         EntryHistory,
         HealthNotice,
         HeldCount,
+        HeldDoubtful,
         JournalEntry,
         PeriodFigures,
         PlannedDelivery,
@@ -131,8 +132,15 @@ class Store(Protocol):
         """For each story: the entries it already has (alerted or held), and the sources that carry it."""
         ...
 
-    def entry_history(self, entry_ids: Iterable[str], now: datetime, days: int) -> dict[str, EntryHistory]:
-        """Each entry's past over the last `days` days, for first_seen and spike rules."""
+    def entry_history(
+        self, entry_ids: Iterable[str], now: datetime, days: int, thresholds: Mapping[str, float] | None = None
+    ) -> dict[str, EntryHistory]:
+        """Each entry's past over the last `days` days, for first_seen and spike rules; with `thresholds`
+        (by entry id), only its mentions of at least that confidence (or stored without one) count."""
+        ...
+
+    def held_as_doubtful(self, story_ids: Iterable[int]) -> dict[int, frozenset[str]]:
+        """The entries each of these stories holds as doubtful already."""
         ...
 
     def sources_never_read(self, names: Iterable[str]) -> frozenset[str]:
@@ -285,5 +293,24 @@ class Store(Protocol):
         ...
 
     def period_figures(self, since: datetime, until: datetime) -> PeriodFigures:
-        """New articles by source, alerts created, their deliveries' status and failing sources."""
+        """New articles by source, alerts created, their deliveries' status, failing sources, and the
+        mentions held as doubtful."""
+        ...
+
+    def stored_articles(self, article_ids: Iterable[int]) -> dict[int, StoredArticle]:
+        """These stored articles, by id; an id the database does not hold is left out."""
+        ...
+
+    # Mentions held as doubtful.
+
+    def doubtful_mentions(
+        self,
+        ids: Iterable[int] | None = None,
+        *,
+        released: bool | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[HeldDoubtful]:
+        """Doubtful mentions (of `ids`, released or not, created in [since, until)), by id, each with its
+        article and the alert of its story that carries its entry, if any."""
         ...

@@ -248,6 +248,18 @@ class PlannedAlert:
 
 
 @dataclass(frozen=True)
+class DoubtfulMention:
+    """An entry an article names only under its confidence threshold, not alerted in its story and released
+    by no rule: held as doubtful (recorded, shown in the run summary and the digest, sent to no one) until
+    released by hand (flows.release). `mention` is its most confident mention in the article."""
+
+    article: Article
+    story: StoryRef
+    entry: WatchEntry
+    mention: Mention
+
+
+@dataclass(frozen=True)
 class EntryHistory:
     """What the store knows of an entry's past, for first_seen and spike rules.
 
@@ -269,7 +281,8 @@ class DecisionContext:
     `alerted`: entries each story already has (alerted or held); `story_sources`: the sources that
     carry each story; `history`: the past of each entry mentioned; `baseline_sources`: sources whose
     articles are stored without notifying (a new feed's backlog); `sent_recently`: deliveries made
-    at once to each target within its rate-limit window; `languages`: each source's language.
+    at once to each target within its rate-limit window; `languages`: each source's language;
+    `doubtful`: entries each story already holds as doubtful (not held again).
     """
 
     now: datetime
@@ -279,20 +292,26 @@ class DecisionContext:
     baseline_sources: frozenset[str] = frozenset()
     sent_recently: Mapping[str, int] = field(default_factory=dict)
     languages: Mapping[str, str] = field(default_factory=dict)
+    doubtful: Mapping[int, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class BatchPlan:
-    """The decision for one batch: articles to store in their stories, alerts to create (and hold).
+    """The decision for one batch: articles to store in their stories, alerts to create (and hold), and
+    mentions to hold as doubtful.
 
-    `alerted` and `history` are the context's, with this batch's decisions added: a dry run carries
-    them to its next batch, as the store would.
+    `alerted`, `history` and `held_doubtful` are the context's, with this batch's decisions added: a dry
+    run carries them to its next batch, as the store would. `released`: ids of stored doubtful mentions
+    this plan releases by hand (flows.release), each marked with the alert that carries its entry.
     """
 
     articles: tuple[PlacedArticle, ...]
     alerts: tuple[PlannedAlert, ...]
     alerted: Mapping[StoryRef, frozenset[str]] = field(default_factory=dict)
     history: Mapping[str, EntryHistory] = field(default_factory=dict)
+    doubtful: tuple[DoubtfulMention, ...] = ()
+    held_doubtful: Mapping[StoryRef, frozenset[str]] = field(default_factory=dict)
+    released: tuple[int, ...] = ()
 
     @property
     def notified(self) -> tuple[PlannedAlert, ...]:
@@ -324,8 +343,21 @@ Router = Callable[[Sequence[str]], Sequence[TargetRef]]
 
 
 @dataclass(frozen=True)
+class EntryMatch:
+    """How one entry of a message was found: the variant as written, the rule that matched it
+    (Mention.matched_by) and its confidence."""
+
+    name: str
+    kind: str
+    variant: str
+    matched_by: str
+    confidence: float
+
+
+@dataclass(frozen=True)
 class CreatedAlert:
-    """One message recorded: its first entry (name, kind, variant), every entry's name, its deliveries."""
+    """One message recorded: its first entry (name, kind, variant), every entry's name and how it was
+    found (`matches`, in the same order), its deliveries."""
 
     alert_id: int
     location: str
@@ -337,6 +369,7 @@ class CreatedAlert:
     entries: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
     held_deliveries: int = 0
+    matches: tuple[EntryMatch, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -349,9 +382,33 @@ class HeldEntry:
 
 
 @dataclass(frozen=True)
+class HeldDoubtful:
+    """A mention held as doubtful, as the store keeps it (`id`, to release it by hand): its entry, the
+    mention (variant as written, sentence, offsets, matched_by, confidence, reasons) and its article.
+    `released_alert_id`: the alert it became when released; `alerted_since`: an alert of its story that
+    carries its entry meanwhile (a later, sure mention), which makes releasing it pointless."""
+
+    id: int
+    created_at: datetime
+    entry_id: str
+    entry_name: str
+    kind: str
+    mention: Mention
+    article_title: str
+    location: str
+    source: str
+    article_id: int
+    story_id: int
+    released_at: datetime | None = None
+    released_alert_id: int | None = None
+    alerted_since: int | None = None
+
+
+@dataclass(frozen=True)
 class RecordedBatch:
-    """What recording a batch did: the alerts it created, the entries it held, the articles the database
-    refused, and where each stored article went ((source, key) to (article id, story id))."""
+    """What recording a batch did: the alerts it created, the entries it held, the mentions it held as
+    doubtful, the articles the database refused, and where each stored article went ((source, key) to
+    (article id, story id)); `released`: the doubtful mentions released by hand, each with its alert."""
 
     alerts: list[CreatedAlert]
     rejected: list[ReadError] = field(default_factory=list)
@@ -359,6 +416,8 @@ class RecordedBatch:
     stored: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     # Alerts of earlier runs whose story a copy from another source joined: (first entry, sources now).
     grown: dict[int, tuple[str, int]] = field(default_factory=dict)
+    doubtful: list[HeldDoubtful] = field(default_factory=list)
+    released: dict[int, int] = field(default_factory=dict)
 
 
 # Sources as the store knows them.
@@ -498,6 +557,7 @@ class PeriodFigures:
     alerts: list[AlertLine] = field(default_factory=list)
     deliveries: Counter[str] = field(default_factory=Counter)  # status of the period's alerts' deliveries
     failing_sources: list[tuple[str, int, str]] = field(default_factory=list)  # name, failures in a row, error
+    doubtful: list[HeldDoubtful] = field(default_factory=list)  # mentions held as doubtful in the period
 
 
 # The outbox.

@@ -12,9 +12,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from veille.clean import shorten
-from veille.records import AlertLine, PeriodFigures, PlannedAlert, SourceOutcome
+from veille.decide.render import reasons_text
+from veille.records import AlertLine, HeldDoubtful, PeriodFigures, PlannedAlert, SourceOutcome
 from veille.sanitize import neutralise_line
-from veille.summary import RunSummary, count_outcomes, on_hold, plural, recorded_late, source_state, unrouted
+from veille.summary import (
+    RELEASE_COMMAND,
+    RunSummary,
+    count_outcomes,
+    on_hold,
+    plural,
+    recorded_late,
+    source_state,
+    unrouted,
+)
 
 _SENTENCE_CHARS = 140
 _ROWS = 200
@@ -74,6 +84,36 @@ def alert_table(alerts: Sequence[AlertLine], statuses: Mapping[int, Counter[str]
     return lines
 
 
+def doubtful_table(held: Sequence[HeldDoubtful]) -> list[str]:
+    """The mentions held as doubtful: id (to release it), entry and variant, confidence, why, article."""
+    lines = ["| Id | Entry | Confidence | Why | Article |", "|---|---|---|---|---|"]
+    for item in held[:_ROWS]:
+        mention = item.mention
+        entry, _, article = _alert_cells(
+            item.entry_name, item.kind, mention.text, mention.sentence, item.article_title, item.source, item.location
+        )
+        if item.released_at is not None:
+            entry += f"; released as alert {item.released_alert_id}"
+        how = f"{mention.confidence:.2f} ({cell(mention.matched_by)})"
+        lines.append(f"| {item.id} | {entry} | {how} | {cell(reasons_text(mention.reasons), 200)} | {article} |")
+    if len(held) > _ROWS:
+        lines.append(f"| … and {len(held) - _ROWS} more | | | | |")
+    return lines
+
+
+def _doubtful_section(held: Sequence[HeldDoubtful]) -> list[str]:
+    if not held:
+        return []
+    return [
+        "",
+        f"## Held as doubtful ({len(held)})",
+        "",
+        f"Sent to no one; `{RELEASE_COMMAND} ID` sends one as an alert.",
+        "",
+        *doubtful_table(held),
+    ]
+
+
 def _others(entries: Sequence[str]) -> str:
     """The entries of a message after its first, as the rest of its Entry cell."""
     return f" + {cell(', '.join(entries[1:]))}" if len(entries) > 1 else ""
@@ -130,6 +170,7 @@ def render_monitor_report(
         "",
     ]
     lines += alert_table(alerts, statuses) if alerts else ["Nothing new."]
+    lines += _doubtful_section(summary.doubtful)
     lines += ["", "## Sources", "", *source_table(summary)]
     problems = [f"- {cell(e.item, 200)}: {cell(e.problem, 300)}" for e in summary.read_errors[:_ROWS]]
     problems += [f"- delivery to {cell(error, 300)}" for error in d.errors[:_ROWS]]
@@ -214,6 +255,7 @@ def render_digest_report(
         lines += [f"- {cell(label)}: {status}" for label, status in held]
     lines += ["", f"## Alerts ({len(figures.alerts)})", ""]
     lines += alert_table(figures.alerts, statuses) if figures.alerts else ["None."]
+    lines += _doubtful_section(figures.doubtful)
     lines += ["", "## New articles by source", "", "| Source | New articles |", "|---|---|"]
     lines += [f"| {cell(name)} | {count} |" for name, count in figures.articles.most_common(_ROWS)]
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from veille.decide.render import reasons_text
 from veille.names import FOLDER_PREFIX
 from veille.records import (
     ArticleChanges,
@@ -17,6 +18,7 @@ from veille.records import (
     CreatedAlert,
     DeliveryReport,
     HealthNotice,
+    HeldDoubtful,
     HeldEntry,
     ReadError,
     RecordedBatch,
@@ -28,6 +30,8 @@ from veille.sanitize import loggable
 
 _LISTED_ALERTS = 15
 _LISTED_SOURCES = 20
+# How a mention held as doubtful is sent after all, as every listing of them says.
+RELEASE_COMMAND = "python -m flows.release"
 
 
 @dataclass
@@ -51,6 +55,8 @@ class RunSummary:
     new_by_source: Counter[str] = field(default_factory=Counter)
     sources: list[SourceHealth] = field(default_factory=list)
     health: list[HealthNotice] = field(default_factory=list)
+    # Mentions held as doubtful this run: shown, sent to no one until released.
+    doubtful: list[HeldDoubtful] = field(default_factory=list)
 
     def add_reads(self, batches: list[SourceBatch], changes: ArticleChanges) -> None:
         self.batches = list(batches)
@@ -63,6 +69,7 @@ class RunSummary:
         """A batch's alerts, and its articles the database refused (unreadable items of this run)."""
         self.alerts += recorded.alerts
         self.held += recorded.held
+        self.doubtful += recorded.doubtful
         self.grown.update(recorded.grown)
         self.read_errors += recorded.rejected
 
@@ -86,6 +93,8 @@ class RunSummary:
             problems.append(f"{plural(len(self.read_errors), 'item')} unreadable")
         if self.held:
             problems.append(f"{plural(len(self.held), 'mention')} held ({self.held[0].reason.split(':')[0]})")
+        if self.doubtful:
+            problems.append(f"{plural(len(self.doubtful), 'mention')} held as doubtful")
         waiting = sum(a.held_deliveries for a in self.alerts)
         if waiting:
             problems.append(f"{plural(waiting, 'delivery', 'deliveries')} held (quiet hours, digest or rate limit)")
@@ -126,15 +135,21 @@ class RunSummary:
                 f"  held:          {plural(len(self.held), 'mention')} recorded without notifying "
                 f"({loggable(self.held[0].reason)})"
             )
-        for alert in self.alerts[:_LISTED_ALERTS]:
-            written = "" if alert.variant == alert.entry_name else f" («{loggable(alert.variant)}»)"
-            carried = f", carried by {alert.sources} sources" if alert.sources > 1 else ""
-            others = f" + {', '.join(alert.entries[1:])}" if len(alert.entries) > 1 else ""
+        if self.doubtful:
             lines.append(
-                f"    + {alert.kind} {alert.entry_name}{written}{others} in {loggable(alert.location)}{carried}"
+                f"  doubtful:      {plural(len(self.doubtful), 'mention')} held as doubtful, sent to no one "
+                f"({RELEASE_COMMAND} ID sends one)"
             )
+        for alert in self.alerts[:_LISTED_ALERTS]:
+            carried = f", carried by {alert.sources} sources" if alert.sources > 1 else ""
+            lines.append(f"    + {_entries(alert)} in {loggable(alert.location)}{carried}")
         if len(self.alerts) > _LISTED_ALERTS:
             lines.append(f"    + … and {len(self.alerts) - _LISTED_ALERTS} more")
+        for held in self.doubtful[:_LISTED_ALERTS]:
+            article = f"«{loggable(held.article_title)}» ({loggable(held.source)}, {loggable(held.location)})"
+            lines.append(f"    ? [{held.id}] {doubtful_text(held, loggable)} in {article}")
+        if len(self.doubtful) > _LISTED_ALERTS:
+            lines.append(f"    ? … and {len(self.doubtful) - _LISTED_ALERTS} more")
         for entry_name, sources in list(self.grown.values())[:_LISTED_ALERTS]:
             lines.append(f"    ~ the story of an earlier {entry_name} alert is now carried by {sources} sources")
         lines += self._source_lines()
@@ -160,6 +175,28 @@ class RunSummary:
         if len(lines) > _LISTED_SOURCES:
             lines = [*lines[:_LISTED_SOURCES], f"    … and {len(lines) - _LISTED_SOURCES} more sources"]
         return lines
+
+
+def _entries(alert: CreatedAlert) -> str:
+    """Every entry of an alert with the variant as written, the rule that matched it and its confidence."""
+    if not alert.matches:  # an alert recorded without them: its first entry's variant, the other names
+        written = "" if alert.variant == alert.entry_name else f" («{loggable(alert.variant)}»)"
+        others = f" + {', '.join(alert.entries[1:])}" if len(alert.entries) > 1 else ""
+        return f"{alert.kind} {alert.entry_name}{written}{others}"
+    return " + ".join(
+        f"{m.kind} {m.name}, written «{loggable(m.variant)}» ({loggable(m.matched_by)}, confidence {m.confidence:.2f})"
+        for m in alert.matches
+    )
+
+
+def doubtful_text(held: HeldDoubtful, quote: Callable[[str], str]) -> str:
+    """A mention held as doubtful in words, what the article and the matcher wrote through `quote`:
+    "place Alep, written «rue d'Alep» (fold, confidence 0.31: inside a street's name)"; its article apart."""
+    mention = held.mention
+    return (
+        f"{held.kind} {quote(held.entry_name)}, written «{quote(mention.text)}» ({quote(mention.matched_by)}, "
+        f"confidence {mention.confidence:.2f}: {quote(reasons_text(mention.reasons))})"
+    )
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

@@ -11,9 +11,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from veille.decide.deliveries import Route, TargetProfile, plan_deliveries
-from veille.decide.evaluate import DecisionState, article_moment, fire_rules, remember_mentions
+from veille.decide.evaluate import DecisionState, article_moment, fire_rules, is_sure, remember_mentions
 from veille.decide.render import alert_details, render_alert
-from veille.records import BatchPlan, DecisionContext, FiredRule, Hit, PlacedArticle, PlannedAlert, StoryRef
+from veille.records import (
+    BatchPlan,
+    DecisionContext,
+    DoubtfulMention,
+    FiredRule,
+    Hit,
+    Mention,
+    PlacedArticle,
+    PlannedAlert,
+    StoryRef,
+)
 from veille.rules.config import SEVERITIES, Rule, RulesConfig
 from veille.watchlist import WatchEntry, WatchList
 
@@ -31,27 +41,34 @@ class DecisionConfig:
 
 def decide_batch(placed: Sequence[PlacedArticle], context: DecisionContext, config: DecisionConfig) -> BatchPlan:
     """What a batch alerts on: for each article, the entries new to its story that rules fire on, as one
-    message with its routing, text and deliveries; a baseline source's entries are held, not sent."""
+    message with its routing, text and deliveries; a baseline source's entries are held, not sent; the
+    entries an article names only doubtfully, that no rule releases, are held as doubtful."""
     state = DecisionState(
         alerted={StoryRef(id=story): set(entries) for story, entries in context.alerted.items()},
         history=dict(context.history),
+        doubtful={StoryRef(id=story): set(entries) for story, entries in context.doubtful.items()},
     )
     rules = {rule.id: rule for rule in config.rules.rules}
     sent_recently = dict(context.sent_recently)
     sources = _story_sources(placed, context.story_sources)
     alerts = []
+    doubtful: list[DoubtfulMention] = []
     for item in placed:
         article = item.article
-        if article.source in context.baseline_sources:
+        baseline = article.source in context.baseline_sources
+        if baseline:
             fired = _baseline(item, state)
         else:
             language = context.languages.get(article.source)
             fired = fire_rules(item, config.rules.rules, config.watchlist, state, language)
-        remember_mentions(item, state)
-        hits = _hits(item, fired, config.watchlist)
+        remember_mentions(item, state, config.watchlist)
+        hits = _hits(item, fired, config.watchlist, rules)
+        if hits:
+            state.alerted_in(item.story).update(hit.entry.id for hit in hits)
+        if not baseline:
+            doubtful += _doubtful(item, state, config.watchlist)
         if not hits:
             continue
-        state.alerted_in(item.story).update(hit.entry.id for hit in hits)
         alerts.append(
             _planned(
                 item,
@@ -69,6 +86,8 @@ def decide_batch(placed: Sequence[PlacedArticle], context: DecisionContext, conf
         tuple(alerts),
         alerted={story: frozenset(entries) for story, entries in state.alerted.items()},
         history=state.history,
+        doubtful=tuple(doubtful),
+        held_doubtful={story: frozenset(entries) for story, entries in state.doubtful.items()},
     )
 
 
@@ -121,21 +140,62 @@ def _baseline(item: PlacedArticle, state: DecisionState) -> dict[str, list[Fired
     }
 
 
-def _hits(item: PlacedArticle, fired: Mapping[str, list[FiredRule]], watchlist: WatchList) -> list[Hit]:
-    """The fired entries as hits, in the order the article first mentions them."""
-    first: dict[str, tuple[int, int]] = {}
-    mentions = sorted(item.found.mentions, key=lambda m: m.start)
+def _hits(
+    item: PlacedArticle, fired: Mapping[str, list[FiredRule]], watchlist: WatchList, rules: Mapping[str, Rule]
+) -> list[Hit]:
+    """The fired entries as hits, in the order the article first mentions them.
+
+    A hit quotes, and counts, the mentions its rules could see: "Alep" rather than the "rue d'Alep"
+    written before it, held doubtful.
+    """
+    floors: dict[str, float] = {}
+    for fired_id, why in fired.items():
+        fired_entry = watchlist.get(fired_id)
+        if fired_entry is not None:
+            floors[fired_id] = min(_floor(f, fired_entry, watchlist, rules) for f in why)
+    first: dict[str, Mention] = {}
     counts: dict[str, int] = {}
-    for position, mention in enumerate(mentions):
-        if mention.entry_id is not None and mention.entry_id in fired:
-            first.setdefault(mention.entry_id, (position, 0))
-            counts[mention.entry_id] = counts.get(mention.entry_id, 0) + 1
-    hits = []
-    for entry_id, (position, _) in sorted(first.items(), key=lambda pair: pair[1][0]):
+    for mention in sorted(item.found.mentions, key=lambda m: m.start):
+        entry_id = mention.entry_id
+        if entry_id is not None and entry_id in floors and mention.confidence >= floors[entry_id]:
+            first.setdefault(entry_id, mention)
+            counts[entry_id] = counts.get(entry_id, 0) + 1
+    return [
+        Hit(entry, mention, counts[entry_id], tuple(fired[entry_id]))
+        for entry_id, mention in first.items()
+        if (entry := watchlist.get(entry_id)) is not None
+    ]
+
+
+def _floor(fired: FiredRule, entry: WatchEntry, watchlist: WatchList, rules: Mapping[str, Rule]) -> float:
+    """The confidence the rule that fired needed of a mention of `entry`; a baseline takes every mention."""
+    if fired.kind == "baseline" or fired.rule_id not in rules:
+        return 0.0
+    return rules[fired.rule_id].threshold(entry, watchlist)
+
+
+def _doubtful(item: PlacedArticle, state: DecisionState, watchlist: WatchList) -> list[DoubtfulMention]:
+    """The entries the article names only doubtfully, not alerted in its story nor held there already,
+    each with its most confident mention (the first of them on a tie), in the order first mentioned."""
+    sure: set[str] = set()
+    best: dict[str, Mention] = {}
+    for mention in sorted(item.found.mentions, key=lambda m: m.start):
+        entry_id = mention.entry_id
+        if entry_id is None or watchlist.get(entry_id) is None:
+            continue
+        if is_sure(mention, watchlist):
+            sure.add(entry_id)
+        elif entry_id not in best or mention.confidence > best[entry_id].confidence:
+            best[entry_id] = mention
+    alerted, held = state.alerted_in(item.story), state.doubtful_in(item.story)
+    doubtful = []
+    for entry_id, mention in best.items():
         entry = watchlist.get(entry_id)
-        if entry is not None:
-            hits.append(Hit(entry, mentions[position], counts[entry_id], tuple(fired[entry_id])))
-    return hits
+        if entry is None or entry_id in sure or entry_id in alerted or entry_id in held:
+            continue
+        held.add(entry_id)
+        doubtful.append(DoubtfulMention(item.article, item.story, entry, mention))
+    return doubtful
 
 
 def _story_sources(

@@ -19,7 +19,8 @@ RECENT_HORIZON = timedelta(days=31)
 
 @dataclass
 class DecisionState:
-    """What deciding a batch has learnt so far: entries alerted per story, and each entry's past.
+    """What deciding a batch has learnt so far: entries alerted and entries held as doubtful per story,
+    and each entry's past.
 
     Seeded from the store's context; each article decided updates it, so the next article of the
     batch (or of a dry run's next batch) is decided as if the earlier ones were stored.
@@ -27,9 +28,19 @@ class DecisionState:
 
     alerted: dict[StoryRef, set[str]] = field(default_factory=dict)
     history: dict[str, EntryHistory] = field(default_factory=dict)
+    doubtful: dict[StoryRef, set[str]] = field(default_factory=dict)
 
     def alerted_in(self, story: StoryRef) -> set[str]:
         return self.alerted.setdefault(story, set())
+
+    def doubtful_in(self, story: StoryRef) -> set[str]:
+        return self.doubtful.setdefault(story, set())
+
+
+def is_sure(mention: Mention, watchlist: WatchList) -> bool:
+    """Whether a watched mention reaches its entry's threshold (WatchList.threshold); under it, it is doubtful."""
+    entry = watchlist.get(mention.entry_id) if mention.entry_id is not None else None
+    return entry is not None and mention.confidence >= watchlist.threshold(entry)
 
 
 def article_moment(item: PlacedArticle) -> datetime:
@@ -41,25 +52,35 @@ def article_moment(item: PlacedArticle) -> datetime:
 def fire_rules(
     item: PlacedArticle, rules: Sequence[Rule], watchlist: WatchList, state: DecisionState, language: str | None
 ) -> dict[str, list[FiredRule]]:
-    """The rules that fire on each entry of the article not yet alerted in its story, by entry id."""
+    """The rules that fire on each entry of the article not yet alerted in its story, by entry id.
+
+    A rule sees the mentions whose confidence reaches its threshold (Rule.threshold): by default the sure
+    ones, so that an entry the article names only doubtfully fires nothing.
+    """
     moment = article_moment(item)
     alerted = state.alerted_in(item.story)
     watched = [m for m in item.found.mentions if m.entry_id is not None]
-    candidates = {m.entry_id for m in watched if m.entry_id not in alerted}
     fired: dict[str, list[FiredRule]] = {}
     for rule in rules:
         if not rule.applies_to(item.article.source, language):
             continue
-        for entry_id, why in _fired_by(rule, watched, candidates, item, moment, watchlist, state):
+        seen = [m for m in watched if _seen_by(rule, m, watchlist)]
+        candidates = {m.entry_id for m in seen if m.entry_id not in alerted}
+        for entry_id, why in _fired_by(rule, seen, candidates, item, moment, watchlist, state):
             fired.setdefault(entry_id, []).append(FiredRule(rule.id, rule.kind, rule.severity, why))
     return fired
 
 
-def remember_mentions(item: PlacedArticle, state: DecisionState) -> None:
-    """The article's entries as seen at its moment: later first_seen and spike rules count it."""
+def remember_mentions(item: PlacedArticle, state: DecisionState, watchlist: WatchList) -> None:
+    """The article's entries named surely, as seen at its moment: later first_seen and spike rules count it.
+
+    A doubtful mention is not counted: "rue d'Alep" last week does not make Alep's return today old news,
+    and a run of articles on mortar the building material is no spike of mortiers (the store reads the
+    past the same way: veille.store.context.entry_history).
+    """
     moment = article_moment(item)
     story_key = _story_key(item.story)
-    for entry_id in {m.entry_id for m in item.found.mentions if m.entry_id is not None}:
+    for entry_id in {m.entry_id for m in item.found.mentions if m.entry_id is not None and is_sure(m, watchlist)}:
         past = state.history.get(entry_id, EntryHistory())
         last = past.last_seen_at if past.last_seen_at is not None and past.last_seen_at > moment else moment
         # Only as far back as the longest spike window: a replay over years must not keep them all.
@@ -70,6 +91,11 @@ def remember_mentions(item: PlacedArticle, state: DecisionState) -> None:
             recent[story_key] = moment
             by_day = {**by_day, moment.date(): by_day.get(moment.date(), 0) + 1}
         state.history[entry_id] = replace(past, last_seen_at=last, recent=recent, stories_by_day=by_day)
+
+
+def _seen_by(rule: Rule, mention: Mention, watchlist: WatchList) -> bool:
+    entry = watchlist.get(mention.entry_id) if mention.entry_id is not None else None
+    return entry is not None and mention.confidence >= rule.threshold(entry, watchlist)
 
 
 def _story_key(story: StoryRef) -> int | tuple[str, str]:

@@ -48,15 +48,29 @@ def render_alert(
 
 def _hit_lines(hit: Hit) -> list[str]:
     entry, mention = hit.entry, hit.mention
-    written = "" if mention.text == entry.name else f", written «{neutralise_line(mention.text)}»"
-    times = f" ({hit.occurrences} mentions)" if hit.occurrences > 1 else ""
+    times = f"; {hit.occurrences} mentions" if hit.occurrences > 1 else ""
     where = f" ({entry.coordinates[0]:.3f}, {entry.coordinates[1]:.3f})" if entry.coordinates else ""
     rules = "; ".join(f"{fired.rule_id}: {fired.why}" for fired in hit.rules)
-    return [
-        f"{entry.kind.capitalize()}: {entry.name}{where}{written}{times}",
+    lines = [
+        f"{entry.kind.capitalize()}: {entry.name}{where}, written «{neutralise_line(mention.text)}» "
+        f"({how_matched(mention.matched_by, mention.confidence)}{times})",
         f"  «{marked_sentence(mention)}»",
         f"  {'Rule' if len(hit.rules) == 1 else 'Rules'} {rules}",
     ]
+    if mention.confidence < 1:
+        # Why a mention is less than certain (or was released by hand): what the analyst weighs.
+        lines.append(f"  Why: {neutralise_line(reasons_text(mention.reasons))}")
+    return lines
+
+
+def how_matched(matched_by: str, confidence: float) -> str:
+    """How a mention was found, in words: "fold, confidence 0.92"."""
+    return f"{neutralise_line(matched_by)}, confidence {confidence:.2f}"
+
+
+def reasons_text(reasons: Sequence[str]) -> str:
+    """A mention's reasons as one clause, "no reason given" when it has none; quote it where it goes."""
+    return "; ".join(reasons) or "no reason given"
 
 
 def marked_sentence(mention: Mention) -> str:
@@ -121,6 +135,9 @@ def alert_details(
                 "variant": hit.mention.text,
                 "sentence": hit.mention.sentence,
                 "occurrences": hit.occurrences,
+                "matched_by": hit.mention.matched_by,
+                "confidence": hit.mention.confidence,
+                "reasons": list(hit.mention.reasons),
                 "coordinates": list(hit.entry.coordinates) if hit.entry.coordinates else None,
                 "rules": [
                     {"id": fired.rule_id, "kind": fired.kind, "severity": fired.severity, "why": fired.why}

@@ -33,9 +33,12 @@ _TAG_CHARS = 64  # an entry's id is at most that (veille.watchlist), and each of
 _DATE_CHARS = 64
 # A longer link is none a person follows: the location alone says where the article is.
 _URL_CHARS = 4_000
-# At these caps the fields without entries take under 85 KB and any one entry under 45 KB: the first
-# entry always fits in FIELDS_BYTES. An alert has a few tags for each of its entries.
+# At these caps the fields without entries take under 82 KB and any one entry under 47 KB (measured with
+# 4-byte characters everywhere: 81,446 and 46,290 bytes): the first entry always fits in FIELDS_BYTES.
+# An alert has a few tags for each of its entries.
 _SOURCES, _TAGS, _RULES = 20, 100, 10
+# A mention's reasons (veille.extract.confidence) are a few short phrases.
+_REASONS, _REASON_CHARS = 5, 120
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _LINE_SEPARATORS = str.maketrans({"\u2028": " ", "\u2029": " "})
 
@@ -101,9 +104,12 @@ def _entry(entry: Mapping[str, object]) -> dict[str, object]:
         "variant": _text(entry.get("variant"), _TEXT_CHARS),
         "sentence": _text(entry.get("sentence"), _TEXT_CHARS),
         "occurrences": _count(entry.get("occurrences")),
+        "matched_by": _text(entry.get("matched_by"), _NAME_CHARS),
+        "confidence": _confidence(entry.get("confidence")),
         "coordinates": _coordinates(entry.get("coordinates")),
     }
     _listed(cleaned, "rules", entry.get("rules"), _RULES, lambda rule: _rule(_mapping(rule)))
+    _listed(cleaned, "reasons", entry.get("reasons"), _REASONS, lambda reason: _text(reason, _REASON_CHARS))
     return cleaned
 
 
@@ -129,6 +135,12 @@ def _text(value: object, limit: int) -> str | None:
 
 def _count(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _confidence(value: object) -> float | None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return float(value) if math.isfinite(value) and 0 <= value <= 1 else None
 
 
 def _coordinates(value: object) -> list[float] | None:

@@ -71,6 +71,10 @@ class Rule(BaseModel):
     # Routing tags added to the alerts it fires: targets with one of them receive those alerts.
     tags: tuple[str, ...] = ()
     description: str | None = None
+    # The confidence a mention needs for this rule to see it (None: the watch list's threshold for its
+    # entry); 0 releases every mention held as doubtful of the entries the rule takes. Strict: YAML's
+    # `yes` would be 1.0 and a quoted "0.5" a string.
+    min_confidence: float | None = Field(None, ge=0, le=1, strict=True)
     # first_seen: the entry was not mentioned for at least this many days (or never).
     quiet_days: float | None = Field(None, gt=0, le=3650)
     # co_occurrence: the other group, and how close (None: in one sentence).
@@ -110,6 +114,10 @@ class Rule(BaseModel):
     @property
     def spike_baseline_days(self) -> int:
         return self.baseline_days if self.baseline_days is not None else 28
+
+    def threshold(self, entry: WatchEntry, watchlist: WatchList) -> float:
+        """The confidence a mention of `entry` needs for this rule to fire on it."""
+        return self.min_confidence if self.min_confidence is not None else watchlist.threshold(entry)
 
     def applies_to(self, source: str, language: str | None) -> bool:
         """Whether articles of this source (and language) are for this rule."""

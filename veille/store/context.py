@@ -1,17 +1,20 @@
-"""Reads that give the decision its context: what each story has, each entry's past, recent sends."""
+"""Reads that give the decision its context: what each story has (alerted, held, held as doubtful), each
+entry's past, recent sends."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, and_, case, func, select
+from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from veille.records import EntryHistory
 from veille.store.guard import database_errors as _reading
-from veille.store.models import AlertEntryRow, ArticleRow, DeliveryRow, MentionRow, SourceRow
+from veille.store.models import AlertEntryRow, ArticleRow, DeliveryRow, DoubtfulMentionRow, MentionRow, SourceRow
 
+# Ids per IN (...) list: far below every database's limit on bound parameters.
+_CHUNK = 500
 # Deliveries that count against a target's rate limit: those sent, or to be sent, on their own.
 _COUNTED = ("pending", "sending", "sent")
 
@@ -45,21 +48,42 @@ class ContextQueries:
             {story: tuple(sorted(names)) for story, names in carriers.items()},
         )
 
-    def entry_history(self, entry_ids: Iterable[str], now: datetime, days: int) -> dict[str, EntryHistory]:
+    def held_as_doubtful(self, story_ids: Iterable[int]) -> dict[int, frozenset[str]]:
+        """The entries each of these stories holds as doubtful already (not to be held again)."""
+        ids = sorted(set(story_ids))
+        held: dict[int, set[str]] = {}
+        with _reading("reading doubtful mentions"), Session(self.engine) as session:
+            for start in range(0, len(ids), _CHUNK):
+                query = select(DoubtfulMentionRow.story_id, DoubtfulMentionRow.entry_id).where(
+                    DoubtfulMentionRow.story_id.in_(ids[start : start + _CHUNK])
+                )
+                for story, entry in session.execute(query):
+                    held.setdefault(story, set()).add(entry)
+        return {story: frozenset(entries) for story, entries in held.items()}
+
+    def entry_history(
+        self, entry_ids: Iterable[str], now: datetime, days: int, thresholds: Mapping[str, float] | None = None
+    ) -> dict[str, EntryHistory]:
         """Each entry's past: its latest article date, stories per day over the last `days` days, the
-        stories of the last 31 days with their dates, and when a spike rule last fired on it."""
+        stories of the last 31 days with their dates, and when a spike rule last fired on it.
+
+        With `thresholds` (each entry's WatchList.threshold), only the mentions that reach it count, as
+        the decision counts them (veille.decide.evaluate.remember_mentions); one stored without a
+        confidence, before revision 0005, was sure.
+        """
         ids = sorted(set(entry_ids))
         if not ids:
             return {}
         dated = article_date()
         horizon = now - timedelta(days=days)
         recent_horizon = now - timedelta(days=31)
+        sure = _sure(ids, thresholds)
         latest = select(MentionRow.entry_id, func.max(dated)).join(ArticleRow, MentionRow.article_id == ArticleRow.id)
-        latest = latest.where(MentionRow.entry_id.in_(ids)).group_by(MentionRow.entry_id)
+        latest = latest.where(MentionRow.entry_id.in_(ids), sure).group_by(MentionRow.entry_id)
         stories = (
             select(MentionRow.entry_id, ArticleRow.story_id, func.min(dated))
             .join(ArticleRow, MentionRow.article_id == ArticleRow.id)
-            .where(MentionRow.entry_id.in_(ids), dated >= horizon)
+            .where(MentionRow.entry_id.in_(ids), dated >= horizon, sure)
             .group_by(MentionRow.entry_id, ArticleRow.story_id)
         )
         spikes = select(AlertEntryRow.entry_id, AlertEntryRow.created_at, AlertEntryRow.rules).where(
@@ -116,6 +140,22 @@ class ContextQueries:
                 )
                 counts[key] = session.scalar(query) or 0
         return counts
+
+
+def _sure(ids: list[str], thresholds: Mapping[str, float] | None) -> ColumnElement[bool]:
+    """Mentions of `ids` that reach their entry's threshold: one condition per distinct threshold (a few)."""
+    if thresholds is None:
+        return true()
+    by_threshold: dict[float, list[str]] = {}
+    for entry_id in ids:
+        by_threshold.setdefault(thresholds.get(entry_id, 0.0), []).append(entry_id)
+    return or_(
+        MentionRow.confidence.is_(None),
+        *(
+            and_(MentionRow.entry_id.in_(entries), MentionRow.confidence >= threshold)
+            for threshold, entries in by_threshold.items()
+        ),
+    )
 
 
 def article_date() -> ColumnElement[datetime]:

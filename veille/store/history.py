@@ -11,8 +11,9 @@ from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session
 
 from veille.records import AlertLine, Article, PeriodFigures, StoredArticle
+from veille.store.doubtful import read_doubtful
 from veille.store.guard import database_errors as _reading
-from veille.store.models import AlertEntryRow, AlertRow, ArticleRow, DeliveryRow, SourceRow
+from veille.store.models import AlertEntryRow, AlertRow, ArticleRow, DeliveryRow, DoubtfulMentionRow, SourceRow
 
 Query = TypeVar("Query", bound=Select[Any])
 # Ids per IN (...) list: far below every database's limit on bound parameters.
@@ -23,6 +24,20 @@ class HistoryQueries:
     """Mixed into SqlStore: reads that serve replay, digests and run reports."""
 
     engine: Engine
+
+    def stored_articles(self, article_ids: Iterable[int]) -> dict[int, StoredArticle]:
+        """These stored articles, by id; an id the database does not hold is left out."""
+        ids = sorted(set(article_ids))
+        found: dict[int, StoredArticle] = {}
+        with _reading("reading stored articles"), Session(self.engine) as session:
+            for start in range(0, len(ids), _CHUNK):
+                query = (
+                    select(ArticleRow, SourceRow.name)
+                    .join(ArticleRow.source)
+                    .where(ArticleRow.id.in_(ids[start : start + _CHUNK]))
+                )
+                found.update((row.id, _stored(row, name)) for row, name in session.execute(query))
+        return found
 
     def articles_between(
         self, since: datetime | None, until: datetime | None, after_id: int = 0, limit: int = 100
@@ -38,23 +53,7 @@ class HistoryQueries:
             until,
         )
         with _reading("reading stored articles"), Session(self.engine) as session:
-            return [
-                StoredArticle(
-                    row.id,
-                    row.story_id,
-                    Article(
-                        source=name,
-                        key=row.key,
-                        title=row.title,
-                        location=row.location,
-                        text=row.text,
-                        published_at=row.published_at,
-                        content_hash=row.content_hash,
-                    ),
-                    row.first_seen_at,
-                )
-                for row, name in session.execute(query)
-            ]
+            return [_stored(row, name) for row, name in session.execute(query)]
 
     def count_articles_between(self, since: datetime | None, until: datetime | None) -> int:
         query = _dated_between(select(func.count()).select_from(ArticleRow), since, until)
@@ -90,7 +89,8 @@ class HistoryQueries:
             return _alert_lines(session, select(AlertRow).where(AlertRow.id.in_(ids)).order_by(AlertRow.id))
 
     def period_figures(self, since: datetime, until: datetime) -> PeriodFigures:
-        """New articles by source, alerts created, their deliveries' status and failing sources."""
+        """New articles by source, alerts created, their deliveries' status, failing sources, and the
+        mentions held as doubtful."""
         figures = PeriodFigures()
         with _reading("reading the period's figures"), Session(self.engine) as session:
             articles = (
@@ -114,7 +114,23 @@ class HistoryQueries:
             figures.failing_sources = [
                 (row.name, row.consecutive_failures, row.last_error or "") for row in session.scalars(failing)
             ]
+            figures.doubtful = read_doubtful(
+                session, DoubtfulMentionRow.created_at >= since, DoubtfulMentionRow.created_at < until
+            )
         return figures
+
+
+def _stored(row: ArticleRow, source: str) -> StoredArticle:
+    article = Article(
+        source=source,
+        key=row.key,
+        title=row.title,
+        location=row.location,
+        text=row.text,
+        published_at=row.published_at,
+        content_hash=row.content_hash,
+    )
+    return StoredArticle(row.id, row.story_id, article, row.first_seen_at)
 
 
 def _dated_between(query: Query, since: datetime | None, until: datetime | None) -> Query:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -136,6 +137,11 @@ class MentionRow(Base):
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
     sentence: Mapped[str] = mapped_column(Text)
+    # How the matcher found a watched mention and how sure it is; None for the model's places and for
+    # mentions stored before revision 0005, which were all taken as sure.
+    matched_by: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    reasons: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class AlertRow(Base):
@@ -204,6 +210,37 @@ class AlertEntryRow(Base):
     rules: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     held: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DoubtfulMentionRow(Base):
+    """An entry a story's article named only under its confidence threshold, released by no rule: held as
+    doubtful, shown, sent to no one until released by hand. Unique per (story, entry), as alert_entries.
+
+    The mention is its most confident one in the article; `released_alert_id` the alert it became.
+    """
+
+    __tablename__ = "doubtful_mentions"
+    __table_args__ = (
+        UniqueConstraint("story_id", "entry_id", name="uq_doubtful_mentions_story_entry"),
+        Index("ix_doubtful_mentions_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"))
+    entry_id: Mapped[str] = mapped_column(String(64))
+    entry_kind: Mapped[str] = mapped_column(String(16))
+    entry_name: Mapped[str] = mapped_column(Text)
+    variant: Mapped[str] = mapped_column(Text)
+    sentence: Mapped[str] = mapped_column(Text)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    matched_by: Mapped[str] = mapped_column(String(64))
+    confidence: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    released_alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
 
 
 class DeliveryRow(Base):

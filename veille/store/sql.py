@@ -32,7 +32,10 @@ from veille.errors import StoreError
 from veille.records import (
     BatchPlan,
     CreatedAlert,
+    DoubtfulMention,
     DueDelivery,
+    EntryMatch,
+    HeldDoubtful,
     HeldEntry,
     PlacedArticle,
     PlannedAlert,
@@ -47,18 +50,28 @@ from veille.records import (
 from veille.redact import database_url_problem
 from veille.store.context import ContextQueries
 from veille.store.digests import DigestQueries
+from veille.store.doubtful import DoubtfulQueries
 from veille.store.guard import database_errors as _errors
 from veille.store.guard import rows_changed
 from veille.store.health import HealthQueries
 from veille.store.history import HistoryQueries
 from veille.store.lock import RunLock, run_lock
 from veille.store.migrate import upgrade
-from veille.store.models import AlertEntryRow, AlertRow, ArticleRow, DeliveryRow, MentionRow, SourceRow, StoryRow
+from veille.store.models import (
+    AlertEntryRow,
+    AlertRow,
+    ArticleRow,
+    DeliveryRow,
+    DoubtfulMentionRow,
+    MentionRow,
+    SourceRow,
+    StoryRow,
+)
 from veille.store.outbox import OutboxQueries
 from veille.stories import StoryIndex, from_bytes, to_bytes
 
 
-class SqlStore(HistoryQueries, OutboxQueries, ContextQueries, DigestQueries, HealthQueries):
+class SqlStore(HistoryQueries, OutboxQueries, ContextQueries, DigestQueries, HealthQueries, DoubtfulQueries):
     """Articles, mentions, alerts and deliveries in any database SQLAlchemy speaks."""
 
     def __init__(self, engine: Engine, was_new: bool = False) -> None:
@@ -137,7 +150,8 @@ class SqlStore(HistoryQueries, OutboxQueries, ContextQueries, DigestQueries, Hea
 
     def record_plan(self, plan: BatchPlan, now: datetime) -> RecordedBatch:
         """Write what the decision planned, in one transaction: articles and mentions in their stories,
-        alerts with their entries and deliveries, held entries.
+        alerts with their entries and deliveries, held entries, mentions held as doubtful, and the
+        doubtful mentions the plan releases marked with the alert that carries their entry.
 
         An article the database refuses (a value it cannot hold) costs only itself: the plan is written
         again article by article, and that one comes back in `rejected`, named, not stored (so it is new
@@ -179,6 +193,8 @@ class SqlStore(HistoryQueries, OutboxQueries, ContextQueries, DigestQueries, Hea
                 recorded.alerts.extend(mine.alerts)
                 recorded.held.extend(mine.held)
                 recorded.stored.update(mine.stored)
+                recorded.doubtful.extend(mine.doubtful)
+                recorded.released.update(mine.released)
             recorded.grown.update(writer.grown)
         return recorded
 
@@ -328,6 +344,10 @@ class _PlanWriter:
         self.alerts: dict[tuple[str, str], list[PlannedAlert]] = {}
         for alert in plan.alerts:
             self.alerts.setdefault((alert.article.source, alert.article.key), []).append(alert)
+        self.doubtful: dict[tuple[str, str], list[DoubtfulMention]] = {}
+        for doubtful in plan.doubtful:
+            self.doubtful.setdefault((doubtful.article.source, doubtful.article.key), []).append(doubtful)
+        self.released = plan.released
         # StoryRef of a story this batch opens, to the id it got.
         self.stories: dict[StoryRef, int] = {}
         # Alerts whose story a copy joined: their first entry and how many sources carry it now.
@@ -339,6 +359,8 @@ class _PlanWriter:
         recorded.stored[(article.source, article.key)] = (row.id, row.story_id)
         for alert in self.alerts.get((article.source, article.key), ()):
             self._write_alert(alert, row, recorded)
+        for doubtful in self.doubtful.get((article.source, article.key), ()):
+            self._write_doubtful(doubtful, row, recorded)
 
     def _story_id(self, item: PlacedArticle) -> int:
         if item.story.id is not None:
@@ -379,6 +401,10 @@ class _PlanWriter:
                 start=m.start,
                 end=m.end,
                 sentence=m.sentence,
+                # The model's places carry the record's defaults, which say nothing of them.
+                matched_by=m.matched_by if m.entry_id is not None else None,
+                confidence=m.confidence if m.entry_id is not None else None,
+                reasons=list(m.reasons) if m.entry_id is not None else None,
             )
             for m in item.found.mentions
         )
@@ -432,6 +458,8 @@ class _PlanWriter:
         session.flush()
         session.add_all(self._entry_rows(planned, article, alert.id))
         session.add_all(DeliveryRow.planned(alert.id, d, now) for d in planned.deliveries)
+        if self.released:
+            self._mark_released(planned, article, alert.id, recorded)
         recorded.alerts.append(
             CreatedAlert(
                 alert.id,
@@ -444,6 +472,63 @@ class _PlanWriter:
                 tuple(hit.entry.name for hit in planned.hits),
                 tuple(dict.fromkeys(f.rule_id for hit in planned.hits for f in hit.rules)),
                 sum(1 for d in planned.deliveries if d.reason is not None),
+                tuple(
+                    EntryMatch(
+                        hit.entry.name, hit.entry.kind, hit.mention.text, hit.mention.matched_by, hit.mention.confidence
+                    )
+                    for hit in planned.hits
+                ),
+            )
+        )
+
+    def _mark_released(
+        self, planned: PlannedAlert, article: ArticleRow, alert_id: int, recorded: RecordedBatch
+    ) -> None:
+        """The doubtful mentions the plan releases that this alert carries: released, with its id."""
+        rows = self.session.scalars(
+            select(DoubtfulMentionRow).where(
+                DoubtfulMentionRow.id.in_(self.released),
+                DoubtfulMentionRow.article_id == article.id,
+                DoubtfulMentionRow.entry_id.in_(planned.entry_ids),
+                DoubtfulMentionRow.released_at.is_(None),
+            )
+        ).all()
+        for row in rows:
+            row.released_at, row.released_alert_id = self.now, alert_id
+            recorded.released[row.id] = alert_id
+
+    def _write_doubtful(self, doubtful: DoubtfulMention, article: ArticleRow, recorded: RecordedBatch) -> None:
+        entry, mention = doubtful.entry, doubtful.mention
+        row = DoubtfulMentionRow(
+            article_id=article.id,
+            story_id=article.story_id,
+            entry_id=entry.id,
+            entry_kind=entry.kind,
+            entry_name=entry.name,
+            variant=mention.text,
+            sentence=mention.sentence,
+            start=mention.start,
+            end=mention.end,
+            matched_by=mention.matched_by,
+            confidence=mention.confidence,
+            reasons=list(mention.reasons),
+            created_at=self.now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        recorded.doubtful.append(
+            HeldDoubtful(
+                row.id,
+                self.now,
+                entry.id,
+                entry.name,
+                entry.kind,
+                mention,
+                doubtful.article.title,
+                doubtful.article.location,
+                doubtful.article.source,
+                article.id,
+                article.story_id,
             )
         )
 
