@@ -38,10 +38,12 @@ _Clue = Callable[[float, str], None]
 
 @dataclass(frozen=True)
 class Word:
-    """A word near the mention: as written (folded) and its lemma (folded)."""
+    """A word near the mention: as written (folded) and its lemma (folded), and as written in lower case
+    (for the reasons a reader sees: "maçon", not "macon")."""
 
     text: str
     lemma: str
+    shown: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,12 @@ class Senses:
 
 
 def _found(words: frozenset[Word], lexicon: frozenset[str]) -> set[str]:
-    """The lemmas of the words of `lexicon` among `words` ("tirs" and "tir" are one word)."""
-    return {word.lemma for word in words if word.text in lexicon or word.lemma in lexicon}
+    """The words of `lexicon` among `words`, one per lemma ("tirs" and "tir" are one word), as shown."""
+    shown: dict[str, str] = {}
+    for word in sorted(words, key=lambda word: (word.lemma, word.shown or word.text)):
+        if word.text in lexicon or word.lemma in lexicon:
+            shown.setdefault(word.lemma, word.shown or word.text)
+    return set(shown.values())
 
 
 @cache

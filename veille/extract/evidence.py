@@ -28,7 +28,9 @@ class DocEvidence:
         # A name is a few words: a longer "entity" (the model's reading of a list, or of an attack) says nothing.
         self._entities = sorted((e for e in doc.ents if len(e) <= _LONGEST_NAME), key=lambda entity: entity.start)
         self._entity_starts = [entity.start for entity in self._entities]
-        self._words = {token.i: Word(fold(token.text), fold(token.lemma_)) for token in doc if _is_word(token)}
+        self._words = {
+            token.i: Word(fold(token.text), fold(token.lemma_), token.lower_) for token in doc if _is_word(token)
+        }
         self._own = {i for span in watched for i in range(span.start, span.end)}
         self._article = frozenset(word for i, word in self._words.items() if i not in self._own)
         self._entries = {span.label_ for span in watched}
