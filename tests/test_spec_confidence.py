@@ -183,3 +183,10 @@ def test_a_military_sense_wants_words_of_war_in_the_sentence():
 def test_a_match_starts_as_sure_as_its_rule(matched_by, base):
     evidence = Evidence(kind="place", matched_by=matched_by, text="Alep", article_words=WAR)
     assert score(evidence, ALEP)[0] == base
+
+
+def test_a_reason_quotes_the_article_on_one_short_line():
+    huge = "Hama " + "x" * 100_000
+    evidence = place("Hama", entity_label="PER", entity_text=huge + "\nAmadou", entity_names=("amadou",))
+    _, reasons = score(evidence, HAMA)
+    assert all(len(reason) < 200 and "\n" not in reason for reason in reasons), reasons

@@ -192,9 +192,9 @@ def _name_clues(evidence: Evidence, entry: WatchEntry, senses: Senses, clue: _Cl
         return
     others = [word for word in evidence.entity_names if word not in senses.geographic | _FUNCTION_WORDS]
     if evidence.entity_label == "PER" and others:
-        clue(STRONG, f"the model reads a person: {evidence.entity_text!r}")
+        clue(STRONG, f"the model reads a person: {_quoted(evidence.entity_text)}")
     elif evidence.entity_label in ("ORG", "MISC") and others and not _war_near(evidence, senses):
-        clue(MEDIUM, f"inside the name {evidence.entity_text!r}")
+        clue(MEDIUM, f"inside the name {_quoted(evidence.entity_text)}")
     acronym = evidence.text.isupper() and len(compact(evidence.text)) >= 3
     if entry.kind == "place" and acronym and not evidence.shouting and not evidence.starts_sentence:
         clue(MEDIUM, "written in capitals inside a sentence: an acronym")
@@ -208,9 +208,9 @@ def _place_clues(evidence: Evidence, senses: Senses, clue: _Clue, reasons: list[
     product = _head_before(evidence, senses.products, far=True) or _word_after(evidence, senses.products)
     venue = _head_before(evidence, senses.places_elsewhere)
     if product is not None:
-        clue(STRONG * 0.5, f"a thing named after the place: {product} ... {evidence.text}")
+        clue(STRONG * 0.5, f"a thing named after the place: {product} ... {_quoted(evidence.text, '')}")
     elif venue is not None and not _one_of_many(evidence):
-        clue(STRONG * 0.75, f"a street, venue or team named after the place: {venue} ... {evidence.text}")
+        clue(STRONG * 0.75, f"a street, venue or team named after the place: {venue} ... {_quoted(evidence.text, '')}")
     previous = evidence.before[-1].text if evidence.before else ""
     following = _word_after(evidence, senses.geographic)
     # By lemma: "est" is east, but mostly "is" (lemma "être").
@@ -220,7 +220,7 @@ def _place_clues(evidence: Evidence, senses: Senses, clue: _Clue, reasons: list[
     elif len(around) >= 2:
         reasons.append(f"words of places: {', '.join(around[:3])}")
     if previous in ("la", "le") and evidence.entity_text.startswith(("La ", "Le ")) and not evidence.starts_sentence:
-        clue(STRONG, f"another place's name: {evidence.entity_text!r}")
+        clue(STRONG, f"another place's name: {_quoted(evidence.entity_text)}")
     if evidence.text.islower() and not evidence.shouting:
         clue(MEDIUM, "written in lower case: a common noun")
     war, _ = senses.war(evidence.article_words)
@@ -260,6 +260,16 @@ def _weapon_clues(evidence: Evidence, entry: WatchEntry, senses: Senses, clue: _
             clue(MEDIUM, "no word of war in the sentence or the article")
     if entry.sense == "military" and not senses.war(evidence.sentence_words)[0]:
         clue(STRONG, "the entry wants a military sense and the sentence has no word of war")
+
+
+# A reason quotes the article: one line, and short, whatever the text (a token may be 100 KB long).
+_QUOTED_CHARS = 60
+
+
+def _quoted(text: str, mark: str = "'") -> str:
+    line = " ".join(text.split())
+    cut = line[:_QUOTED_CHARS] + ("…" if len(line) > _QUOTED_CHARS else "")
+    return f"{mark}{cut}{mark}"
 
 
 def _weapon_phrase(evidence: Evidence, senses: Senses) -> frozenset[Word]:
