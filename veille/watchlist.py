@@ -103,9 +103,9 @@ class WatchEntry(BaseModel):
     @field_validator("not_", "context")
     @classmethod
     def _phrases_have_letters(cls, phrases: tuple[str, ...]) -> tuple[str, ...]:
-        for phrase in phrases:
+        for position, phrase in enumerate(phrases):
             if not compact(phrase):
-                raise ValueError(f"{phrase!r} has no letter or digit")
+                raise LocatedValueError((position,), f"{phrase!r} has no letter or digit")
         return phrases
 
     @model_validator(mode="after")
