@@ -3,7 +3,9 @@
     .venv/bin/python bench/extract_throughput.py [--articles 400] [--rounds 3]
 
 Prints articles per second for each configuration and for the watch matcher alone, best of `rounds`, measured in
-the same process in alternation (these machines are shared and noisy: read the ratio, not the absolute).
+the same process in alternation (these machines are shared and noisy: read the ratio, not the absolute). "veille,
+exact, no confidence" is the matcher before issue #12 (no variants, no confusables, no confidence): the difference is
+what reading variants and scoring each mention cost.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import spacy
 
-from veille.extract.pipeline import extract_mentions, load_pipeline
+from veille.extract.pipeline import MatchOptions, extract_mentions, load_pipeline
 from veille.ingest.folder import FolderSource
 from veille.records import Article
 from veille.watchlist import load_watchlist
@@ -52,6 +54,9 @@ def main() -> None:
     characters = sum(len(a.text) for a in articles)
     pipelines = {
         "veille (senter, no parser)": load_pipeline("fr_core_news_sm", watchlist),
+        "veille, exact, no confidence": load_pipeline(
+            "fr_core_news_sm", watchlist, MatchOptions(fold=False, confusables=False, confidence=False)
+        ),
         "model as shipped (parser)": with_parser(watchlist),
     }
     best: dict[str, float] = {}

@@ -89,8 +89,9 @@ def nul_files(folder: Path) -> None:
     (folder / "raw-nul.txt").write_bytes("Tirs à Hama.\x00 Fin.".encode())
     (folder / "bom-nul.txt").write_bytes(b"\xef\xbb\xbf" + "Tirs à Hama.\x00 Fin.".encode())
     (folder / "utf16-nul.txt").write_bytes("\ufeffTirs à Hama.\x00 Fin.".encode("utf-16-le"))
-    (folder / os.fsdecode(b"caf\xe9-hama.txt")).write_bytes("Café à Hama.".encode())
-    (folder / os.fsdecode(b"caf\xe8-hama.txt")).write_bytes("Autre café à Hama.".encode())
+    # "en Syrie": a place in a text with no word of the region or of war would be held as doubtful.
+    (folder / os.fsdecode(b"caf\xe9-hama.txt")).write_bytes("Café à Hama, en Syrie.".encode())
+    (folder / os.fsdecode(b"caf\xe8-hama.txt")).write_bytes("Autre café à Hama, en Syrie.".encode())
 
 
 def test_files_with_nul_characters_and_names_that_are_not_utf8_are_read(tmp_path):

@@ -100,11 +100,12 @@ def test_a_spike_fires_once_on_a_burst_and_stays_silent_on_the_usual_trickle(wor
     news = ["calme", "tendue", "incertaine", "difficile", "apaisée", "confuse", "grave"]
     trickle = []
     for day, word in zip(range(28, 0, -4), news, strict=True):
-        drop(workdir, f"t{day}", f"La situation reste {word} à Raqqa.")
+        # "en Syrie": a place in a text with no word of the region or of war would be held as doubtful.
+        drop(workdir, f"t{day}", f"La situation reste {word} à Raqqa, en Syrie.")
         trickle.append(run_at(monkeypatch, T0 - timedelta(days=day)))
     events = ["explosions", "tirs", "frappes", "combats", "incendies", "arrestations"]
     for number, event in enumerate(events):
-        drop(workdir, f"b{number}", f"Des {event} à Raqqa.")
+        drop(workdir, f"b{number}", f"Des {event} à Raqqa, en Syrie.")
     burst = run_at(monkeypatch, T0)
 
     assert all(summary.alerts == [] for summary in trickle), "the usual trickle never spikes"

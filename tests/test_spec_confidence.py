@@ -89,6 +89,9 @@ CASES = [
     pytest.param(
         place(before=before("le restaurant"), article_words=WAR), ALEP, False, "restaurant", id="a venue's name"
     ),
+    pytest.param(
+        place(before=before("un cafe a"), article_words=SYRIA), ALEP, True, "", id="a venue in the place is the place"
+    ),
     pytest.param(place("alep", article_words=WAR), ALEP, False, "lower case", id="written in lower case"),
     pytest.param(place("ALEP", article_words=WAR), ALEP, False, "acronym", id="an acronym in a sentence"),
     pytest.param(

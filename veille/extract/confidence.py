@@ -29,6 +29,9 @@ WEAK = 0.6
 _DE = frozenset({"de", "d'", "du", "des", "of"})
 # Before a head word, these make it one of many ("une rue d'Alep" is a street of Aleppo).
 _ONE_OF_MANY = frozenset({"un", "une", "des", "les", "plusieurs", "ses", "leurs", "nombreux", "nombreuses", "chaque"})
+_PREPOSITIONS = frozenset(
+    {"a", "au", "aux", "de", "d'", "du", "des", "en", "dans", "pres", "sur", "vers", "of", "in", "at", "near"}
+)
 # Words of a name that are not names: "massacre de Hama", "the streets of Raqqa".
 _FUNCTION_WORDS = frozenset({"de", "d'", "du", "des", "la", "le", "l'", "les", "al", "el", "the", "of", "et", "and"})
 
@@ -176,7 +179,11 @@ def _name_clues(evidence: Evidence, entry: WatchEntry, senses: Senses, clue: _Cl
     """Clues that the name is the name of something else: a person, a firm, a venue, a product model."""
     if _head_before(evidence, senses.geographic) is not None:
         return  # "la ville de Hama": whatever the model says, a place
+    # The word just before, or the one before it across an adjective ("la chaîne libanaise Al-Mayadeen"),
+    # never across a preposition: "un café à Hama" is in Hama.
     before = [word.text for word in evidence.before[-2:]]
+    if len(before) == 2 and before[-1] in _PREPOSITIONS:
+        before = before[-1:]
     capital = evidence.text[:1].isupper()
     brand = next((word for word in before if word in senses.brands), None)
     if brand is not None and any(char.isdigit() for char in evidence.text):
