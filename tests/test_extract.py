@@ -153,3 +153,16 @@ def test_pieces_cover_the_text_exactly():
     assert "".join(piece for _, piece in pieces) == text
     assert all(len(piece) <= 64 for _, piece in pieces)
     assert all(text[offset : offset + len(piece)] == piece for offset, piece in pieces)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dépêche numéro 9 sur Raqqa\nDes missiles Kalibr ont été tirés vers Raqqa depuis la Méditerranée.",
+        "Dépêche numéro 14 sur Homs\nDes missiles Kalibr ont été tirés vers Homs depuis la Méditerranée.",
+    ],
+)
+def test_a_title_and_its_first_line_are_never_read_as_one_name(nlp, text):
+    # The small model may tag "Raqqa\nDes missiles Kalibr" as one entity; a name never crosses a line.
+    watched = [m for m in mentions_in(nlp(text), nlp) if m.entry_id]
+    assert watched and all(m.confidence >= 0.5 for m in watched), [(m.text, m.confidence, m.reasons) for m in watched]

@@ -26,7 +26,10 @@ class DocEvidence:
         self._sentences = list(doc.sents)
         self._starts = [sentence.start for sentence in self._sentences]
         # A name is a few words: a longer "entity" (the model's reading of a list, or of an attack) says nothing.
-        self._entities = sorted((e for e in doc.ents if len(e) <= _LONGEST_NAME), key=lambda entity: entity.start)
+        # Nor does one across a line break: a title and its first line are not one name ("Raqqa\nDes missiles").
+        self._entities = sorted(
+            (e for e in doc.ents if len(e) <= _LONGEST_NAME and "\n" not in e.text), key=lambda entity: entity.start
+        )
         self._entity_starts = [entity.start for entity in self._entities]
         self._words = {
             token.i: Word(fold(token.text), fold(token.lemma_), token.lower_) for token in doc if _is_word(token)
