@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
+from functools import lru_cache
 
 from spacy.tokens import Doc, Span, Token
 
@@ -31,9 +32,7 @@ class DocEvidence:
             (e for e in doc.ents if len(e) <= _LONGEST_NAME and "\n" not in e.text), key=lambda entity: entity.start
         )
         self._entity_starts = [entity.start for entity in self._entities]
-        self._words = {
-            token.i: Word(fold(token.text), fold(token.lemma_), token.lower_) for token in doc if _is_word(token)
-        }
+        self._words = {token.i: _word(token.text, token.lemma_, token.lower_) for token in doc if _is_word(token)}
         self._own = {i for span in watched for i in range(span.start, span.end)}
         self._article = frozenset(word for i, word in self._words.items() if i not in self._own)
         self._entries = {span.label_ for span in watched}
@@ -56,8 +55,8 @@ class DocEvidence:
             entity_label=entity.label_ if entity is not None else None,
             entity_text=entity.text if entity is not None else "",
             entity_names=_names_beside(entity, span) if entity is not None else (),
-            before=tuple(Word(fold(t.text), fold(t.lemma_)) for t in before),
-            after=tuple(Word(fold(t.text), fold(t.lemma_)) for t in after),
+            before=tuple(_word(t.text, t.lemma_, t.lower_) for t in before),
+            after=tuple(_word(t.text, t.lemma_, t.lower_) for t in after),
             starts_sentence=first_word == span.start,
             shouting=shouting,
             near_words=frozenset(self._words[i] for i in near if i not in self._own and i in self._words),
@@ -98,6 +97,12 @@ def _names_beside(entity: Span, span: Span) -> tuple[str, ...]:
     return tuple(
         fold(token.text) for token in entity if not span.start <= token.i < span.end and token.lemma_[:1].isupper()
     )
+
+
+# Words repeat (Zipf): each distinct (text, lemma) folded once, as the matcher's token keys are.
+@lru_cache(maxsize=200_000)
+def _word(text: str, lemma: str, lower: str) -> Word:
+    return Word(fold(text), fold(lemma), lower)
 
 
 def _is_word(token: Token) -> bool:
