@@ -240,7 +240,7 @@ def _weapon_clues(evidence: Evidence, entry: WatchEntry, senses: Senses, clue: _
     common_noun = entry.name.islower() and " " not in entry.name.strip()
     if common_noun and evidence.text[:1].isupper() and not evidence.starts_sentence and not evidence.shouting:
         clue(STRONG, "written with a capital, as a name")
-    phrase = _weapon_phrase(evidence, senses)
+    phrase = _weapon_phrase(evidence)
     # The nearest words that say anything decide: the name's own phrase ("obus de mortier", "mortier de
     # chaux"), else the words within 8 of it, else its sentence, else the article.
     for words in (phrase, evidence.near_words, evidence.sentence_words):
@@ -279,7 +279,7 @@ def _quoted(text: str, mark: str = "'") -> str:
     return f"{mark}{cut}{mark}"
 
 
-def _weapon_phrase(evidence: Evidence, senses: Senses) -> frozenset[Word]:
+def _weapon_phrase(evidence: Evidence) -> frozenset[Word]:
     """The words a "de" ties to a weapon word: "obus" in "obus de mortier", "chaux" in "mortier de chaux"."""
     words = []
     if len(evidence.before) >= 2 and evidence.before[-1].text in _DE:

@@ -357,7 +357,6 @@ class WatchMatcher:
         self.index = AliasIndex({}, ())
         self.coded: frozenset[str] = frozenset()
         self.watchlist: WatchList | None = None
-        self.places: frozenset[str] = frozenset()
         self.confusables = True
         # Whether mentions get a confidence (veille.extract.confidence), or all 1.0.
         self.scores = True
@@ -368,7 +367,6 @@ class WatchMatcher:
         self.watchlist = watchlist
         self.index = AliasIndex.from_watchlist(watchlist, variants=fold)
         self.confusables = confusables
-        self.places = frozenset(entry.id for entry in watchlist.entries if entry.kind == "place")
         # Weapons with a code, whose version the tokenizer may cut off ("Su-34" "M"): a variant too.
         self.coded = frozenset(
             entry.id
