@@ -386,7 +386,29 @@ def digest_run() -> str:
     )
 
 
+# Articles whose title or address tries to break out of the report: each one link at most, inert text.
+HOSTILE_ARTICLES = [
+    ("Fin du lien) [clic](javascript:alert(1))", "https://e.example/a)b](javascript:alert(1))"),
+    ("<script>alert(1)</script>", "https://e.example/<script>alert(1)</script>"),
+    ("Titre\n# Faux titre\n| a | b |", "https://e.example/a b\nc"),
+    ("Identifiants", "https://user:secret@e.example/a"),
+    ("Autre schéma", "javascript:alert(document.cookie)"),
+    ("Nom de domaine", "https://пример.рф/новости?q=«x»"),
+    ("Long " + "mot" * 200, "https://e.example/" + "x" * 500),
+    ("", "https://e.example/sans-titre"),
+]
+
+
+def hostile_links_monitor_run() -> str:
+    alerts = [
+        alert_line(n, "Hama", article_title=title, location=location, source="feed:x")
+        for n, (title, location) in enumerate(HOSTILE_ARTICLES, start=1)
+    ]
+    return render_monitor_report(RunSummary(), alerts, {}, 1.0, map_file="data/map`x`.html")
+
+
 REPORTS = {
+    "monitor-hostile-links.md": hostile_links_monitor_run,
     "monitor-busy.md": busy_monitor_run,
     "monitor-quiet.md": quiet_monitor_run,
     "replay-dry-run.md": dry_run_replay,

@@ -1,4 +1,5 @@
-"""Run reports are Markdown the UI renders: text from an article must stay inert there."""
+"""Run reports are Markdown the UI renders: text from an article stays inert there, an article's web
+address is its one link, and nothing shown is long enough to widen the page."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections import Counter
 import pytest
 
 from tests.builders import alert_line
-from veille.report import alert_table, cell, delivery_status
+from veille.markdown import WORD_CHARS, article_link, code, web_address
+from veille.report import alert_items, cell, delivery_status
 
 HOSTILE = [
     "Raqqa | 1 | 2 | injected column",
@@ -18,6 +20,8 @@ HOSTILE = [
     "# Titre\n\n---\n| a | b |",
     "`code` **gras** _penché_ ~~barré~~",
 ]
+# A Markdown link and what follows it on the line: `[text](destination) rest`.
+_LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\\\]])*)\]\(([^)]*)\)(.*)")
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -29,16 +33,113 @@ def test_a_cell_holds_no_markdown_of_its_own(text):
     assert "https://" not in value and "<" not in value
 
 
-def test_an_alert_row_has_exactly_its_four_columns_whatever_the_article_says():
+def test_no_word_of_a_cell_is_long_enough_to_widen_the_page():
+    value = cell("Titre " + "A" * 500 + " fin")
+
+    assert max(len(word) for word in value.split()) == WORD_CHARS
+    assert value == f"Titre {'A' * (WORD_CHARS - 1)}… fin"
+
+
+def test_each_alert_is_one_list_item_of_two_lines_whatever_the_article_says():
     alerts = [
         alert_line(n, "Raqqa", variant=text, sentence=text, article_title=text, location=text, source="feed:x")
         for n, text in enumerate(HOSTILE)
     ]
 
-    lines = alert_table(alerts, {n: Counter(sent=1) for n in range(len(HOSTILE))})
+    lines = "\n".join(alert_items(alerts, {n: Counter(sent=1) for n in range(len(HOSTILE))})).split("\n")
 
-    for line in lines[2:]:
-        assert len(re.findall(r"(?<!\\)\|", line)) == 5, line
+    assert len(lines) == 2 * len(HOSTILE)
+    for first, second in zip(lines[::2], lines[1::2], strict=True):
+        assert first.startswith("- **Raqqa** (place), written «") and first.endswith(" — sent\\"), first
+        assert second.startswith("  «"), second
+        assert "](" not in first + second, "no article here has a web address: no link at all"
+
+
+@pytest.mark.parametrize(
+    ("location", "url"),
+    [
+        pytest.param("https://www.afp.example/a/1", "https://www.afp.example/a/1", id="a plain URL"),
+        pytest.param("HTTP://Example.ORG/x?a=1&b=2#top", "http://example.org/x?a=1&b=2#top", id="scheme and host"),
+        pytest.param("https://e.org/a)b", "https://e.org/a%29b", id="a parenthesis ends no link"),
+        pytest.param(
+            "https://e.org/x](javascript:alert(1))",
+            "https://e.org/x%5D%28javascript:alert%281%29%29",
+            id="a second link's start is encoded",
+        ),
+        pytest.param("https://e.org/<script>alert(1)</script>", "https://e.org/%3Cscript%3Ealert%281%29%3C/script%3E"),
+        pytest.param("https://e.org/a b\nc", "https://e.org/a%20b%0Ac", id="spaces and a line break"),
+        pytest.param('https://e.org/"q"\\\'', "https://e.org/%22q%22%5C%27", id="quotes and a backslash"),
+        pytest.param("https://e.org/\x1b[31m\u202e", "https://e.org/%1B%5B31m%E2%80%AE", id="ANSI and bidi"),
+        pytest.param(
+            "https://пример.рф/новости", "https://xn--e1afmkfd.xn--p1ai/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8"
+        ),
+        pytest.param("https://[::1]:8080/a", "https://[::1]:8080/a", id="an IPv6 literal"),
+        pytest.param("javascript:alert(1)", None, id="javascript"),
+        pytest.param("data:text/html,<script>", None, id="data"),
+        pytest.param("ftp://e.org/a", None, id="another scheme"),
+        pytest.param("https://user:secret@e.org/a", None, id="credentials"),
+        pytest.param("https://e.org:99999/a", None, id="a port out of range"),
+        pytest.param("https://exa mple.org/", None, id="a space in the host"),
+        pytest.param("https://e\u00ad.org/", None, id="an invisible character in the host"),
+        pytest.param("seeds/1.txt", None, id="a file"),
+        pytest.param("", None, id="nothing"),
+    ],
+)
+def test_only_a_plain_web_address_becomes_a_link_destination_and_it_is_encoded(location, url):
+    assert web_address(location) == url
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "https://e.org/a)b",
+        "https://e.org/x](javascript:alert(1))",
+        "https://e.org/<script>x</script>",
+        "https://e.org/a\n\n# forged heading",
+        "https://e.org/" + "x" * 2000,
+    ],
+)
+@pytest.mark.parametrize("title", [*HOSTILE, "", "T" * 500])
+def test_an_article_with_a_web_address_is_one_link_and_nothing_more(title, location):
+    shown = article_link(title, "feed:x", location)
+
+    assert "\n" not in shown
+    match = _LINK.fullmatch(shown)
+    assert match is not None, shown
+    text, destination, rest = match.groups()
+    assert destination == web_address(location)
+    assert rest == r" (feed\[:\]x)"
+    assert text == (cell(title, 80) or "untitled"), "the link text is the title, inert and short"
+    assert len(text) <= 2 * 80 and "https" not in text
+
+
+@pytest.mark.parametrize(
+    ("location", "shown"),
+    [
+        pytest.param("seeds/1.txt", r"Tirs (folder\[:\]s: seeds/1.txt)", id="a file, its .txt as written"),
+        pytest.param("javascript:alert(1)", r"Tirs (folder\[:\]s: javascript\[:\]alert\(1\))", id="javascript"),
+        pytest.param(
+            "https://user:pw@evil.example/a",
+            r"Tirs (folder\[:\]s: hxxps\[:\]//\*\*\*\*" "\N{FULLWIDTH COMMERCIAL AT}" r"evil\[.\]example/a)",
+            id="creds",
+        ),
+    ],
+)
+def test_an_article_without_a_web_address_is_plain_inert_text(location, shown):
+    assert article_link("Tirs", "folder:s", location) == shown
+
+
+@pytest.mark.parametrize(
+    ("path", "span"),
+    [
+        ("data/map.html", "`data/map.html`"),
+        ("a`b", "``a`b``"),
+        ("`x``", "``` `x`` ```"),
+        ("a\nb\x1b[2J", "`a\\nb\\x1b[2J`"),
+    ],
+)
+def test_a_code_span_holds_any_path_on_one_line(path, span):
+    assert code(path) == span
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ def digest_lines(**figures) -> list[str]:
         pytest.param(
             [alert_line(1)],
             NOW - timedelta(hours=6, minutes=20),
-            "Veille digest: 1 alerts in the last 6 h",
+            "Veille digest: 1 alert in the last 6 h",
             id="hours rounded",
         ),
     ],
@@ -114,7 +114,7 @@ def test_each_failing_source_has_its_line_with_its_streak_and_error():
 
     assert lines[-2:] == [
         "Source failing: feed:a, 3 times in a row (HTTP 503)",
-        "Source failing: feed:b, 1 times in a row (timed out)",
+        "Source failing: feed:b, 1 time in a row (timed out)",
     ]
 
 

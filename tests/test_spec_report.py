@@ -7,6 +7,7 @@ cell-level rules (nothing an article says becomes Markdown); these say what each
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -22,8 +23,9 @@ from tests.builders import (
     source_health,
     weapon,
 )
+from veille.digest import render_digest
 from veille.records import DeliveryReport, ReadError
-from veille.report import render_digest_report, render_monitor_report, render_replay_report
+from veille.report import alert_items, render_digest_report, render_monitor_report, render_replay_report
 from veille.summary import RunSummary
 
 SINCE = NOW - timedelta(hours=24)
@@ -32,7 +34,7 @@ SINCE = NOW - timedelta(hours=24)
 # escaped for Markdown (alerts show source names and file paths as written).
 FOLDER = r"folder\[:\]test"
 FEED_A = r"feed\[:\]a"
-ARTICLE = rf"Tirs ({FOLDER}: test/a\[.\]txt)"
+ARTICLE = rf"Tirs ({FOLDER}: test/a.txt)"
 
 
 def monitor_lines(
@@ -64,9 +66,16 @@ def test_the_monitor_report_heading_is_the_run_s_headline_of_alerts_and_deliveri
         pytest.param(
             612.0,
             ("cheerful-fox", "quiet-owl"),
-            "- **Duration**: 612.0 s, longer than its schedule's interval: 2 run(s) came due meanwhile and "
+            "- **Duration**: 612.0 s, longer than its schedule's interval: 2 runs came due meanwhile and "
             "were turned away (cheerful\\-fox, quiet\\-owl)",
             id="a run that outlived its interval",
+        ),
+        pytest.param(
+            61.0,
+            ("cheerful-fox",),
+            "- **Duration**: 61.0 s, longer than its schedule's interval: 1 run came due meanwhile and "
+            "was turned away (cheerful\\-fox)",
+            id="one run turned away",
         ),
     ],
 )
@@ -95,7 +104,7 @@ def test_the_figures_count_sources_articles_mentions_and_deliveries():
     lines = monitor_lines(summary)
 
     assert line_starting(lines, "- **Sources**") == "- **Sources**: 4 read: 1 not modified, 1 not due, 1 failed"
-    assert line_starting(lines, "- **Articles**") == "- **Articles**: 3 new, 1 changed, 5 unchanged, 1 unreadable items"
+    assert line_starting(lines, "- **Articles**") == "- **Articles**: 3 new, 1 changed, 5 unchanged, 1 unreadable item"
     assert line_starting(lines, "- **Mentions**") == "- **Mentions**: 4 of watched entries, 7 places found by the model"
     assert line_starting(lines, "- **Deliveries**") == (
         "- **Deliveries**: 2 sent, 3 to retry, 1 failed for good, 2 pending in the outbox; "
@@ -114,6 +123,12 @@ def test_the_figures_count_sources_articles_mentions_and_deliveries():
             id="alerts unrouted",
         ),
         pytest.param(
+            DeliveryReport(unrouted=1),
+            "- **Unrouted**: 1 alert reached no target (no target has one of "
+            "their tags); each is sent when a target with one of them is configured",
+            id="one alert unrouted",
+        ),
+        pytest.param(
             DeliveryReport(routed_late=1),
             "- **Unrouted**: 1 that had reached no target sent to a target configured since",
             id="alerts routed late",
@@ -126,7 +141,7 @@ def test_alerts_that_reached_no_target_have_a_line_of_their_own(delivery, line):
     assert lines == ([line] if line else [])
 
 
-def test_a_run_without_alerts_says_nothing_new_and_one_with_alerts_has_their_table():
+def test_a_run_without_alerts_says_nothing_new_and_one_with_alerts_lists_them_an_item_each():
     quiet = monitor_lines()
     busy = monitor_lines(
         alerts=[alert_line(1), alert_line(2, "Kalibr", "weapon", variant="kalibrs")],
@@ -134,48 +149,87 @@ def test_a_run_without_alerts_says_nothing_new_and_one_with_alerts_has_their_tab
     )
 
     assert quiet[quiet.index("## Alerts (0)") + 2] == "Nothing new."
-    table = busy[busy.index("## Alerts (2)") + 2 :][:4]
-    assert table == [
-        "| Entry | Delivery | Sentence | Article |",
-        "|---|---|---|---|",
-        f"| Hama (place) | sent | «Des tirs à Hama.» | {ARTICLE} |",
-        f"| Kalibr (weapon), written «kalibrs» | sent 1 of 2; 1 to retry | «Des tirs à Hama.» | {ARTICLE} |",
+    items = busy[busy.index("## Alerts (2)") + 2 :][:4]
+    assert items == [
+        "- **Hama** (place) — sent\\",
+        f"  «Des tirs à Hama.» — {ARTICLE}",
+        "- **Kalibr** (weapon), written «kalibrs» — sent 1 of 2; 1 to retry\\",
+        f"  «Des tirs à Hama.» — {ARTICLE}",
     ]
 
 
-def test_two_hundred_alert_rows_are_shown_and_the_rest_counted():
+def test_an_alert_of_a_web_article_links_to_it_and_names_every_entry_of_its_message():
+    alert = replace(
+        alert_line(1, "Kalachnikov", "weapon", location="https://www.afp.example/a/1", source="feed:afp"),
+        entries=("Kalachnikov", "Hama"),
+    )
+
+    lines = monitor_lines(alerts=[alert], statuses={1: Counter(sent=2)})
+
+    assert lines[lines.index("## Alerts (1)") + 2 :][:2] == [
+        "- **Kalachnikov** (weapon) + Hama — sent (2 targets)\\",
+        r"  «Des tirs à Hama.» — [Tirs](https://www.afp.example/a/1) (feed\[:\]afp)",
+    ]
+
+
+def test_a_long_sentence_is_shortened_in_its_alert_item():
+    (item,) = alert_items([alert_line(1, sentence="Des tirs " * 100)], {})
+
+    sentence = item.split("\n")[1].split(" — ")[0]
+    assert sentence.startswith("  «Des tirs") and sentence.endswith("…»") and len(sentence) <= 2 + 160 + 2
+
+
+def test_two_hundred_alerts_are_shown_and_the_rest_counted():
     lines = monitor_lines(alerts=[alert_line(n) for n in range(205)])
 
-    assert sum(line.startswith("| Hama (place) |") for line in lines) == 200
-    assert "| … and 5 more | | | |" in lines
+    assert sum(line.startswith("- **Hama** (place)") for line in lines) == 200
+    assert "- … and 5 more" in lines
 
 
 @pytest.mark.parametrize(
-    ("read", "health", "row"),
+    ("read", "health", "row", "note"),
     [
         pytest.param(
             batch("feed:a", not_due=True),
             source_health("feed:a", entries=4),
-            f"| {FEED_A} | not due (poll interval) | 0 | 4 | 0 |  |",
+            f"| {FEED_A} | not due | 0 | 4 |",
+            None,
             id="not due",
         ),
         pytest.param(
             batch("feed:a", failure="HTTP 503"),
             source_health("feed:a", 4, 3, "HTTP 503"),
-            f"| {FEED_A} | FAILED: HTTP 503 | 0 | 4 | 3 | HTTP 503 |",
+            f"| {FEED_A} | FAILED (3 in a row) | 0 | 4 |",
+            f"- **{FEED_A}**: FAILED: HTTP 503",
             id="failed",
+        ),
+        pytest.param(
+            batch("feed:a", failure="timed out"),
+            source_health("feed:a", 4, 1, "timed out"),
+            f"| {FEED_A} | FAILED | 0 | 4 |",
+            f"- **{FEED_A}**: FAILED: timed out",
+            id="failed for the first time",
         ),
         pytest.param(
             batch("feed:a", not_modified=True),
             source_health("feed:a", 4, last_warning="malformed feed"),
-            f"| {FEED_A} | not modified (last warning: malformed feed) | 0 | 4 | 0 |  |",
+            f"| {FEED_A} | not modified | 0 | 4 |",
+            f"- **{FEED_A}**: not modified (last warning: malformed feed)",
             id="not modified, last read with a warning",
         ),
         pytest.param(
             batch("feed:a", not_modified=True),
             source_health("feed:a", 4),
-            f"| {FEED_A} | not modified | 0 | 4 | 0 |  |",
+            f"| {FEED_A} | not modified | 0 | 4 |",
+            None,
             id="not modified",
+        ),
+        pytest.param(
+            batch("feed:a", article(key="1")),
+            source_health("feed:a", 4, last_error="HTTP 500"),
+            f"| {FEED_A} | 1 entry | 0 | 4 |",
+            f"- **{FEED_A}**: last error: HTTP 500",
+            id="read again after an error",
         ),
         pytest.param(
             batch(
@@ -186,21 +240,20 @@ def test_two_hundred_alert_rows_are_shown_and_the_rest_counted():
                 warning="malformed feed",
             ),
             None,
-            f"| {FEED_A} | 2 entries, 1 unreadable (warning: malformed feed) | 0 | 0 | 0 |  |",
+            f"| {FEED_A} | 2 entries, 1 unreadable | 0 | 0 |",
+            f"- **{FEED_A}**: 2 entries, 1 unreadable (warning: malformed feed)",
             id="read with a warning, no health yet",
         ),
     ],
 )
-def test_each_source_has_a_row_saying_what_this_run_got_and_its_health(read, health, row):
+def test_each_source_has_a_row_of_four_short_cells_and_a_note_for_what_needs_words(read, health, row, note):
     summary = RunSummary(batches=[read], sources=[health] if health else [])
 
     lines = monitor_lines(summary)
 
-    assert lines[lines.index("## Sources") + 2 :][:3] == [
-        "| Source | This run | New | Stored | Failures in a row | Last error |",
-        "|---|---|---|---|---|---|",
-        row,
-    ]
+    after = lines[lines.index("## Sources") + 2 :]
+    assert after[:3] == ["| Source | This run | New | Stored |", "|---|---|---|---|", row]
+    assert after[3:] == (["", note, ""] if note else [""]), "the report ends after the sources"
 
 
 def test_a_source_row_counts_this_run_s_new_articles():
@@ -210,7 +263,7 @@ def test_a_source_row_counts_this_run_s_new_articles():
         sources=[source_health("feed:a", 9)],
     )
 
-    assert f"| {FEED_A} | 2 entries | 2 | 9 | 0 |  |" in monitor_lines(summary)
+    assert f"| {FEED_A} | 2 entries | 2 | 9 |" in monitor_lines(summary)
 
 
 @pytest.mark.parametrize(
@@ -302,10 +355,10 @@ def test_a_dry_run_lists_what_it_would_send_with_the_spelling_found():
     lines = replay_lines(planned)
 
     assert lines[4:8] == [
-        "| Entry | Sentence | Article |",
-        "|---|---|---|",
-        f"| Hama (place) | «Des tirs à Hama.» | {ARTICLE} |",
-        r"| mortier (weapon), written «mortiers» | «Des mortiers.» | Tirs (feed\[:\]e: hxxps\[:\]//e\[.\]org/1) |",
+        "- **Hama** (place)\\",
+        f"  «Des tirs à Hama.» — {ARTICLE}",
+        "- **mortier** (weapon), written «mortiers»\\",
+        r"  «Des mortiers.» — [Tirs](https://e.org/1) (feed\[:\]e)",
     ]
 
 
@@ -323,14 +376,14 @@ def test_a_replay_that_finds_nothing_new_says_so(dry_run, nothing):
 def test_a_real_replay_shows_each_alert_created_with_its_delivery():
     lines = replay_lines([planned_alert()], [alert_line(1)], {1: Counter(failed=1)}, dry_run=False, sent=0)
 
-    assert lines[6] == f"| Hama (place) | sent 0 of 1; 1 failed for good | «Des tirs à Hama.» | {ARTICLE} |"
+    assert lines[4:6] == ["- **Hama** (place) — sent 0 of 1; 1 failed for good\\", f"  «Des tirs à Hama.» — {ARTICLE}"]
 
 
 def test_a_dry_run_shows_two_hundred_alerts_and_counts_the_rest():
     lines = replay_lines([planned_alert() for _ in range(203)])
 
-    assert sum(line.startswith("| Hama (place) |") for line in lines) == 200
-    assert "| … and 3 more | | |" in lines
+    assert sum(line.startswith("- **Hama** (place)") for line in lines) == 200
+    assert "- … and 3 more" in lines
 
 
 # --- render_digest_report -------------------------------------------------------------------------
@@ -345,15 +398,22 @@ def digest_report_lines(figures=None, statuses=None, delivered_to=("veille://",)
 @pytest.mark.parametrize(
     ("delivered_to", "failed", "summary", "targets"),
     [
-        pytest.param(["veille://"], [], "Sent to 1 target(s).", [r"- veille\[:\]//: sent"], id="delivered"),
+        pytest.param(["veille://"], [], "Sent to 1 target.", [r"- veille\[:\]//: sent"], id="delivered"),
+        pytest.param(
+            ["veille://", "json://hooks.example.org/****"],
+            [],
+            "Sent to 2 targets.",
+            [r"- veille\[:\]//: sent", r"- json\[:\]//hooks\[.\]example\[.\]org/\*\*\*\*: sent"],
+            id="delivered to two",
+        ),
         pytest.param(
             ["veille://"],
             ["json://hooks.example.org/****"],
-            "Sent to 1 target(s); failed for 1.",
+            "Sent to 1 target; failed for 1.",
             [r"- veille\[:\]//: sent", r"- json\[:\]//hooks\[.\]example\[.\]org/\*\*\*\*: FAILED"],
             id="one failed",
         ),
-        pytest.param([], [], "Sent to 0 target(s).", [], id="no target"),
+        pytest.param([], [], "Sent to 0 targets.", [], id="no target"),
     ],
 )
 def test_the_digest_report_says_where_the_digest_went(delivered_to, failed, summary, targets):
@@ -369,10 +429,12 @@ def test_the_digest_report_lists_the_period_s_alerts_and_new_articles_by_source(
 
     lines = digest_report_lines(figures, {1: Counter(sent=2)})
 
-    assert (
-        lines[lines.index("## Alerts (1)") + 4] == "| Hama (place) | sent (2 targets) | «Des tirs à Hama.» | "
-        f"{ARTICLE} |"
-    )
+    assert lines[lines.index("## Alerts (1)") + 2 :][:4] == [
+        r"By entry: Hama \(place\) ×1",
+        "",
+        f"- {ARTICLE}",
+        "  - **Hama** (place) — sent (2 targets): «Des tirs à Hama.»",
+    ]
     assert lines[lines.index("## New articles by source") + 2 :] == [
         "| Source | New articles |",
         "|---|---|",
@@ -386,3 +448,55 @@ def test_a_digest_period_without_alerts_says_none():
     lines = digest_report_lines()
 
     assert lines[lines.index("## Alerts (0)") + 2] == "None."
+
+
+def test_the_digest_report_groups_alerts_by_article_as_the_digest_sent_does():
+    web = {"location": "https://www.afp.example/a/1", "source": "feed:afp", "article_title": "Alep sous les tirs"}
+    alerts = [
+        alert_line(1, "mortier", "weapon", "mortiers", **web),
+        alert_line(2, "Hama"),
+        alert_line(3, "Alep", **web),
+        alert_line(4, "Alep", article_title="Alep encore", location="test/b.txt"),
+    ]
+
+    lines = digest_report_lines(period_figures(alerts=alerts), {1: Counter(sent=1), 3: Counter(sent=1, failed=1)})
+
+    assert lines[lines.index("## Alerts (4)") + 2 :][:9] == [
+        r"By entry: Alep \(place\) ×2, mortier \(weapon\) ×1, Hama \(place\) ×1",
+        "",
+        r"- [Alep sous les tirs](https://www.afp.example/a/1) (feed\[:\]afp)",
+        "  - **mortier** (weapon), written «mortiers» — sent: «Des tirs à Hama.»",
+        "  - **Alep** (place) — sent 1 of 2; 1 failed for good: «Des tirs à Hama.»",
+        f"- {ARTICLE}",
+        "  - **Hama** (place) — no target: «Des tirs à Hama.»",
+        rf"- Alep encore ({FOLDER}: test/b.txt)",
+        "  - **Alep** (place) — no target: «Des tirs à Hama.»",
+    ]
+    sent = render_digest(period_figures(alerts=alerts), SINCE, NOW).body.split("\n")
+    assert [line for line in sent if line.startswith("- «")] == [
+        "- «Alep sous les tirs» (feed:afp): mortier, Alep",
+        "- «Tirs» (folder:test): Hama",
+        "- «Alep encore» (folder:test): Alep",
+    ], "the same articles in the same order as the digest sent"
+
+
+def test_two_hundred_alerts_of_a_digest_are_shown_and_the_rest_counted():
+    figures = period_figures(alerts=[alert_line(n, article_title=f"T{n % 7}") for n in range(203)])
+
+    lines = digest_report_lines(figures)
+
+    assert sum(line.startswith("  - **Hama** (place)") for line in lines) == 200
+    assert "- … and 3 more" in lines
+
+
+@pytest.mark.parametrize("render", ["monitor", "digest"])
+def test_a_report_says_where_the_map_was_written_when_it_was(render):
+    def report(map_file):
+        if render == "monitor":
+            return render_monitor_report(RunSummary(), [], {}, 1.0, map_file=map_file)
+        return render_digest_report(period_figures(), {}, SINCE, NOW, [], [], map_file=map_file)
+
+    assert "Map" not in report(None)
+    assert "- **Map**: `data/map-2026-11-22.html` (open it in a browser)" in report("data/map-2026-11-22.html").split(
+        "\n"
+    )

@@ -15,9 +15,17 @@ from datetime import datetime
 from veille.clean import shorten
 from veille.decide.deliveries import Route, TargetProfile, plan_deliveries
 from veille.decide.render import link
-from veille.records import AlertMessage, HeldDoubtful, PeriodFigures, PlannedDelivery, PlannedDigest, QueuedAlert
+from veille.records import (
+    AlertLine,
+    AlertMessage,
+    HeldDoubtful,
+    PeriodFigures,
+    PlannedDelivery,
+    PlannedDigest,
+    QueuedAlert,
+)
 from veille.sanitize import neutralise_line
-from veille.summary import RELEASE_COMMAND, doubtful_text
+from veille.summary import RELEASE_COMMAND, doubtful_text, plural
 
 DIGEST_TAG = "digest"
 RATE_LIMIT_REASON = "over the rate limit"
@@ -33,18 +41,15 @@ def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> A
     failing sources."""
     hours = round((until - since).total_seconds() / 3600)
     alerts = figures.alerts
-    title = f"Veille digest: {len(alerts)} alerts in the last {hours} h"
+    title = f"Veille digest: {plural(len(alerts), 'alert')} in the last {hours} h"
     lines = [f"From {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M %Z}.", ""]
     if alerts:
-        by_entry = Counter(f"{name} ({kind})" for a in alerts for name, kind in a.named_entries)
+        by_entry = alerts_by_entry(alerts)
         lines.append("Alerts by entry: " + ", ".join(f"{name} ×{count}" for name, count in by_entry.most_common()))
-        by_article: dict[tuple[str, str], list[str]] = {}
-        for alert in alerts:
-            by_article.setdefault((alert.article_title, alert.source), []).extend(
-                name for name, _ in alert.named_entries
-            )
-        for (article_title, source), entries in list(by_article.items())[:_LISTED_ARTICLES]:
+        by_article = alerts_by_article(alerts)
+        for (article_title, source), same_article in list(by_article.items())[:_LISTED_ARTICLES]:
             shown = shorten(neutralise_line(article_title), _TITLE_CHARS)
+            entries = (name for alert in same_article for name, _ in alert.named_entries)
             lines.append(f"- «{shown}» ({source}): {', '.join(entries)}")
         if len(by_article) > _LISTED_ARTICLES:
             lines.append(f"- … and {len(by_article) - _LISTED_ARTICLES} more articles")
@@ -64,14 +69,29 @@ def render_digest(figures: PeriodFigures, since: datetime, until: datetime) -> A
     for name, failures, error in figures.failing_sources:
         # A source's error quotes its server (a reason phrase, a Content-Type): as inert as an article.
         quoted = shorten(neutralise_line(error), _ERROR_CHARS)
-        lines.append(f"Source failing: {name}, {failures} times in a row ({quoted})")
+        lines.append(f"Source failing: {name}, {plural(failures, 'time')} in a row ({quoted})")
     return AlertMessage(title=title, body="\n".join(lines))
+
+
+def alerts_by_entry(alerts: Iterable[AlertLine]) -> Counter[str]:
+    """How many alerts name each entry, as "name (kind)": every entry of a message counts."""
+    return Counter(f"{name} ({kind})" for alert in alerts for name, kind in alert.named_entries)
+
+
+def alerts_by_article(alerts: Iterable[AlertLine]) -> dict[tuple[str, str], list[AlertLine]]:
+    """The alerts of each article, by (title, source), articles in the order of their first alert."""
+    by_article: dict[tuple[str, str], list[AlertLine]] = {}
+    for alert in alerts:
+        by_article.setdefault((alert.article_title, alert.source), []).append(alert)
+    return by_article
 
 
 def doubtful_lines(held: Sequence[HeldDoubtful]) -> list[str]:
     """The section "Held as doubtful": each mention held, why, and how to release it (or what it became)."""
     waiting = sum(1 for item in held if item.released_at is None and item.alerted_since is None)
-    lines = [f"Held as doubtful: {_mentions(len(held))}, sent to no one unless released ({waiting} still to decide)"]
+    lines = [
+        f"Held as doubtful: {plural(len(held), 'mention')}, sent to no one unless released ({waiting} still to decide)"
+    ]
     for item in held[:_LISTED_ARTICLES]:
         # Each part neutralised first, then cut: a cut leaves what it keeps as inert as it was.
         shown = shorten(doubtful_text(item, neutralise_line), _DOUBTFUL_CHARS)
@@ -92,10 +112,6 @@ def _release(item: HeldDoubtful) -> str:
     return f"release with {RELEASE_COMMAND} {item.id}"
 
 
-def _mentions(count: int) -> str:
-    return f"{count} mention" if count == 1 else f"{count} mentions"
-
-
 def plan_queued_digest(
     items: Sequence[QueuedAlert], until: datetime, target_label: str, summary: AlertMessage | None = None
 ) -> PlannedDigest:
@@ -105,7 +121,7 @@ def plan_queued_digest(
     since = min(item.queued_at for item in items) if items else until
     held = _counted(item.reason or "" for item in items)
     lines = [
-        f"{_alerts(len(items))} held from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M %Z}: "
+        f"{plural(len(items), 'alert')} held from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M %Z}: "
         + "; ".join(_held_because(reason, count) for reason, count in held.items())
         + ".",
         "",
@@ -121,7 +137,7 @@ def plan_queued_digest(
         lines.append(_article_line(title, source, alerts))
     if len(by_article) > _LISTED_ARTICLES:
         lines.append(f"- … and {len(by_article) - _LISTED_ARTICLES} more articles")
-    title = f"Veille digest: {len(items)} held {'alert' if len(items) == 1 else 'alerts'}"
+    title = f"Veille digest: {plural(len(items), 'held alert')}"
     if summary is not None:
         title = f"{summary.title}; {len(items)} held"
         lines += ["", summary.body]
@@ -161,14 +177,10 @@ def _held_because(reason: str, count: int) -> str:
     """ "4 alerts over the rate limit of 10 per 1 h", "2 alerts from digest rule weekly"."""
     shown = shorten(neutralise_line(reason), _REASON_CHARS)
     if not shown:
-        return f"{_alerts(count)} queued"
+        return f"{plural(count, 'alert')} queued"
     if reason.startswith(RATE_LIMIT_REASON):
-        return f"{_alerts(count)} {shown}"
-    return f"{_alerts(count)} from {shown}"
-
-
-def _alerts(count: int) -> str:
-    return f"{count} alert" if count == 1 else f"{count} alerts"
+        return f"{plural(count, 'alert')} {shown}"
+    return f"{plural(count, 'alert')} from {shown}"
 
 
 def _counted(values: Iterable[str]) -> dict[str, int]:

@@ -1,20 +1,28 @@
 """Run reports as Markdown, for the artifacts Prefect's UI shows on each run: pure functions over records.
 
-Everything taken from an article is neutralised (as in alerts) and escaped for a Markdown table:
-the UI renders Markdown, and an article must not add a link, an image or a column to a report.
+Laid out to fit the UI's artifact pane (about 830 px in a 1280 px browser) without scrolling sideways:
+each alert is a list item of two lines rather than a row of a wide table, and the tables left have
+short cells (veille.markdown says how text from articles is kept inert and narrow).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from veille.clean import shorten
 from veille.decide.render import reasons_text
-from veille.records import AlertLine, HeldDoubtful, PeriodFigures, PlannedAlert, SourceOutcome
-from veille.sanitize import neutralise_line
+from veille.digest import alerts_by_article, alerts_by_entry
+from veille.markdown import article_link, cell, code
+from veille.records import (
+    AlertLine,
+    HeldDoubtful,
+    PeriodFigures,
+    PlannedAlert,
+    SourceBatch,
+    SourceHealth,
+    SourceOutcome,
+)
 from veille.summary import (
     RELEASE_COMMAND,
     RunSummary,
@@ -26,19 +34,23 @@ from veille.summary import (
     unrouted,
 )
 
-_SENTENCE_CHARS = 140
+__all__ = [
+    "alert_items",
+    "cell",
+    "delivery_status",
+    "doubtful_items",
+    "render_digest_report",
+    "render_monitor_report",
+    "render_replay_report",
+    "source_table",
+]
+
+_SENTENCE_CHARS = 160
 _ROWS = 200
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 # How a delivery held on purpose is said, by its status: waiting for quiet hours to end, or for a digest.
 _HELD_AS = {"pending": "held", "queued": "queued for the digest"}
-
-
-def cell(text: object, limit: int | None = None) -> str:
-    """`text` as one inert Markdown table cell."""
-    value = neutralise_line(str(text))
-    if limit is not None:
-        value = shorten(value, limit)
-    return _MARKDOWN.sub(r"\\\1", value)
+# The end of a list item's first line: a hard line break (CommonMark's backslash), the second line indented.
+_BREAK = "\\\n  "
 
 
 def delivery_status(counts: Counter[str]) -> str:
@@ -70,35 +82,35 @@ def delivery_status(counts: Counter[str]) -> str:
     return "; ".join(parts)
 
 
-def alert_table(alerts: Sequence[AlertLine], statuses: Mapping[int, Counter[str]]) -> list[str]:
-    # Narrow columns first: the UI scrolls a wide table sideways and the last ones go unseen.
-    lines = ["| Entry | Delivery | Sentence | Article |", "|---|---|---|---|"]
+def alert_items(alerts: Sequence[AlertLine], statuses: Mapping[int, Counter[str]]) -> list[str]:
+    """One list item per alert: its entries and delivery, then its sentence and article.
+
+    - **Kalachnikov** (weapon) + Hama — sent
+      «Des fusils Kalachnikov ont été saisis…» — [Title](https://…) (feed\\[:\\]afp)
+    """
+    lines = []
     for a in alerts[:_ROWS]:
-        entry, sentence, article = _alert_cells(
-            a.entry_name, a.kind, a.variant, a.sentence, a.article_title, a.source, a.location
-        )
         status = delivery_status(statuses.get(a.alert_id, Counter()))
-        lines.append(f"| {entry}{_others(a.entries)} | {status} | {sentence} | {article} |")
-    if len(alerts) > _ROWS:
-        lines.append(f"| … and {len(alerts) - _ROWS} more | | | |")
-    return lines
+        lines.append(
+            f"- {_entry(a.entry_name, a.kind, a.variant)}{_others(a.entries)} — {status}{_BREAK}"
+            f"{_sentence(a.sentence)} — {article_link(a.article_title, a.source, a.location)}"
+        )
+    return lines + _more(len(alerts))
 
 
-def doubtful_table(held: Sequence[HeldDoubtful]) -> list[str]:
-    """The mentions held as doubtful: id (to release it), entry and variant, confidence, why, article."""
-    lines = ["| Id | Entry | Confidence | Why | Article |", "|---|---|---|---|---|"]
+def doubtful_items(held: Sequence[HeldDoubtful]) -> list[str]:
+    """The mentions held as doubtful, one list item each: id (to release it), entry and spelling,
+    confidence and why; then the sentence and the article."""
+    lines = []
     for item in held[:_ROWS]:
         mention = item.mention
-        entry, _, article = _alert_cells(
-            item.entry_name, item.kind, mention.text, mention.sentence, item.article_title, item.source, item.location
+        released = f"; released as alert {item.released_alert_id}" if item.released_at is not None else ""
+        lines.append(
+            f"- **{item.id}**: {_entry(item.entry_name, item.kind, mention.text)}{released} — "
+            f"{mention.confidence:.2f} ({cell(mention.matched_by)}): {cell(reasons_text(mention.reasons), 200)}"
+            f"{_BREAK}{_sentence(mention.sentence)} — {article_link(item.article_title, item.source, item.location)}"
         )
-        if item.released_at is not None:
-            entry += f"; released as alert {item.released_alert_id}"
-        how = f"{mention.confidence:.2f} ({cell(mention.matched_by)})"
-        lines.append(f"| {item.id} | {entry} | {how} | {cell(reasons_text(mention.reasons), 200)} | {article} |")
-    if len(held) > _ROWS:
-        lines.append(f"| … and {len(held) - _ROWS} more | | | | |")
-    return lines
+    return lines + _more(len(held))
 
 
 def _doubtful_section(held: Sequence[HeldDoubtful]) -> list[str]:
@@ -110,25 +122,32 @@ def _doubtful_section(held: Sequence[HeldDoubtful]) -> list[str]:
         "",
         f"Sent to no one; `{RELEASE_COMMAND} ID` sends one as an alert.",
         "",
-        *doubtful_table(held),
+        *doubtful_items(held),
     ]
 
 
+def _entry(name: str, kind: str, variant: str) -> str:
+    """The entry in bold with its kind, and its spelling when the article wrote it otherwise."""
+    written = "" if variant == name else f", written «{cell(variant, 60)}»"
+    return f"**{cell(name, 60)}** ({kind}){written}"
+
+
 def _others(entries: Sequence[str]) -> str:
-    """The entries of a message after its first, as the rest of its Entry cell."""
-    return f" + {cell(', '.join(entries[1:]))}" if len(entries) > 1 else ""
+    """The entries of a message after its first."""
+    return f" + {cell(', '.join(entries[1:]), 200)}" if len(entries) > 1 else ""
 
 
-def _alert_cells(
-    entry_name: str, kind: str, variant: str, sentence: str, title: str, source: str, location: str
-) -> tuple[str, str, str]:
-    """The entry (with its spelling when it differs), the sentence and the article of one alert, as cells."""
-    written = "" if variant == entry_name else f", written «{cell(variant)}»"
-    return (
-        f"{cell(entry_name)} ({kind}){written}",
-        f"«{cell(sentence, _SENTENCE_CHARS)}»",
-        f"{cell(title, 60)} ({cell(source)}: {cell(location, 60)})",
-    )
+def _sentence(sentence: str) -> str:
+    return f"«{cell(sentence, _SENTENCE_CHARS)}»"
+
+
+def _more(count: int) -> list[str]:
+    return [f"- … and {count - _ROWS} more"] if count > _ROWS else []
+
+
+def map_line(map_file: str | None) -> list[str]:
+    """The line that says where the run's map was written, when it was."""
+    return [f"- **Map**: {code(map_file)} (open it in a browser)"] if map_file else []
 
 
 def render_monitor_report(
@@ -137,10 +156,12 @@ def render_monitor_report(
     statuses: Mapping[int, Counter[str]],
     seconds: float,
     turned_away: Sequence[str] = (),
+    map_file: str | None = None,
 ) -> str:
     """The monitor run's artifact: figures, the alerts created with their delivery, then each source.
 
-    `turned_away`: the runs that came due while this one was processing, when it outlived its interval.
+    `turned_away`: the runs that came due while this one was processing, when it outlived its interval;
+    `map_file`: where the map of the run's alerts was written, if it was.
     """
     d = summary.delivery
     batches = summary.batches
@@ -148,28 +169,23 @@ def render_monitor_report(
     lines = [
         f"# Monitor run: {cell(summary.headline())}",
         "",
-        f"- **Duration**: {seconds:.1f} s"
-        + (
-            f", longer than its schedule's interval: {len(turned_away)} run(s) came due meanwhile and were "
-            f"turned away ({cell(', '.join(turned_away), 200)})"
-            if turned_away
-            else ""
-        ),
+        f"- **Duration**: {seconds:.1f} s" + (_turned_away(turned_away) if turned_away else ""),
         f"- **Sources**: {len(batches)} read: {outcomes[SourceOutcome.NOT_MODIFIED]} not modified, "
         f"{outcomes[SourceOutcome.NOT_DUE]} not due, {outcomes[SourceOutcome.FAILED]} failed",
         f"- **Articles**: {summary.new} new, {summary.changed} changed, {summary.unchanged} unchanged, "
-        f"{len(summary.read_errors)} unreadable items",
+        f"{plural(len(summary.read_errors), 'unreadable item')}",
         f"- **Mentions**: {summary.watched_mentions} of watched entries, "
-        f"{summary.place_entities} places found by the model",
+        f"{plural(summary.place_entities, 'place')} found by the model",
         f"- **Deliveries**: {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good, "
         f"{summary.still_pending} pending in the outbox" + recorded_late(d),
         *([f"- **On hold**: {on_hold(d, lambda text: cell(text, 200))}"] if d.held or d.released else []),
         *([f"- **Unrouted**: {unrouted(d)}"] if d.unrouted or d.routed_late else []),
+        *map_line(map_file),
         "",
         f"## Alerts ({len(alerts)})",
         "",
     ]
-    lines += alert_table(alerts, statuses) if alerts else ["Nothing new."]
+    lines += alert_items(alerts, statuses) if alerts else ["Nothing new."]
     lines += _doubtful_section(summary.doubtful)
     lines += ["", "## Sources", "", *source_table(summary)]
     problems = [f"- {cell(e.item, 200)}: {cell(e.problem, 300)}" for e in summary.read_errors[:_ROWS]]
@@ -179,17 +195,58 @@ def render_monitor_report(
     return "\n".join(lines) + "\n"
 
 
+def _turned_away(names: Sequence[str]) -> str:
+    came = "run came due meanwhile and was" if len(names) == 1 else "runs came due meanwhile and were"
+    return f", longer than its schedule's interval: {len(names)} {came} turned away ({cell(', '.join(names), 200)})"
+
+
 def source_table(summary: RunSummary) -> list[str]:
+    """Each source in a row of four short cells; what needs more words (a warning, an error) in a list
+    under the table, one item per source that has one."""
     health = {h.name: h for h in summary.sources}
-    lines = ["| Source | This run | New | Stored | Failures in a row | Last error |", "|---|---|---|---|---|---|"]
+    lines = ["| Source | This run | New | Stored |", "|---|---|---|---|"]
+    notes = []
     for batch in summary.batches[:_ROWS]:
         h = health.get(batch.source)
-        state = source_state(batch, h, lambda text: cell(text, 200))
+        name = cell(batch.source, 60)
         lines.append(
-            f"| {cell(batch.source)} | {state} | {summary.new_by_source[batch.source]} | {h.entries if h else 0} | "
-            f"{h.consecutive_failures if h else 0} | {cell(h.last_error, 200) if h and h.last_error else ''} |"
+            f"| {name} | {_short_state(batch, h)} | {summary.new_by_source[batch.source]} | {h.entries if h else 0} |"
         )
-    return lines
+        note = _source_note(batch, h)
+        if note:
+            notes.append(f"- **{name}**: {note}")
+    if len(summary.batches) > _ROWS:
+        lines.append(f"| … and {len(summary.batches) - _ROWS} more | | | |")
+    return lines + (["", *notes] if notes else [])
+
+
+def _short_state(batch: SourceBatch, health: SourceHealth | None) -> str:
+    """This run's read of a source in a few words; the details are in its note."""
+    if batch.outcome is SourceOutcome.NOT_DUE:
+        return "not due"
+    if batch.outcome is SourceOutcome.NOT_MODIFIED:
+        return "not modified"
+    if batch.outcome is SourceOutcome.FAILED:
+        failures = health.consecutive_failures if health else 1
+        return "FAILED" + (f" ({failures} in a row)" if failures > 1 else "")
+    state = plural(len(batch.articles), "entry", "entries")
+    return state + (f", {len(batch.errors)} unreadable" if batch.errors else "")
+
+
+def _source_note(batch: SourceBatch, health: SourceHealth | None) -> str:
+    """What a source's row leaves out: why it failed, its warning, its last error; empty when nothing."""
+    parts = []
+    noted = (
+        batch.outcome is SourceOutcome.FAILED
+        or batch.problem
+        or (batch.outcome is SourceOutcome.NOT_MODIFIED and health and health.last_warning)
+    )
+    if noted:
+        parts.append(source_state(batch, health, lambda text: cell(text, 200)))
+    last_error = health.last_error if health else None
+    if last_error and not (batch.outcome is SourceOutcome.FAILED and batch.problem == last_error):
+        parts.append(f"last error: {cell(last_error, 200)}")
+    return "; ".join(parts)
 
 
 def render_replay_report(
@@ -208,27 +265,19 @@ def render_replay_report(
         head = f"# Replay (dry run): {plural(len(planned), 'alert')} would be sent, none was"
     else:
         head = f"# Replay: {plural(len(created), 'alert')} created, {plural(sent, 'delivery', 'deliveries')} sent"
-    lines = [head, "", f"{articles} stored articles dated {span} read again.", ""]
+    lines = [head, "", f"{plural(articles, 'stored article')} dated {span} read again.", ""]
     if not dry_run:
-        return "\n".join(lines + (alert_table(created, statuses) if created else ["No new alert."])) + "\n"
+        return "\n".join(lines + (alert_items(created, statuses) if created else ["No new alert."])) + "\n"
     if not planned:
         return "\n".join([*lines, "No alert that does not already exist."]) + "\n"
-    lines += ["| Entry | Sentence | Article |", "|---|---|---|"]
     for p in planned[:_ROWS]:
         lead = p.hits[0]
-        entry, sentence, article = _alert_cells(
-            lead.entry.name,
-            lead.entry.kind,
-            lead.mention.text,
-            lead.mention.sentence,
-            p.article.title,
-            p.article.source,
-            p.article.location,
+        lines.append(
+            f"- {_entry(lead.entry.name, lead.entry.kind, lead.mention.text)}"
+            f"{_others([hit.entry.name for hit in p.hits])}{_BREAK}{_sentence(lead.mention.sentence)} — "
+            f"{article_link(p.article.title, p.article.source, p.article.location)}"
         )
-        lines.append(f"| {entry}{_others([hit.entry.name for hit in p.hits])} | {sentence} | {article} |")
-    if len(planned) > _ROWS:
-        lines.append(f"| … and {len(planned) - _ROWS} more | | |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _more(len(planned))) + "\n"
 
 
 def render_digest_report(
@@ -239,26 +288,49 @@ def render_digest_report(
     delivered_to: Iterable[str],
     failed: Iterable[str],
     held: Sequence[tuple[str, str]] = (),
+    map_file: str | None = None,
 ) -> str:
-    """The digest run's artifact; `held`: each target given its held alerts' digest, with that digest's
-    delivery status (delivery_status)."""
+    """The digest run's artifact, its alerts grouped as the digest sent groups them (by entry, then by
+    article); `held`: each target given its held alerts' digest, with that digest's delivery status
+    (delivery_status); `map_file`: where the map of the period's alerts was written, if it was."""
     delivered_to, failed = list(delivered_to), list(failed)
     lines = [
         f"# Digest from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M %Z}",
         "",
-        f"Sent to {len(delivered_to)} target(s)" + (f"; failed for {len(failed)}" if failed else "") + ".",
+        f"Sent to {plural(len(delivered_to), 'target')}" + (f"; failed for {len(failed)}" if failed else "") + ".",
         "",
     ]
     lines += [f"- {cell(label)}: sent" for label in delivered_to] + [f"- {cell(label)}: FAILED" for label in failed]
+    lines += map_line(map_file)
     if held:
         lines += ["", f"## Held alerts' digests ({len(held)})", ""]
         lines += [f"- {cell(label)}: {status}" for label, status in held]
     lines += ["", f"## Alerts ({len(figures.alerts)})", ""]
-    lines += alert_table(figures.alerts, statuses) if figures.alerts else ["None."]
+    lines += _grouped_alerts(figures.alerts, statuses) if figures.alerts else ["None."]
     lines += _doubtful_section(figures.doubtful)
     lines += ["", "## New articles by source", "", "| Source | New articles |", "|---|---|"]
     lines += [f"| {cell(name)} | {count} |" for name, count in figures.articles.most_common(_ROWS)]
     return "\n".join(lines) + "\n"
+
+
+def _grouped_alerts(alerts: Sequence[AlertLine], statuses: Mapping[int, Counter[str]]) -> list[str]:
+    """The period's alerts as the digest sent shows them: counted by entry, then listed by article, each
+    article a list item with its alerts (entry, delivery, sentence) under it."""
+    counted = ", ".join(f"{cell(name)} ×{count}" for name, count in alerts_by_entry(alerts).most_common(_ROWS))
+    lines = [f"By entry: {counted}", ""]
+    shown = 0
+    for same_article in alerts_by_article(alerts).values():
+        if shown >= _ROWS:
+            break
+        first = same_article[0]
+        lines.append(f"- {article_link(first.article_title, first.source, first.location)}")
+        for a in same_article[: _ROWS - shown]:
+            status = delivery_status(statuses.get(a.alert_id, Counter()))
+            lines.append(
+                f"  - {_entry(a.entry_name, a.kind, a.variant)}{_others(a.entries)} — {status}: {_sentence(a.sentence)}"
+            )
+        shown += len(same_article)
+    return lines + _more(len(alerts))
 
 
 def _day(moment: datetime | None) -> str:

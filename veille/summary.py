@@ -110,10 +110,14 @@ class RunSummary:
             f"  items read:    {self.files_read} ({len(self.read_errors)} unreadable)",
             f"  articles:      {self.new} new, {self.changed} changed, {self.unchanged} unchanged",
             f"  mentions:      {self.watched_mentions} of watched entries, "
-            f"{self.place_entities} places found by the model",
+            f"{plural(self.place_entities, 'place')} found by the model",
             f"  alerts:        {len(self.alerts)} created"
             + ("" if self.alerts else " (nothing new)")
-            + (f", {sum(len(a.entries) for a in self.alerts)} entries in them" if self.alerts else ""),
+            + (
+                f", {plural(sum(len(a.entries) for a in self.alerts), 'entry', 'entries')} in them"
+                if self.alerts
+                else ""
+            ),
             f"  deliveries:    {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good"
             + (f", {d.orphaned} for targets no longer configured (python -m flows.outbox list)" if d.orphaned else "")
             + recorded_late(d),
@@ -123,7 +127,9 @@ class RunSummary:
         if d.unrouted or d.routed_late:
             lines.append(f"  unrouted:      {unrouted(d)}")
         if self.still_pending:
-            lines.append(f"  outbox:        {self.still_pending} deliveries pending for a later run")
+            lines.append(
+                f"  outbox:        {plural(self.still_pending, 'delivery', 'deliveries')} pending for a later run"
+            )
         if self.health:
             told = "; ".join(
                 f"{loggable(n.source)} {loggable(n.says)}" + ("" if n.deliveries else " (reaches no target)")
@@ -173,7 +179,7 @@ class RunSummary:
             total = f"; {h.entries} stored" if h else ""
             lines.append(f"    {loggable(batch.source)}: {state}{total}")
         if len(lines) > _LISTED_SOURCES:
-            lines = [*lines[:_LISTED_SOURCES], f"    … and {len(lines) - _LISTED_SOURCES} more sources"]
+            lines = [*lines[:_LISTED_SOURCES], f"    … and {plural(len(lines) - _LISTED_SOURCES, 'more source')}"]
         return lines
 
 
@@ -216,7 +222,7 @@ def source_state(
         # A 304 says nothing new of the body: the warning of its last read still stands.
         last = health.last_warning if health else None
         return "not modified" + (f" (last warning: {quote(last)})" if last else "")
-    state = f"{len(batch.articles)} entries" + (f", {new} new" if new is not None else "")
+    state = plural(len(batch.articles), "entry", "entries") + (f", {new} new" if new is not None else "")
     if batch.errors:
         state += f", {len(batch.errors)} unreadable"
     return state + (f" (warning: {quote(batch.problem)})" if batch.problem else "")
@@ -238,7 +244,7 @@ def unrouted(delivery: DeliveryReport) -> str:
     parts = []
     if delivery.unrouted:
         parts.append(
-            f"{delivery.unrouted} alerts reached no target (no target has one of their tags); each is "
+            f"{plural(delivery.unrouted, 'alert')} reached no target (no target has one of their tags); each is "
             "sent when a target with one of them is configured"
         )
     if delivery.routed_late:
