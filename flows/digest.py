@@ -85,8 +85,9 @@ def digest(hours: int = 24) -> State:
     doubtful = f"; {plural(len(figures.doubtful), 'mention')} held as doubtful" if figures.doubtful else ""
     if state.is_failed():
         error = state.result(raise_on_failure=False)
-        return Failed(message=f"digest not delivered ({error}); sent to {len(accepted)} targets{held_part}")
-    return Completed(message=f"{len(figures.alerts)} alerts{doubtful}; sent to {len(accepted)} targets{held_part}")
+        return Failed(message=f"digest not delivered ({error}); sent to {plural(len(accepted), 'target')}{held_part}")
+    sent_to = plural(len(accepted), "target")
+    return Completed(message=f"{plural(len(figures.alerts), 'alert')}{doubtful}; sent to {sent_to}{held_part}")
 
 
 def _held_part(held: list[RecordedDigest], statuses: dict[int, Counter[str]]) -> str:
@@ -94,7 +95,7 @@ def _held_part(held: list[RecordedDigest], statuses: dict[int, Counter[str]]) ->
     if not held:
         return ""
     sent = sum(1 for d in held if statuses.get(d.alert_id, Counter()).get("sent"))
-    return f"; {sum(d.alerts for d in held)} held alerts in {len(held)} digests, {sent} sent"
+    return f"; {plural(sum(d.alerts for d in held), 'held alert')} in {plural(len(held), 'digest')}, {sent} sent"
 
 
 @task(name="send_digest", cache_policy=NO_CACHE, retries=3, retry_jitter_factor=0.5)

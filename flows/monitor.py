@@ -49,7 +49,7 @@ from veille.report import render_monitor_report
 from veille.sanitize import loggable
 from veille.settings import Settings
 from veille.sources import FolderConfig
-from veille.summary import RunSummary
+from veille.summary import RunSummary, plural
 
 REPORT_KEY = "monitor-summary"
 
@@ -97,8 +97,8 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None, baseli
     turned_away = runs_due_meanwhile()
     if turned_away:
         logger.warning(
-            "this run outlived its schedule: %d run(s) came due while it was processing and were turned away (%s)",
-            len(turned_away),
+            "this run outlived its schedule: %s due while it was processing turned away (%s)",
+            plural(len(turned_away), "run"),
             ", ".join(turned_away),
         )
     publish_report(
@@ -108,7 +108,7 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None, baseli
     )
     message = summary.headline()
     if turned_away:
-        message += f"; outlived its schedule: {len(turned_away)} run(s) due meanwhile turned away"
+        message += f"; outlived its schedule: {plural(len(turned_away), 'run')} due meanwhile turned away"
     return Completed(message=message, data=summary)
 
 

@@ -18,6 +18,7 @@ from veille.errors import VeilleError
 from veille.interfaces import Store
 from veille.records import TargetRef
 from veille.redact import mask_urls
+from veille.summary import plural
 
 KEY_SHOWN = 12
 _MIN_PREFIX = 4
@@ -113,16 +114,17 @@ def _list(store: Store, config: Configuration, _args: argparse.Namespace) -> tup
         lines.append(f"{held.count} {waiting}: {held.reason}")
     digested = store.delivery_counts().get("digested", 0)
     if digested:
-        lines.append(f"{digested} deliveries went out inside a digest (digested).")
+        went = "delivery went" if digested == 1 else "deliveries went"
+        lines.append(f"{digested} {went} out inside a digest (digested).")
     orphaned = [t for t in backlog if not config.notifier.has_target(t.key)]
     if orphaned:
         lines.append(
-            f"{len(orphaned)} orphaned target(s): 'retarget OLD NEW' moves their deliveries to a configured "
+            f"{plural(len(orphaned), 'orphaned target')}: 'retarget OLD NEW' moves their deliveries to a configured "
             "target, 'drop OLD --yes' deletes them."
         )
     if unrouted:
         lines.append(
-            f"{unrouted} alerts reached no target: they are sent when a target with one of their tags is configured."
+            f"{plural(unrouted, 'alert')} reached no target: sent when a target with one of their tags is configured."
         )
     return lines, 0
 
@@ -134,7 +136,8 @@ def _retarget(store: Store, config: Configuration, args: argparse.Namespace) -> 
         raise OutboxError(f"OLD and NEW are the same target ({new.label})")
     result = store.retarget(old.key, new.key, new.label, config.settings.clock())
     lines = [
-        f"moved {result.moved} deliveries from {old.label} [{old.key[:KEY_SHOWN]}] to {new.label} "
+        f"moved {plural(result.moved, 'delivery', 'deliveries')} from {old.label} [{old.key[:KEY_SHOWN]}] "
+        f"to {new.label} "
         f"[{new.key[:KEY_SHOWN]}]: attempts reset, sent by the next run"
     ]
     if result.kept:
@@ -154,11 +157,12 @@ def _drop(store: Store, _config: Configuration, args: argparse.Namespace) -> tup
     )
     if not args.yes:
         return [
-            f"would drop {total} deliveries ({detail}) of {old.label} [{old.key[:KEY_SHOWN]}], with no undo: "
+            f"would drop {plural(total, 'delivery', 'deliveries')} ({detail}) of {old.label} "
+            f"[{old.key[:KEY_SHOWN]}], with no undo: "
             f"run again with --yes to drop them"
         ], 2
     dropped = store.drop_deliveries(old.key)
-    return [f"dropped {dropped} deliveries ({detail}) of {old.label} [{old.key[:KEY_SHOWN]}]"], 0
+    return [f"dropped {plural(dropped, 'delivery', 'deliveries')} ({detail}) of {old.label} [{old.key[:KEY_SHOWN]}]"], 0
 
 
 def _stored_target(store: Store, name: str) -> TargetRef:

@@ -135,10 +135,12 @@ def replay(
         "What the latest replay would send (dry run) or created and sent",
     )
     if dry_run:
-        logger.info("dry run over %d stored articles: %d alerts would be sent, none was", done, len(planned))
+        logger.info(
+            "dry run over %s: %s would be sent, none was", plural(done, "stored article"), plural(len(planned), "alert")
+        )
         return Completed(message=f"dry run: {plural(len(planned), 'alert')} would be sent", data=planned)
-    logger.info("replay over %d stored articles: %d alerts created, %d deliveries sent", done, len(created), sent)
     message = f"{plural(len(created), 'alert')} created, {plural(sent, 'delivery', 'deliveries')} sent"
+    logger.info("replay over %s: %s", plural(done, "stored article"), message)
     return Completed(message=message, data=created)
 
 

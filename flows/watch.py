@@ -22,6 +22,7 @@ from veille.ingest.text import clean_article_text
 from veille.records import Article, Mention
 from veille.sanitize import loggable
 from veille.settings import load_settings
+from veille.summary import plural
 from veille.watchlist import WatchList, load_watchlist
 
 # What `explain` reads of a file: an article's worth.
@@ -33,7 +34,10 @@ def check(watchlist: WatchList) -> list[str]:
     origins: dict[str, Counter[str]] = {}
     for spelling in watched_spellings(watchlist):
         origins.setdefault(spelling.entry_id, Counter())[spelling.origin] += 1
-    lines = [f"{len(watchlist.entries)} entries; mentions under confidence {watchlist.min_confidence} are held"]
+    lines = [
+        f"{plural(len(watchlist.entries), 'entry', 'entries')}; "
+        f"mentions under confidence {watchlist.min_confidence} are held"
+    ]
     for entry in watchlist.entries:
         counts = origins.get(entry.id, Counter())
         spelled = ", ".join(f"{count} {origin}" for origin, count in sorted(counts.items()))

@@ -40,7 +40,7 @@ def test_the_digest_sums_up_the_last_day_for_the_targets_tagged_digest(workdir, 
     assert "New articles: 2 (folder:" in body
     assert "Deliveries of these alerts: 2 sent" in body
     report = run_record(state.state_details.flow_run_id).artifact("digest")
-    assert "Sent to 1 target(s)" in report and "## Alerts (2)" in report
+    assert "Sent to 1 target." in report and "## Alerts (2)" in report
 
 
 def test_a_target_that_fails_gets_the_retries_and_one_that_accepted_is_not_sent_twice(workdir, receiver):
@@ -55,7 +55,7 @@ def test_a_target_that_fails_gets_the_retries_and_one_that_accepted_is_not_sent_
 
     assert state.is_failed()
     assert state.message.startswith(f"digest not delivered (json://127.0.0.1:{refusing.port}/****: ")
-    assert state.message.endswith("; sent to 1 targets")
+    assert state.message.endswith("; sent to 1 target")
     assert len(receiver.received) == 1, "the target that accepted got it once, through every retry"
 
 
@@ -88,7 +88,7 @@ def test_a_failed_run_tells_the_operator_and_no_secret_shows_anywhere(workdir, r
         "operator's message": repr(alarm),
     }
     assert "digest not delivered" in places["logs"] or "send_digest" in places["logs"]
-    assert "Sent to 0 target(s); failed for 1" in places["artifacts"]
+    assert "Sent to 0 targets; failed for 1" in places["artifacts"]
     for canary in ("canary-env-token", "canary-block-token"):
         leaks = [place for place, content in places.items() if canary in content]
         assert not leaks, f"{canary} in {leaks}"

@@ -448,8 +448,8 @@ def test_an_alert_no_target_takes_waits_and_goes_once_to_a_target_configured_lat
         first = send_due_deliveries(store, weapons_only, POLICY, clock, journal_in(tmp_path))
         summary = RunSummary(alerts=[created], delivery=first)
         assert first.unrouted == 1
-        assert "unrouted:      1 alerts reached no target" in summary.render()
-        assert "**Unrouted**: 1 alerts reached no target" in render_monitor_report(summary, [], {}, 1.0)
+        assert "unrouted:      1 alert reached no target" in summary.render()
+        assert "**Unrouted**: 1 alert reached no target" in render_monitor_report(summary, [], {}, 1.0)
 
         with_places = load_notifier(None, f"weapon={receiver.url} place={places.url}", tmp_path / "alerts.jsonl")
         second = send_due_deliveries(store, with_places, POLICY, clock, journal_in(tmp_path))
@@ -711,7 +711,7 @@ def test_list_shows_the_orphaned_target_with_its_counts_and_oldest(rotated, caps
     [row] = [line for line in output.splitlines() if line.startswith(old.key[:12])]
     assert row.split()[1:6] == ["orphaned", "2", "0", "0", "2026-11-22"]
     assert row.endswith("json://127.0.0.1:" + old.label.split(":")[2])
-    assert "1 orphaned target(s)" in output and CANARY not in output
+    assert "1 orphaned target:" in output and CANARY not in output
 
 
 def test_retarget_moves_the_orphans_to_the_new_target_which_gets_each_once(rotated, workdir, receiver, capsys):
@@ -745,7 +745,7 @@ def test_retarget_never_gives_a_target_an_alert_it_already_has(rotated, workdir,
 
     code, output = outbox_command("retarget", old.key[:8], new.label, capsys=capsys)
 
-    assert code == 0 and "moved 1 deliveries" in output and "1 left with" in output
+    assert code == 0 and "moved 1 delivery" in output and "1 left with" in output
     send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(UTC), journal_in(workdir))
     assert [m["title"] for m in receiver.received] == ["Veille: Hama in «Tirs 2»"]
 

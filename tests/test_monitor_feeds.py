@@ -109,7 +109,7 @@ def test_a_failing_feed_is_reported_and_the_others_go_on(workdir, feed_server):
     assert ok.consecutive_failures == 0 and ok.last_success_at is not None and ok.entries == 1
     cut = health("feed:cut")
     assert cut.last_warning.startswith("malformed feed") and cut.entries == 1 and cut.consecutive_failures == 0
-    assert "feed:cut: 1 entries, 0 new (warning: malformed feed" in text
+    assert "feed:cut: 1 entry, 0 new (warning: malformed feed" in text
 
 
 def test_full_text_comes_from_the_linked_page(workdir, feed_server):

@@ -219,7 +219,8 @@ def start_custom_run_from_the_ui(page, base: str, folder: str) -> dict:
     page.get_by_text("monitor-summary", exact=True).last.click()  # .first is the run graph's label
     page.wait_for_url(re.compile(r"/artifacts/artifact/[0-9a-f-]{36}"))
     expect(page.get_by_role("heading", name=re.compile(r"Monitor run: 1 alert, 2 sent"))).to_be_visible()
-    expect(page.get_by_role("cell", name=re.compile(r"Kalachnikov \(weapon\).*Hama"))).to_be_visible()
+    alert = page.get_by_role("listitem").filter(has_text=re.compile(r"Kalachnikov \(weapon\) \+ Hama — sent"))
+    expect(alert).to_be_visible()
     page.screenshot(path=str(SHOTS / "monitor-summary-artifact.png"), full_page=True)
     return run
 

@@ -13,6 +13,7 @@ from veille.errors import StoreError
 from veille.interfaces import Notifier, SentJournal, Store
 from veille.notify.journal import message_digest
 from veille.records import DeliveryReport, JournalEntry, StoredDelivery
+from veille.summary import plural
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,10 +43,13 @@ def send_due_deliveries(
     report = DeliveryReport(recorded_from_journal=_record_journal(store, journal, policy, database))
     renamed = store.rename_targets(notifier.legacy_keys())
     if renamed:
-        logger.info("%d delivery(ies) keyed the way of an earlier version now carry their target's key", renamed)
+        logger.info(
+            "%s keyed the way of an earlier version now carry their target's key",
+            plural(renamed, "delivery", "deliveries"),
+        )
     report.routed_late, report.unrouted = store.route_unrouted(notifier.targets_for, now())
     if report.unrouted:
-        logger.warning("%d alert(s) reached no target: no target has one of their tags", report.unrouted)
+        logger.warning("%s reached no target: no target has one of their tags", plural(report.unrouted, "alert"))
     down: set[str] = set()
     for delivery in store.due_deliveries(now(), policy.lease_seconds):
         if not notifier.has_target(delivery.target_key):
@@ -120,10 +124,13 @@ def _record_journal(store: Store, journal: SentJournal, policy: DeliveryPolicy, 
     if settled:
         journal.forget(settled)
     if recorded:
-        logger.warning("recorded %d delivery(ies) a target had accepted while the database was unavailable", recorded)
+        logger.warning(
+            "recorded %s a target had accepted while the database was unavailable",
+            plural(recorded, "delivery", "deliveries"),
+        )
     if foreign:
         logger.warning(
-            "the delivery journal holds %d send(s) of another database: kept, not applied to this one", foreign
+            "the delivery journal holds %s of another database: kept, not applied to this one", plural(foreign, "send")
         )
     return recorded
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from veille.errors import StoreError
+from veille.summary import plural
 
 KNOWN_DATABASES = "databases.txt"
 _JOURNALS = "unrecorded-deliveries-*.jsonl"
@@ -46,7 +47,7 @@ def earlier_state(data_dir: Path, alerts_file: Path, url: str) -> EarlierState |
         if not others:
             return None
         return EarlierState(
-            f"{data_dir / KNOWN_DATABASES} lists {len(others)} other database(s) used with this data directory",
+            f"{data_dir / KNOWN_DATABASES} lists {plural(len(others), 'other database')} used with this data directory",
             certain=True,
         )
     journals = sorted(data_dir.glob(_JOURNALS))
