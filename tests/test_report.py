@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from tests.builders import alert_line
-from veille.markdown import WORD_CHARS, article_link, code, web_address
+from veille.markdown import CODE_CHARS, WORD_UNITS, article_link, code, web_address
 from veille.report import alert_items, cell, delivery_status
 
 HOSTILE = [
@@ -33,11 +33,18 @@ def test_a_cell_holds_no_markdown_of_its_own(text):
     assert "https://" not in value and "<" not in value
 
 
-def test_no_word_of_a_cell_is_long_enough_to_widen_the_page():
-    value = cell("Titre " + "A" * 500 + " fin")
-
-    assert max(len(word) for word in value.split()) == WORD_CHARS
-    assert value == f"Titre {'A' * (WORD_CHARS - 1)}… fin"
+@pytest.mark.parametrize(
+    ("word", "shown"),
+    [
+        pytest.param("a" * 500, "a" * (WORD_UNITS - 1) + "…", id="lower case"),
+        pytest.param("W" * 500, "W" * ((WORD_UNITS - 1) // 2) + "…", id="the widest letter"),
+        pytest.param("A" * 500, "A" * 27 + "…", id="capitals"),
+        pytest.param("json://hooks.example.org/****", r"json\[:\]//hooks\[.\]example\[.\]org/\*\*\*\*", id="a label"),
+        pytest.param("新闻" * 300, "新闻" * 300, id="Chinese, which the browser wraps anywhere"),
+    ],
+)
+def test_no_word_of_a_cell_is_wide_enough_to_overflow_the_page(word, shown):
+    assert cell(f"Titre {word} fin") == f"Titre {shown} fin"
 
 
 def test_each_alert_is_one_list_item_of_two_lines_whatever_the_article_says():
@@ -109,8 +116,8 @@ def test_an_article_with_a_web_address_is_one_link_and_nothing_more(title, locat
     text, destination, rest = match.groups()
     assert destination == web_address(location)
     assert rest == r" (feed\[:\]x)"
-    assert text == (cell(title, 80) or "untitled"), "the link text is the title, inert and short"
-    assert len(text) <= 2 * 80 and "https" not in text
+    assert not re.search(r"(?<!\\)[\[\]`*_~<>]", text), "no markup of its own in the link text"
+    assert 0 < len(re.sub(r"\\(.)", r"\1", text)) <= 80 and "https" not in text, "the title, inert and short"
 
 
 @pytest.mark.parametrize(
@@ -140,6 +147,13 @@ def test_an_article_without_a_web_address_is_plain_inert_text(location, shown):
 )
 def test_a_code_span_holds_any_path_on_one_line(path, span):
     assert code(path) == span
+
+
+def test_a_long_path_keeps_its_file_name_in_a_code_span_that_fits_the_page():
+    span = code("/srv/" + "dossier/" * 20 + "carte-2026-11-22.html")
+
+    assert span == f"`…r/{'dossier/' * 4}carte-2026-11-22.html`"
+    assert len(span) == CODE_CHARS + 2, "its end kept, within the limit"
 
 
 @pytest.mark.parametrize(

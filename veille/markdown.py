@@ -5,24 +5,34 @@ and an article must not add a link, an image or a column to a report. The one li
 purpose is an article's own web address, checked and encoded again here (sanitize.safe_link): at
 ingest a feed's link is only cleaned and bounded, never checked for its scheme.
 
-The artifact pane of the UI is about 830 px wide in a 1280 px browser and Markdown cannot set CSS, so
-nothing shown may be long and unbroken: every run of characters without a space is cut (a 500-character
-URL or word in a title would otherwise widen the page), and a URL is never shown, only its title.
+In a 1280 px browser the UI's artifact pane is about 830 px wide and its text column 584 px (measured
+in Prefect 3.8.8's V2 UI), and Markdown cannot set CSS, so nothing shown may be long and unbroken: a
+word wider than about 300 px is cut (a 500-character URL or word in a title would otherwise overflow
+the column), and a URL is never shown, only its title.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from veille.clean import ELLIPSIS, shorten
 from veille.sanitize import loggable, neutralise_line, neutralise_path, safe_link
 
-# About 300 px in the UI's font: a word this long still leaves room for the rest of its line.
-WORD_CHARS = 40
+# A word's width in units of an average lower-case letter (about 7.5 px in the UI's font; the text
+# column is 584 px): at most about 300 px, whatever its letters.
+WORD_UNITS = 40
+# Letters about twice as wide as the average one (a W is 15 px; the full-width at sign sanitize puts for every @), and
+# capitals half as wide again.
+_WIDEST = frozenset("MWmw%\N{FULLWIDTH COMMERCIAL AT}")
 TITLE_CHARS = 80
 PATH_CHARS = 60
+# Monospaced, a code span of this many characters is about 480 px: the width of the UI's text column.
+CODE_CHARS = 56
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
-_LONG_WORD = re.compile(rf"\S{{{WORD_CHARS + 1},}}")
+# Any run of this many characters could be wider than WORD_UNITS: only those are measured.
+_LINK_TEXT_SYNTAX = re.compile(r"([\\`*_\[\]~])")
+_LONG_WORD = re.compile(rf"\S{{{WORD_UNITS // 2 + 1},}}")
 # What safe_link never leaves in a URL, checked again: any of them could end the link's destination.
 _ENDS_A_LINK = re.compile(r"[\s()<>\\\"'`]")
 # The user info of a URL refused as a link: a feed's own URL (an entry's location when it has no link)
@@ -31,11 +41,8 @@ _USER_INFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
 
 
 def cell(text: object, limit: int | None = None) -> str:
-    """`text` as inert Markdown on one line (a table cell, a list item), no word over WORD_CHARS."""
-    value = _LONG_WORD.sub(_cut_word, neutralise_line(str(text)))
-    if limit is not None:
-        value = shorten(value, limit)
-    return escaped(value)
+    """`text` as inert Markdown on one line (a table cell, a list item), no word wider than WORD_UNITS."""
+    return escaped(_inert(str(text), limit))
 
 
 def escaped(text: str) -> str:
@@ -47,13 +54,15 @@ def article_link(title: str, source: str, location: str) -> str:
     """The article as Markdown: `[title](url) (source)` for a web page, `title (source: path)` otherwise.
 
     The link text is the title, neutralised and short (the UI shows the address on hover); a location
-    that is no plain http(s) URL to a valid host stays text.
+    that is no plain http(s) URL to a valid host stays text. Not for a table cell: a title's `|` stays.
     """
-    shown = cell(title, TITLE_CHARS) or "untitled"
     url = web_address(location)
     if url is None:
-        return f"{shown} ({cell(source)}: {path_text(location)})"
-    return f"[{shown}]({url}) ({cell(source)})"
+        return f"{cell(title, TITLE_CHARS) or 'untitled'} ({cell(source)}: {path_text(location)})"
+    # Inside a link's text only brackets and inline markup mean anything; the classic UI shows other
+    # escapes as written there ("Frappes \\| \\(x\\)").
+    shown = _LINK_TEXT_SYNTAX.sub(r"\\\1", _inert(title, TITLE_CHARS))
+    return f"[{shown or 'untitled'}]({url}) ({cell(source)})"
 
 
 def web_address(location: str) -> str | None:
@@ -68,9 +77,14 @@ def path_text(location: str) -> str:
     return escaped(shorten(_LONG_WORD.sub(_cut_word, inert), PATH_CHARS))
 
 
-def code(text: str) -> str:
-    """`text` as a Markdown code span, whatever backticks it holds; controls shown escaped (loggable)."""
+def code(text: str, limit: int = CODE_CHARS) -> str:
+    """`text` as a Markdown code span, whatever backticks it holds; controls shown escaped (loggable).
+
+    A code span never wraps: a longer text keeps its end (a path's file name) after an ellipsis.
+    """
     value = " ".join(loggable(text).split())
+    if len(value) > limit:
+        value = ELLIPSIS + value[len(value) - limit + 1 :]
     longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
     fence = "`" * (longest + 1)
     # A span that starts or ends with a backtick needs a space inside its fence, which Markdown strips.
@@ -78,5 +92,24 @@ def code(text: str) -> str:
     return f"{fence}{pad}{value}{pad}{fence}"
 
 
+def _inert(text: str, limit: int | None) -> str:
+    """`text` neutralised on one line, its long words cut, then shortened to `limit`; not yet escaped."""
+    value = _LONG_WORD.sub(_cut_word, neutralise_line(text))
+    return value if limit is None else shorten(value, limit)
+
+
 def _cut_word(match: re.Match[str]) -> str:
-    return match.group()[: WORD_CHARS - 1] + ELLIPSIS
+    """A word cut, with an ellipsis, where it gets wider than WORD_UNITS."""
+    word = match.group()
+    units, fits = 0.0, 0
+    for index, char in enumerate(word):
+        # The browser breaks a line anywhere between Chinese or Japanese characters: a new start.
+        if unicodedata.east_asian_width(char) in "WF" and char not in _WIDEST:
+            units, fits = 0.0, index + 1
+            continue
+        units += 2.0 if char in _WIDEST else 1.4 if char.isupper() else 1.0
+        if units > WORD_UNITS:
+            return word[:fits] + ELLIPSIS
+        if units <= WORD_UNITS - 1:
+            fits = index + 1
+    return word
