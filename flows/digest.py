@@ -3,6 +3,8 @@ target with alerts queued for it (a digest rule, its rate limit), one message ca
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections import Counter
 from datetime import timedelta
 
@@ -18,16 +20,21 @@ from flows.common import (
     load_configuration,
     notify_operator,
     open_store,
+    precheck_configuration,
     publish_report,
     sent_journal,
+    state_name,
     stopped,
 )
+from flows.environment import offline_defaults
+from flows.prefect_home import command_line_server
 from tasks.notify import record_digests, send_alerts
 from veille.digest import DIGEST_TAG, render_digest
 from veille.errors import NotifyError, VeilleError
 from veille.notify.targets import AppriseNotifier
 from veille.records import AlertMessage, RecordedDigest
 from veille.report import delivery_status, render_digest_report
+from veille.sanitize import loggable
 from veille.summary import plural
 
 REPORT_KEY = "digest"
@@ -122,3 +129,23 @@ def send_digest(
             errors.append(f"{target.label}: {error}")
     if errors:
         raise NotifyError("; ".join(errors))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Send the digest now: what the last hours brought, and each target its queued alerts."
+    parser.add_argument(
+        "--hours", type=int, default=24, help=f"how far back the summary looks (1 to {MAX_HOURS}; default 24)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """`veille digest [--hours N]`: one digest run; exit status 1 when it failed, 2 on a bad configuration."""
+    if not 1 <= args.hours <= MAX_HOURS:
+        print(f"veille: --hours must be between 1 and {MAX_HOURS}, not {args.hours}", file=sys.stderr)
+        return 2
+    if not precheck_configuration():
+        return 2
+    with offline_defaults(command_line_server()):
+        state = digest(hours=args.hours, return_state=True)
+    print(f"veille: digest {state_name(state).lower()}: {loggable(state.message or '')}", file=sys.stderr)
+    return 1 if state.is_failed() else 0

@@ -1,4 +1,4 @@
-"""`python -m flows.outbox`: the operator's view of deliveries not sent, and what to do with a target's.
+"""`veille outbox`: the operator's view of deliveries not sent, and what to do with a target's.
 
 A target whose URL changed in what identifies it (a rotated token, another chat) is a new target:
 the old one's deliveries wait for it, "orphaned". `list` shows them, `retarget OLD NEW` moves them to
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from flows.common import Configuration, load_configuration, open_store
 from flows.environment import offline_defaults
+from flows.prefect_home import command_line_server
 from veille.errors import VeilleError
 from veille.interfaces import Store
 from veille.records import TargetRef
@@ -28,10 +29,15 @@ class OutboxError(VeilleError):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    """`python -m flows.outbox`, the same as `veille outbox`."""
+    parser = argparse.ArgumentParser(prog="python -m flows.outbox")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     try:
-        with offline_defaults():  # the Secret block is read through Prefect
+        with offline_defaults(command_line_server()):  # the Secret block is read through Prefect
             config, complete = _configuration()
         if args.command != "list" and not complete:
             raise OutboxError(
@@ -56,13 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m flows.outbox",
-        description=__doc__.splitlines()[0],
-        epilog="A target is named by the start of its key (at least 4 characters, "
-        "as 'list' shows it) or by its whole label.",
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = __doc__.splitlines()[0]
+    named = (
+        "A target is named by the start of its key (at least 4 characters, as 'list' shows it) or by its whole label."
     )
+    parser.epilog = f"{named}\n\n{parser.epilog}" if parser.epilog else named
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser(
         "list",
@@ -79,7 +84,6 @@ def _parser() -> argparse.ArgumentParser:
     drop = commands.add_parser("drop", help="delete the pending, failed and queued deliveries of OLD (no undo)")
     drop.add_argument("old", metavar="OLD")
     drop.add_argument("--yes", action="store_true", help="really delete them; without it, only say how many")
-    return parser
 
 
 def _configuration() -> tuple[Configuration, bool]:

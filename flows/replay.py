@@ -28,6 +28,7 @@ from flows.common import (
     state_name,
 )
 from flows.environment import offline_defaults
+from flows.prefect_home import command_line_server
 from tasks.extract import extract_batch, load_language_model
 from tasks.notify import send_alerts
 from tasks.store import rate_windows
@@ -205,9 +206,8 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m flows.replay [--since DATE] [--until DATE] [--watchlist-file PATH] [--send]`: one run."""
-    parser = argparse.ArgumentParser(prog="python -m flows.replay", description=(replay.__doc__ or "").splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (replay.__doc__ or "").splitlines()[0]
     parser.add_argument(
         "--since",
         type=datetime.fromisoformat,
@@ -227,12 +227,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="create and send the new alerts (default: a dry run that lists them and sends and stores nothing)",
     )
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """One replay from the command line; exit status 1 when it failed, 2 on a bad configuration or usage."""
     if args.try_rules and args.send:
-        parser.error("--try-rules is a dry run: it cannot --send")
+        print("veille: --try-rules is a dry run: it cannot --send", file=sys.stderr)
+        return 2
     if not precheck_configuration():
         return 2
-    with offline_defaults():
+    with offline_defaults(command_line_server()):
         state = replay(
             since=args.since,
             until=args.until,
@@ -248,6 +252,13 @@ def main(argv: list[str] | None = None) -> int:
             print(render_fired_per_day(planned))
     print(f"veille: replay {state_name(state).lower()}: {loggable(state.message or '')}", file=sys.stderr)
     return 1 if state.is_failed() else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m flows.replay`, the same as `veille replay`."""
+    parser = argparse.ArgumentParser(prog="python -m flows.replay")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
