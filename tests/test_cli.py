@@ -23,7 +23,8 @@ from tests.conftest import CONFIG
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A project folder as a user has one (config/, an inbox), as the working directory; no VEILLE_ or PREFECT_ setting."""
+    """A project folder as a user has one (config/, an inbox), as the working directory; no VEILLE_ setting,
+    no Prefect server or home of the caller's."""
     for name in list(os.environ):
         if name.startswith(("VEILLE_", "PREFECT_API", "PREFECT_HOME")):
             monkeypatch.delenv(name)

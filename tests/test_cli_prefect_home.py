@@ -35,7 +35,9 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "config" / "sources.yaml").write_text("folders:\n  - path: inbox\n", encoding="utf-8")
     # No scheduled run during the test: the runs seen are the command line's.
     (tmp_path / "config" / "schedules.yaml").write_text(
-        "timezone: UTC\nmonitor:\n  cron: '3 1 1 1 *'\n  active: false\ndigest:\n  cron: '3 1 1 1 *'\n  active: false\n",
+        "timezone: UTC\n"
+        "monitor:\n  cron: '3 1 1 1 *'\n  active: false\n"
+        "digest:\n  cron: '3 1 1 1 *'\n  active: false\n",
         encoding="utf-8",
     )
     return tmp_path
