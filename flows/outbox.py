@@ -19,6 +19,7 @@ from veille.errors import VeilleError
 from veille.interfaces import Store
 from veille.records import TargetRef
 from veille.redact import mask_urls
+from veille.summary import plural
 
 KEY_SHOWN = 12
 _MIN_PREFIX = 4
@@ -53,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
             store.close()
     except VeilleError as exc:
         print(f"veille outbox: {mask_urls(str(exc))}", file=sys.stderr)
-        return 1
+        # A target the operator mistyped is a usage error; a database that fails, a failed run.
+        return 2 if isinstance(exc, OutboxError) else 1
     if not complete:
         lines.insert(
             0, "warning: the targets of the Prefect Secret block could not be read; their deliveries show as orphaned"
@@ -81,6 +83,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     retarget.add_argument("old", metavar="OLD")
     retarget.add_argument("new", metavar="NEW")
+    retry = commands.add_parser(
+        "retry", help="send the deliveries of TARGET that failed for good again: attempts reset, sent by the next run"
+    )
+    retry.add_argument("target", metavar="TARGET")
     drop = commands.add_parser("drop", help="delete the pending, failed and queued deliveries of OLD (no undo)")
     drop.add_argument("old", metavar="OLD")
     drop.add_argument("--yes", action="store_true", help="really delete them; without it, only say how many")
@@ -149,6 +155,17 @@ def _retarget(store: Store, config: Configuration, args: argparse.Namespace) -> 
     return lines, 0
 
 
+def _retry(store: Store, config: Configuration, args: argparse.Namespace) -> tuple[list[str], int]:
+    target = _configured_target(config, args.target)
+    retried = store.retry_failed(target.key, config.settings.clock())
+    if not retried:
+        return [f"no delivery to {target.label} [{target.key[:KEY_SHOWN]}] failed for good: nothing to retry"], 0
+    return [
+        f"{plural(retried, 'delivery', 'deliveries')} to {target.label} [{target.key[:KEY_SHOWN]}] "
+        "made due again, attempts reset: sent by the next run"
+    ], 0
+
+
 def _drop(store: Store, _config: Configuration, args: argparse.Namespace) -> tuple[list[str], int]:
     old = _stored_target(store, args.old)
     counts = store.movable_counts(old.key)
@@ -183,8 +200,7 @@ def _one(name: str, known: dict[str, str], none_found: str) -> TargetRef:
     shown = mask_urls(name)
     if not found:
         raise OutboxError(
-            f"{none_found} {shown!r} (see 'python -m flows.outbox list'; a key's start has at "
-            f"least {_MIN_PREFIX} characters)"
+            f"{none_found} {shown!r} (see 'veille outbox list'; a key's start has at least {_MIN_PREFIX} characters)"
         )
     if len(found) > 1:
         raise OutboxError(
@@ -193,7 +209,7 @@ def _one(name: str, known: dict[str, str], none_found: str) -> TargetRef:
     return TargetRef(found[0], known[found[0]])
 
 
-_COMMANDS = {"list": _list, "retarget": _retarget, "drop": _drop}
+_COMMANDS = {"list": _list, "retarget": _retarget, "retry": _retry, "drop": _drop}
 
 if __name__ == "__main__":
     sys.exit(main())

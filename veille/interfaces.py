@@ -248,6 +248,10 @@ class Store(Protocol):
         """Delete the pending and failed deliveries of a target; how many."""
         ...
 
+    def retry_failed(self, key: str, now: datetime) -> int:
+        """The deliveries of a target that failed for good made due again, attempts reset; how many."""
+        ...
+
     def unrouted_count(self) -> int:
         """Alerts that reached no target."""
         ...
