@@ -112,6 +112,22 @@ def test_runs_from_the_command_line_are_in_operates_ui_before_and_while_it_runs(
 
         exported = veille(project, "env")
         assert exported.returncode == 0 and f"export PREFECT_API_URL={api}" in exported.stdout.splitlines()
+        # What operate's own hint says to type, once the shell has what `veille env` prints.
+        exports = dict(
+            line.removeprefix("export ").split("=", 1) for line in exported.stdout.splitlines() if "=" in line
+        )
+        deadline = time.monotonic() + 120
+        while len(httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()) < 4:
+            assert time.monotonic() < deadline, "operate's deployments are not served"
+            time.sleep(1)
+        prefect = subprocess.run(
+            [str(VEILLE.with_name("prefect")), "deployment", "inspect", "monitor/monitor"],
+            env=user_environment() | exports,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert prefect.returncode == 0 and "'name': 'monitor'" in prefect.stdout, prefect.stdout + prefect.stderr
 
         (project / "inbox" / "raqqa.txt").write_text(SECOND, encoding="utf-8")
         started = time.monotonic()
