@@ -31,7 +31,7 @@ from veille.interfaces import Store
 from veille.notify.targets import AppriseNotifier
 from veille.records import AlertMessage, RecordedDigest
 from veille.redact import mask_urls
-from veille.report import cell, delivery_status, render_digest_report
+from veille.report import delivery_status, render_digest_report
 from veille.sanitize import loggable
 from veille.summary import plural
 
@@ -84,7 +84,9 @@ def digest(hours: int = 24) -> State:
     held_lines = [(d.target.label, delivery_status(held_statuses.get(d.alert_id, Counter()))) for d in held]
     report = render_digest_report(figures, statuses, since, until, accepted.values(), undelivered, held_lines)
     if map_file:  # until render_digest_report takes map_file itself
-        report += f"\nMap of the places mentioned in the last {DEFAULT_DAYS} days: {cell(map_file)}\n"
+        # As code: the operator's own path, which cell() would defang ("map[.]html").
+        shown_path = map_file.replace("`", "'")
+        report += f"\nMap of the places mentioned in the last {DEFAULT_DAYS} days: `{shown_path}`\n"
     publish_report(REPORT_KEY, report, "The latest digest and where it went")
     held_part = _held_part(held, held_statuses)
     doubtful = f"; {plural(len(figures.doubtful), 'mention')} held as doubtful" if figures.doubtful else ""
