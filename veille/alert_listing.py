@@ -11,29 +11,30 @@ from veille.records import AlertLine
 from veille.report import delivery_status
 from veille.sanitize import safe_link
 
-HEADER = ("WHEN (UTC)", "ENTRIES", "DELIVERY", "ARTICLE")
+HEADER = ("WHEN (UTC)", "DELIVERY", "ARTICLE")
 
 
 def alert_table(alerts: Sequence[AlertLine], statuses: Mapping[int, Counter[str]], width: int) -> list[str]:
-    """One row per alert: when, its entries with their kind, how its deliveries went, and its article's
-    title; under it, indented, the article's source and link. At most `width` characters a line."""
+    """One row per alert: when, how its deliveries went, and its article's title; under it, indented, its
+    entries with their kind, then the article's source and link. At most `width` characters a line:
+    an alert may name a dozen entries, which a column would make as wide as all of them."""
     rows = [
         (
             when(a.created_at),
-            shown(entries_text(a)),
             shown(delivery_status(statuses.get(a.alert_id, Counter()))),
             shown(a.article_title) or "(no title)",
         )
         for a in alerts
     ]
-    lines = table(HEADER, rows, width, stretch=3)
+    lines = table(HEADER, rows, width, stretch=2)
     indent = " " * (len(rows[0][0]) + 2) if rows else ""
+    room = max(width - len(indent), 20)
     head, body = lines[0], lines[1:]
     out = [head]
     for line, alert in zip(body, alerts, strict=True):
         out.append(line)
-        under = f"{shown(alert.source)}: {where(alert.location)}"
-        out.append(indent + shorten(under, max(width - len(indent), 20)))
+        out.append(indent + shorten(shown(entries_text(alert)), room))
+        out.append(indent + shorten(f"{shown(alert.source)}: {where(alert.location)}", room))
     return out
 
 
