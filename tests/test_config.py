@@ -11,6 +11,7 @@ from veille.errors import ConfigError
 from veille.notify.targets import load_notifier
 from veille.settings import load_settings
 from veille.watchlist import load_watchlist
+from veille.yamlfile import MAX_PROBLEMS
 
 
 def test_defaults_and_environment(monkeypatch, tmp_path):
@@ -72,25 +73,32 @@ entries:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("entries:\n  - id: hama\n    kind: [unclosed\n", ":4: invalid YAML: expected ',' or ']'"),
+        (
+            "entries:\n  - id: hama\n    kind: [unclosed\n",
+            ":4:1: invalid YAML: expected ',' or ']', but got '<stream end>'"
+            " (while parsing a flow sequence started at 3:11)",
+        ),
         (
             "entries:\n  - id: hama\n    kind: town\n    name: Hama\n",
-            ":3: entries[0].kind: Input should be 'place' or 'weapon'",
+            ":3:5: entries[0].kind: Input should be 'place' or 'weapon'",
         ),
-        ("entries:\n  - id: hama\n    kind: place\n", ":2: entries[0].name: Field required"),
-        ("entries:\n  - id: Hama City\n    kind: place\n    name: Hama\n", ":2: entries[0].id: String should match"),
-        (GOOD_ENTRY + "    alias: [Hamah]\n", ":5: entries[0].alias: Extra inputs are not permitted"),
-        (GOOD_ENTRY + "    aliases: ['', Hamah]\n", ":5: entries[0].aliases: alias '' has no letter"),
-        (GOOD_ENTRY + "    aliases: ['--']\n", ":5: entries[0].aliases: alias '--'"),
-        (GOOD_ENTRY + "    coordinates: [135, 36]\n", ":5: entries[0].coordinates: must be [latitude"),
-        (GOOD_ENTRY + "  - id: hama\n    kind: place\n    name: Hamah\n", ":5: entries[1].id: id 'hama' already used"),
+        ("entries:\n  - id: hama\n    kind: place\n", ":2:5: entries[0].name: Field required"),
+        ("entries:\n  - id: Hama City\n    kind: place\n    name: Hama\n", ":2:5: entries[0].id: String should match"),
+        (GOOD_ENTRY + "    alias: [Hamah]\n", ":5:5: entries[0].alias: unknown key; did you mean 'aliases'?"),
+        (GOOD_ENTRY + "    aliases: ['', Hamah]\n", ":5:5: entries[0].aliases: alias '' has no letter"),
+        (GOOD_ENTRY + "    aliases: ['--']\n", ":5:5: entries[0].aliases: alias '--'"),
+        (GOOD_ENTRY + "    coordinates: [135, 36]\n", ":5:5: entries[0].coordinates: must be [latitude"),
+        (
+            GOOD_ENTRY + "  - id: hama\n    kind: place\n    name: Hamah\n",
+            ":5:5: entries[1].id: id 'hama' already used",
+        ),
         (
             GOOD_ENTRY + "  - id: hamah\n    kind: place\n    name: HAMA\n",
-            ":7: entries[1].name: 'HAMA' already names entry 'hama'",
+            ":7:5: entries[1].name: 'HAMA' already names entry 'hama'",
         ),
-        (GOOD_ENTRY + "    kind: weapon\n", ":5: entries[0].kind: key repeated"),
-        ("entries: []\n", ":1: entries: Tuple should have at least 1 item"),
-        ("- just a list\n", ":1: Input should be a valid dictionary"),
+        (GOOD_ENTRY + "    kind: weapon\n", ":5:5: entries[0].kind: key repeated"),
+        ("entries: []\n", ":1:1: entries: Tuple should have at least 1 item"),
+        ("- just a list\n", ":1:1: Input should be a valid dictionary"),
     ],
 )
 def test_a_malformed_watch_list_names_file_line_and_key(tmp_path, text, expected):
@@ -100,6 +108,7 @@ def test_a_malformed_watch_list_names_file_line_and_key(tmp_path, text, expected
     message = str(caught.value)
     assert message.startswith(str(path))
     assert expected in message
+    assert "\n" not in message
 
 
 def test_a_missing_watch_list_says_so(tmp_path):
@@ -124,12 +133,15 @@ def test_the_shipped_targets_file_loads(tmp_path):
     [
         (
             "version: 1\nurls:\n  - veille://\n  - nosuchschema://x\n",
-            ":4: urls[1]: not a URL apprise can use (nosuchschema://...)",
+            ":4:5: urls[1]: not a URL apprise can use (nosuchschema://...)",
         ),
         ("version: 1\nurls:\n  - json://localhost:\n    tag: [a\n", "invalid YAML"),
-        ("version: 1\nurls: []\n", ":2: urls: must be a non-empty list"),
-        ("version: 1\ninclude: http://x\nurls:\n  - veille://\n", ":2: include: unknown key"),
-        ("version: 1\nurls:\n  - [veille://]\n", ":3: urls[0]: each item is a URL"),
+        ("version: 1\nurls: []\n", ":2:1: urls: must be a non-empty list"),
+        (
+            "version: 1\ninclude: http://x\nurls:\n  - veille://\n",
+            ":2:1: include: unknown key; expected one of asset, tag, urls, version",
+        ),
+        ("version: 1\nurls:\n  - [veille://]\n", ":3:5: urls[0]: each item is a URL"),
     ],
 )
 def test_a_malformed_targets_file_names_file_line_and_problem(tmp_path, text, expected):
@@ -191,3 +203,89 @@ def test_an_apprise_parser_crash_becomes_a_config_error(tmp_path):
     path = targets(tmp_path, "version: 1\nurls:\n  - veille://?console=no:\n      tag: alerts\n")
     with pytest.raises(ConfigError, match=r"targets\.yaml: apprise cannot read this file"):
         load_notifier(path, None, tmp_path / "alerts.jsonl")
+
+
+def test_every_problem_of_a_watch_list_shows_at_once_in_file_order_under_a_headline(tmp_path):
+    path = write(
+        tmp_path,
+        """
+        entries:
+          - id: hama
+            kind: town
+            name: Hama
+          - id: Bad Id
+            kind: place
+            name: Alep
+            aliasses: [Halab]
+          - id: raqqa
+            kind: place
+        """,
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_watchlist(path)
+    assert str(caught.value).splitlines() == [
+        f"{path}: 4 problems",
+        f"  {path}:3:5: entries[0].kind: Input should be 'place' or 'weapon'",
+        f"  {path}:5:5: entries[1].id: String should match pattern '^[a-z0-9][a-z0-9_-]*$'",
+        f"  {path}:8:5: entries[1].aliasses: unknown key; did you mean 'aliases'?",
+        f"  {path}:9:5: entries[2].name: Field required",
+    ]
+
+
+def test_the_problems_a_whole_list_check_finds_all_show(tmp_path):
+    path = write(
+        tmp_path,
+        GOOD_ENTRY + "  - id: hama\n    kind: place\n    name: X\n" + "  - id: alep\n    kind: place\n    name: HAMA\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_watchlist(path)
+    assert str(caught.value).splitlines() == [
+        f"{path}: 2 problems",
+        f"  {path}:5:5: entries[1].id: id 'hama' already used by entries[0]",
+        f"  {path}:10:5: entries[2].name: 'HAMA' already names entry 'hama'",
+    ]
+
+
+def test_a_file_of_another_kind_shows_its_first_problems_and_counts_the_rest(tmp_path):
+    path = write(tmp_path, "entries:\n" + "".join(f"  - {{id: e{n}, kind: place, nam: X}}\n" for n in range(30)))
+    with pytest.raises(ConfigError) as caught:
+        load_watchlist(path)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == f"{path}: 60 problems"
+    assert len(lines) == 1 + MAX_PROBLEMS + 1
+    assert lines[-1] == f"  … and {60 - MAX_PROBLEMS} more"
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("aliasses", "unknown key; did you mean 'aliases'?"),
+        ("nott", "unknown key; did you mean 'not'?"),  # the key as written in the file, not the field's name
+        ("frm", "unknown key; did you mean 'from'?"),
+        ("wikidata", "unknown key"),
+    ],
+)
+def test_an_unknown_key_says_which_key_was_meant(tmp_path, key, expected):
+    path = write(tmp_path, GOOD_ENTRY + f"    {key}: [x]\n")
+    with pytest.raises(ConfigError) as caught:
+        load_watchlist(path)
+    assert str(caught.value) == f"{path}:5:5: entries[0].{key}: {expected}"
+
+
+def test_a_key_from_the_file_cannot_break_the_line_or_drive_a_terminal(tmp_path):
+    path = write(tmp_path, GOOD_ENTRY + '    "a\\nb\\x1b[31m": x\n    "c\\u202ed": y\n')
+    with pytest.raises(ConfigError) as caught:
+        load_watchlist(path)
+    message = str(caught.value)
+    assert "\x1b" not in message and "\u202e" not in message
+    assert [line.split(": ", 1)[1] for line in message.splitlines()[1:]] == [
+        "entries[0].a\\nb\\x1b[31m: unknown key",
+        "entries[0].c\\u202ed: unknown key",
+    ]
+
+
+def test_a_yaml_syntax_error_is_one_line_with_line_and_column(tmp_path):
+    path = write(tmp_path, "entries:\n  - id: hama\n\tkind: place\n")
+    with pytest.raises(ConfigError) as caught:
+        load_watchlist(path)
+    assert str(caught.value) == (f"{path}:3:1: invalid YAML: found character '\\t' that cannot start any token")
