@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
@@ -22,7 +21,6 @@ from prefect.states import Cancelled, Completed
 
 from flows.common import (
     Configuration,
-    called_sync,
     delivery_policy,
     failed,
     load_configuration,
@@ -37,6 +35,7 @@ from flows.common import (
 )
 from flows.environment import offline_defaults
 from flows.prefect_home import command_line_server
+from flows.progress import RunProgress
 from tasks.extract import extract_batch, load_language_model
 from tasks.health import alert_source_health
 from tasks.ingest import fetch_feed, fetch_full_texts, find_changes, read_folders, record_source_health
@@ -290,19 +289,15 @@ def _detect(
     decision = config.decision
     stories = load_story_index(store, settings.story_window_days, settings.story_threshold, settings.clock())
     articles = changes.to_extract
-    # A long run (a first read of many feeds) shows how far it is in the UI.
-    progress = (
-        called_sync(create_progress_artifact(0.0, description=f"Articles analysed, of {len(articles)}"))
-        if len(articles) > settings.batch_size
-        else None
-    )
-    for start in range(0, len(articles), settings.batch_size):
-        found = extract_batch(nlp, articles[start : start + settings.batch_size], settings.batch_size)
-        summary.add_mentions(found)
-        recorded = record_batch(store, found, decision, stories, batch, config.settings.clock())
-        summary.add_recorded(recorded)
-        if progress is not None:
-            update_progress_artifact(progress, 100.0 * min(len(articles), start + settings.batch_size) / len(articles))
+    # A long run (a first read of many feeds, a baseline) shows how far it is, in the UI and on a terminal.
+    with RunProgress("Articles analysed", len(articles), shown=len(articles) > settings.batch_size) as progress:
+        for start in range(0, len(articles), settings.batch_size):
+            chunk = articles[start : start + settings.batch_size]
+            found = extract_batch(nlp, chunk, settings.batch_size)
+            summary.add_mentions(found)
+            recorded = record_batch(store, found, decision, stories, batch, config.settings.clock())
+            summary.add_recorded(recorded)
+            progress.advance(len(chunk))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

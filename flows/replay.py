@@ -10,12 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
 from flows.common import (
-    called_sync,
     decision_config,
     delivery_policy,
     failed,
@@ -29,6 +27,7 @@ from flows.common import (
 )
 from flows.environment import offline_defaults
 from flows.prefect_home import command_line_server
+from flows.progress import RunProgress
 from tasks.extract import extract_batch, load_language_model
 from tasks.notify import send_alerts
 from tasks.store import rate_windows
@@ -96,26 +95,25 @@ def replay(
     decision = decision_config(watchlist, rules, config.notifier)
     try:
         total = store.count_articles_between(since, until)
-        progress = called_sync(create_progress_artifact(0.0, description=f"Stored articles read again, of {total}"))
         nlp = load_language_model(settings.spacy_model, watchlist)
         tags = {feed.source_name: feed.tags for feed in config.sources.feeds}
         planned: list[PlannedAlert] = []
         created: list[CreatedAlert] = []
         state = ReplayState()
         done, after = 0, 0
-        while batch := store.articles_between(since, until, after, settings.batch_size):
-            after = batch[-1].id
-            articles = [replace(item.article, tags=tags.get(item.article.source, ())) for item in batch]
-            found = extract_batch(nlp, articles, settings.batch_size)
-            now = settings.clock()
-            plan = replay_plan(store, batch, found, decision, state, now, config.languages, ignore_past_alerts)
-            if dry_run:
-                planned += [_without_text(alert) for alert in plan.notified]
-            else:
-                created += store.record_plan(plan, now).alerts
-            done += len(batch)
-            update_progress_artifact(progress, 100.0 * min(done / max(total, 1), 1.0))
-        update_progress_artifact(progress, 100.0)
+        with RunProgress("Stored articles read again", total) as progress:
+            while batch := store.articles_between(since, until, after, settings.batch_size):
+                after = batch[-1].id
+                articles = [replace(item.article, tags=tags.get(item.article.source, ())) for item in batch]
+                found = extract_batch(nlp, articles, settings.batch_size)
+                now = settings.clock()
+                plan = replay_plan(store, batch, found, decision, state, now, config.languages, ignore_past_alerts)
+                if dry_run:
+                    planned += [_without_text(alert) for alert in plan.notified]
+                else:
+                    created += store.record_plan(plan, now).alerts
+                done += len(batch)
+                progress.advance(len(batch))
         sent = 0
         if not dry_run:
             report = send_alerts(
