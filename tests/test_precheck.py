@@ -11,6 +11,7 @@ import pytest
 
 from flows.common import precheck_configuration
 from tests.conftest import CONFIG, ROOT
+from tests.prefect_api import run_record
 
 
 @pytest.fixture
@@ -73,3 +74,28 @@ def test_a_spacy_model_that_is_not_installed_stops_the_run_command_in_one_line(p
         "veille: VEILLE_SPACY_MODEL: spaCy model 'fr_core_news_lg' is not installed: "
         "install it with `python -m spacy download fr_core_news_lg`, or name an installed one\n"
     )
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_run_logs_the_warning_and_a_file_s_problems_one_a_line(project, monkeypatch):
+    from flows.monitor import monitor
+
+    monkeypatch.setenv("VEILLE_DATABSE_URL", "postgresql+psycopg://u:canary-s3cret@127.0.0.1/test")
+    path = project / "config" / "watchlist.yaml"
+    path.write_text("entries:\n  - id: hama\n    kind: town\n    name: Hama\n    aliasses: [Hamah]\n", encoding="utf-8")
+
+    state = monitor(return_state=True)
+
+    assert state.is_failed()
+    expected = "\n".join(
+        [
+            "config/watchlist.yaml: 2 problems",
+            "  config/watchlist.yaml:3:5: entries[0].kind: Input should be 'place' or 'weapon'",
+            "  config/watchlist.yaml:5:5: entries[0].aliasses: unknown key; did you mean 'aliases'?",
+        ]
+    )
+    assert state.message == expected
+    logs = run_record(state.state_details.flow_run_id).logs
+    assert "VEILLE_DATABSE_URL is not a setting; did you mean VEILLE_DATABASE_URL?" in logs
+    assert expected in logs, "logged with its line breaks, not escaped into one line"
+    assert not any("canary-s3cret" in line for line in logs)
