@@ -104,17 +104,19 @@ def load_configuration(with_blocks: bool = True) -> Configuration:
     )
 
 
-def precheck_configuration() -> bool:
+def precheck_configuration(needs_model: bool = True) -> bool:
     """The configuration checked without Prefect, before a command starts it: a wrong setting fails in a
     second, not after the eight or so Prefect's temporary server takes to start. False after saying why
-    (one line, or a file's headline and one line per problem); warnings are printed and pass."""
+    (one line, or a file's headline and one line per problem); warnings are printed and pass.
+    `needs_model=False` for a command that reads no text (digest, release): the spaCy model is not asked for."""
     # First: a misspelt variable may be why what follows fails (a file looked for under its default name).
     for warning in unknown_variables():
         print(f"veille: warning: {warning}", file=sys.stderr)
     try:
         config = load_configuration(with_blocks=False)
         # Found to be missing now, not after Prefect started, the feeds were fetched and two tracebacks.
-        check_spacy_model(config.settings.spacy_model)
+        if needs_model:
+            check_spacy_model(config.settings.spacy_model)
     except VeilleError as exc:
         print(f"veille: {exc}", file=sys.stderr)
         return False

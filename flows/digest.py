@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.hours <= MAX_HOURS:
         print(f"veille: --hours must be between 1 and {MAX_HOURS}, not {args.hours}", file=sys.stderr)
         return 2
-    if not precheck_configuration():
+    if not precheck_configuration(needs_model=False):
         return 2
     with offline_defaults(command_line_server()):
         state = digest(hours=args.hours, return_state=True)

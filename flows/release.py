@@ -247,7 +247,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """`veille release [ID ...]`: list the doubtful mentions, or release those named; exit 2 for an
     unknown id or a configuration problem, 1 when the run failed."""
-    if not precheck_configuration():
+    if not precheck_configuration(needs_model=False):
         return 2
     if args.ids:
         unknown = unknown_ids(args.ids)

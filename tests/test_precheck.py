@@ -99,3 +99,14 @@ def test_a_run_logs_the_warning_and_a_file_s_problems_one_a_line(project, monkey
     assert "VEILLE_DATABSE_URL is not a setting; did you mean VEILLE_DATABASE_URL?" in logs
     assert expected in logs, "logged with its line breaks, not escaped into one line"
     assert not any("canary-s3cret" in line for line in logs)
+
+
+def test_a_missing_spacy_model_is_one_line_and_no_concern_of_a_command_that_reads_no_text(project, capsys, monkeypatch):
+    monkeypatch.setenv("VEILLE_SPACY_MODEL", "fr_core_news_lg")
+    assert precheck_configuration() is False
+    assert capsys.readouterr().err.splitlines() == [
+        "veille: VEILLE_SPACY_MODEL: spaCy model 'fr_core_news_lg' is not installed: "
+        "install it with `python -m spacy download fr_core_news_lg`, or name an installed one"
+    ]
+    assert precheck_configuration(needs_model=False) is True, "the digest and release load no model"
+    assert capsys.readouterr().err == ""
