@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from tests.builders import alert_line
-from veille.markdown import CODE_CHARS, WORD_UNITS, article_link, code, web_address
+from veille.markdown import WORD_UNITS, article_link, code, code_lines, web_address
 from veille.report import alert_items, cell, delivery_status
 
 HOSTILE = [
@@ -149,11 +149,16 @@ def test_a_code_span_holds_any_path_on_one_line(path, span):
     assert code(path) == span
 
 
-def test_a_long_path_keeps_its_file_name_in_a_code_span_that_fits_the_page():
-    span = code("/srv/" + "dossier/" * 20 + "carte-2026-11-22.html")
-
-    assert span == f"`…r/{'dossier/' * 4}carte-2026-11-22.html`"
-    assert len(span) == CODE_CHARS + 2, "its end kept, within the limit"
+@pytest.mark.parametrize(
+    ("path", "block"),
+    [
+        ("/srv/veille/data/map.html", ["```", "/srv/veille/data/map.html", "```"]),
+        ("a````b", ["`````", "a````b", "`````"]),
+        ("a\n```\nb", ["````", "a\\n```\\nb", "````"]),
+    ],
+)
+def test_a_code_block_holds_any_path_whole_on_one_line(path, block):
+    assert code_lines(path) == block
 
 
 @pytest.mark.parametrize(

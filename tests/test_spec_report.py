@@ -500,3 +500,5 @@ def test_a_report_says_where_the_map_was_written_when_it_was(render):
     assert "- **Map**: `data/map-2026-11-22.html` (open it in a browser)" in report("data/map-2026-11-22.html").split(
         "\n"
     )
+    long = "/srv/" + "dossier/" * 20 + "map.html"
+    assert f"- **Map** (open it in a browser):\n  ```\n  {long}\n  ```\n" in report(long), "whole, in a block"

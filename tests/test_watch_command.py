@@ -152,7 +152,7 @@ def test_a_bad_watch_list_exits_2_naming_file_line_and_key(watchlist_file, capsy
     watchlist_file.write_text(WATCHLIST.replace(replaced, by, 1), encoding="utf-8")
     code, out, err = run(capsys, "--watchlist-file", str(watchlist_file), *command)
     assert (code, out) == (2, "")
-    assert err.startswith(f"veille: {watchlist_file}:{line}: {key}: "), err
+    assert re.match(rf"veille: {re.escape(str(watchlist_file))}:{line}:\d+: {re.escape(key)}: ", err), err
     assert len(err.splitlines()) == 1
 
 

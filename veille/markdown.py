@@ -77,19 +77,35 @@ def path_text(location: str) -> str:
     return escaped(shorten(_LONG_WORD.sub(_cut_word, inert), PATH_CHARS))
 
 
-def code(text: str, limit: int = CODE_CHARS) -> str:
+def code(text: str) -> str:
     """`text` as a Markdown code span, whatever backticks it holds; controls shown escaped (loggable).
 
-    A code span never wraps: a longer text keeps its end (a path's file name) after an ellipsis.
+    A code span never wraps: give it only short texts (code_lines is for a long one).
     """
-    value = " ".join(loggable(text).split())
-    if len(value) > limit:
-        value = ELLIPSIS + value[len(value) - limit + 1 :]
-    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
-    fence = "`" * (longest + 1)
+    value = _one_line(text)
+    fence = "`" * (_longest_backticks(value) + 1)
     # A span that starts or ends with a backtick needs a space inside its fence, which Markdown strips.
     pad = " " if value.startswith("`") or value.endswith("`") else ""
     return f"{fence}{pad}{value}{pad}{fence}"
+
+
+def code_lines(text: str, indent: str = "") -> list[str]:
+    """`text` as a fenced code block, whatever backticks it holds; controls shown escaped (loggable).
+
+    The UI scrolls a code block sideways inside itself, where a code span would widen the page: the
+    way to show a long path whole, to be copied.
+    """
+    value = _one_line(text)
+    fence = "`" * max(3, _longest_backticks(value) + 1)
+    return [f"{indent}{fence}", f"{indent}{value}", f"{indent}{fence}"]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(loggable(text).split())
+
+
+def _longest_backticks(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
 
 
 def _inert(text: str, limit: int | None) -> str:

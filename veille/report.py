@@ -13,7 +13,7 @@ from datetime import datetime
 
 from veille.decide.render import reasons_text
 from veille.digest import alerts_by_article, alerts_by_entry
-from veille.markdown import article_link, cell, code
+from veille.markdown import CODE_CHARS, article_link, cell, code, code_lines
 from veille.records import (
     AlertLine,
     HeldDoubtful,
@@ -146,8 +146,14 @@ def _more(count: int) -> list[str]:
 
 
 def map_line(map_file: str | None) -> list[str]:
-    """The line that says where the run's map was written, when it was."""
-    return [f"- **Map**: {code(map_file)} (open it in a browser)"] if map_file else []
+    """The item that says where the run's map was written, when it was: its path whole, to be copied, in
+    a code span when short, else in a code block under the item (which scrolls, where a span would
+    widen the page)."""
+    if not map_file:
+        return []
+    if len(map_file) <= CODE_CHARS:
+        return [f"- **Map**: {code(map_file)} (open it in a browser)"]
+    return ["- **Map** (open it in a browser):", *code_lines(map_file, indent="  ")]
 
 
 def render_monitor_report(
