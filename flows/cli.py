@@ -77,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     sub = SUBCOMMANDS[name]
     command: Command = importlib.import_module(sub.module)
+    from flows.common import warn_unknown_variables
+
+    warn_unknown_variables()
     parser = argparse.ArgumentParser(
         prog=f"veille {name}",
         description=sub.summary[0].upper() + sub.summary[1:] + ".",

@@ -110,8 +110,7 @@ def precheck_configuration(needs_model: bool = True) -> bool:
     (one line, or a file's headline and one line per problem); warnings are printed and pass.
     `needs_model=False` for a command that reads no text (digest, release): the spaCy model is not asked for."""
     # First: a misspelt variable may be why what follows fails (a file looked for under its default name).
-    for warning in unknown_variables():
-        print(f"veille: warning: {warning}", file=sys.stderr)
+    warn_unknown_variables()
     try:
         config = load_configuration(with_blocks=False)
         # Found to be missing now, not after Prefect started, the feeds were fetched and two tracebacks.
@@ -121,6 +120,17 @@ def precheck_configuration(needs_model: bool = True) -> bool:
         print(f"veille: {exc}", file=sys.stderr)
         return False
     return True
+
+
+_warned: set[str] = set()
+
+
+def warn_unknown_variables() -> None:
+    """Each misspelt `VEILLE_` variable said on stderr, once a process (`veille` and the start check both ask)."""
+    for warning in unknown_variables():
+        if warning not in _warned:
+            _warned.add(warning)
+            print(f"veille: warning: {warning}", file=sys.stderr)
 
 
 def read_secret_block(name: str) -> str:

@@ -185,3 +185,15 @@ def test_a_server_that_answers_with_an_error_is_not_used(project, health_server,
     monkeypatch.setattr(_Health, "status", 503)
     _record(project / "data", health_server, os.getpid())
     assert running_server(project / "data") is None
+
+
+def test_a_misspelt_veille_variable_is_a_warning_with_the_setting_it_was_likely_meant_to_be(
+    project, capsys, monkeypatch
+):
+    import flows.common
+
+    monkeypatch.setattr(flows.common, "_warned", set())
+    monkeypatch.setenv("VEILLE_DATABSE_URL", "sqlite:///elsewhere.db")
+    code, _, err = veille(capsys, "db", "version")
+    assert code == 0
+    assert err.count("VEILLE_DATABSE_URL") == 1 and "did you mean VEILLE_DATABASE_URL?" in err

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+import flows.common
 from flows.common import precheck_configuration
 from tests.conftest import CONFIG, ROOT
 from tests.prefect_api import run_record
@@ -22,6 +23,7 @@ def project(tmp_path, monkeypatch):
         if name.upper().startswith("VEILLE_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(flows.common, "_warned", set())  # said once a process: once a test here
     monkeypatch.setenv("VEILLE_DATA_DIR", str(tmp_path / "data"))
     return tmp_path
 

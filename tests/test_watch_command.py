@@ -119,10 +119,9 @@ def test_gazetteer_says_which_geonames_city_each_place_is_and_what_it_gains(watc
     ids=["no-text", "text-and-file"],
 )
 def test_explain_without_exactly_one_text_exits_2_with_usage(watchlist_file, capsys, argv):
-    with pytest.raises(SystemExit) as exited:
-        main(["--watchlist-file", str(watchlist_file), *argv])
-    assert exited.value.code == 2
-    assert "explain takes a TEXT or --file, one of them" in capsys.readouterr().err
+    code, out, err = run(capsys, "--watchlist-file", str(watchlist_file), *argv)
+    assert (code, out) == (2, "")
+    assert "explain takes a TEXT or --file, one of them" in err
 
 
 def test_explain_of_a_missing_file_exits_2_naming_it(watchlist_file, tmp_path, capsys):
