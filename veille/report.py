@@ -150,8 +150,8 @@ def render_monitor_report(
         "",
         f"- **Duration**: {seconds:.1f} s"
         + (
-            f", longer than its schedule's interval: {len(turned_away)} run(s) came due meanwhile and were "
-            f"turned away ({cell(', '.join(turned_away), 200)})"
+            f", longer than its schedule's interval: {plural(len(turned_away), 'scheduled run')} came due meanwhile "
+            f"and waited for it ({cell(', '.join(turned_away), 200)})"
             if turned_away
             else ""
         ),
