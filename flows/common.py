@@ -17,6 +17,7 @@ from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_UI_URL
 from prefect.states import Failed
 
+from flows.engine_logs import hide_returned_state_tracebacks
 from veille.decide import DecisionConfig
 from veille.decide.deliveries import TargetProfile
 from veille.decide.health import OPERATOR_TAG
@@ -38,6 +39,8 @@ from veille.watchlist import WatchList, load_watchlist
 
 logger = logging.getLogger(__name__)
 Result = TypeVar("Result")
+# Prefect's engine imports a deployment run's flow module, and so this one, before it runs the flow.
+hide_returned_state_tracebacks()
 
 
 def called_sync(result: Result | Coroutine[Any, Any, Result]) -> Result:

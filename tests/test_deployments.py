@@ -7,12 +7,16 @@ import shutil
 import socket
 import subprocess
 import sys
+import uuid
 
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_API_URL
 
 from flows.deployments import build_deployments
+from flows.monitor import monitor as monitor_flow
 from tests.conftest import CONFIG, ROOT
+from tests.prefect_api import run_record
 from veille.errors import ConfigError
 from veille.schedules import SchedulesConfig, load_schedules
 
@@ -75,7 +79,7 @@ def test_the_schedules_are_registered_as_configured():
     assert replay.schedules == [], "replay runs by hand only"
     assert release.schedules == [], "so does release"
     assert monitor.global_concurrency_limit.limit == 1
-    assert monitor.concurrency_options.collision_strategy == "CANCEL_NEW"
+    assert monitor.concurrency_options.collision_strategy == "ENQUEUE", "a second run waits, it is not dropped"
 
 
 @pytest.mark.usefixtures("prefect_harness")
@@ -104,6 +108,31 @@ def test_every_parameter_has_a_type_and_a_description_for_the_ui_form():
             assert schema.get("description"), f"{name}.{parameter} has no description"
             assert "type" in schema or "anyOf" in schema or "allOf" in schema, f"{name}.{parameter} has no type"
     assert forms["replay"]["properties"]["dry_run"]["default"] is True, "a replay is a dry run unless asked"
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_deployment_run_that_fails_on_its_configuration_logs_veilles_line_and_no_traceback(workdir):
+    """Run as a served deployment runs it: `python -m prefect.engine RUN_ID`, in a process of its own."""
+    (workdir / "config" / "watchlist.yaml").write_text("places: [\n", encoding="utf-8")
+    deployment_id = monitor_flow.to_deployment(name=f"broken-{uuid.uuid4().hex[:8]}").apply()
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run_from_deployment(deployment_id)
+
+    engine = subprocess.run(
+        [sys.executable, "-m", "prefect.engine", str(run.id)],
+        cwd=ROOT,
+        env=os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    record = run_record(run.id)
+    assert record.flow_run["state"]["type"] == "FAILED", engine.stderr[-2000:]
+    veille_line = next(line for line in record.logs if "watchlist.yaml" in line)
+    assert "Traceback" not in veille_line and "\n" not in veille_line, veille_line
+    assert not [line for line in record.logs if "Traceback" in line], "\n".join(record.logs)
+    assert "Traceback" not in engine.stdout + engine.stderr, (engine.stdout + engine.stderr)[-3000:]
 
 
 @pytest.fixture
