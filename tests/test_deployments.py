@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -15,7 +17,7 @@ from prefect.settings import PREFECT_API_URL
 
 from flows.deployments import build_deployments
 from flows.monitor import monitor as monitor_flow
-from tests.conftest import CONFIG, ROOT
+from tests.conftest import CONFIG, ROOT, free_port
 from tests.prefect_api import run_record
 from veille.errors import ConfigError
 from veille.schedules import SchedulesConfig, load_schedules
@@ -179,3 +181,40 @@ def test_operate_says_when_its_port_is_taken(project):
 
     assert result.returncode == 1
     assert f"127.0.0.1:{port} is taken (another Prefect server?)" in result.stderr
+
+
+@pytest.mark.e2e
+def test_operate_stopped_by_sigterm_stops_its_children_and_exits_0_without_a_warning(project):
+    """What a service manager (or `kill`) does; Prefect's serve() answered it with "coroutine
+    'Runner.astop' was never awaited" and a runner that stopped only on the next signal."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VEILLE_", "PREFECT_"))} | {
+        "PYTHONPATH": str(ROOT),
+        "PREFECT_HOME": str(project / "prefect-home"),
+    }
+    output = project / "operate.log"
+    with output.open("w") as log:
+        operate = subprocess.Popen(
+            [sys.executable, "-m", "flows.operate", "--port", str(free_port())],
+            cwd=project,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while "Serving monitor" not in output.read_text() and operate.poll() is None:
+                assert time.monotonic() < deadline, output.read_text()[-3000:]
+                time.sleep(0.5)
+            time.sleep(2)  # the runner's first poll of the server
+            stopping = time.monotonic()
+            operate.send_signal(signal.SIGTERM)
+            code = operate.wait(timeout=90)
+        finally:
+            if operate.poll() is None:
+                operate.kill()
+    said = output.read_text()
+
+    assert code == 0, said[-3000:]
+    assert time.monotonic() - stopping < 20, "the deployments stopped at the first signal, not after operate's SIGTERM"
+    assert "never awaited" not in said and "Traceback" not in said, said[-3000:]
+    assert "All deployments have been paused" in said
