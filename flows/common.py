@@ -21,7 +21,7 @@ from flows.engine_logs import hide_returned_state_tracebacks
 from veille.decide import DecisionConfig
 from veille.decide.deliveries import TargetProfile
 from veille.decide.health import OPERATOR_TAG
-from veille.errors import ConfigError, VeilleError
+from veille.errors import ConfigError, ConfigProblems, VeilleError
 from veille.interfaces import Store
 from veille.notify.journal import FileSentJournal, journal_path
 from veille.notify.sender import DeliveryPolicy
@@ -31,7 +31,7 @@ from veille.redact import mask_urls
 from veille.report import cell
 from veille.rules.config import DEFAULT_RULES, RulesConfig, load_rules
 from veille.sanitize import loggable
-from veille.settings import Settings, load_settings
+from veille.settings import Settings, check_spacy_model, load_settings, unknown_variables
 from veille.sources import SourcesConfig, load_sources
 from veille.store.continuity import earlier_state, remember_database
 from veille.store.sql import SqlStore
@@ -62,6 +62,8 @@ class Configuration:
     sources: SourcesConfig
     notifier: AppriseNotifier
     rules: RulesConfig = DEFAULT_RULES
+    # What is not wrong enough to stop a run: a `VEILLE_` variable that is no setting.
+    warnings: tuple[str, ...] = ()
 
     @property
     def decision(self) -> DecisionConfig:
@@ -87,6 +89,10 @@ def load_configuration(with_blocks: bool = True) -> Configuration:
     command line's check before one starts.
     """
     settings = load_settings()
+    warnings = tuple(unknown_variables())
+    if warnings and FlowRunContext.get():
+        for warning in warnings:
+            get_run_logger().warning("%s", warning)
     urls = settings.notify_urls_value
     if with_blocks and settings.notify_urls_block:
         urls = " ".join(part for part in (urls, read_secret_block(settings.notify_urls_block)) if part)
@@ -98,18 +104,37 @@ def load_configuration(with_blocks: bool = True) -> Configuration:
         sources=load_sources(settings.sources_file),
         notifier=notifier,
         rules=load_rules(settings.rules_file, watchlist, notifier.all_tags()),
+        warnings=warnings,
     )
 
 
-def precheck_configuration() -> bool:
+def precheck_configuration(needs_model: bool = True) -> bool:
     """The configuration checked without Prefect, before a command starts it: a wrong setting fails in a
-    second, not after the eight or so Prefect's temporary server takes to start. False after one line."""
+    second, not after the eight or so Prefect's temporary server takes to start. False after saying why
+    (one line, or a file's headline and one line per problem); warnings are printed and pass.
+    `needs_model=False` for a command that reads no text (digest, release): the spaCy model is not asked for."""
+    # First: a misspelt variable may be why what follows fails (a file looked for under its default name).
+    warn_unknown_variables()
     try:
-        load_configuration(with_blocks=False)
+        config = load_configuration(with_blocks=False)
+        # Found to be missing now, not after Prefect started, the feeds were fetched and two tracebacks.
+        if needs_model:
+            check_spacy_model(config.settings.spacy_model)
     except VeilleError as exc:
         print(f"veille: {exc}", file=sys.stderr)
         return False
     return True
+
+
+_warned: set[str] = set()
+
+
+def warn_unknown_variables() -> None:
+    """Each misspelt `VEILLE_` variable said on stderr, once a process (`veille` and the start check both ask)."""
+    for warning in unknown_variables():
+        if warning not in _warned:
+            _warned.add(warning)
+            print(f"veille: warning: {warning}", file=sys.stderr)
 
 
 def read_secret_block(name: str) -> str:
@@ -151,7 +176,11 @@ def stopped(key: str, state: State[Any]) -> State[Any]:
 def failed(key: str, error: VeilleError) -> State[Any]:
     """A run stopped by a problem Veille names (configuration, database): logged, reported, Failed."""
     message = mask_urls(str(error))  # a URL in an error may carry a token: the state and the log are public
-    get_run_logger().error("%s", loggable(message))  # it may quote a file name or a server's answer
+    if isinstance(error, ConfigProblems):
+        # A file's problems, one a line, each already made loggable: the line breaks are ours.
+        get_run_logger().error("%s", "\n".join(loggable(line) for line in message.split("\n")))
+    else:
+        get_run_logger().error("%s", loggable(message))  # it may quote a file name or a server's answer
     return stopped(key, Failed(message=message))
 
 

@@ -3,6 +3,8 @@ target with alerts queued for it (a digest rule, its rate limit), one message ca
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections import Counter
 from datetime import timedelta
 
@@ -13,21 +15,30 @@ from prefect.states import Completed, Failed
 from prefect.tasks import exponential_backoff
 
 from flows.common import (
+    Configuration,
     delivery_policy,
     failed,
     load_configuration,
     notify_operator,
     open_store,
+    precheck_configuration,
     publish_report,
     sent_journal,
+    state_name,
     stopped,
 )
+from flows.environment import offline_defaults
+from flows.map import DEFAULT_DAYS, write_map
+from flows.prefect_home import command_line_server
 from tasks.notify import record_digests, send_alerts
 from veille.digest import DIGEST_TAG, render_digest
 from veille.errors import NotifyError, VeilleError
+from veille.interfaces import Store
 from veille.notify.targets import AppriseNotifier
 from veille.records import AlertMessage, RecordedDigest
+from veille.redact import mask_urls
 from veille.report import delivery_status, render_digest_report
+from veille.sanitize import loggable
 from veille.summary import plural
 
 REPORT_KEY = "digest"
@@ -60,6 +71,7 @@ def digest(hours: int = 24) -> State:
                 send_alerts(store, config.notifier, delivery_policy(settings), sent_journal(settings), settings.clock)
             statuses = store.delivery_statuses(a.alert_id for a in figures.alerts)
             held_statuses = store.delivery_statuses(d.alert_id for d in held)
+            map_file = write_digest_map(store, config)
         finally:
             store.close()
     except VeilleError as exc:
@@ -76,17 +88,28 @@ def digest(hours: int = 24) -> State:
         t.label for t in config.notifier.targets_for([DIGEST_TAG]) if t.key not in accepted and t.key not in merged
     ]
     held_lines = [(d.target.label, delivery_status(held_statuses.get(d.alert_id, Counter()))) for d in held]
-    publish_report(
-        REPORT_KEY,
-        render_digest_report(figures, statuses, since, until, accepted.values(), undelivered, held_lines),
-        "The latest digest and where it went",
-    )
+    report = render_digest_report(figures, statuses, since, until, accepted.values(), undelivered, held_lines)
+    if map_file:  # until render_digest_report takes map_file itself
+        # As code: the operator's own path, which cell() would defang ("map[.]html").
+        shown_path = map_file.replace("`", "'")
+        report += f"\nMap of the places mentioned in the last {DEFAULT_DAYS} days: `{shown_path}`\n"
+    publish_report(REPORT_KEY, report, "The latest digest and where it went")
     held_part = _held_part(held, held_statuses)
     doubtful = f"; {plural(len(figures.doubtful), 'mention')} held as doubtful" if figures.doubtful else ""
     if state.is_failed():
         error = state.result(raise_on_failure=False)
         return Failed(message=f"digest not delivered ({error}); sent to {len(accepted)} targets{held_part}")
     return Completed(message=f"{len(figures.alerts)} alerts{doubtful}; sent to {len(accepted)} targets{held_part}")
+
+
+def write_digest_map(store: Store, config: Configuration) -> str | None:
+    """The map of the week's places (as `veille map` writes it) in the data folder; its path, or None
+    when it could not be written: logged, never a failed digest (the digest is the work, the map a view)."""
+    try:
+        return str(write_map(store, config.watchlist, config.settings, DEFAULT_DAYS))
+    except Exception as exc:
+        get_run_logger().warning("could not write the map: %s", loggable(mask_urls(str(exc)) or type(exc).__name__))
+        return None
 
 
 def _held_part(held: list[RecordedDigest], statuses: dict[int, Counter[str]]) -> str:
@@ -122,3 +145,23 @@ def send_digest(
             errors.append(f"{target.label}: {error}")
     if errors:
         raise NotifyError("; ".join(errors))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Send the digest now: what the last hours brought, and each target its queued alerts."
+    parser.add_argument(
+        "--hours", type=int, default=24, help=f"how far back the summary looks (1 to {MAX_HOURS}; default 24)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """`veille digest [--hours N]`: one digest run; exit status 1 when it failed, 2 on a bad configuration."""
+    if not 1 <= args.hours <= MAX_HOURS:
+        print(f"veille: --hours must be between 1 and {MAX_HOURS}, not {args.hours}", file=sys.stderr)
+        return 2
+    if not precheck_configuration(needs_model=False):
+        return 2
+    with offline_defaults(command_line_server()):
+        state = digest(hours=args.hours, return_state=True)
+    print(f"veille: digest {state_name(state).lower()}: {loggable(state.message or '')}", file=sys.stderr)
+    return 1 if state.is_failed() else 0

@@ -30,11 +30,12 @@ def with_offline_defaults(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def offline_defaults() -> Iterator[None]:
-    """This process under the defaults its environment does not set.
+def offline_defaults(server: Mapping[str, str] | None = None) -> Iterator[None]:
+    """This process under the defaults its environment does not set, and `server`'s Prefect settings.
 
     Prefect's own settings as temporary settings (the throw-away server it starts inherits them),
-    DO_NOT_TRACK in the environment (Prefect reads it at each telemetry event).
+    DO_NOT_TRACK in the environment (Prefect reads it at each telemetry event). `server`: where the
+    runs are recorded (flows/prefect_home.py choose_server).
     """
     import prefect.settings
     from prefect.settings import temporary_settings
@@ -42,7 +43,7 @@ def offline_defaults() -> Iterator[None]:
     os.environ.setdefault("DO_NOT_TRACK", OFFLINE_DEFAULTS["DO_NOT_TRACK"])
     updates = {
         getattr(prefect.settings, name): value
-        for name, value in OFFLINE_DEFAULTS.items()
+        for name, value in {**OFFLINE_DEFAULTS, **(server or {})}.items()
         if name.startswith("PREFECT_") and name not in os.environ
     }
     with temporary_settings(updates=updates):

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.client.schemas.objects import State
 from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
@@ -22,7 +23,6 @@ from prefect.states import Cancelled, Completed
 
 from flows.common import (
     Configuration,
-    called_sync,
     delivery_policy,
     failed,
     load_configuration,
@@ -37,6 +37,8 @@ from flows.common import (
     superseding_run,
 )
 from flows.environment import offline_defaults
+from flows.prefect_home import command_line_server
+from flows.progress import RunProgress
 from tasks.extract import extract_batch, load_language_model
 from tasks.health import alert_source_health
 from tasks.ingest import fetch_feed, fetch_full_texts, find_changes, read_folders, record_source_health
@@ -51,8 +53,8 @@ from veille.names import FOLDER_PREFIX
 from veille.records import Article, ArticleChanges, SourceBatch
 from veille.report import render_monitor_report
 from veille.sanitize import loggable
-from veille.settings import Settings
-from veille.sources import FolderConfig
+from veille.settings import Settings, load_settings
+from veille.sources import FolderConfig, SourcesConfig, load_sources
 from veille.store.lock import RunLock
 from veille.summary import RunSummary, plural
 
@@ -162,21 +164,30 @@ def _select(config: Configuration, folder: Path | None, sources: list[str] | Non
         return replace(config, sources=config.sources.model_copy(update=only))
     if not sources:
         return config
-    wanted = set(sources)
-    feeds = [(f, {f.name, f.source_name}) for f in config.sources.feeds]
-    folders = [(f, {str(f.path), display_path(f.path), f.source_name}) for f in config.sources.folders]
-    unknown = wanted.difference(*(names for _, names in feeds + folders))
-    if unknown:
-        known = [f.source_name for f in config.sources.feeds] + [f.source_name for f in config.sources.folders]
-        raise ConfigError(
-            f"sources: {', '.join(sorted(unknown))} not in {config.settings.sources_file} "
-            f"(known: {', '.join(known) or 'none'})"
-        )
-    chosen = {
-        "feeds": tuple(f for f, names in feeds if wanted & names),
-        "folders": tuple(f for f, names in folders if wanted & names),
-    }
+    chosen = chosen_sources(config.sources, sources, config.settings.sources_file)
     return replace(config, sources=config.sources.model_copy(update=chosen))
+
+
+def chosen_sources(configured: SourcesConfig, names: Sequence[str], sources_file: Path) -> dict[str, tuple[Any, ...]]:
+    """The feeds and folders `names` designate, or a ConfigError naming each unknown one with a suggestion."""
+    wanted = set(names)
+    feeds = [(f, {f.name, f.source_name}) for f in configured.feeds]
+    folders = [(f, {str(f.path), display_path(f.path), f.source_name}) for f in configured.folders]
+    unknown = wanted.difference(*(known for _, known in feeds + folders))
+    if unknown:
+        known = [f.source_name for f in configured.feeds] + [f.source_name for f in configured.folders]
+        every = sorted(set().union(*(names for _, names in feeds + folders)))
+        guesses = [f"{name!r}{did_you_mean(name, every)}" for name in sorted(unknown)]
+        raise ConfigError(f"sources: {', '.join(guesses)} not in {sources_file} (known: {', '.join(known) or 'none'})")
+    return {
+        "feeds": tuple(f for f, known in feeds if wanted & known),
+        "folders": tuple(f for f, known in folders if wanted & known),
+    }
+
+
+def did_you_mean(name: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _check_folder_allowed(config: Configuration, folder: Path) -> None:
@@ -317,31 +328,31 @@ def _detect(
     decision = config.decision
     stories = load_story_index(store, settings.story_window_days, settings.story_threshold, settings.clock())
     articles = changes.to_extract
-    # A long run (a first read of many feeds) shows how far it is in the UI.
-    progress = (
-        called_sync(create_progress_artifact(0.0, description=f"Articles analysed, of {len(articles)}"))
-        if len(articles) > settings.batch_size
-        else None
-    )
-    for start in range(0, len(articles), settings.batch_size):
-        found = extract_batch(nlp, articles[start : start + settings.batch_size], settings.batch_size)
-        summary.add_mentions(found)
-        recorded = record_batch(store, found, decision, stories, batch, config.settings.clock())
-        summary.add_recorded(recorded)
-        if progress is not None:
-            update_progress_artifact(progress, 100.0 * min(len(articles), start + settings.batch_size) / len(articles))
+    # A long run (a first read of many feeds, a baseline) shows how far it is, in the UI and on a terminal.
+    with RunProgress("Articles analysed", len(articles), shown=len(articles) > settings.batch_size) as progress:
+        for start in range(0, len(articles), settings.batch_size):
+            chunk = articles[start : start + settings.batch_size]
+            found = extract_batch(nlp, chunk, settings.batch_size)
+            summary.add_mentions(found)
+            recorded = record_batch(store, found, decision, stories, batch, config.settings.clock())
+            summary.add_recorded(recorded)
+            progress.advance(len(chunk))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m flows.monitor [--folder PATH] [--baseline]`: one run; exit status 1 when it failed."""
-    parser = argparse.ArgumentParser(
-        prog="python -m flows.monitor", description=(monitor.__doc__ or "").partition("\n")[0]
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (monitor.__doc__ or "").partition("\n")[0]
     parser.add_argument(
         "--folder",
         type=Path,
         default=None,
-        help="read only this folder of .txt articles (default: config/sources.yaml)",
+        help="read only this folder of .txt articles (default: the sources of config/sources.yaml)",
+    )
+    parser.add_argument(
+        "--sources",
+        nargs="+",
+        metavar="NAME",
+        default=None,
+        help="read only these sources of config/sources.yaml: feed:NAME, folder:PATH, a feed's name or a folder's path",
     )
     parser.add_argument(
         "--baseline",
@@ -349,7 +360,13 @@ def main(argv: list[str] | None = None) -> int:
         help="store every new article of this run without notifying (its mentions are held); "
         "default: only a new feed's first read is a baseline",
     )
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """One monitor run from the command line; exit status 1 when it failed, 2 on a bad configuration."""
+    if args.folder is not None and args.sources:
+        print("veille: --folder and --sources choose what to read: give one of them", file=sys.stderr)
+        return 2
     if args.folder is not None:
         # The command line is its user's own: any folder they can read may be read. A run started
         # through the Prefect API is held to the configured folders (see _check_folder_allowed).
@@ -357,8 +374,15 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["VEILLE_FOLDER_ROOTS"] = os.pathsep.join(roots)
     if not precheck_configuration():
         return 2
-    with offline_defaults():
-        state = monitor(folder=args.folder, baseline=args.baseline, return_state=True)
+    if args.sources:
+        try:  # a mistyped name is a usage error, said before Prefect starts
+            settings = load_settings()
+            chosen_sources(load_sources(settings.sources_file), args.sources, settings.sources_file)
+        except VeilleError as exc:
+            print(f"veille: {exc}", file=sys.stderr)
+            return 2
+    with offline_defaults(command_line_server()):
+        state = monitor(folder=args.folder, sources=args.sources, baseline=args.baseline, return_state=True)
     if state.is_failed():
         # The message may quote a file name or a server's answer: escaped, it stays one line.
         print(f"veille: monitor failed: {loggable(state.message)}", file=sys.stderr)
@@ -366,6 +390,13 @@ def main(argv: list[str] | None = None) -> int:
     if state.is_cancelled():
         print(f"veille: monitor {state.message}", file=sys.stderr)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m flows.monitor`, the same as `veille run`."""
+    parser = argparse.ArgumentParser(prog="python -m flows.monitor")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`make operate`: a local Prefect server with its UI, and Veille's deployments served on their schedules.
+"""`veille operate`: a local Prefect server with its UI, and Veille's deployments served on their schedules.
 
 The server keeps its own SQLite database under the data directory (PREFECT_HOME, unless set). With
 --api-url, no server is started: the deployments are served against that long-lived one. Ctrl-C
@@ -21,6 +21,7 @@ import httpx
 
 from flows.common import load_configuration
 from flows.environment import with_offline_defaults
+from flows.prefect_home import forget_server, home_folder, record_server
 from veille.errors import VeilleError
 from veille.schedules import load_schedules
 
@@ -31,12 +32,21 @@ _SERVER_AUTH = "PREFECT_SERVER_API_AUTH_STRING"
 _CLIENT_AUTH = "PREFECT_API_AUTH_STRING"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flows.operate", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = __doc__.splitlines()[0]
     parser.add_argument("--host", default="127.0.0.1", help="address of the local server (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=4200, help="port of the local server and its UI (default 4200)")
     parser.add_argument("--api-url", help="serve against this running Prefect server instead of starting one")
-    args = parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m flows.operate`, the same as `veille operate`."""
+    parser = argparse.ArgumentParser(prog="python -m flows.operate")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     # A service manager stops us with SIGTERM: stop the children as for Ctrl-C, not orphan them.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -54,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         if env.get(_SERVER_AUTH):
             # The deployments and every run they start talk to this server: they need its password.
             env.setdefault(_CLIENT_AUTH, env[_SERVER_AUTH])
-    env.setdefault("PREFECT_HOME", str((config.settings.data_dir / "prefect").resolve()))
+    env.setdefault("PREFECT_HOME", str(home_folder(config.settings.data_dir)))
     Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     children: dict[str, subprocess.Popen[bytes]] = {}
     try:
@@ -68,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"veille: the Prefect server did not start; see {server_log(env)}", file=sys.stderr)
                 return 1
             print(f"Prefect UI: http://{args.host}:{args.port}  (server log: {server_log(env)})", flush=True)
+        # The other commands (`veille run`, replay, ...) record their runs on this server while it is up.
+        record_server(config.settings.data_dir, api_url, None if args.api_url else f"http://{args.host}:{args.port}")
+        print('For Prefect\'s own command line: eval "$(veille env)"', flush=True)
         # Own sessions: Ctrl-C reaches this process only, which stops the children in order.
         children["the deployments"] = subprocess.Popen(
             [sys.executable, "-m", "flows.deployments"], env=env | {"PREFECT_API_URL": api_url}, start_new_session=True
@@ -81,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         print("veille: stopping", file=sys.stderr)
         return 0
     finally:
+        forget_server(config.settings.data_dir)
         # The deployments first (they pause their schedules through the server), then the server.
         for child in reversed(children.values()):
             stop(child)

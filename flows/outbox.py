@@ -1,4 +1,4 @@
-"""`python -m flows.outbox`: the operator's view of deliveries not sent, and what to do with a target's.
+"""`veille outbox`: the operator's view of deliveries not sent, and what to do with a target's.
 
 A target whose URL changed in what identifies it (a rotated token, another chat) is a new target:
 the old one's deliveries wait for it, "orphaned". `list` shows them, `retarget OLD NEW` moves them to
@@ -14,10 +14,12 @@ from collections.abc import Sequence
 
 from flows.common import Configuration, load_configuration, open_store
 from flows.environment import offline_defaults
+from flows.prefect_home import command_line_server
 from veille.errors import VeilleError
 from veille.interfaces import Store
 from veille.records import TargetRef
 from veille.redact import mask_urls
+from veille.summary import plural
 
 KEY_SHOWN = 12
 _MIN_PREFIX = 4
@@ -28,10 +30,15 @@ class OutboxError(VeilleError):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    """`python -m flows.outbox`, the same as `veille outbox`."""
+    parser = argparse.ArgumentParser(prog="python -m flows.outbox")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     try:
-        with offline_defaults():  # the Secret block is read through Prefect
+        with offline_defaults(command_line_server()):  # the Secret block is read through Prefect
             config, complete = _configuration()
         if args.command != "list" and not complete:
             raise OutboxError(
@@ -47,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             store.close()
     except VeilleError as exc:
         print(f"veille outbox: {mask_urls(str(exc))}", file=sys.stderr)
-        return 1
+        # A target the operator mistyped is a usage error; a database that fails, a failed run.
+        return 2 if isinstance(exc, OutboxError) else 1
     if not complete:
         lines.insert(
             0, "warning: the targets of the Prefect Secret block could not be read; their deliveries show as orphaned"
@@ -56,13 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m flows.outbox",
-        description=__doc__.splitlines()[0],
-        epilog="A target is named by the start of its key (at least 4 characters, "
-        "as 'list' shows it) or by its whole label.",
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = __doc__.splitlines()[0]
+    named = (
+        "A target is named by the start of its key (at least 4 characters, as 'list' shows it) or by its whole label."
     )
+    parser.epilog = f"{named}\n\n{parser.epilog}" if parser.epilog else named
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser(
         "list",
@@ -76,10 +83,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     retarget.add_argument("old", metavar="OLD")
     retarget.add_argument("new", metavar="NEW")
+    retry = commands.add_parser(
+        "retry", help="send the deliveries of TARGET that failed for good again: attempts reset, sent by the next run"
+    )
+    retry.add_argument("target", metavar="TARGET")
     drop = commands.add_parser("drop", help="delete the pending, failed and queued deliveries of OLD (no undo)")
     drop.add_argument("old", metavar="OLD")
     drop.add_argument("--yes", action="store_true", help="really delete them; without it, only say how many")
-    return parser
 
 
 def _configuration() -> tuple[Configuration, bool]:
@@ -145,6 +155,17 @@ def _retarget(store: Store, config: Configuration, args: argparse.Namespace) -> 
     return lines, 0
 
 
+def _retry(store: Store, config: Configuration, args: argparse.Namespace) -> tuple[list[str], int]:
+    target = _configured_target(config, args.target)
+    retried = store.retry_failed(target.key, config.settings.clock())
+    if not retried:
+        return [f"no delivery to {target.label} [{target.key[:KEY_SHOWN]}] failed for good: nothing to retry"], 0
+    return [
+        f"{plural(retried, 'delivery', 'deliveries')} to {target.label} [{target.key[:KEY_SHOWN]}] "
+        "made due again, attempts reset: sent by the next run"
+    ], 0
+
+
 def _drop(store: Store, _config: Configuration, args: argparse.Namespace) -> tuple[list[str], int]:
     old = _stored_target(store, args.old)
     counts = store.movable_counts(old.key)
@@ -179,8 +200,7 @@ def _one(name: str, known: dict[str, str], none_found: str) -> TargetRef:
     shown = mask_urls(name)
     if not found:
         raise OutboxError(
-            f"{none_found} {shown!r} (see 'python -m flows.outbox list'; a key's start has at "
-            f"least {_MIN_PREFIX} characters)"
+            f"{none_found} {shown!r} (see 'veille outbox list'; a key's start has at least {_MIN_PREFIX} characters)"
         )
     if len(found) > 1:
         raise OutboxError(
@@ -189,7 +209,7 @@ def _one(name: str, known: dict[str, str], none_found: str) -> TargetRef:
     return TargetRef(found[0], known[found[0]])
 
 
-_COMMANDS = {"list": _list, "retarget": _retarget, "drop": _drop}
+_COMMANDS = {"list": _list, "retarget": _retarget, "retry": _retry, "drop": _drop}
 
 if __name__ == "__main__":
     sys.exit(main())

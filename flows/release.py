@@ -32,6 +32,7 @@ from flows.common import (
     state_name,
 )
 from flows.environment import offline_defaults
+from flows.prefect_home import command_line_server
 from tasks.notify import send_alerts
 from tasks.store import history_days, rate_windows, thresholds
 from veille.decide.release import release_by_hand
@@ -232,10 +233,8 @@ def unknown_ids(ids: Sequence[int]) -> list[int] | None:
     return [number for number in dict.fromkeys(ids) if number not in known]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m flows.release [ID ...]`: list the doubtful mentions, or release those named; exit 2 for an
-    unknown id or a configuration problem, 1 when the run failed."""
-    parser = argparse.ArgumentParser(prog="python -m flows.release", description=(__doc__ or "").splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (__doc__ or "").splitlines()[0]
     parser.add_argument(
         "ids",
         metavar="ID",
@@ -243,8 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         nargs="*",
         help="a mention held as doubtful to send as an alert (as the list, the run summary and the digest show it)",
     )
-    args = parser.parse_args(argv)
-    if not precheck_configuration():
+
+
+def run(args: argparse.Namespace) -> int:
+    """`veille release [ID ...]`: list the doubtful mentions, or release those named; exit 2 for an
+    unknown id or a configuration problem, 1 when the run failed."""
+    if not precheck_configuration(needs_model=False):
         return 2
     if args.ids:
         unknown = unknown_ids(args.ids)
@@ -255,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-    with offline_defaults():
+    with offline_defaults(command_line_server()):
         state = release(ids=args.ids or None, return_state=True)
     if state.is_completed():
         outcome: object = state.result()  # the flow's Completed state holds its outcome as its data
@@ -267,6 +270,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"veille: release {state_name(state).lower()}: {loggable(state.message or '')}", file=sys.stderr)
     return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m flows.release`, the same as `veille release`."""
+    parser = argparse.ArgumentParser(prog="python -m flows.release")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

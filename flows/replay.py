@@ -10,12 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
 from flows.common import (
-    called_sync,
     decision_config,
     delivery_policy,
     failed,
@@ -28,6 +26,8 @@ from flows.common import (
     state_name,
 )
 from flows.environment import offline_defaults
+from flows.prefect_home import command_line_server
+from flows.progress import RunProgress
 from tasks.extract import extract_batch, load_language_model
 from tasks.notify import send_alerts
 from tasks.store import rate_windows
@@ -95,26 +95,25 @@ def replay(
     decision = decision_config(watchlist, rules, config.notifier)
     try:
         total = store.count_articles_between(since, until)
-        progress = called_sync(create_progress_artifact(0.0, description=f"Stored articles read again, of {total}"))
         nlp = load_language_model(settings.spacy_model, watchlist)
         tags = {feed.source_name: feed.tags for feed in config.sources.feeds}
         planned: list[PlannedAlert] = []
         created: list[CreatedAlert] = []
         state = ReplayState()
         done, after = 0, 0
-        while batch := store.articles_between(since, until, after, settings.batch_size):
-            after = batch[-1].id
-            articles = [replace(item.article, tags=tags.get(item.article.source, ())) for item in batch]
-            found = extract_batch(nlp, articles, settings.batch_size)
-            now = settings.clock()
-            plan = replay_plan(store, batch, found, decision, state, now, config.languages, ignore_past_alerts)
-            if dry_run:
-                planned += [_without_text(alert) for alert in plan.notified]
-            else:
-                created += store.record_plan(plan, now).alerts
-            done += len(batch)
-            update_progress_artifact(progress, 100.0 * min(done / max(total, 1), 1.0))
-        update_progress_artifact(progress, 100.0)
+        with RunProgress("Stored articles read again", total) as progress:
+            while batch := store.articles_between(since, until, after, settings.batch_size):
+                after = batch[-1].id
+                articles = [replace(item.article, tags=tags.get(item.article.source, ())) for item in batch]
+                found = extract_batch(nlp, articles, settings.batch_size)
+                now = settings.clock()
+                plan = replay_plan(store, batch, found, decision, state, now, config.languages, ignore_past_alerts)
+                if dry_run:
+                    planned += [_without_text(alert) for alert in plan.notified]
+                else:
+                    created += store.record_plan(plan, now).alerts
+                done += len(batch)
+                progress.advance(len(batch))
         sent = 0
         if not dry_run:
             report = send_alerts(
@@ -205,9 +204,8 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m flows.replay [--since DATE] [--until DATE] [--watchlist-file PATH] [--send]`: one run."""
-    parser = argparse.ArgumentParser(prog="python -m flows.replay", description=(replay.__doc__ or "").splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (replay.__doc__ or "").splitlines()[0]
     parser.add_argument(
         "--since",
         type=datetime.fromisoformat,
@@ -227,12 +225,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="create and send the new alerts (default: a dry run that lists them and sends and stores nothing)",
     )
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """One replay from the command line; exit status 1 when it failed, 2 on a bad configuration or usage."""
     if args.try_rules and args.send:
-        parser.error("--try-rules is a dry run: it cannot --send")
+        print("veille: --try-rules is a dry run: it cannot --send", file=sys.stderr)
+        return 2
     if not precheck_configuration():
         return 2
-    with offline_defaults():
+    with offline_defaults(command_line_server()):
         state = replay(
             since=args.since,
             until=args.until,
@@ -248,6 +250,13 @@ def main(argv: list[str] | None = None) -> int:
             print(render_fired_per_day(planned))
     print(f"veille: replay {state_name(state).lower()}: {loggable(state.message or '')}", file=sys.stderr)
     return 1 if state.is_failed() else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m flows.replay`, the same as `veille replay`."""
+    parser = argparse.ArgumentParser(prog="python -m flows.replay")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
-"""`python -m flows.watch`: the watch list, asked from the command line.
+"""`veille watch`: the watch list, asked from the command line.
 
-    python -m flows.watch check                  every entry, with the names the thesaurus and gazetteer bring
-    python -m flows.watch explain "TEXT"         what Veille finds in TEXT: entry, variant, rule, confidence, why
-    python -m flows.watch explain --file F.txt   the same over a file
-    python -m flows.watch gazetteer              what each place would gain from GeoNames (`gazetteer: true`)
+    veille watch check                  every entry, with the names the thesaurus and gazetteer bring
+    veille watch explain "TEXT"         what Veille finds in TEXT: entry, variant, rule, confidence, why
+    veille watch explain --file F.txt   the same over a file
+    veille watch gazetteer              what each place would gain from GeoNames (`gazetteer: true`)
 
 Exit codes: 0 done, 2 a bad watch list or argument. No database, no Prefect: it only reads.
 """
@@ -71,26 +71,33 @@ def _mention_line(mention: Mention, watchlist: WatchList) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flows.watch", description=(__doc__ or "").splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (__doc__ or "").splitlines()[0]
     parser.add_argument("--watchlist-file", type=Path, help="a watch list instead of config/watchlist.yaml")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("check", help="check the watch list and list its entries with their spellings")
+    commands.add_parser(
+        "check",
+        aliases=["list"],
+        help="check the watch list (or --watchlist-file) and list its entries with their spellings",
+    )
     explained = commands.add_parser("explain", help="what Veille finds in a text, with the rule and confidence")
     explained.add_argument("text", nargs="?", help="the text (or --file)")
     explained.add_argument("--file", type=Path, help="a text file to read instead")
     commands.add_parser("gazetteer", help="what each place would gain from GeoNames with `gazetteer: true`")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings()
         watchlist = load_watchlist(args.watchlist_file or settings.watchlist_file)
-        if args.command == "check":
+        if args.command in ("check", "list"):
             lines = check(watchlist)
         elif args.command == "gazetteer":
             lines = gains_report(entry for entry in watchlist.entries if entry.kind == "place")
         else:
             if (args.text is None) == (args.file is None):
-                parser.error("explain takes a TEXT or --file, one of them")
+                print("veille: watch explain takes a TEXT or --file, one of them", file=sys.stderr)
+                return 2
             text = args.text if args.file is None else _read(args.file)
             lines = explain(watchlist, text, settings.spacy_model)
     except VeilleError as exc:
@@ -98,6 +105,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print("\n".join(lines))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m flows.watch`, the same as `veille watch`."""
+    parser = argparse.ArgumentParser(prog="python -m flows.watch")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 def _read(path: Path) -> str:

@@ -22,6 +22,10 @@ def pytest_configure(config: pytest.Config) -> None:
     """Prefect's offline defaults, in the environment before any test module imports Prefect (it reads
     its settings then) and for every process a test starts."""
     os.environ.update(with_offline_defaults(os.environ))
+    # A command-line run records into its data folder's Prefect home (flows/prefect_home.py): in a new
+    # project folder per test, each first run would create Prefect's database (about 6 s). The tests of
+    # that choice unset this; the others share one home, as before.
+    os.environ.setdefault("PREFECT_HOME", str(Path.home() / ".prefect"))
 
 
 # The fast tests (`make check`, `pytest -m fast`): files of tests that need no Prefect harness, no
@@ -30,6 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # The specification and golden tests join by their names.
 FAST_FILES = (
     "test_alert_fields.py",
+    "test_cli.py",
     "test_config.py",
     "test_extract.py",
     "test_hostile_text.py",

@@ -32,10 +32,10 @@ def test_the_shipped_schedules_are_every_15_minutes_and_daily_in_an_explicit_tim
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("monitor:\n  cron: '*/15 * * * *'\n", "schedules.yaml:1: timezone: Field required"),
-        ("timezone: Europe/Pariss\n", 'schedules.yaml:1: timezone: Invalid timezone: "Europe/Pariss"'),
-        ("timezone: UTC\ndigest:\n  cron: '0 25 * * *'\n", "schedules.yaml:3: digest.cron: Invalid cron string"),
-        ("timezone: UTC\nmonitor:\n  every: 15\n", "schedules.yaml:2: monitor.cron: Field required"),
+        ("monitor:\n  cron: '*/15 * * * *'\n", "schedules.yaml:1:1: timezone: Field required"),
+        ("timezone: Europe/Pariss\n", 'schedules.yaml:1:1: timezone: Invalid timezone: "Europe/Pariss"'),
+        ("timezone: UTC\ndigest:\n  cron: '0 25 * * *'\n", "schedules.yaml:3:3: digest.cron: Invalid cron string"),
+        ("timezone: UTC\nmonitor:\n  every: 15\n", "schedules.yaml:2:1: monitor.cron: Field required"),
     ],
 )
 def test_a_wrong_schedule_names_the_line_and_key(tmp_path, content, expected):
@@ -166,7 +166,7 @@ def test_operate_refuses_a_wrong_schedule_in_one_line_before_starting_anything(p
     result = run_operate(project)
 
     assert result.returncode == 2
-    assert result.stderr.strip().startswith("veille: config/schedules.yaml:1: timezone: Invalid timezone")
+    assert result.stderr.strip().startswith("veille: config/schedules.yaml:1:1: timezone: Invalid timezone")
     assert not (project / "prefect-home" / "server.log").exists(), "no server was started"
 
 

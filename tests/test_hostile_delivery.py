@@ -725,8 +725,34 @@ def test_retarget_moves_the_orphans_to_the_new_target_which_gets_each_once(rotat
     assert [d.attempts for d in store.due_deliveries(datetime.now(UTC), 600)] == [0, 0]
     report = send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(UTC), journal_in(workdir))
     assert (report.sent, report.orphaned) == (2, 0)
-    assert outbox_command("retarget", old.key[:8], new.key[:8], capsys=capsys)[0] == 1, "nothing left to move"
+    assert outbox_command("retarget", old.key[:8], new.key[:8], capsys=capsys)[0] == 2, "nothing left to move"
     assert len(receiver.received) == 2
+
+
+def test_retry_makes_a_mended_targets_failed_deliveries_due_again_and_each_is_sent_once(
+    rotated, workdir, receiver, capsys
+):
+    store, old = rotated
+    notifier = new_notifier()
+    new = next(t for t in notifier.targets if t.label.startswith("json://"))
+    assert outbox_command("retarget", old.key[:8], new.key[:8], capsys=capsys)[0] == 0
+    with store.engine.begin() as connection:  # as after max_delivery_attempts failures
+        connection.execute(
+            text(
+                "UPDATE deliveries SET status = 'failed', attempts = 20, last_error = 'HTTP 500' WHERE target_key = :k"
+            ),
+            {"k": new.key},
+        )
+    assert store.due_deliveries(datetime.now(UTC), 600) == []
+
+    code, output = outbox_command("retry", new.key[:8], capsys=capsys)
+
+    assert code == 0 and output.startswith("2 deliveries to json://") and "sent by the next run" in output
+    report = send_due_deliveries(store, notifier, POLICY, lambda: datetime.now(UTC), journal_in(workdir))
+    assert report.sent == 2 and len(receiver.received) == 2
+    code, output = outbox_command("retry", new.key[:8], capsys=capsys)
+    assert code == 0 and "nothing to retry" in output
+    assert outbox_command("retry", "nowhere", capsys=capsys)[0] == 2, "a target that is not configured"
 
 
 def test_retarget_never_gives_a_target_an_alert_it_already_has(rotated, workdir, receiver, capsys):
@@ -773,7 +799,7 @@ def test_a_target_the_command_cannot_use_is_one_line_that_shows_no_secret(argv, 
     _, old = rotated
     argv = [old.key[:8] if item == "OLD" else item for item in argv]
     code, output = outbox_command(*argv, capsys=capsys)
-    assert code == 1 and output.count("\n") == 1 and problem in output and CANARY not in output
+    assert code == 2 and output.count("\n") == 1 and problem in output and CANARY not in output
 
 
 def test_masking_takes_linear_time_on_a_run_of_scheme_like_words():

@@ -132,12 +132,12 @@ def test_file_names_cannot_forge_a_log_line_or_a_terminal_sequence(workdir, capl
         (
             "watchlist.yaml",
             "entries:\n  - id: hama\n    kind: city\n    name: Hama\n",
-            "watchlist.yaml:3: entries[0].kind: Input should be 'place' or 'weapon'",
+            "watchlist.yaml:3:5: entries[0].kind: Input should be 'place' or 'weapon'",
         ),
         (
             "targets.yaml",
             "version: 1\nurls:\n  - notaschema://x\n",
-            "targets.yaml:3: urls[0]: not a URL apprise can use",
+            "targets.yaml:3:5: urls[0]: not a URL apprise can use",
         ),
     ],
 )

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,14 +26,15 @@ def test_readme_opens_with_the_run_test_and_operate_commands_and_ci_runs_the_tes
 
 @pytest.mark.e2e
 def test_the_run_command_alerts_once_and_is_quiet(tmp_path):
-    """`python -m flows.monitor` (what `make run` calls), twice, in a project-like folder."""
+    """`veille run` (what `make run` calls), twice, in a project-like folder, as on a fresh machine: no
+    Prefect home yet (it is made in data/prefect)."""
     shutil.copytree(SEEDS, tmp_path / "seeds")
     shutil.copytree(CONFIG, tmp_path / "config")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VEILLE_", "PREFECT_"))}
 
     def run() -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "flows.monitor"],
+            [str(Path(sys.executable).with_name("veille")), "run"],
             cwd=tmp_path,
             env=env | {"PYTHONPATH": str(ROOT)},
             capture_output=True,
@@ -59,6 +61,7 @@ def test_the_run_command_alerts_once_and_is_quiet(tmp_path):
     assert second.returncode == 0
     assert "alerts:        0 created (nothing new)" in second.stdout + second.stderr
     assert len((tmp_path / "data" / "alerts.jsonl").read_text(encoding="utf-8").splitlines()) == expected
+    assert (tmp_path / "data" / "prefect" / "prefect.db").exists(), "both runs are for `veille operate`'s UI to show"
 
 
 @pytest.mark.e2e

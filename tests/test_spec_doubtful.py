@@ -405,7 +405,7 @@ def test_a_wrong_min_confidence_is_one_line_naming_file_line_and_key(tmp_path, v
     with pytest.raises(ConfigError) as caught:
         load_rules(path, WATCHED, TARGET_TAGS)
 
-    assert str(caught.value) == f"{path}:4: rules[0].min_confidence: {problem}"
+    assert str(caught.value) == f"{path}:4:5: rules[0].min_confidence: {problem}"
 
 
 def test_an_article_without_watched_mentions_holds_nothing():

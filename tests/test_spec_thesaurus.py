@@ -157,7 +157,7 @@ def test_a_broken_file_raises_config_error_naming_file_line_and_key(
     with pytest.raises(ConfigError) as raised:
         read_thesaurus(path)
     message = str(raised.value)
-    assert message.startswith(f"{path}:{line}: ")
+    assert message.startswith(f"{path}:{line}:")
     assert problem in message
 
 

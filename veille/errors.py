@@ -25,3 +25,12 @@ class StoreError(VeilleError):
 
 class NotifyError(VeilleError):
     """A notification target could not be set up."""
+
+
+class ConfigProblems(ConfigError):
+    """A configuration file's every problem: a headline, then one line per problem (already neutralised)."""
+
+    def __init__(self, headline: str, details: tuple[str, ...] = ()) -> None:
+        super().__init__("\n".join((headline, *(f"  {line}" for line in details))))
+        self.headline = headline
+        self.details = details

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         HeldCount,
         HeldDoubtful,
         JournalEntry,
+        MentionedArticle,
         PeriodFigures,
         PlannedDelivery,
         PlannedDigest,
@@ -248,6 +249,10 @@ class Store(Protocol):
         """Delete the pending and failed deliveries of a target; how many."""
         ...
 
+    def retry_failed(self, key: str, now: datetime) -> int:
+        """The deliveries of a target that failed for good made due again, attempts reset; how many."""
+        ...
+
     def unrouted_count(self) -> int:
         """Alerts that reached no target."""
         ...
@@ -299,6 +304,28 @@ class Store(Protocol):
 
     def stored_articles(self, article_ids: Iterable[int]) -> dict[int, StoredArticle]:
         """These stored articles, by id; an id the database does not hold is left out."""
+        ...
+
+    # The operator's commands: `veille alerts` and `veille map`.
+
+    def recent_alerts(
+        self,
+        *,
+        entry_ids: Iterable[str] | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 20,
+    ) -> list[AlertLine]:
+        """Alerts on articles created in [since, until), newest first, at most `limit`; with `entry_ids`, those
+        carrying one of them (any of their entries), with `source`, those of that source's articles."""
+        ...
+
+    def mentioned_articles(
+        self, entry_ids: Iterable[str], since: datetime, until: datetime, thresholds: Mapping[str, float] | None = None
+    ) -> list[MentionedArticle]:
+        """Articles dated in [since, until) naming one of `entry_ids`, with their count of mentions; with
+        `thresholds` (by entry id), only mentions of at least that confidence (or stored without one) count."""
         ...
 
     # Mentions held as doubtful.

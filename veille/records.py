@@ -549,6 +549,20 @@ class AlertLine:
         return ((self.entry_name, self.kind),)
 
 
+@dataclass(frozen=True)
+class MentionedArticle:
+    """An article that names a watched entry, with how many times: what the map places."""
+
+    entry_id: str
+    article_id: int
+    title: str
+    location: str
+    source: str
+    # Its published date, else the day Veille first saw it.
+    dated_at: datetime
+    mentions: int
+
+
 @dataclass
 class PeriodFigures:
     """What happened between two moments: for the daily digest."""

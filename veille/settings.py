@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
+import importlib.metadata
+import importlib.util
+import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,8 +15,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from veille.errors import ConfigError
 from veille.ingest.guard import IPNetwork, parse_networks
+from veille.redact import mask_urls
+from veille.sanitize import loggable
 
 ENV_PREFIX = "VEILLE_"
+# Variables of the prefix that are not settings: read by the test suite, never by Veille.
+NOT_SETTINGS = frozenset({"VEILLE_REGENERATE_GOLDEN", "VEILLE_TEST_POSTGRES_URL", "VEILLE_FAULT_SEED"})
 
 
 class Settings(BaseSettings):
@@ -91,6 +100,8 @@ class Settings(BaseSettings):
     def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().strip():
             raise ValueError("must not be empty")
+        if value is not None:
+            _check_driver(value.get_secret_value())
         return value
 
     @field_validator("now")
@@ -157,6 +168,20 @@ class Settings(BaseSettings):
         return parse_networks(self.fetch_allowed_networks)
 
 
+def _check_driver(url: str) -> None:
+    """A PostgreSQL URL SQLAlchemy cannot open says how to write it, instead of "Can't load plugin"."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    dialect, _, driver = scheme.partition("+")
+    fix = "write postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE (psycopg 3, installed with Veille)"
+    # Masked: the URL carries the password; the user still sees which URL was meant.
+    if dialect == "postgres":
+        raise ValueError(f"{mask_urls(url)}: SQLAlchemy has no dialect 'postgres': {fix}")
+    # Not rewritten to psycopg here: the URL as written is the database's identity (store/continuity.py),
+    # and a URL that connects otherwise than it reads would surprise whoever copies it to another tool.
+    if dialect == "postgresql" and not driver and importlib.util.find_spec("psycopg2") is None:
+        raise ValueError(f"{mask_urls(url)}: SQLAlchemy would use psycopg2, which is not installed: {fix}")
+
+
 def load_settings() -> Settings:
     """Read the settings, or raise ConfigError with one line naming the wrong setting."""
     try:
@@ -166,5 +191,51 @@ def load_settings() -> Settings:
         for error in exc.errors():
             name = ENV_PREFIX + "_".join(str(part) for part in error["loc"]).upper()
             # Never echo the value: it may be a secret (a database URL with its password).
-            problems.append(f"{name}: {error['msg']}")
+            problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
         raise ConfigError("invalid setting " + "; ".join(problems)) from None
+
+
+def setting_names() -> list[str]:
+    """Every setting as its variable: VEILLE_DATA_DIR, ..."""
+    return [ENV_PREFIX + name.upper() for name in Settings.model_fields]
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """A warning for each `VEILLE_` variable that is no setting (a misspelt one is otherwise ignored)."""
+    environ = os.environ if environ is None else environ
+    known = setting_names()
+    warnings = []
+    # pydantic-settings reads names case-insensitively: so is this check.
+    for name in sorted(key for key in environ if key.upper().startswith(ENV_PREFIX)):
+        if name.upper() in known or name.upper() in NOT_SETTINGS:
+            continue
+        # Compared without the prefix, which every name shares and which would make any two look close.
+        suffixes = [known_name.removeprefix(ENV_PREFIX) for known_name in known]
+        close = difflib.get_close_matches(name.upper().removeprefix(ENV_PREFIX), suffixes, n=1, cutoff=0.75)
+        hint = f"; did you mean {ENV_PREFIX}{close[0]}?" if close else ""
+        warnings.append(f"{loggable(name)} is not a setting{hint}")
+    return warnings
+
+
+def _installed_package(name: str) -> bool:
+    """Whether `name` is an installed distribution with a module of that name, as spacy.load wants it."""
+    try:
+        importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return name.isidentifier() and importlib.util.find_spec(name) is not None
+
+
+def check_spacy_model(name: str) -> None:
+    """Raise ConfigError unless `name` is an installed spaCy package or a model directory; without loading it."""
+    if name.startswith("blank:"):
+        return
+    if "/" in name or os.sep in name or Path(name).exists():
+        if not (Path(name) / "config.cfg").is_file():
+            raise ConfigError(f"VEILLE_SPACY_MODEL: {loggable(name)} is not a spaCy model directory (no config.cfg)")
+        return
+    if not _installed_package(name):
+        raise ConfigError(
+            f"VEILLE_SPACY_MODEL: spaCy model {loggable(name)!r} is not installed: "
+            f"install it with `python -m spacy download {loggable(name)}`, or name an installed one"
+        )

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from veille.names import feed_source_name, folder_source_name
-from veille.yamlfile import LocatedValueError, load_yaml
+from veille.yamlfile import LocatedValueError, load_yaml, raise_located
 
 
 class FolderConfig(BaseModel):
@@ -66,20 +66,26 @@ class SourcesConfig(BaseModel):
 
     @model_validator(mode="after")
     def _unique_names(self) -> SourcesConfig:
+        problems: list[LocatedValueError] = []
         first: dict[str, int] = {}
         for index, feed in enumerate(self.feeds):
             if feed.name in first:
-                raise LocatedValueError(
-                    ("feeds", index, "name"), f"name {feed.name!r} already used by feeds[{first[feed.name]}]"
+                problems.append(
+                    LocatedValueError(
+                        ("feeds", index, "name"), f"name {feed.name!r} already used by feeds[{first[feed.name]}]"
+                    )
                 )
-            first[feed.name] = index
+            first.setdefault(feed.name, index)
         folders: dict[str, int] = {}
         for index, folder in enumerate(self.folders):
             # Two entries for one source would read its articles twice under one name.
             name = folder.source_name
             if name in folders:
-                raise LocatedValueError(("folders", index), f"{name} already configured by folders[{folders[name]}]")
-            folders[name] = index
+                problems.append(
+                    LocatedValueError(("folders", index), f"{name} already configured by folders[{folders[name]}]")
+                )
+            folders.setdefault(name, index)
+        raise_located(problems)
         return self
 
 

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from veille.folding import compact
-from veille.yamlfile import LocatedValueError, load_yaml
+from veille.yamlfile import LocatedValueError, load_yaml, raise_located
 
 Kind = Literal["place", "weapon"]
 # Under this confidence (veille.extract.confidence) a mention is held as doubtful instead of alerting.
@@ -152,21 +152,28 @@ class WatchList(BaseModel):
 
     @model_validator(mode="after")
     def _unique(self) -> WatchList:
+        problems: list[LocatedValueError] = []
         first_index: dict[str, int] = {}
         owners: dict[str, str] = {}
         for index, entry in enumerate(self.entries):
             if entry.id in first_index:
-                raise LocatedValueError(
-                    ("entries", index, "id"), f"id {entry.id!r} already used by entries[{first_index[entry.id]}]"
+                problems.append(
+                    LocatedValueError(
+                        ("entries", index, "id"), f"id {entry.id!r} already used by entries[{first_index[entry.id]}]"
+                    )
                 )
+                continue
             first_index[entry.id] = index
             if entry.thesaurus_id is not None:
-                _check_thesaurus_id(entry.thesaurus_id, index)
+                problems += _thesaurus_problems(entry.thesaurus_id, index)
             for position, spelling in enumerate(entry.spellings):
                 owner = owners.setdefault(compact(spelling), entry.id)
                 if owner != entry.id:
                     where = ("name",) if position == 0 else ("aliases", position - 1)
-                    raise LocatedValueError(("entries", index, *where), f"{spelling!r} already names entry {owner!r}")
+                    problems.append(
+                        LocatedValueError(("entries", index, *where), f"{spelling!r} already names entry {owner!r}")
+                    )
+        raise_located(problems)
         return self
 
     def threshold(self, entry: WatchEntry) -> float:
@@ -185,18 +192,21 @@ class WatchList(BaseModel):
         return {entry.id: entry for entry in self.entries}
 
 
-def _check_thesaurus_id(weapon_id: str, index: int) -> None:
+def _thesaurus_problems(weapon_id: str, index: int) -> list[LocatedValueError]:
     from veille.thesaurus import load_thesaurus  # the data is read only by a watch list that asks
 
     thesaurus = load_thesaurus()
-    if thesaurus.get(weapon_id) is None:
-        close = difflib.get_close_matches(weapon_id, thesaurus.ids, n=3, cutoff=0.6)
-        hint = f"; close ones: {', '.join(close)}" if close else ""
-        raise LocatedValueError(
+    if thesaurus.get(weapon_id) is not None:
+        return []
+    close = difflib.get_close_matches(weapon_id, thesaurus.ids, n=3, cutoff=0.6)
+    hint = f"; close ones: {', '.join(close)}" if close else ""
+    return [
+        LocatedValueError(
             ("entries", index, "from"), f"no weapon {weapon_id!r} in the thesaurus (veille/data/weapons.yaml){hint}"
         )
+    ]
 
 
 def load_watchlist(path: Path) -> WatchList:
-    """Load and validate the watch list; any problem raises ConfigError naming file, line and key."""
+    """Load and validate the watch list; its problems raise one ConfigError naming file, line and key of each."""
     return load_yaml(path).validate(WatchList)

@@ -18,7 +18,7 @@ from veille.notify.budget import fit_message, limits_of
 from veille.notify.local import fields_for_local_target, install_local_target, is_local_target
 from veille.records import TargetRef
 from veille.redact import mask_logger, mask_url, mask_urls
-from veille.yamlfile import YamlDocument, load_yaml
+from veille.yamlfile import Location, YamlDocument, load_yaml, unknown_key
 
 # Longer than the 16 of the keys that came before, so that the two kinds can never be mistaken.
 _KEY_LENGTH = 32
@@ -149,9 +149,12 @@ def load_notifier(targets_file: Path | None, env_urls: str | None, alerts_file: 
 def _servers_from_file(path: Path) -> list[NotifyBase]:
     document = load_yaml(path)
     _check_layout(document)
-    for index, url in _urls_of(document.data["urls"]):
-        if Apprise.instantiate(url) is None:
-            raise document.error(("urls", index), f"not a URL apprise can use ({_schema(url)}://...)")
+    refused = [
+        (("urls", index), f"not a URL apprise can use ({_schema(url)}://...)")
+        for index, url in _urls_of(document.data["urls"])
+        if Apprise.instantiate(url) is None
+    ]
+    _raise_all(document, refused)
     content = path.read_text(encoding="utf-8-sig")
     try:
         parsed, _includes = ConfigBase.config_parse_yaml(content)
@@ -168,20 +171,33 @@ def _check_layout(document: YamlDocument) -> None:
     data = document.data
     if not isinstance(data, dict):
         raise document.error((), "must be a mapping with a 'urls' list (apprise YAML format)")
+    problems: list[tuple[Location, str]] = []
     for key in data:
         if key not in _TOP_KEYS:
             # 'include' would pull targets from elsewhere at run time: not here.
-            raise document.error((str(key),), f"unknown key; expected one of {', '.join(sorted(_TOP_KEYS))}")
+            problem = unknown_key(str(key), _TOP_KEYS)
+            if problem == "unknown key":
+                problem += f"; expected one of {', '.join(sorted(_TOP_KEYS))}"
+            problems.append(((str(key),), problem))
     if not isinstance(data.get("urls"), list) or not data["urls"]:
-        raise document.error(("urls",), "must be a non-empty list of apprise URLs")
+        problems.append((("urls",), "must be a non-empty list of apprise URLs"))
+        _raise_all(document, problems)
     for index, item in enumerate(data["urls"]):
         if isinstance(item, str):
             continue
         if not (isinstance(item, dict) and len(item) == 1 and isinstance(next(iter(item)), str)):
-            raise document.error(("urls", index), "each item is a URL, or one URL mapped to its settings")
+            problems.append((("urls", index), "each item is a URL, or one URL mapped to its settings"))
+            continue
         settings = next(iter(item.values()))
         if settings is not None and not isinstance(settings, (dict, list)):
-            raise document.error(("urls", index), "a URL's settings must be a mapping (tag: ...)")
+            problems.append((("urls", index), "a URL's settings must be a mapping (tag: ...)"))
+    _raise_all(document, problems)
+
+
+def _raise_all(document: YamlDocument, problems: Sequence[tuple[Location, str]]) -> None:
+    error = document.errors(problems)
+    if error is not None:
+        raise error
 
 
 def _urls_of(items: list[str | dict[str, object]]) -> list[tuple[int, str]]:

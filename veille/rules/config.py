@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from veille.watchlist import Kind, WatchEntry, WatchList
-from veille.yamlfile import LocatedValueError, load_yaml
+from veille.yamlfile import LocatedValueError, Location, load_yaml, raise_located
 
 RuleKind = Literal["mention", "first_seen", "co_occurrence", "spike"]
 Severity = Literal["low", "normal", "high", "critical"]
@@ -94,16 +94,22 @@ class Rule(BaseModel):
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> Rule:
+        problems: list[LocatedValueError] = []
         for kind, names in _KIND_FIELDS.items():
             if kind == self.kind:
                 continue
             for name in names:
                 if getattr(self, name) is not None:
-                    raise LocatedValueError((name,), f"belongs to rules of kind {kind}, not {self.kind}")
+                    problems.append(LocatedValueError((name,), f"belongs to rules of kind {kind}, not {self.kind}"))
         if self.kind == "first_seen" and self.quiet_days is None:
-            raise LocatedValueError(("quiet_days",), "a first_seen rule needs quiet_days (days without a mention)")
+            problems.append(
+                LocatedValueError(("quiet_days",), "a first_seen rule needs quiet_days (days without a mention)")
+            )
         if self.kind == "co_occurrence" and self.with_entries is None:
-            raise LocatedValueError(("with_entries",), "a co_occurrence rule needs with_entries (the other group)")
+            problems.append(
+                LocatedValueError(("with_entries",), "a co_occurrence rule needs with_entries (the other group)")
+            )
+        raise_located(problems)
         return self
 
     # The spike settings with their defaults.
@@ -214,20 +220,24 @@ class RulesConfig(BaseModel):
 
     @model_validator(mode="after")
     def _unique(self) -> RulesConfig:
+        problems: list[LocatedValueError] = []
         seen: dict[str, int] = {}
         for index, rule in enumerate(self.rules):
             if rule.id in seen:
-                raise LocatedValueError(
-                    ("rules", index, "id"), f"id {rule.id!r} already used by rules[{seen[rule.id]}]"
+                problems.append(
+                    LocatedValueError(("rules", index, "id"), f"id {rule.id!r} already used by rules[{seen[rule.id]}]")
                 )
-            seen[rule.id] = index
+            seen.setdefault(rule.id, index)
         tags: dict[str, int] = {}
         for index, target in enumerate(self.targets):
             if target.tag in tags:
-                raise LocatedValueError(
-                    ("targets", index, "tag"), f"tag {target.tag!r} already set by targets[{tags[target.tag]}]"
+                problems.append(
+                    LocatedValueError(
+                        ("targets", index, "tag"), f"tag {target.tag!r} already set by targets[{tags[target.tag]}]"
+                    )
                 )
-            tags[target.tag] = index
+            tags.setdefault(target.tag, index)
+        raise_located(problems)
         return self
 
     def delivery_for(self, target_tags: frozenset[str]) -> TargetDelivery | None:
@@ -249,27 +259,31 @@ def load_rules(path: Path | None, watchlist: WatchList, target_tags: frozenset[s
     config = document.validate(RulesConfig)
     known = {entry.id for entry in watchlist.entries}
     entry_tags = {tag for entry in watchlist.entries for tag in entry.tags}
+    problems: list[tuple[Location, str]] = []
     for index, rule in enumerate(config.rules):
         for field, selector in (("entries", rule.entries), ("with_entries", rule.with_entries)):
             if selector is None:
                 continue
             for position, entry_id in enumerate(selector.ids):
                 if entry_id not in known:
-                    raise document.error(
-                        ("rules", index, field, "ids", position), f"no entry {entry_id!r} in the watch list"
-                    )
+                    where: Location = ("rules", index, field, "ids", position)
+                    problems.append((where, f"no entry {entry_id!r} in the watch list"))
             for position, tag in enumerate(selector.tags):
                 if tag not in entry_tags:
-                    raise document.error(
-                        ("rules", index, field, "tags", position), f"no entry of the watch list has tag {tag!r}"
-                    )
+                    where = ("rules", index, field, "tags", position)
+                    problems.append((where, f"no entry of the watch list has tag {tag!r}"))
         for position, tag in enumerate(rule.tags):
             if tag not in target_tags:
-                raise document.error(
-                    ("rules", index, "tags", position),
-                    f"no notification target has tag {tag!r}: its alerts would reach only untagged targets",
+                problems.append(
+                    (
+                        ("rules", index, "tags", position),
+                        f"no notification target has tag {tag!r}: its alerts would reach only untagged targets",
+                    )
                 )
     for index, target in enumerate(config.targets):
         if target.tag not in target_tags:
-            raise document.error(("targets", index, "tag"), f"no notification target has tag {target.tag!r}")
+            problems.append((("targets", index, "tag"), f"no notification target has tag {target.tag!r}"))
+    error = document.errors(problems)
+    if error is not None:
+        raise error
     return config

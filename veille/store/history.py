@@ -86,7 +86,7 @@ class HistoryQueries:
         if not ids:
             return []
         with _reading("reading alerts"), Session(self.engine) as session:
-            return _alert_lines(session, select(AlertRow).where(AlertRow.id.in_(ids)).order_by(AlertRow.id))
+            return alert_lines_of(session, select(AlertRow).where(AlertRow.id.in_(ids)).order_by(AlertRow.id))
 
     def period_figures(self, since: datetime, until: datetime) -> PeriodFigures:
         """New articles by source, alerts created, their deliveries' status, failing sources, and the
@@ -101,7 +101,7 @@ class HistoryQueries:
             )
             figures.articles = Counter(dict(session.execute(articles).tuples().all()))
             in_period = (AlertRow.created_at >= since) & (AlertRow.created_at < until)
-            figures.alerts = _alert_lines(session, select(AlertRow).where(in_period).order_by(AlertRow.id))
+            figures.alerts = alert_lines_of(session, select(AlertRow).where(in_period).order_by(AlertRow.id))
             # The alerts' own deliveries: a digest's or a health message's are not "of these alerts".
             deliveries = (
                 select(DeliveryRow.status, func.count())
@@ -157,7 +157,7 @@ def message_entries(session: Session, alert_ids: Sequence[int]) -> dict[int, lis
     return entries
 
 
-def _alert_lines(session: Session, alerts: Select[tuple[AlertRow]]) -> list[AlertLine]:
+def alert_lines_of(session: Session, alerts: Select[tuple[AlertRow]]) -> list[AlertLine]:
     """`alerts` (a select of AlertRow) with their article and source, in one query."""
     query = (
         alerts.add_columns(ArticleRow.title, ArticleRow.location, SourceRow.name)

@@ -179,6 +179,18 @@ class OutboxQueries:
             kept = session.scalar(select(func.count()).select_from(DeliveryRow).where(movable)) or 0
         return Retargeted(moved, kept)
 
+    def retry_failed(self, key: str, now: datetime) -> int:
+        """The failed deliveries of `key` pending again, due now with no attempt made (a target mended)."""
+        failed = (DeliveryRow.target_key == key) & (DeliveryRow.status == "failed")
+        with _errors("retrying deliveries"), Session(self.engine) as session, session.begin():
+            return rows_changed(
+                session.execute(
+                    update(DeliveryRow)
+                    .where(failed)
+                    .values(status="pending", attempts=0, last_error=None, next_attempt_at=now, claimed_at=None)
+                )
+            )
+
     def drop_deliveries(self, key: str) -> int:
         """Delete the pending, failed and queued deliveries of `key`; what was sent stays, as history."""
         with _errors("dropping deliveries"), Session(self.engine) as session, session.begin():

@@ -68,10 +68,13 @@ from veille.store.models import (
     StoryRow,
 )
 from veille.store.outbox import OutboxQueries
+from veille.store.recent import RecentQueries
 from veille.stories import StoryIndex, from_bytes, to_bytes
 
 
-class SqlStore(HistoryQueries, OutboxQueries, ContextQueries, DigestQueries, HealthQueries, DoubtfulQueries):
+class SqlStore(
+    HistoryQueries, OutboxQueries, ContextQueries, DigestQueries, HealthQueries, DoubtfulQueries, RecentQueries
+):
     """Articles, mentions, alerts and deliveries in any database SQLAlchemy speaks."""
 
     def __init__(self, engine: Engine, was_new: bool = False) -> None:
