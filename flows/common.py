@@ -17,6 +17,7 @@ from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_UI_URL
 from prefect.states import Failed
 
+from flows.engine_logs import hide_returned_state_tracebacks
 from veille.decide import DecisionConfig
 from veille.decide.deliveries import TargetProfile
 from veille.decide.health import OPERATOR_TAG
@@ -25,6 +26,7 @@ from veille.interfaces import Store
 from veille.notify.journal import FileSentJournal, journal_path
 from veille.notify.sender import DeliveryPolicy
 from veille.notify.targets import AppriseNotifier, load_notifier
+from veille.overlap import DueRun, due_meanwhile, superseded_by
 from veille.redact import mask_urls
 from veille.report import cell
 from veille.rules.config import DEFAULT_RULES, RulesConfig, load_rules
@@ -37,6 +39,8 @@ from veille.watchlist import WatchList, load_watchlist
 
 logger = logging.getLogger(__name__)
 Result = TypeVar("Result")
+# Prefect's engine imports a deployment run's flow module, and so this one, before it runs the flow.
+hide_returned_state_tracebacks()
 
 
 def called_sync(result: Result | Coroutine[Any, Any, Result]) -> Result:
@@ -185,12 +189,30 @@ def run_url(flow_run: FlowRun) -> str:
     return f"{base.rstrip('/')}/runs/flow-run/{flow_run.id}" if base else f"flow run {flow_run.id}"
 
 
-def runs_due_meanwhile() -> list[str]:
-    """Other runs of this run's deployment that came due after it and before now, by name.
+def runs_due_meanwhile(since: datetime) -> list[str]:
+    """The scheduled runs of this run's deployment that came due after `since` (when it began) and by now.
 
-    One monitor run processes at a time, so those were turned away: this run outlived its interval.
-    Empty outside a deployment; a Prefect server that cannot say is logged, never fails the run.
+    They had to wait for this one (the deployment runs one monitor at a time): it outlived its interval.
+    Runs started by hand are not counted. Empty outside a deployment; a Prefect server that cannot say
+    is logged, never fails the run.
     """
+    now = datetime.now(UTC)
+    return [run.name for run in due_meanwhile(_deployment_runs_due(since, now), since, now)]
+
+
+def superseding_run() -> DueRun | None:
+    """The later scheduled run of this deployment already due, when this run is a scheduled one; else None."""
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None or not context.flow_run.auto_scheduled:
+        return None
+    due = context.flow_run.expected_start_time or context.flow_run.created or datetime.now(UTC)
+    this = DueRun(context.flow_run.name, due, scheduled=True)
+    now = datetime.now(UTC)
+    return superseded_by(this, _deployment_runs_due(this.due, now), now)
+
+
+def _deployment_runs_due(after: datetime, until: datetime) -> list[DueRun]:
+    """The other runs of this run's deployment due after `after` and by `until`, latest first (at most 100)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         FlowRunFilter,
@@ -204,22 +226,20 @@ def runs_due_meanwhile() -> list[str]:
     deployment_id, this_run_id = deployment.get_id(), flow_run.get_id()
     if not deployment_id or not this_run_id:
         return []
-    meanwhile = FlowRunFilter(
+    window = FlowRunFilter(
         deployment_id=FlowRunFilterDeploymentId(any_=[UUID(deployment_id)]),
         # Validated: Prefect's DateTime type is pendulum's before Python 3.13, which a datetime validates to.
-        expected_start_time=FlowRunFilterExpectedStartTime.model_validate(
-            {"after_": flow_run.get_scheduled_start_time(), "before_": datetime.now(UTC)}
-        ),
+        expected_start_time=FlowRunFilterExpectedStartTime.model_validate({"after_": after, "before_": until}),
         id=FlowRunFilterId(not_any_=[UUID(this_run_id)]),
     )
     try:
         with get_client(sync_client=True) as client:
             # sort given: this client sends null without it, which the server refuses (422)
-            runs = client.read_flow_runs(flow_run_filter=meanwhile, sort=FlowRunSort.EXPECTED_START_TIME_ASC, limit=100)
-            return [run.name for run in runs]
-    except Exception as exc:  # a view of the schedule, not the work: the run's result stands
-        get_run_logger().warning("could not read the runs due during this one: %s", type(exc).__name__)
+            runs = client.read_flow_runs(flow_run_filter=window, sort=FlowRunSort.EXPECTED_START_TIME_DESC, limit=100)
+    except Exception as exc:  # a view of the schedule, not the work: the run goes on
+        get_run_logger().warning("could not read the other runs of this deployment: %s", type(exc).__name__)
         return []
+    return [DueRun(run.name, run.expected_start_time, run.auto_scheduled) for run in runs if run.expected_start_time]
 
 
 def open_store(settings: Settings) -> Store:

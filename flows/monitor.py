@@ -7,7 +7,8 @@ import difflib
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.client.schemas.objects import State
+from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed
@@ -32,6 +34,7 @@ from flows.common import (
     sent_journal,
     state_name,
     stopped,
+    superseding_run,
 )
 from flows.environment import offline_defaults
 from flows.prefect_home import command_line_server
@@ -52,18 +55,26 @@ from veille.report import render_monitor_report
 from veille.sanitize import loggable
 from veille.settings import Settings, load_settings
 from veille.sources import FolderConfig, SourcesConfig, load_sources
+from veille.store.lock import RunLock
 from veille.summary import RunSummary, plural
 
 REPORT_KEY = "monitor-summary"
+# A run started by hand waits this long for one from the command line; the schedule's next run comes anyway.
+_LOCK_WAIT_SECONDS = 30 * 60
+_LOCK_POLL_SECONDS = 2.0
 
 
 @flow(name="monitor", on_failure=[notify_operator], on_crashed=[notify_operator])
 def monitor(folder: Path | None = None, sources: list[str] | None = None, baseline: bool = False) -> State:
     """Alert on new mentions of watched places and weapons in new articles of folders and feeds.
 
-    One monitor run processes at a time: a run started while another is processing ends at once as
-    Cancelled, saying which run holds the lock; a run that outlives its schedule names, in its
-    summary, the runs that came due meanwhile.
+    One monitor run processes at a time. Of the deployment, a run started while another is processing
+    waits for it (AwaitingConcurrencySlot); when its turn comes, a scheduled run that a later scheduled
+    run has superseded ends at once as Cancelled, so that runs never pile up behind a slow one. A run
+    that finds the lock held by a run from the command line (or another server) waits for it, logging
+    "waiting for monitor <holder>", for up to 30 minutes if started by hand; a scheduled one, or one
+    from the command line, ends at once as Cancelled, saying who holds the lock. A run that outlives
+    its schedule names, in its summary, the scheduled runs that came due meanwhile.
 
     Args:
         folder: Read only this folder of .txt articles (a path on the machine running Veille).
@@ -75,7 +86,12 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None, baseli
             new feed is a baseline (unless its `baseline: false` in sources.yaml).
     """
     logger = get_run_logger()
-    started = time.monotonic()
+    started, began = time.monotonic(), datetime.now(UTC)
+    later = superseding_run()
+    if later is not None:
+        message = f"superseded: the scheduled run {later.name}, due at {later.due:%H:%M:%S} UTC, does its work"
+        logger.info("%s", message)
+        return stopped(REPORT_KEY, Cancelled(message=message))
     try:
         config = load_configuration()
         selected = _select(config, folder, sources)
@@ -83,8 +99,8 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None, baseli
     except VeilleError as exc:
         return failed(REPORT_KEY, exc)
     try:
-        holder = f"monitor {flow_run.get_name() or 'run'} since {datetime.now(UTC):%H:%M} UTC"
-        with store.run_lock("monitor", holder) as lock:
+        holder = f"monitor {flow_run.get_name() or 'run'} since {began:%H:%M} UTC"
+        with _monitor_lock(store, holder, _LOCK_WAIT_SECONDS if _started_by_hand() else 0) as lock:
             if not lock.acquired:
                 message = f"skipped: another monitor run is processing ({lock.held_by})"
                 logger.warning("%s", message)
@@ -97,11 +113,11 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None, baseli
     finally:
         store.close()
     logger.info("%s", summary.render())
-    turned_away = runs_due_meanwhile()
+    turned_away = runs_due_meanwhile(began)
     if turned_away:
         logger.warning(
-            "this run outlived its schedule: %s due while it was processing turned away (%s)",
-            plural(len(turned_away), "run"),
+            "this run outlived its schedule: %s came due while it was processing and waited for it (%s)",
+            plural(len(turned_away), "scheduled run"),
             ", ".join(turned_away),
         )
     publish_report(
@@ -111,8 +127,31 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None, baseli
     )
     message = summary.headline()
     if turned_away:
-        message += f"; outlived its schedule: {plural(len(turned_away), 'run')} due meanwhile turned away"
+        message += f"; outlived its schedule: {plural(len(turned_away), 'scheduled run')} due meanwhile waited"
     return Completed(message=message, data=summary)
+
+
+def _started_by_hand() -> bool:
+    """Whether this is a run of the deployment started from the UI or the API, not by its schedule."""
+    context = FlowRunContext.get()
+    run = context.flow_run if context else None
+    return run is not None and run.deployment_id is not None and not run.auto_scheduled
+
+
+@contextmanager
+def _monitor_lock(store: Store, holder: str, wait_seconds: float) -> Iterator[RunLock]:
+    """The monitor's run lock; while another run holds it, asked again every few seconds for `wait_seconds`."""
+    deadline = time.monotonic() + wait_seconds
+    told = ""
+    while True:
+        with store.run_lock("monitor", holder) as lock:
+            if lock.acquired or time.monotonic() >= deadline:
+                yield lock
+                return
+        if lock.held_by != told:  # once per holder: a queue of command-line runs shows each
+            get_run_logger().info("waiting for %s", loggable(lock.held_by or "another monitor run"))
+            told = lock.held_by
+        time.sleep(_LOCK_POLL_SECONDS)
 
 
 def _select(config: Configuration, folder: Path | None, sources: list[str] | None) -> Configuration:

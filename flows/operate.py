@@ -135,6 +135,11 @@ def start_server(host: str, port: int, env: dict[str, str]) -> subprocess.Popen[
         # The UI asks this address for its data; Prefect's default is port 4200 whatever --port says.
         "PREFECT_SERVER_UI_API_URL": env.get("PREFECT_SERVER_UI_API_URL", f"http://{host}:{port}/api"),
         "PREFECT_SERVER_LOGGING_LEVEL": env.get("PREFECT_SERVER_LOGGING_LEVEL", "WARNING"),
+        # A run queued behind a running monitor asks again for its slot this often (Prefect's default, 30 s,
+        # leaves a manual run waiting up to half a minute after the one ahead has ended).
+        "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": env.get(
+            "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS", "5"
+        ),
         # Task runs are ingested in batches of 100 instead of one by one: about 5x faster here.
         "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": env.get(
             "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "100"

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
+import uuid
 
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_API_URL
 
 from flows.deployments import build_deployments
-from tests.conftest import CONFIG, ROOT
+from flows.monitor import monitor as monitor_flow
+from tests.conftest import CONFIG, ROOT, free_port
+from tests.prefect_api import run_record
 from veille.errors import ConfigError
 from veille.schedules import SchedulesConfig, load_schedules
 
@@ -75,7 +81,7 @@ def test_the_schedules_are_registered_as_configured():
     assert replay.schedules == [], "replay runs by hand only"
     assert release.schedules == [], "so does release"
     assert monitor.global_concurrency_limit.limit == 1
-    assert monitor.concurrency_options.collision_strategy == "CANCEL_NEW"
+    assert monitor.concurrency_options.collision_strategy == "ENQUEUE", "a second run waits, it is not dropped"
 
 
 @pytest.mark.usefixtures("prefect_harness")
@@ -104,6 +110,31 @@ def test_every_parameter_has_a_type_and_a_description_for_the_ui_form():
             assert schema.get("description"), f"{name}.{parameter} has no description"
             assert "type" in schema or "anyOf" in schema or "allOf" in schema, f"{name}.{parameter} has no type"
     assert forms["replay"]["properties"]["dry_run"]["default"] is True, "a replay is a dry run unless asked"
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_deployment_run_that_fails_on_its_configuration_logs_veilles_line_and_no_traceback(workdir):
+    """Run as a served deployment runs it: `python -m prefect.engine RUN_ID`, in a process of its own."""
+    (workdir / "config" / "watchlist.yaml").write_text("places: [\n", encoding="utf-8")
+    deployment_id = monitor_flow.to_deployment(name=f"broken-{uuid.uuid4().hex[:8]}").apply()
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run_from_deployment(deployment_id)
+
+    engine = subprocess.run(
+        [sys.executable, "-m", "prefect.engine", str(run.id)],
+        cwd=ROOT,
+        env=os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    record = run_record(run.id)
+    assert record.flow_run["state"]["type"] == "FAILED", engine.stderr[-2000:]
+    veille_line = next(line for line in record.logs if "watchlist.yaml" in line)
+    assert "Traceback" not in veille_line and "\n" not in veille_line, veille_line
+    assert not [line for line in record.logs if "Traceback" in line], "\n".join(record.logs)
+    assert "Traceback" not in engine.stdout + engine.stderr, (engine.stdout + engine.stderr)[-3000:]
 
 
 @pytest.fixture
@@ -150,3 +181,40 @@ def test_operate_says_when_its_port_is_taken(project):
 
     assert result.returncode == 1
     assert f"127.0.0.1:{port} is taken (another Prefect server?)" in result.stderr
+
+
+@pytest.mark.e2e
+def test_operate_stopped_by_sigterm_stops_its_children_and_exits_0_without_a_warning(project):
+    """What a service manager (or `kill`) does; Prefect's serve() answered it with "coroutine
+    'Runner.astop' was never awaited" and a runner that stopped only on the next signal."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VEILLE_", "PREFECT_"))} | {
+        "PYTHONPATH": str(ROOT),
+        "PREFECT_HOME": str(project / "prefect-home"),
+    }
+    output = project / "operate.log"
+    with output.open("w") as log:
+        operate = subprocess.Popen(
+            [sys.executable, "-m", "flows.operate", "--port", str(free_port())],
+            cwd=project,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while "Serving monitor" not in output.read_text() and operate.poll() is None:
+                assert time.monotonic() < deadline, output.read_text()[-3000:]
+                time.sleep(0.5)
+            time.sleep(2)  # the runner's first poll of the server
+            stopping = time.monotonic()
+            operate.send_signal(signal.SIGTERM)
+            code = operate.wait(timeout=90)
+        finally:
+            if operate.poll() is None:
+                operate.kill()
+    said = output.read_text()
+
+    assert code == 0, said[-3000:]
+    assert time.monotonic() - stopping < 20, "the deployments stopped at the first signal, not after operate's SIGTERM"
+    assert "never awaited" not in said and "Traceback" not in said, said[-3000:]
+    assert "All deployments have been paused" in said

@@ -1,8 +1,12 @@
-"""`make operate` end to end, in a real browser: the README's third command, as a user meets it.
+"""`make operate` end to end, in a real browser, on the UI Prefect opens by default: the README's third
+command, as a user meets it.
 
-`python -m flows.operate` starts a Prefect server and serves the deployments; Debian's Chromium,
-driven by Playwright, starts a monitor run from the UI with its `folder` changed; the alert arrives
-at a receiver on 127.0.0.1. Screenshots go to test-artifacts/ui/.
+`python -m flows.operate` starts a Prefect server and serves the deployments. A slow monitor run
+(a feed that takes its time to answer) is started through the API; while it runs, Debian's Chromium,
+driven by Playwright, opens `/` (Prefect 3.8.8's V2 UI, under /v2/, for a browser with no saved
+preference) and starts a custom monitor run from the deployment's page. That run waits for the slow
+one (AwaitingConcurrencySlot), then reads a feed and alerts a receiver on 127.0.0.1; its summary
+artifact is read at 1280 px. Screenshots of each step go to test-artifacts/ui/.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import httpx
 import pytest
 
 from tests.conftest import CONFIG, ROOT, Receiver, free_port
+from tests.feedserver import RSS, FeedServer, Reply, rss
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -36,9 +41,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SHOTS = ROOT / "test-artifacts" / "ui"
-ARTICLE = (
-    "Des fusils Kalachnikov ont été saisis dans un dépôt d'armes près de Hama, a annoncé l'armée syrienne mardi.\n"
-)
+ARTICLE = "Des fusils Kalachnikov ont été saisis dans un dépôt d'armes près de Hama, a annoncé l'armée syrienne mardi."
+ARTICLE_URL = "http://example.org/hama-1"  # tests.feedserver.rss links an item to example.org/<guid>
+# How long the slow feed takes to answer: the slow run holds the deployment for that long, in which the
+# browser starts its run.
+SLOW_FEED_SECONDS = 20
 
 
 def browser_or_skip():
@@ -58,15 +65,30 @@ def browser_or_skip():
 
 
 @pytest.fixture
-def project(tmp_path):
-    """A project folder: the shipped config, an empty inbox as the configured source, and a corpus elsewhere."""
+def feeds():
+    """A news feed with one article about Hama, and a slow one that takes SLOW_FEED_SECONDS to answer."""
+    server = FeedServer()
+    server.routes["/news"] = Reply(200, rss(("hama-1", "Saisie d'armes près de Hama", ARTICLE)), RSS)
+    server.routes["/slow"] = Reply(200, rss(title="Flux lent"), RSS, delay=SLOW_FEED_SECONDS)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def project(tmp_path, feeds):
+    """A project folder: the shipped config, an empty inbox and the two feeds as its sources."""
     shutil.copytree(CONFIG, tmp_path / "config")
     (tmp_path / "inbox").mkdir()
-    (tmp_path / "corpus").mkdir()
-    (tmp_path / "corpus" / "hama.txt").write_text(ARTICLE, encoding="utf-8")
-    (tmp_path / "config" / "sources.yaml").write_text("folders:\n  - path: inbox\n", encoding="utf-8")
+    (tmp_path / "config" / "sources.yaml").write_text(
+        "folders:\n  - path: inbox\n"
+        "feeds:\n"
+        f"  - name: news\n    url: {feeds.url('/news')}\n    baseline: false\n"
+        # Read once an hour at most: the run that follows the slow one does not wait for it again.
+        f"  - name: slow\n    url: {feeds.url('/slow')}\n    poll_minutes: 60\n",
+        encoding="utf-8",
+    )
     # The monitor's cron never fires during the test (01:03 on 1 January), so that no scheduled run
-    # holds the lock when the UI's run starts; the scheduler still has to create its runs.
+    # holds the deployment when the test's runs start; the scheduler still has to create its runs.
     (tmp_path / "config" / "schedules.yaml").write_text(
         "timezone: Europe/Paris\nmonitor:\n  cron: '3 1 1 1 *'\ndigest:\n  cron: '30 6 * * 1-5'\n", encoding="utf-8"
     )
@@ -80,11 +102,13 @@ def operate(project):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VEILLE_", "PREFECT_"))} | {
         "PYTHONPATH": str(ROOT),
         "PREFECT_HOME": str(project / "prefect-home"),
-        # The run started from the UI reads this folder, outside sources.yaml: allowed by name.
-        "VEILLE_FOLDER_ROOTS": str(project / "corpus"),
-        # Served deployments look for work every 2 s instead of 10; the scheduler loops every 2 s.
+        "VEILLE_FETCH_ALLOWED_NETWORKS": "127.0.0.1/32",  # the feed server
+        "VEILLE_FETCH_TIMEOUT_SECONDS": str(SLOW_FEED_SECONDS * 3),
+        # Served deployments look for work every 2 s instead of 10; the scheduler loops every 2 s; a run
+        # waiting for the deployment's slot asks again every 2 s instead of 30.
         "PREFECT_RUNNER_POLL_FREQUENCY": "2",
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
+        "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "2",
     }
     log = (project / "operate.log").open("w")
     project.joinpath(".started").write_text(str(time.monotonic()))
@@ -115,7 +139,7 @@ def wait_for(what: str, check, timeout: float = 120, log: Path | None = None):
     pytest.fail(f"{what} within {timeout} s" + (f"; operate's output:\n{log.read_text()[-3000:]}" if log else ""))
 
 
-def test_operate_serves_the_deployments_and_a_run_started_from_the_ui_alerts(project, operate):
+def test_a_run_started_from_the_default_ui_during_another_waits_for_it_then_alerts(project, operate):
     sync_playwright = browser_or_skip()
     receiver = Receiver().start()
     try:
@@ -140,24 +164,37 @@ def test_operate_serves_the_deployments_and_a_run_started_from_the_ui_alerts(pro
         scheduled = wait_for("the scheduler's runs of monitor", lambda: _scheduled_runs(api, monitor["id"]), log=log)
         assert scheduled[0]["expected_start_time"].endswith("T00:03:00Z"), "01:03 in Paris in January is 00:03 UTC"
 
-        folder = str(project / "corpus")
+        slow = httpx.post(
+            f"{api}/deployments/{monitor['id']}/create_flow_run", json={"parameters": {"sources": ["slow"]}}
+        ).json()
+        wait_for(
+            "the slow run to take the deployment", lambda: _state(api, slow["id"]) in {"PENDING", "RUNNING"}, log=log
+        )
         clicked = time.monotonic()
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
             try:
-                page = browser.new_page(viewport={"width": 1600, "height": 900})
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
                 try:
-                    run = start_custom_run_from_the_ui(page, base, folder)
+                    run = start_custom_run_from_the_ui(page, base)
+                    assert _state(api, slow["id"]) in {"PENDING", "RUNNING"}, (
+                        "the slow run was over: nothing to wait for"
+                    )
+                    links = follow_the_run_to_its_summary(page, base, run["id"])
                 except Exception:
                     page.screenshot(path=str(SHOTS / "failure.png"), full_page=True)
                     raise
             finally:
                 browser.close()
 
-        assert run["parameters"].get("folder") == folder
+        states = [
+            state["name"] for state in httpx.get(f"{api}/flow_run_states/", params={"flow_run_id": run["id"]}).json()
+        ]
+        assert "AwaitingConcurrencySlot" in states, f"the run started while another was running waited: {states}"
+        assert _state(api, slow["id"]) == "COMPLETED"
         wait_for("the alert at the receiver", lambda: len(receiver.received) >= 1, timeout=60, log=log)
         titles = [message["title"].split(" in ")[0] for message in receiver.received]
-        assert titles == ["Veille: Kalachnikov, Hama"], "one message for the article, naming both entries"
+        assert titles == ["Veille: Hama, Kalachnikov"], "one message for the article, naming both"
         final = httpx.get(f"{api}/flow_runs/{run['id']}").json()
         # One alert, to the built-in target and to the receiver.
         assert final["state"]["type"] == "COMPLETED" and final["state"]["message"] == "1 alert, 2 sent"
@@ -168,61 +205,82 @@ def test_operate_serves_the_deployments_and_a_run_started_from_the_ui_alerts(pro
         assert process.wait(timeout=90) == 0, log.read_text()[-3000:]
         print(
             f"\nmake operate: server healthy after {healthy:.1f} s, deployments served after {served:.1f} s; "
-            f"browser to completed run with its alerts: {completed:.1f} s; "
+            f"browser to completed run (behind a {SLOW_FEED_SECONDS} s run) with its alerts: {completed:.1f} s; "
             f"stopped {time.monotonic() - stopping:.1f} s after SIGINT"
         )
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"{api}/health", timeout=2)
+        # Last, so that all the rest is checked whatever the report's layout: the alert links to its article.
+        assert ARTICLE_URL in links, f"the summary's alert links to its article; its links: {links}"
     finally:
         receiver.stop()
 
 
-def start_custom_run_from_the_ui(page, base: str, folder: str) -> dict:
-    """Deployments → monitor → Run → Custom run, `folder` set, Submit; wait for Completed; screenshots."""
+def start_custom_run_from_the_ui(page, base: str) -> dict:
+    """/ → Deployments → monitor → Run → Custom run → Submit, as the sources configure it; screenshots."""
     from playwright.sync_api import expect
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.set_default_timeout(30_000)
-    page.goto(f"{base}/deployments")
-    # The flow's link beside it has the same text; the deployment's points to /deployments/deployment/.
-    page.locator('a[href^="/deployments/deployment/"]', has_text=re.compile(r"^monitor$")).first.click()
-    page.wait_for_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}$"))
-    expect(page.get_by_text(re.compile(r"At 01:03 AM on day 1 of the month, only in January"))).to_be_visible()
+    page.goto(f"{base}/")
+    page.wait_for_url(re.compile(r"/v2/"))  # Prefect's default UI, for a browser with no saved preference
+    page.get_by_role("link", name="Deployments", exact=True).first.click()
+    # The flow's link beside it has the same text; the deployment's points to /v2/deployments/deployment/.
+    page.locator('a[href^="/v2/deployments/deployment/"]', has_text=re.compile(r"^monitor$")).first.click()
+    page.wait_for_url(re.compile(r"/v2/deployments/deployment/[0-9a-f-]{36}"))
+    expect(page.get_by_text(re.compile(r"01:03 AM.*January")).first).to_be_visible()
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(SHOTS / "deployment.png"), full_page=True)
 
-    page.get_by_role("button", name="Run", exact=True).click()  # not exact: the sidebar's "Runs" matches
-    page.get_by_role("button", name="Custom run", exact=True).click()
-    page.wait_for_url(re.compile(r"/run(\?|$)"))
-    expect(page.get_by_role("button", name="Submit", exact=True)).to_be_visible()
-    field = (
-        page.locator(".schema-form-property")
-        .filter(has=page.locator(".schema-form-property__label", has_text=re.compile(r"^folder\b")))
-        .first
-    )
-    expect(field).to_contain_text("Read only this folder")  # the docstring's description shows in the form
-    field.get_by_role("button", name="path", exact=True).click()  # `Path | None`: a [path][None] toggle, None chosen
-    field.get_by_role("textbox").fill(folder)
+    page.get_by_role("button", name="Run", exact=True).click()  # exact: the sidebar's "Runs" matches otherwise
+    page.get_by_role("menuitem", name="Custom run", exact=True).click()
+    page.wait_for_url(re.compile(r"/v2/deployments/deployment/[0-9a-f-]{36}/run"))
+    # The docstring's descriptions show in the form.
+    expect(page.get_by_text(re.compile(r"^Read only this folder of \.txt articles"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Read only these sources of config/sources\.yaml"))).to_be_visible()
     page.screenshot(path=str(SHOTS / "custom-run-form.png"), full_page=True)
     with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/create_flow_run")) as made:
         page.get_by_role("button", name="Submit", exact=True).click()
     assert made.value.status == 201
-    run = made.value.json()
+    return made.value.json()
 
-    page.goto(f"{base}/runs/flow-run/{run['id']}")
-    expect(page.locator(".state-badge").first).to_have_text(re.compile("Completed"), timeout=180_000)
-    expect(page.get_by_text(re.compile("Finished in state Completed")).first).to_be_visible(timeout=60_000)
-    page.screenshot(path=str(SHOTS / "monitor-run.png"), full_page=True)
 
-    page.get_by_text("Artifacts", exact=True).click()
+def follow_the_run_to_its_summary(page, base: str, run_id: str) -> list[str]:
+    """The run page while it waits, then Completed; its summary artifact at 1280 px, and its links out;
+    screenshots."""
+    from playwright.sync_api import expect
+
+    # The page shows the state it loaded with: each is awaited through the API, then the page loaded.
+    api = f"{base}/api"
+    wait_for("the run to wait for the slow one", lambda: _state_name(api, run_id) == "AwaitingConcurrencySlot")
+    page.goto(f"{base}/v2/runs/flow-run/{run_id}")
+    expect(page.get_by_text("AwaitingConcurrencySlot", exact=True).first).to_be_visible()
+    page.screenshot(path=str(SHOTS / "waiting-run.png"), full_page=True)
+    wait_for("the run to complete", lambda: _state(api, run_id) == "COMPLETED", timeout=180)
+    page.reload()
+    expect(page.get_by_text("Completed", exact=True).first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(SHOTS / "completed-run.png"), full_page=True)
+
+    page.get_by_role("tab", name="Artifacts").click()
     page.wait_for_url(re.compile(r"tab=Artifacts"))
-    page.get_by_text("monitor-summary", exact=True).last.click()  # .first is the run graph's label
-    page.wait_for_url(re.compile(r"/artifacts/artifact/[0-9a-f-]{36}"))
+    page.locator('a[href="/v2/artifacts/key/monitor-summary"]').first.click()
+    page.wait_for_url(re.compile(r"/v2/artifacts/key/monitor-summary"))
+    page.locator('a[href^="/v2/artifacts/artifact/"]').first.click()  # the latest version: this run's
+    page.wait_for_url(re.compile(r"/v2/artifacts/artifact/[0-9a-f-]{36}"))
     expect(page.get_by_role("heading", name=re.compile(r"Monitor run: 1 alert, 2 sent"))).to_be_visible()
-    alert = page.get_by_role("listitem").filter(has_text=re.compile(r"Kalachnikov \(weapon\) \+ Hama — sent"))
-    expect(alert).to_be_visible()
+    artifact = page.locator(".prose").filter(has=page.get_by_role("heading", name=re.compile(r"Monitor run:"))).first
+    expect(artifact).to_contain_text("Kalachnikov")
+    expect(artifact).to_contain_text("Hama")
+    alert = artifact.get_by_role("listitem").filter(has_text=re.compile(r"Kalachnikov \(weapon\) \+ Hama — sent"))
+    expect(alert).to_be_visible()  # one list item per alert, its entries and delivery first
     page.screenshot(path=str(SHOTS / "monitor-summary-artifact.png"), full_page=True)
-    return run
+    # Readable at 1280 px: neither the page nor the artifact scrolls sideways.
+    widths = page.evaluate("[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]")
+    assert widths[0] <= widths[1], f"the page scrolls sideways at 1280 px: {widths}"
+    own = artifact.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert own[0] <= own[1], f"the artifact scrolls sideways at 1280 px: {own}"
+    return artifact.locator('a[href^="http"]').evaluate_all("links => links.map(link => link.href)")
 
 
 def _deployments(api: str, count: int) -> dict[str, dict] | None:
@@ -240,3 +298,11 @@ def _scheduled_runs(api: str, deployment_id: str) -> list[dict]:
             "sort": "EXPECTED_START_TIME_ASC",
         },
     ).json()
+
+
+def _state(api: str, run_id: str) -> str:
+    return httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state"]["type"]
+
+
+def _state_name(api: str, run_id: str) -> str:
+    return httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state"]["name"]

@@ -66,20 +66,20 @@ def test_the_monitor_report_heading_is_the_run_s_headline_of_alerts_and_deliveri
         pytest.param(
             612.0,
             ("cheerful-fox", "quiet-owl"),
-            "- **Duration**: 612.0 s, longer than its schedule's interval: 2 runs came due meanwhile and "
-            "were turned away (cheerful\\-fox, quiet\\-owl)",
+            "- **Duration**: 612.0 s, longer than its schedule's interval: 2 scheduled runs came due meanwhile "
+            "and waited for it (cheerful\\-fox, quiet\\-owl)",
             id="a run that outlived its interval",
         ),
         pytest.param(
             61.0,
             ("cheerful-fox",),
-            "- **Duration**: 61.0 s, longer than its schedule's interval: 1 run came due meanwhile and "
-            "was turned away (cheerful\\-fox)",
-            id="one run turned away",
+            "- **Duration**: 61.0 s, longer than its schedule's interval: 1 scheduled run came due meanwhile "
+            "and waited for it (cheerful\\-fox)",
+            id="one scheduled run waited",
         ),
     ],
 )
-def test_the_duration_says_when_a_run_outlived_its_interval_and_which_runs_it_turned_away(seconds, turned_away, line):
+def test_the_duration_says_when_a_run_outlived_its_interval_and_which_scheduled_runs_waited(seconds, turned_away, line):
     assert line_starting(monitor_lines(seconds=seconds, turned_away=turned_away), "- **Duration**") == line
 
 

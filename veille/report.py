@@ -175,7 +175,13 @@ def render_monitor_report(
     lines = [
         f"# Monitor run: {cell(summary.headline())}",
         "",
-        f"- **Duration**: {seconds:.1f} s" + (_turned_away(turned_away) if turned_away else ""),
+        f"- **Duration**: {seconds:.1f} s"
+        + (
+            f", longer than its schedule's interval: {plural(len(turned_away), 'scheduled run')} came due meanwhile "
+            f"and waited for it ({cell(', '.join(turned_away), 200)})"
+            if turned_away
+            else ""
+        ),
         f"- **Sources**: {len(batches)} read: {outcomes[SourceOutcome.NOT_MODIFIED]} not modified, "
         f"{outcomes[SourceOutcome.NOT_DUE]} not due, {outcomes[SourceOutcome.FAILED]} failed",
         f"- **Articles**: {summary.new} new, {summary.changed} changed, {summary.unchanged} unchanged, "
@@ -199,11 +205,6 @@ def render_monitor_report(
     if problems:
         lines += ["", "## Errors", "", *problems]
     return "\n".join(lines) + "\n"
-
-
-def _turned_away(names: Sequence[str]) -> str:
-    came = "run came due meanwhile and was" if len(names) == 1 else "runs came due meanwhile and were"
-    return f", longer than its schedule's interval: {len(names)} {came} turned away ({cell(', '.join(names), 200)})"
 
 
 def source_table(summary: RunSummary) -> list[str]:
