@@ -1,7 +1,7 @@
 """The release flow: the mentions held as doubtful, listed, and those the operator names sent as alerts.
 
-`python -m flows.release` lists the doubtful mentions not released (id, when, entry, variant, confidence,
-why, article); `python -m flows.release ID [ID ...]` releases them: each becomes an alert through the
+`veille release` lists the doubtful mentions not released (id, when, entry, variant, confidence,
+why, article); `veille release ID [ID ...]` releases them: each becomes an alert through the
 same decision and store as any mention (taken as sure, "released by hand"), delivered by the outbox,
 and is marked released with the alert's id. One whose entry its story has alerted since creates nothing.
 """

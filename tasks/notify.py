@@ -15,6 +15,7 @@ from veille.interfaces import Notifier, SentJournal, Store
 from veille.notify.sender import DeliveryPolicy, send_due_deliveries
 from veille.records import AlertMessage, DeliveryReport, RecordedDigest
 from veille.sanitize import loggable
+from veille.summary import plural
 
 
 @task(name="send_alerts", cache_policy=NO_CACHE)
@@ -60,8 +61,8 @@ def record_digests(
             recorded.append(digest)
     if orphaned:
         logger.warning(
-            "%d target(s) no longer configured keep their queued deliveries (python -m flows.outbox list): %s",
-            len(orphaned),
+            "%s no longer configured keep their queued deliveries (veille outbox list): %s",
+            plural(len(orphaned), "target"),
             loggable(", ".join(ref.label for ref in orphaned)),
         )
     return recorded

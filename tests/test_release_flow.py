@@ -1,5 +1,5 @@
 """A mention held as doubtful, then released by hand, through the real pipeline: the real model, matcher
-and confidence, the real store (SQLite and PostgreSQL), the monitor flow and `python -m flows.release`
+and confidence, the real store (SQLite and PostgreSQL), the monitor flow and `veille release`
 under Prefect's test harness, apprise delivering to the built-in target and to a real local receiver.
 """
 
@@ -40,7 +40,7 @@ def test_a_doubtful_mention_is_held_listed_released_once_and_never_again(workdir
     capsys.readouterr()
     assert main([]) == 0
     listing = capsys.readouterr().out.splitlines()
-    assert listing[0] == "1 mention held as doubtful, not released (python -m flows.release ID [ID ...] sends them):"
+    assert listing[0] == "1 mention held as doubtful, not released (veille release ID [ID ...] sends them):"
     assert listing[1].startswith(f"  {held}  ")
     assert (
         "  weapon mortier, written «mortier» (alias, confidence 0.19: not of war: maçon (construction)) "
@@ -73,4 +73,4 @@ def test_an_unknown_id_is_a_clear_error_with_exit_status_2(workdir, capsys):
     assert main(["4242"]) == 2
 
     err = capsys.readouterr().err
-    assert err == "veille: release: no mention held as doubtful has id 4242 (python -m flows.release lists them)\n"
+    assert err == "veille: release: no mention held as doubtful has id 4242 (veille release lists them)\n"

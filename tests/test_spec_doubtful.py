@@ -475,9 +475,7 @@ def test_the_run_summary_says_how_many_mentions_were_held_as_doubtful_in_its_hea
 
     assert summary.headline() == "1 alert, 0 sent; 2 mentions held as doubtful"
     assert lines[0] == "Veille monitor: 1 alert, 0 sent; 2 mentions held as doubtful"
-    assert (
-        "  doubtful:      2 mentions held as doubtful, sent to no one (python -m flows.release ID sends one)" in lines
-    )
+    assert "  doubtful:      2 mentions held as doubtful, sent to no one (veille release ID sends one)" in lines
     assert lines[-2:] == [
         "    ? [12] place Alep, written «rue d'Alep» (alias, confidence 0.31: inside a street's name; a common noun "
         "before it) in «Rue fermée» (folder:test, test/a.txt)",
@@ -550,7 +548,7 @@ def test_the_digest_has_a_section_held_as_doubtful_each_with_how_to_release_it()
     start = lines.index("Held as doubtful: 3 mentions, sent to no one unless released (1 still to decide)")
     assert lines[start + 1 : start + 4] == [
         "- [12] place Alep, written «rue d'Alep» (alias, confidence 0.31: inside a street's name; a common noun "
-        "before it) in «Rue fermée» (folder:test, test/a.txt): release with python -m flows.release 12",
+        "before it) in «Rue fermée» (folder:test, test/a.txt): release with veille release 12",
         "- [13] place Hama, written «Hamad» (fuzzy, confidence 0.20: no reason given) in «Rue fermée» "
         "(folder:test, test/b.txt): released as alert 40",
         "- [14] place Raqqa, written «Raqqa» (alias, confidence 0.31: inside a street's name) in «Rue fermée» "

@@ -198,7 +198,7 @@ def test_a_failing_source_s_message_gives_its_error_its_last_read_and_where_to_l
     assert body[0] == "feed:x could not be read 3 polls in a row (you are told from 3: VEILLE_SOURCE_FAILURES_ALERT)."
     assert "Last error: HTTP 503 Service Unavailable" in body
     assert "Last successful read: 2026-11-20 08:00 UTC (2 days ago)." in body
-    assert any("monitor-summary" in line and "python -m flows.monitor" in line for line in body)
+    assert any("monitor-summary" in line and "veille run" in line for line in body)
     assert "flows.outbox" not in "\n".join(body), "the outbox lists deliveries, not sources"
 
 

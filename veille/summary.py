@@ -31,7 +31,7 @@ from veille.sanitize import loggable
 _LISTED_ALERTS = 15
 _LISTED_SOURCES = 20
 # How a mention held as doubtful is sent after all, as every listing of them says.
-RELEASE_COMMAND = "python -m flows.release"
+RELEASE_COMMAND = "veille release"
 
 
 @dataclass
@@ -119,7 +119,7 @@ class RunSummary:
                 else ""
             ),
             f"  deliveries:    {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good"
-            + (f", {d.orphaned} for targets no longer configured (python -m flows.outbox list)" if d.orphaned else "")
+            + (f", {d.orphaned} for targets no longer configured (veille outbox list)" if d.orphaned else "")
             + recorded_late(d),
         ]
         if d.held or d.released:

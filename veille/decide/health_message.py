@@ -15,7 +15,7 @@ _ERROR_CHARS = 300
 _THIS_RUN = timedelta(minutes=1)
 WHERE_TO_LOOK = (
     "Where to look: the summary of the latest monitor run (its monitor-summary artifact in the Prefect UI, "
-    "or the end of the output of python -m flows.monitor), where the source has a line of its own."
+    "or the end of the output of veille run), where the source has a line of its own."
 )
 
 

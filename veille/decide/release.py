@@ -1,4 +1,4 @@
-"""Doubtful mentions released by hand (`python -m flows.release ID`): each becomes an alert through the
+"""Doubtful mentions released by hand (`veille release ID`): each becomes an alert through the
 same decision as any mention, taken as sure.
 
 Pure, as the rest of the decision: the flow reads the mentions, their articles and the context, and

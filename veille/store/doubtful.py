@@ -1,4 +1,4 @@
-"""Mentions held as doubtful, as the run summary, the digest and `python -m flows.release` read them."""
+"""Mentions held as doubtful, as the run summary, the digest and `veille release` read them."""
 
 from __future__ import annotations
 

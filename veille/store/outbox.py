@@ -26,7 +26,7 @@ MOVABLE = ("pending", "failed", "queued")
 
 
 class OutboxQueries:
-    """Mixed into SqlStore: the outbox beyond claim, send and record, and what `python -m flows.outbox` does."""
+    """Mixed into SqlStore: the outbox beyond claim, send and record, and what `veille outbox` does."""
 
     engine: Engine
 
