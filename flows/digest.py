@@ -15,7 +15,6 @@ from prefect.states import Completed, Failed
 from prefect.tasks import exponential_backoff
 
 from flows.common import (
-    Configuration,
     delivery_policy,
     failed,
     load_configuration,
@@ -28,15 +27,13 @@ from flows.common import (
     stopped,
 )
 from flows.environment import offline_defaults
-from flows.map import DEFAULT_DAYS, write_map
+from flows.map import write_run_map
 from flows.prefect_home import command_line_server
 from tasks.notify import record_digests, send_alerts
 from veille.digest import DIGEST_TAG, render_digest
 from veille.errors import NotifyError, VeilleError
-from veille.interfaces import Store
 from veille.notify.targets import AppriseNotifier
 from veille.records import AlertMessage, RecordedDigest
-from veille.redact import mask_urls
 from veille.report import delivery_status, render_digest_report
 from veille.sanitize import loggable
 from veille.summary import plural
@@ -71,7 +68,7 @@ def digest(hours: int = 24) -> State:
                 send_alerts(store, config.notifier, delivery_policy(settings), sent_journal(settings), settings.clock)
             statuses = store.delivery_statuses(a.alert_id for a in figures.alerts)
             held_statuses = store.delivery_statuses(d.alert_id for d in held)
-            map_file = write_digest_map(store, config)
+            map_file = write_run_map(store, config.watchlist, config.settings)
         finally:
             store.close()
     except VeilleError as exc:
@@ -97,16 +94,6 @@ def digest(hours: int = 24) -> State:
         return Failed(message=f"digest not delivered ({error}); sent to {plural(len(accepted), 'target')}{held_part}")
     sent_to = plural(len(accepted), "target")
     return Completed(message=f"{plural(len(figures.alerts), 'alert')}{doubtful}; sent to {sent_to}{held_part}")
-
-
-def write_digest_map(store: Store, config: Configuration) -> str | None:
-    """The map of the week's places (as `veille map` writes it) in the data folder; its path, or None
-    when it could not be written: logged, never a failed digest (the digest is the work, the map a view)."""
-    try:
-        return str(write_map(store, config.watchlist, config.settings, DEFAULT_DAYS))
-    except Exception as exc:
-        get_run_logger().warning("could not write the map: %s", loggable(mask_urls(str(exc)) or type(exc).__name__))
-        return None
 
 
 def _held_part(held: list[RecordedDigest], statuses: dict[int, Counter[str]]) -> str:

@@ -63,6 +63,20 @@ def write_map(store: Store, watchlist: WatchList, settings: Settings, days: int,
     return path
 
 
+def write_run_map(store: Store, watchlist: WatchList, settings: Settings) -> str | None:
+    """The map of the week's places (as `veille map` writes it) in the data folder, for a run's summary to
+    name; its path, or None when it could not be written: logged, never a failed run (the map is a view)."""
+    from prefect import get_run_logger
+
+    from veille.sanitize import loggable
+
+    try:
+        return str(write_map(store, watchlist, settings, DEFAULT_DAYS))
+    except Exception as exc:
+        get_run_logger().warning("could not write the map: %s", loggable(mask_urls(str(exc)) or type(exc).__name__))
+        return None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=_days, default=DEFAULT_DAYS, help="how far back, in days (default 7)")
     parser.add_argument("--output", type=Path, metavar="PATH", help="where to write it (default DATA_DIR/map.html)")

@@ -37,6 +37,7 @@ from flows.common import (
     superseding_run,
 )
 from flows.environment import offline_defaults
+from flows.map import MAP_FILE, write_run_map
 from flows.prefect_home import command_line_server
 from flows.progress import RunProgress
 from tasks.extract import extract_batch, load_language_model
@@ -108,6 +109,8 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None, baseli
             summary = _run(store, selected, baseline)
         alerts = store.alert_lines(a.alert_id for a in summary.alerts)
         statuses = store.delivery_statuses(a.alert_id for a in summary.alerts)
+        # New alerts move the week's map; a run with none leaves it as the last one wrote it.
+        map_file = write_run_map(store, config.watchlist, config.settings) if alerts else _existing_map(config)
     except VeilleError as exc:
         return failed(REPORT_KEY, exc)
     finally:
@@ -122,13 +125,18 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None, baseli
         )
     publish_report(
         REPORT_KEY,
-        render_monitor_report(summary, alerts, statuses, time.monotonic() - started, turned_away),
+        render_monitor_report(summary, alerts, statuses, time.monotonic() - started, turned_away, map_file),
         "What the latest monitor run read, the alerts it created and their delivery",
     )
     message = summary.headline()
     if turned_away:
         message += f"; outlived its schedule: {plural(len(turned_away), 'scheduled run')} due meanwhile waited"
     return Completed(message=message, data=summary)
+
+
+def _existing_map(config: Configuration) -> str | None:
+    path = config.settings.data_dir / MAP_FILE
+    return str(path) if path.exists() else None
 
 
 def _started_by_hand() -> bool:
