@@ -197,3 +197,20 @@ def test_a_misspelt_veille_variable_is_a_warning_with_the_setting_it_was_likely_
     code, _, err = veille(capsys, "db", "version")
     assert code == 0
     assert err.count("VEILLE_DATABSE_URL") == 1 and "did you mean VEILLE_DATABASE_URL?" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["replay", "--try-rules", "--send"], "--try-rules is a dry run: it cannot --send"),
+        (["replay", "--since", "last week"], "argument --since: invalid fromisoformat value: 'last week'"),
+        (["release", "twelve"], "argument ID: invalid int value: 'twelve'"),
+        (["watch", "explain"], "explain takes a TEXT or --file, one of them"),
+        (["outbox"], "the following arguments are required: COMMAND"),
+        (["db", "downgrade"], "invalid choice: 'downgrade'"),
+    ],
+)
+def test_the_likely_mistakes_of_each_command_exit_2_before_any_work(project, capsys, argv, says):
+    code, _, err = veille(capsys, *argv)
+    assert code == 2 and says in err
+    assert not (project / "data" / "prefect").exists(), "no Prefect server was started"
