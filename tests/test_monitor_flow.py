@@ -165,4 +165,4 @@ def test_a_run_can_read_only_the_named_sources(workdir):
 
     state, _ = run(sources=["feed:nope"])
     assert state.is_failed()
-    assert state.message.startswith("sources: feed:nope not in ") and f"folder:{extra}" in state.message
+    assert state.message.startswith("sources: 'feed:nope' not in ") and f"folder:{extra}" in state.message
