@@ -115,7 +115,7 @@ def test_an_article_with_a_web_address_is_one_link_and_nothing_more(title, locat
     assert match is not None, shown
     text, destination, rest = match.groups()
     assert destination == web_address(location)
-    assert rest == r" (feed\[:\]x)"
+    assert rest == r" (feed:x)"
     assert not re.search(r"(?<!\\)[\[\]`*_~<>]", text), "no markup of its own in the link text"
     assert 0 < len(re.sub(r"\\(.)", r"\1", text)) <= 80 and "https" not in text, "the title, inert and short"
 
@@ -123,11 +123,11 @@ def test_an_article_with_a_web_address_is_one_link_and_nothing_more(title, locat
 @pytest.mark.parametrize(
     ("location", "shown"),
     [
-        pytest.param("seeds/1.txt", r"Tirs (folder\[:\]s: seeds/1.txt)", id="a file, its .txt as written"),
-        pytest.param("javascript:alert(1)", r"Tirs (folder\[:\]s: javascript\[:\]alert\(1\))", id="javascript"),
+        pytest.param("seeds/1.txt", r"Tirs (folder:s: seeds/1.txt)", id="a file, its .txt as written"),
+        pytest.param("javascript:alert(1)", r"Tirs (folder:s: javascript\[:\]alert\(1\))", id="javascript"),
         pytest.param(
             "https://user:pw@evil.example/a",
-            r"Tirs (folder\[:\]s: hxxps\[:\]//\*\*\*\*" "\N{FULLWIDTH COMMERCIAL AT}" r"evil\[.\]example/a)",
+            r"Tirs (folder:s: hxxps\[:\]//\*\*\*\*" "\N{FULLWIDTH COMMERCIAL AT}" r"evil\[.\]example/a)",
             id="creds",
         ),
     ],
@@ -173,3 +173,25 @@ def test_a_code_block_holds_any_path_whole_on_one_line(path, block):
 )
 def test_delivery_status_says_what_is_left(counts, expected):
     assert delivery_status(counts) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("feed:afp", "feed:afp"),
+        ("folder:seeds", "folder:seeds"),
+        ("folder:/srv/veille/inbox", "folder:/srv/veille/inbox"),
+        # What follows the kind is made inert as an article's text is: no link, no tag, no column.
+        ("folder:/tmp/[x](javascript:alert(1))", r"folder:/tmp/\[x\] \(javascript\[:\]alert\(1\)\)"),
+        (
+            "feed:<b>|x",
+            "feed:\N{SINGLE LEFT-POINTING ANGLE QUOTATION MARK}b\N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK}\\|x",
+        ),
+        ("explain", "explain"),
+        ("https://evil.example/", r"hxxps\[:\]//evil\[.\]example/"),
+    ],
+)
+def test_a_source_name_keeps_its_kind_and_is_inert_markdown(source, shown):
+    from veille.markdown import source_label
+
+    assert source_label(source) == shown

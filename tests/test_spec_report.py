@@ -29,11 +29,11 @@ from veille.report import alert_items, render_digest_report, render_monitor_repo
 from veille.summary import RunSummary
 
 SINCE = NOW - timedelta(hours=24)
-# A cell neutralises every value, Veille's own source names, file paths and target labels too:
-# "folder:test" shows as folder[:]test, "test/a.txt" as test/a[.]txt and "veille://" as veille[:]//,
-# escaped for Markdown (alerts show source names and file paths as written).
-FOLDER = r"folder\[:\]test"
-FEED_A = r"feed\[:\]a"
+# A cell neutralises every value, file paths and target labels too: "test/a.txt" shows as test/a[.]txt
+# and "veille://" as veille[:]//, escaped for Markdown; a source's name keeps its "folder:" or "feed:"
+# (the configuration wrote it, and the UI makes no link of it).
+FOLDER = r"folder:test"
+FEED_A = r"feed:a"
 ARTICLE = rf"Tirs ({FOLDER}: test/a.txt)"
 
 
@@ -168,7 +168,7 @@ def test_an_alert_of_a_web_article_links_to_it_and_names_every_entry_of_its_mess
 
     assert lines[lines.index("## Alerts (1)") + 2 :][:2] == [
         "- **Kalachnikov** (weapon) + Hama — sent (2 targets)\\",
-        r"  «Des tirs à Hama.» — [Tirs](https://www.afp.example/a/1) (feed\[:\]afp)",
+        r"  «Des tirs à Hama.» — [Tirs](https://www.afp.example/a/1) (feed:afp)",
     ]
 
 
@@ -358,7 +358,7 @@ def test_a_dry_run_lists_what_it_would_send_with_the_spelling_found():
         "- **Hama** (place)\\",
         f"  «Des tirs à Hama.» — {ARTICLE}",
         "- **mortier** (weapon), written «mortiers»\\",
-        r"  «Des mortiers.» — [Tirs](https://e.org/1) (feed\[:\]e)",
+        r"  «Des mortiers.» — [Tirs](https://e.org/1) (feed:e)",
     ]
 
 
@@ -438,7 +438,7 @@ def test_the_digest_report_lists_the_period_s_alerts_and_new_articles_by_source(
     assert lines[lines.index("## New articles by source") + 2 :] == [
         "| Source | New articles |",
         "|---|---|",
-        r"| feed\[:\]b | 5 |",
+        r"| feed:b | 5 |",
         rf"| {FEED_A} | 2 |",
         "",
     ]
@@ -464,7 +464,7 @@ def test_the_digest_report_groups_alerts_by_article_as_the_digest_sent_does():
     assert lines[lines.index("## Alerts (4)") + 2 :][:9] == [
         r"By entry: Alep \(place\) ×2, mortier \(weapon\) ×1, Hama \(place\) ×1",
         "",
-        r"- [Alep sous les tirs](https://www.afp.example/a/1) (feed\[:\]afp)",
+        r"- [Alep sous les tirs](https://www.afp.example/a/1) (feed:afp)",
         "  - **mortier** (weapon), written «mortiers» — sent: «Des tirs à Hama.»",
         "  - **Alep** (place) — sent 1 of 2; 1 failed for good: «Des tirs à Hama.»",
         f"- {ARTICLE}",

@@ -50,6 +50,17 @@ def escaped(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
+def source_label(source: str) -> str:
+    """A source's name (`feed:NAME`, `folder:PATH`) as inert Markdown. The configuration wrote it, not an
+    article, and the UI makes no link of `feed:`: its colon is not defanged to `feed[:]`, as a scheme in
+    an article's text is; controls, Markdown syntax and long words are made harmless all the same."""
+    kind, colon, name = source.partition(":")
+    if not colon or kind not in ("feed", "folder"):
+        return cell(source, PATH_CHARS)
+    # Each shortened before it is escaped: a cut never splits an escape.
+    return f"{kind}:{path_text(name) if kind == 'folder' else cell(name, PATH_CHARS)}"
+
+
 def article_link(title: str, source: str, location: str) -> str:
     """The article as Markdown: `[title](url) (source)` for a web page, `title (source: path)` otherwise.
 
@@ -58,11 +69,11 @@ def article_link(title: str, source: str, location: str) -> str:
     """
     url = web_address(location)
     if url is None:
-        return f"{cell(title, TITLE_CHARS) or 'untitled'} ({cell(source)}: {path_text(location)})"
+        return f"{cell(title, TITLE_CHARS) or 'untitled'} ({source_label(source)}: {path_text(location)})"
     # Inside a link's text only brackets and inline markup mean anything; the classic UI shows other
     # escapes as written there ("Frappes \\| \\(x\\)").
     shown = _LINK_TEXT_SYNTAX.sub(r"\\\1", _inert(title, TITLE_CHARS))
-    return f"[{shown or 'untitled'}]({url}) ({cell(source)})"
+    return f"[{shown or 'untitled'}]({url}) ({source_label(source)})"
 
 
 def web_address(location: str) -> str | None:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from veille.decide.render import reasons_text
 from veille.digest import alerts_by_article, alerts_by_entry
-from veille.markdown import CODE_CHARS, article_link, cell, code, code_lines
+from veille.markdown import CODE_CHARS, article_link, cell, code, code_lines, source_label
 from veille.records import (
     AlertLine,
     HeldDoubtful,
@@ -215,7 +215,7 @@ def source_table(summary: RunSummary) -> list[str]:
     notes = []
     for batch in summary.batches[:_ROWS]:
         h = health.get(batch.source)
-        name = cell(batch.source, 60)
+        name = source_label(batch.source)
         lines.append(
             f"| {name} | {_short_state(batch, h)} | {summary.new_by_source[batch.source]} | {h.entries if h else 0} |"
         )
@@ -316,7 +316,7 @@ def render_digest_report(
     lines += _grouped_alerts(figures.alerts, statuses) if figures.alerts else ["None."]
     lines += _doubtful_section(figures.doubtful)
     lines += ["", "## New articles by source", "", "| Source | New articles |", "|---|---|"]
-    lines += [f"| {cell(name)} | {count} |" for name, count in figures.articles.most_common(_ROWS)]
+    lines += [f"| {source_label(name)} | {count} |" for name, count in figures.articles.most_common(_ROWS)]
     return "\n".join(lines) + "\n"
 
 
