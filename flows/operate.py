@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -49,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     # A service manager stops us with SIGTERM: stop the children as for Ctrl-C, not orphan them.
     signal.signal(signal.SIGTERM, _interrupt)
+    # Started in the background by a shell (`make operate &`, nohup), SIGINT comes ignored: Ctrl-C and
+    # `kill -INT` must still stop it in order.
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         config = load_configuration(with_blocks=False)
         load_schedules(config.settings.schedules_file)
@@ -98,6 +102,15 @@ def run(args: argparse.Namespace) -> int:
         # The deployments first (they pause their schedules through the server), then the server.
         for child in reversed(children.values()):
             stop(child)
+
+
+def _veille_command() -> str:
+    """How this shell calls `veille`: by its name when it is on the PATH, else by its path in the venv."""
+    installed = Path(sys.executable).with_name("veille")
+    on_path = shutil.which("veille")
+    if on_path and Path(on_path).resolve() == installed.resolve():
+        return "veille"
+    return str(installed) if installed.exists() else "veille"
 
 
 def exposure_problem(host: str, env: dict[str, str]) -> str | None:

@@ -183,10 +183,20 @@ def test_operate_says_when_its_port_is_taken(project):
     assert f"127.0.0.1:{port} is taken (another Prefect server?)" in result.stderr
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.mark.e2e
-def test_operate_stopped_by_sigterm_stops_its_children_and_exits_0_without_a_warning(project):
+@pytest.mark.parametrize(
+    ("stop_signal", "started"),
+    [(signal.SIGTERM, None), pytest.param(signal.SIGINT, _ignore_sigint, id="SIGINT-started-in-the-background")],
+)
+def test_operate_stopped_by_sigterm_stops_its_children_and_exits_0_without_a_warning(project, stop_signal, started):
     """What a service manager (or `kill`) does; Prefect's serve() answered it with "coroutine
-    'Runner.astop' was never awaited" and a runner that stopped only on the next signal."""
+    'Runner.astop' was never awaited" and a runner that stopped only on the next signal. And Ctrl-C or
+    `kill -INT` to an operate a shell started in the background (`make operate &`), which comes with
+    SIGINT ignored: Python would then never raise KeyboardInterrupt."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VEILLE_", "PREFECT_"))} | {
         "PYTHONPATH": str(ROOT),
         "PREFECT_HOME": str(project / "prefect-home"),
@@ -199,6 +209,7 @@ def test_operate_stopped_by_sigterm_stops_its_children_and_exits_0_without_a_war
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=started,
         )
         try:
             deadline = time.monotonic() + 120
@@ -207,7 +218,7 @@ def test_operate_stopped_by_sigterm_stops_its_children_and_exits_0_without_a_war
                 time.sleep(0.5)
             time.sleep(2)  # the runner's first poll of the server
             stopping = time.monotonic()
-            operate.send_signal(signal.SIGTERM)
+            operate.send_signal(stop_signal)
             code = operate.wait(timeout=90)
         finally:
             if operate.poll() is None:
