@@ -95,12 +95,12 @@ def choose_server(data_dir: Path, environ: Mapping[str, str]) -> PrefectServer:
     """Where a command-line run records: the user's PREFECT_API_URL, operate's server, or the data folder's home."""
     if environ.get("PREFECT_API_URL"):
         return PrefectServer({}, f"the Prefect server of PREFECT_API_URL ({environ['PREFECT_API_URL']})")
+    if environ.get("PREFECT_HOME"):
+        return PrefectServer({}, f"a temporary server on PREFECT_HOME ({environ['PREFECT_HOME']})")
     found = running_server(data_dir)
     if found is not None:
         api_url, _ = found
         return PrefectServer({"PREFECT_API_URL": api_url}, f"the server of `veille operate` ({api_url})")
-    if environ.get("PREFECT_HOME"):
-        return PrefectServer({}, f"a temporary server on PREFECT_HOME ({environ['PREFECT_HOME']})")
     home = home_folder(data_dir)
     return PrefectServer({"PREFECT_HOME": str(home)}, f"a temporary server on {home} (`veille operate` shows its runs)")
 

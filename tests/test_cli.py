@@ -163,6 +163,7 @@ def _record(data: Path, api_url: str, pid: int) -> None:
 
 def test_a_recorded_operate_server_that_answers_takes_the_runs(project, health_server, capsys):
     _record(project / "data", health_server, os.getpid())
+    assert choose_server(project / "data", {"PREFECT_HOME": "/srv/prefect"}).settings == {}, "the user's home wins"
     assert running_server(project / "data") == (health_server, None)
     assert choose_server(project / "data", {}).settings == {"PREFECT_API_URL": health_server}
     code, out, _ = veille(capsys, "env")

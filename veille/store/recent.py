@@ -73,29 +73,22 @@ class RecentQueries:
                     ),
                 )
             )
+        # One row per (entry, article), counting its mentions: grouped by every column it shows.
+        shown = (
+            MentionRow.entry_id,
+            ArticleRow.id,
+            ArticleRow.title,
+            ArticleRow.location,
+            SourceRow.name,
+            ArticleRow.published_at,
+            ArticleRow.first_seen_at,
+        )
         query = (
-            select(
-                MentionRow.entry_id,
-                ArticleRow.id,
-                ArticleRow.title,
-                ArticleRow.location,
-                SourceRow.name,
-                ArticleRow.published_at,
-                ArticleRow.first_seen_at,
-                func.count(),
-            )
+            select(*shown, func.count())
             .join(ArticleRow, MentionRow.article_id == ArticleRow.id)
             .join(SourceRow, ArticleRow.source_id == SourceRow.id)
             .where(*conditions)
-            .group_by(
-                MentionRow.entry_id,
-                ArticleRow.id,
-                ArticleRow.title,
-                ArticleRow.location,
-                SourceRow.name,
-                ArticleRow.published_at,
-                ArticleRow.first_seen_at,
-            )
+            .group_by(*shown)
         )
         with _reading("reading mentions"), Session(self.engine) as session:
             found = [
