@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flows.common import open_store  # imports Prefect: only once the arguments are good
+    from flows.common import opened_store  # imports Prefect: only once the arguments are good
 
     try:
         since = parse_moment(args.since) if args.since else None
@@ -56,12 +56,9 @@ def run(args: argparse.Namespace) -> int:
     except VeilleError as exc:
         return _usage(str(exc))
     try:
-        store = open_store(settings)
-        try:
+        with opened_store(settings) as store:
             alerts = store.recent_alerts(entry_ids=entry_ids, source=source, since=since, until=until, limit=args.limit)
             statuses = store.delivery_statuses(a.alert_id for a in alerts)
-        finally:
-            store.close()
     except VeilleError as exc:
         print(f"veille alerts: {mask_urls(str(exc))}", file=sys.stderr)
         return 1

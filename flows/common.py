@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -62,8 +63,6 @@ class Configuration:
     sources: SourcesConfig
     notifier: AppriseNotifier
     rules: RulesConfig = DEFAULT_RULES
-    # What is not wrong enough to stop a run: a `VEILLE_` variable that is no setting.
-    warnings: tuple[str, ...] = ()
 
     @property
     def decision(self) -> DecisionConfig:
@@ -89,9 +88,8 @@ def load_configuration(with_blocks: bool = True) -> Configuration:
     command line's check before one starts.
     """
     settings = load_settings()
-    warnings = tuple(unknown_variables())
-    if warnings and FlowRunContext.get():
-        for warning in warnings:
+    if FlowRunContext.get():  # on the command line, the start check has said them already
+        for warning in unknown_variables():
             get_run_logger().warning("%s", warning)
     urls = settings.notify_urls_value
     if with_blocks and settings.notify_urls_block:
@@ -104,13 +102,17 @@ def load_configuration(with_blocks: bool = True) -> Configuration:
         sources=load_sources(settings.sources_file),
         notifier=notifier,
         rules=load_rules(settings.rules_file, watchlist, notifier.all_tags()),
-        warnings=warnings,
     )
 
 
 def precheck_configuration(needs_model: bool = True) -> bool:
+    """Whether the configuration passes checked_configuration (which says why not)."""
+    return checked_configuration(needs_model) is not None
+
+
+def checked_configuration(needs_model: bool = True) -> Configuration | None:
     """The configuration checked without Prefect, before a command starts it: a wrong setting fails in a
-    second, not after the eight or so Prefect's temporary server takes to start. False after saying why
+    second, not after the eight or so Prefect's temporary server takes to start. None after saying why
     (one line, or a file's headline and one line per problem); warnings are printed and pass.
     `needs_model=False` for a command that reads no text (digest, release): the spaCy model is not asked for."""
     # First: a misspelt variable may be why what follows fails (a file looked for under its default name).
@@ -122,8 +124,18 @@ def precheck_configuration(needs_model: bool = True) -> bool:
             check_spacy_model(config.settings.spacy_model)
     except VeilleError as exc:
         print(f"veille: {exc}", file=sys.stderr)
-        return False
-    return True
+        return None
+    return config
+
+
+@contextmanager
+def opened_store(settings: Settings) -> Iterator[Store]:
+    """The store (open_store) for a command's reads, closed when they are done."""
+    store = open_store(settings)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 _warned: set[str] = set()

@@ -29,7 +29,6 @@ from veille.watchlist import WatchList, load_watchlist
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 3660
-MAP_FILE = "map.html"
 # The window takes in now itself: an article first seen at this very moment is on the map.
 _NOW_INCLUDED = timedelta(seconds=1)
 
@@ -46,7 +45,7 @@ def map_plan(store: Store, watchlist: WatchList, now: datetime, days: int) -> Ma
 def write_map(store: Store, watchlist: WatchList, settings: Settings, days: int, output: Path | None = None) -> Path:
     """The map written (atomically) to `output`, by default the data folder's map.html; its path.
     Raises StoreError when the database or the disk fails."""
-    path = output if output is not None else settings.data_dir / MAP_FILE
+    path = output if output is not None else settings.map_file
     page = render_map(map_plan(store, watchlist, settings.clock(), days))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,7 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flows.common import open_store  # imports Prefect: only once the configuration is good
+    from flows.common import opened_store  # imports Prefect: only once the configuration is good
 
     try:
         settings = load_settings()
@@ -92,11 +91,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"veille map: {mask_urls(str(exc))}", file=sys.stderr)
         return 2
     try:
-        store = open_store(settings)
-        try:
+        with opened_store(settings) as store:
             path = write_map(store, watchlist, settings, args.days, args.output)
-        finally:
-            store.close()
     except VeilleError as exc:
         print(f"veille map: {mask_urls(str(exc))}", file=sys.stderr)
         return 1

@@ -23,12 +23,12 @@ from prefect.states import Cancelled, Completed
 
 from flows.common import (
     Configuration,
+    checked_configuration,
     delivery_policy,
     failed,
     load_configuration,
     notify_operator,
     open_store,
-    precheck_configuration,
     publish_report,
     runs_due_meanwhile,
     sent_journal,
@@ -37,7 +37,6 @@ from flows.common import (
     superseding_run,
 )
 from flows.environment import offline_defaults
-from flows.map import MAP_FILE, write_run_map
 from flows.prefect_home import command_line_server
 from flows.progress import RunProgress
 from tasks.extract import extract_batch, load_language_model
@@ -54,8 +53,8 @@ from veille.names import FOLDER_PREFIX
 from veille.records import Article, ArticleChanges, SourceBatch
 from veille.report import render_monitor_report
 from veille.sanitize import loggable
-from veille.settings import Settings, load_settings
-from veille.sources import FolderConfig, SourcesConfig, load_sources
+from veille.settings import Settings
+from veille.sources import FolderConfig, SourcesConfig
 from veille.store.lock import RunLock
 from veille.summary import RunSummary, plural
 
@@ -109,8 +108,7 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None, baseli
             summary = _run(store, selected, baseline)
         alerts = store.alert_lines(a.alert_id for a in summary.alerts)
         statuses = store.delivery_statuses(a.alert_id for a in summary.alerts)
-        # New alerts move the week's map; a run with none leaves it as the last one wrote it.
-        map_file = write_run_map(store, config.watchlist, config.settings) if alerts else _existing_map(config)
+        map_file = _week_map(store, config, redraw=bool(alerts))
     except VeilleError as exc:
         return failed(REPORT_KEY, exc)
     finally:
@@ -134,9 +132,15 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None, baseli
     return Completed(message=message, data=summary)
 
 
-def _existing_map(config: Configuration) -> str | None:
-    path = config.settings.data_dir / MAP_FILE
-    return str(path) if path.exists() else None
+def _week_map(store: Store, config: Configuration, redraw: bool) -> str | None:
+    """The map of the week's places for the summary to name: drawn again when this run alerted (new alerts
+    move it), else as the last run or command left it; None when there is none."""
+    if redraw:
+        # Imported here: folium costs about 0.15 s of start-up, which a run with nothing new never needs.
+        from flows.map import write_run_map
+
+        return write_run_map(store, config.watchlist, config.settings)
+    return str(config.settings.map_file) if config.settings.map_file.exists() else None
 
 
 def _started_by_hand() -> bool:
@@ -380,12 +384,12 @@ def run(args: argparse.Namespace) -> int:
         # through the Prefect API is held to the configured folders (see _check_folder_allowed).
         roots = [part for part in (os.environ.get("VEILLE_FOLDER_ROOTS"), str(args.folder)) if part]
         os.environ["VEILLE_FOLDER_ROOTS"] = os.pathsep.join(roots)
-    if not precheck_configuration():
+    checked = checked_configuration()
+    if checked is None:
         return 2
     if args.sources:
         try:  # a mistyped name is a usage error, said before Prefect starts
-            settings = load_settings()
-            chosen_sources(load_sources(settings.sources_file), args.sources, settings.sources_file)
+            chosen_sources(checked.sources, args.sources, checked.settings.sources_file)
         except VeilleError as exc:
             print(f"veille: {exc}", file=sys.stderr)
             return 2

@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flows.common import open_store  # imports Prefect: only once the configuration is good
+    from flows.common import opened_store  # imports Prefect: only once the configuration is good
 
     try:
         settings = load_settings()
@@ -38,13 +38,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     names = [f.source_name for f in sources.folders] + [f.source_name for f in sources.feeds]
     try:
-        store = open_store(settings)
-        try:
+        with opened_store(settings) as store:
             views = source_views(
                 names, store.source_health(names), store.source_states(names), store.source_health_facts(names)
             )
-        finally:
-            store.close()
     except VeilleError as exc:
         print(f"veille sources: {mask_urls(str(exc))}", file=sys.stderr)
         return 1

@@ -128,6 +128,11 @@ class Settings(BaseSettings):
         return self.notify_urls.get_secret_value() if self.notify_urls is not None else None
 
     @property
+    def map_file(self) -> Path:
+        """Where the map of the week's places is written (`veille map`, the digest, a monitor run that alerts)."""
+        return self.data_dir / "map.html"
+
+    @property
     def alerts_file(self) -> Path:
         """Where the built-in notification target appends one JSON line per alert."""
         return self.data_dir / "alerts.jsonl"
@@ -204,13 +209,13 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     """A warning for each `VEILLE_` variable that is no setting (a misspelt one is otherwise ignored)."""
     environ = os.environ if environ is None else environ
     known = setting_names()
+    # Compared without the prefix, which every name shares and which would make any two look close.
+    suffixes = [known_name.removeprefix(ENV_PREFIX) for known_name in known]
     warnings = []
     # pydantic-settings reads names case-insensitively: so is this check.
     for name in sorted(key for key in environ if key.upper().startswith(ENV_PREFIX)):
         if name.upper() in known or name.upper() in NOT_SETTINGS:
             continue
-        # Compared without the prefix, which every name shares and which would make any two look close.
-        suffixes = [known_name.removeprefix(ENV_PREFIX) for known_name in known]
         close = difflib.get_close_matches(name.upper().removeprefix(ENV_PREFIX), suffixes, n=1, cutoff=0.75)
         hint = f"; did you mean {ENV_PREFIX}{close[0]}?" if close else ""
         warnings.append(f"{loggable(name)} is not a setting{hint}")
