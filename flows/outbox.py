@@ -123,8 +123,7 @@ def _list(store: Store, config: Configuration, _args: argparse.Namespace) -> tup
         lines.append(f"{held.count} {waiting}: {held.reason}")
     digested = store.delivery_counts().get("digested", 0)
     if digested:
-        went = "delivery went" if digested == 1 else "deliveries went"
-        lines.append(f"{digested} {went} out inside a digest (digested).")
+        lines.append(f"{plural(digested, 'delivery', 'deliveries')} went out inside a digest (digested).")
     orphaned = [t for t in backlog if not config.notifier.has_target(t.key)]
     if orphaned:
         lines.append(

@@ -86,7 +86,7 @@ def alert_items(alerts: Sequence[AlertLine], statuses: Mapping[int, Counter[str]
     """One list item per alert: its entries and delivery, then its sentence and article.
 
     - **Kalachnikov** (weapon) + Hama — sent
-      «Des fusils Kalachnikov ont été saisis…» — [Title](https://…) (feed\\[:\\]afp)
+      «Des fusils Kalachnikov ont été saisis…» — [Title](https://…) (feed:afp)
     """
     lines = []
     for a in alerts[:_ROWS]:
