@@ -83,7 +83,11 @@ def run(args: argparse.Namespace) -> int:
                 return 1
             print(f"Prefect UI: http://{args.host}:{args.port}  (server log: {server_log(env)})", flush=True)
         # The other commands (`veille run`, replay, ...) record their runs on this server while it is up.
-        record_server(config.settings.data_dir, api_url, None if args.api_url else f"http://{args.host}:{args.port}")
+        problem = record_server(
+            config.settings.data_dir, api_url, None if args.api_url else f"http://{args.host}:{args.port}"
+        )
+        if problem:  # the deployments serve all the same; only command-line runs miss this server
+            print(f"veille: warning: {problem}: command-line runs will record elsewhere", file=sys.stderr)
         print('For Prefect\'s own command line: eval "$(veille env)"', flush=True)
         # Own sessions: Ctrl-C reaches this process only, which stops the children in order.
         children["the deployments"] = subprocess.Popen(

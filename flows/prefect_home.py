@@ -41,14 +41,18 @@ def home_folder(data_dir: Path) -> Path:
     return (data_dir / HOME_FOLDER).resolve()
 
 
-def record_server(data_dir: Path, api_url: str, ui_url: str | None) -> Path:
-    """Say, for the other commands, that `veille operate`'s server answers at `api_url` (this process holds it)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+def record_server(data_dir: Path, api_url: str, ui_url: str | None) -> str | None:
+    """Say, for the other commands, that `veille operate`'s server answers at `api_url` (this process holds
+    it); why it could not be said (a data folder that cannot be written), or None."""
     path = data_dir / SERVER_RECORD
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"api_url": api_url, "ui_url": ui_url, "pid": os.getpid()}), encoding="utf-8")
-    temporary.replace(path)
-    return path
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"api_url": api_url, "ui_url": ui_url, "pid": os.getpid()}), encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        return f"cannot write {path} ({exc.strerror or type(exc).__name__})"
+    return None
 
 
 def forget_server(data_dir: Path) -> None:

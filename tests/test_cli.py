@@ -215,3 +215,13 @@ def test_the_likely_mistakes_of_each_command_exit_2_before_any_work(project, cap
     code, _, err = veille(capsys, *argv)
     assert code == 2 and says in err
     assert not (project / "data" / "prefect").exists(), "no Prefect server was started"
+
+
+def test_a_data_folder_operate_cannot_write_is_said_in_one_line_and_nothing_is_recorded(project):
+    from flows.prefect_home import record_server
+
+    (project / "data").write_text("a file where the folder goes", encoding="utf-8")
+    problem = record_server(project / "data", "http://127.0.0.1:4200/api", None)
+    assert problem is not None and problem.startswith(f"cannot write {project / 'data' / SERVER_RECORD} (")
+    assert "\n" not in problem
+    assert running_server(project / "data") is None
