@@ -12,7 +12,7 @@ PIP := $(VENV)/bin/python -m pip install --disable-pip-version-check --progress-
 # its other offline defaults are given by each entry point (flows/environment.py).
 export DO_NOT_TRACK ?= 1
 
-.PHONY: run test check lint types format operate install install-test clean clean-data
+.PHONY: run test check lint types format operate bench install install-test clean clean-data
 
 run: $(RUN_STAMP)
 	$(VENV)/bin/veille run
@@ -22,6 +22,10 @@ operate: $(RUN_STAMP)
 
 test: $(TEST_STAMP)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# Every benchmark of bench/ side by side (about 25 min; BENCH_ARGS=--quick for a few): writes BENCHMARKS.md and .json.
+bench: $(TEST_STAMP)
+	$(VENV)/bin/python -m bench $(BENCH_ARGS)
 
 # Before every commit, in under a minute: lint, types, and the tests marked fast (no Prefect harness,
 # no PostgreSQL, no subprocess: the list is FAST_FILES in tests/conftest.py). `make test` is the whole suite.

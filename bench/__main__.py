@@ -1,0 +1,124 @@
+"""`make bench`: every benchmark of issue #14 side by side in one run, written to BENCHMARKS.md and
+BENCHMARKS.json.
+
+    .venv/bin/python -m bench [--quick] [--only NAME ...] [--output-dir DIR]
+
+Each module of BENCHMARKS has `measure(quick) -> list[Figure]` (bench/figures.py). --quick runs smaller
+sizes (a minute or two, for trying a change); the figures in BENCHMARKS.md come from a full run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.figures import Figure  # noqa: E402
+
+# name -> module under bench/, in the order of the issue's goals.
+BENCHMARKS: dict[str, str] = {}
+
+
+def machine() -> dict[str, str]:
+    """What the figures were measured on."""
+    try:
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        cpu = platform.processor() or "unknown"
+    try:
+        revision = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        revision = "unknown"
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+        "revision": revision,
+    }
+
+
+def render(figures: list[Figure], errors: dict[str, str], about: dict[str, str], command: str, seconds: float) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `{command}` in {seconds / 60:.1f} min, at revision "
+        f"{about['revision']}, on {about['cores']} cores of {about['cpu']} "
+        f"(Python {about['python']}, {about['system']}).",
+        "Timings are taken side by side in one run (A B A B); a figure is a ratio of medians where it can be, "
+        "the range is min-max. The machines are shared: read the ratios, not the absolute times.",
+        "",
+        "| goal | figure | value | target | met | how |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for figure in figures:
+        met = "—" if figure.met is None else ("yes" if figure.met else "**no**")
+        lines.append(
+            f"| {figure.goal} | {figure.name} | {figure.value:.3g} {figure.unit} | {figure.target} | {met} | "
+            f"{figure.detail.replace('|', '/')} |"
+        )
+    for name, error in errors.items():
+        lines.append(f"| {name} | did not run | — | — | **no** | {error.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.partition("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, to try a change")
+    parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), help="run only these")
+    parser.add_argument("--output-dir", type=Path, default=ROOT, help="where BENCHMARKS.md and .json go")
+    args = parser.parse_args(argv)
+    command = "make bench" + (" BENCH_ARGS=--quick" if args.quick else "")
+    started = time.monotonic()
+    figures: list[Figure] = []
+    errors: dict[str, str] = {}
+    for name in args.only or BENCHMARKS:
+        print(f"bench: {name} ...", flush=True)
+        began = time.monotonic()
+        try:
+            found = importlib.import_module(f"bench.{BENCHMARKS[name]}").measure(args.quick)
+        except Exception as exc:  # one broken benchmark is reported, the others still run
+            traceback.print_exc()
+            errors[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        for figure in found:
+            met = "" if figure.met is None else (" ok" if figure.met else " MISSED")
+            print(f"  {figure.name}: {figure.value:.3g} {figure.unit} (goal {figure.target}){met}", flush=True)
+        print(f"  ({time.monotonic() - began:.0f} s)", flush=True)
+        figures += found
+    seconds = time.monotonic() - started
+    about = machine()
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    (args.output_dir / "BENCHMARKS.md").write_text(render(figures, errors, about, command, seconds), encoding="utf-8")
+    payload = {
+        "command": command,
+        "machine": about,
+        "seconds": round(seconds, 1),
+        "figures": [f.as_json() for f in figures],
+        "errors": errors,
+    }
+    (args.output_dir / "BENCHMARKS.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    print(f"bench: wrote {args.output_dir / 'BENCHMARKS.md'} and BENCHMARKS.json")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
