@@ -340,15 +340,18 @@ def _detect(
     decision = config.decision
     stories = load_story_index(store, settings.story_window_days, settings.story_threshold, settings.clock())
     articles = changes.to_extract
+    size, processes = settings.batch_size, settings.extract_processes_value
+    # The model's processes start at each extract_batch: a task reads enough batches to keep them all busy.
+    extract_size = size * 8 * processes if processes > 1 else size
     # A long run (a first read of many feeds, a baseline) shows how far it is, in the UI and on a terminal.
-    with RunProgress("Articles analysed", len(articles), shown=len(articles) > settings.batch_size) as progress:
-        for start in range(0, len(articles), settings.batch_size):
-            chunk = articles[start : start + settings.batch_size]
-            found = extract_batch(nlp, chunk, settings.batch_size)
+    with RunProgress("Articles analysed", len(articles), shown=len(articles) > size) as progress:
+        for start in range(0, len(articles), extract_size):
+            found = extract_batch(nlp, articles[start : start + extract_size], size, settings.prefilter, processes)
             summary.add_mentions(found)
-            recorded = record_batch(store, found, decision, stories, batch, config.settings.clock())
-            summary.add_recorded(recorded)
-            progress.advance(len(chunk))
+            for part in range(0, len(found), size):
+                recorded = record_batch(store, found[part : part + size], decision, stories, batch, settings.clock())
+                summary.add_recorded(recorded)
+                progress.advance(len(found[part : part + size]))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -105,7 +105,7 @@ def replay(
             while batch := store.articles_between(since, until, after, settings.batch_size):
                 after = batch[-1].id
                 articles = [replace(item.article, tags=tags.get(item.article.source, ())) for item in batch]
-                found = extract_batch(nlp, articles, settings.batch_size)
+                found = extract_batch(nlp, articles, settings.batch_size, settings.prefilter)
                 now = settings.clock()
                 plan = replay_plan(store, batch, found, decision, state, now, config.languages, ignore_past_alerts)
                 if dry_run:

@@ -20,6 +20,9 @@ def load_language_model(model_name: str, watchlist: WatchList) -> Language:
 
 
 @task(name="extract_batch", cache_policy=NO_CACHE)
-def extract_batch(nlp: Language, articles: Sequence[Article], batch_size: int) -> list[ArticleMentions]:
-    """Watched entries and places in a batch of articles."""
-    return list(extract_mentions(nlp, articles, batch_size))
+def extract_batch(
+    nlp: Language, articles: Sequence[Article], batch_size: int, prefilter: bool = True, processes: int = 1
+) -> list[ArticleMentions]:
+    """Watched entries and places in a batch of articles; with `prefilter`, the model reads only those
+    where a watched name could be, in up to `processes` processes."""
+    return list(extract_mentions(nlp, articles, batch_size, prefilter, processes))

@@ -150,6 +150,9 @@ class Mention:
 class ArticleMentions:
     article: Article
     mentions: tuple[Mention, ...]
+    # False: the pre-filter (veille.extract.prefilter) found no watched name could be in it, and the model
+    # did not read it (so no places either).
+    read_by_model: bool = True
 
 
 # What is new, and what it alerts on.

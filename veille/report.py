@@ -187,7 +187,7 @@ def render_monitor_report(
         f"- **Articles**: {summary.new} new, {summary.changed} changed, {summary.unchanged} unchanged, "
         f"{plural(len(summary.read_errors), 'unreadable item')}",
         f"- **Mentions**: {summary.watched_mentions} of watched entries, "
-        f"{plural(summary.place_entities, 'place')} found by the model",
+        f"{plural(summary.place_entities, 'place')} found by the model{summary.prefilter_note()}",
         f"- **Deliveries**: {d.sent} sent, {d.retrying + d.deferred} to retry, {d.failed} failed for good, "
         f"{summary.still_pending} pending in the outbox" + recorded_late(d),
         *([f"- **On hold**: {on_hold(d, lambda text: cell(text, 200))}"] if d.held or d.released else []),

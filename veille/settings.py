@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     schedules_file: Path = Field(Path("config/schedules.yaml"), description="Cron schedules of the deployments.")
     spacy_model: str = Field("fr_core_news_sm", min_length=1, description="Installed spaCy pipeline to load.")
     batch_size: int = Field(32, gt=0, le=10_000, description="Texts per nlp.pipe batch and per store transaction.")
+    prefilter: bool = Field(
+        True,
+        description="The model reads only the articles where a watched name could be (veille/extract/prefilter.py): "
+        "the others have no mentions, and their places (LOC) are not looked for. false: it reads every article.",
+    )
+    extract_processes: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Processes the model reads a run's articles in, when there are enough of them (spaCy's "
+        "n_process, forked); 0: one per core, at most 4; 1: in the run's own process only.",
+    )
     max_file_bytes: int = Field(5_000_000, gt=0, description="Larger seed files are refused, not read.")
     max_delivery_attempts: int = Field(20, gt=0, description="After this many failures a delivery is marked failed.")
     retry_backoff_seconds: float = Field(
@@ -114,6 +126,11 @@ class Settings(BaseSettings):
     def clock(self) -> datetime:
         """Now, in UTC: the real clock, or the fixed moment of VEILLE_NOW."""
         return self.now if self.now is not None else datetime.now(UTC)
+
+    @property
+    def extract_processes_value(self) -> int:
+        """How many processes the model may run in: VEILLE_EXTRACT_PROCESSES, or one per core up to 4."""
+        return self.extract_processes or min(os.cpu_count() or 1, 4)
 
     @property
     def database_url_value(self) -> str:

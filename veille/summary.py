@@ -45,6 +45,9 @@ class RunSummary:
     unchanged: int = 0
     watched_mentions: int = 0
     place_entities: int = 0
+    # Articles the pre-filter kept from the model: no watched name could be in them.
+    skipped_by_prefilter: int = 0
+    read_by_model: int = 0
     alerts: list[CreatedAlert] = field(default_factory=list)
     held: list[HeldEntry] = field(default_factory=list)
     # Alerts of earlier runs whose story is now carried by more sources: (first entry, sources).
@@ -76,6 +79,14 @@ class RunSummary:
     def add_mentions(self, found: Sequence[ArticleMentions]) -> None:
         self.watched_mentions += sum(1 for f in found for m in f.mentions if m.entry_id)
         self.place_entities += sum(1 for f in found for m in f.mentions if not m.entry_id)
+        self.skipped_by_prefilter += sum(1 for f in found if not f.read_by_model)
+        self.read_by_model += sum(1 for f in found if f.read_by_model)
+
+    def prefilter_note(self) -> str:
+        """ " in 12 articles (30 with no watched name skipped)", or nothing when the model read every article."""
+        if not self.skipped_by_prefilter:
+            return ""
+        return f" in {plural(self.read_by_model, 'article')} ({self.skipped_by_prefilter} with no watched name skipped)"
 
     def headline(self) -> str:
         """The run in one line, honest about what is not done: "11 alerts, 10 sent, 1 to retry; 1 source failed"."""
@@ -110,7 +121,7 @@ class RunSummary:
             f"  items read:    {self.files_read} ({len(self.read_errors)} unreadable)",
             f"  articles:      {self.new} new, {self.changed} changed, {self.unchanged} unchanged",
             f"  mentions:      {self.watched_mentions} of watched entries, "
-            f"{plural(self.place_entities, 'place')} found by the model",
+            f"{plural(self.place_entities, 'place')} found by the model{self.prefilter_note()}",
             f"  alerts:        {len(self.alerts)} created"
             + ("" if self.alerts else " (nothing new)")
             + (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -16,6 +17,7 @@ from veille.extract import matcher as _matcher  # noqa: F401  (registers the vei
 from veille.extract.confidence import score
 from veille.extract.evidence import DocEvidence
 from veille.extract.matcher import SPANS_KEY, WatchMatcher
+from veille.extract.prefilter import Prefilter
 from veille.records import Article, ArticleMentions, Mention
 from veille.watchlist import WatchList
 
@@ -62,29 +64,52 @@ def load_pipeline(model_name: str, watchlist: WatchList, options: MatchOptions |
     return nlp
 
 
-def extract_mentions(nlp: Language, articles: Iterable[Article], batch_size: int) -> Iterator[ArticleMentions]:
+def extract_mentions(
+    nlp: Language, articles: Iterable[Article], batch_size: int, prefilter: bool = False, processes: int = 1
+) -> Iterator[ArticleMentions]:
     """Watched entries and the model's places (LOC) in each article, in article order.
 
     A long text goes through the model in pieces cut at line breaks: spaCy refuses a text longer
-    than nlp.max_length, and one such article would otherwise fail every run.
+    than nlp.max_length, and one such article would otherwise fail every run. With `prefilter`, an
+    article where no watched name can be (veille.extract.prefilter) is not read by the model: it has
+    no mentions, its places included, and `read_by_model` False. With `processes` > 1, the model runs in
+    that many forked processes (spaCy's n_process) when there are texts enough for each.
     """
     articles = list(articles)
     limit = min(nlp.max_length, _CHUNK_CHARS)
+    skip = Prefilter.of(nlp) if prefilter else None
+    read = [skip is None or skip.may_mention(piece for _, piece in _pieces(a.text, limit)) for a in articles]
     pieces = (
         (piece, (index, offset))
         for index, article in enumerate(articles)
+        if read[index]
         for offset, piece in _pieces(article.text, limit)
     )
+    # A process is worth its start only with a few batches to read: most runs have a handful of articles.
+    processes = max(1, min(processes, sum(read) // (2 * batch_size)))
     current = 0
     found: list[Mention] = []
-    for doc, (index, offset) in nlp.pipe(pieces, as_tuples=True, batch_size=batch_size):
+    docs = nlp.pipe(pieces, as_tuples=True, batch_size=batch_size, n_process=processes)
+    for doc, (index, offset) in _without_exit_code_warning(docs):
         while current < index:
-            yield ArticleMentions(articles[current], tuple(found))
+            yield ArticleMentions(articles[current], tuple(found), read[current])
             current, found = current + 1, []
         found += [replace(m, start=m.start + offset, end=m.end + offset) for m in mentions_in(doc, nlp)]
     while current < len(articles):
-        yield ArticleMentions(articles[current], tuple(found))
+        yield ArticleMentions(articles[current], tuple(found), read[current])
         current, found = current + 1, []
+
+
+def _without_exit_code_warning(docs: Iterator[tuple[Doc, tuple[int, int]]]) -> Iterator[tuple[Doc, tuple[int, int]]]:
+    """The docs, without spaCy's W127 ("Not all worker processes completed successfully") at their end.
+
+    Forked from a process with threads (a Prefect flow run's), a worker that has sent every doc ends with
+    exit code 1 in Python's own threading shutdown. A worker that really fails sends no docs: reading
+    from it raises, and that error is the task's.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"\[W127\]")
+        yield from docs
 
 
 def _pieces(text: str, limit: int) -> Iterator[tuple[int, str]]:

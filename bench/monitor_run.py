@@ -1,0 +1,85 @@
+"""One whole `veille run --folder DIR` in a subprocess, as a user runs it, timed; and the alerts it wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VEILLE = Path(sys.executable).with_name("veille")
+
+
+@dataclass(frozen=True)
+class MonitorRun:
+    seconds: float
+    # (article file, entry id) of every alert written to data/alerts.jsonl.
+    alerts: frozenset[tuple[str, str]]
+    messages: int
+    output: str
+
+
+def prefect_home() -> Path:
+    """A Prefect home shared by the benchmark's runs: its database is made once, as on a user's machine."""
+    home = Path(tempfile.gettempdir()) / "veille-bench-prefect"
+    home.mkdir(exist_ok=True)
+    return home
+
+
+def workspace(parent: Path, name: str, watchlist: Path | None = None) -> Path:
+    """A fresh project folder: the configuration of config/ without sources, and no data yet."""
+    workdir = parent / name
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    shutil.copytree(ROOT / "config", workdir / "config")
+    (workdir / "config" / "sources.yaml").write_text("folders: []\nfeeds: []\n", encoding="utf-8")
+    if watchlist is not None:
+        shutil.copy(watchlist, workdir / "config" / "watchlist.yaml")
+    return workdir
+
+
+def run_monitor(workdir: Path, folder: Path, environ: dict[str, str] | None = None) -> MonitorRun:
+    """`veille run --folder FOLDER` in `workdir`, with the built-in veille:// target; SystemExit if it fails."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VEILLE_", "PREFECT_"))}
+    env |= {
+        "PREFECT_HOME": str(prefect_home()),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        **(environ or {}),
+    }
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(VEILLE), "run", "--folder", str(folder)],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"veille run failed in {workdir}:\n" + (done.stdout + done.stderr)[-3000:])
+    return MonitorRun(seconds, *alerts_of(workdir), done.stdout + done.stderr)
+
+
+def alerts_of(workdir: Path) -> tuple[frozenset[tuple[str, str]], int]:
+    alert_file = workdir / "data" / "alerts.jsonl"
+    lines = alert_file.read_text(encoding="utf-8").splitlines() if alert_file.exists() else []
+    pairs = set()
+    for line in lines:
+        fields = json.loads(line).get("fields", {})
+        name = Path(str(fields.get("article", {}).get("location", ""))).name
+        pairs |= {(name, entry["id"]) for entry in fields.get("entries", [])}
+    return frozenset(pairs), len(lines)
+
+
+def peak_rss_of_children_mb() -> float:
+    """The largest resident set of any child process waited for so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

