@@ -27,7 +27,6 @@ from flows.common import (
     stopped,
 )
 from flows.environment import offline_defaults
-from flows.map import write_run_map
 from flows.prefect_home import command_line_server
 from tasks.notify import record_digests, send_alerts
 from veille.digest import DIGEST_TAG, render_digest
@@ -68,6 +67,9 @@ def digest(hours: int = 24) -> State:
                 send_alerts(store, config.notifier, delivery_policy(settings), sent_journal(settings), settings.clock)
             statuses = store.delivery_statuses(a.alert_id for a in figures.alerts)
             held_statuses = store.delivery_statuses(d.alert_id for d in held)
+            # Imported here: folium costs ~0.2 s of the start-up of every run the deployments serve.
+            from flows.map import write_run_map
+
             map_file = write_run_map(store, config.watchlist, config.settings)
         finally:
             store.close()

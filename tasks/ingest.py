@@ -13,7 +13,6 @@ from veille.decide.changes import classify_articles
 from veille.ingest import read_all
 from veille.ingest.feeds import FeedSource
 from veille.ingest.fetch import Fetcher
-from veille.ingest.fulltext import BUDGET_SETTING, with_full_texts
 from veille.interfaces import Source, Store
 from veille.records import Article, ArticleChanges, SourceBatch
 from veille.sanitize import loggable
@@ -81,6 +80,9 @@ def find_changes(store: Store, batches: Sequence[SourceBatch]) -> ArticleChanges
 @task(name="fetch_full_texts", cache_policy=NO_CACHE)
 def fetch_full_texts(articles: Sequence[Article], fetcher: Fetcher, budget_seconds: float) -> list[Article]:
     """Replace each article's feed text by its page's main text where richer, within the run's budget."""
+    # Imported here: trafilatura, htmldate and courlan (~0.2 s) serve only the feeds with full_text.
+    from veille.ingest.fulltext import BUDGET_SETTING, with_full_texts
+
     logger = get_run_logger()
     outcome = with_full_texts(articles, fetcher, budget_seconds)
     for location, problem in outcome.problems:

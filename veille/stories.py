@@ -12,10 +12,13 @@ from a coincidence).
 from __future__ import annotations
 
 import re
-
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from typing import TYPE_CHECKING, TypeGuard
 
 from veille.folding import fold
+
+# datasketch (with scipy, ~0.5 s) is imported by the first signature: a run with nothing new never needs it.
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 SHINGLE_WORDS = 3
 NUM_PERM = 128
@@ -36,9 +39,20 @@ def signature(text: str) -> LeanMinHash | None:
     grams = shingles(text)
     if len(grams) < MIN_SHINGLES:
         return None
+    from datasketch import LeanMinHash, MinHash
+
     minhash = MinHash(num_perm=NUM_PERM, seed=_SEED)
     minhash.update_batch([gram.encode("utf-8") for gram in grams])
     return LeanMinHash(minhash)
+
+
+def is_signature(value: object) -> TypeGuard[LeanMinHash]:
+    """Whether `value` is a text's MinHash (a record holds None for a text too short to have one)."""
+    if value is None:
+        return False
+    from datasketch import LeanMinHash
+
+    return isinstance(value, LeanMinHash)
 
 
 def to_bytes(minhash: LeanMinHash) -> bytes:
@@ -49,6 +63,8 @@ def to_bytes(minhash: LeanMinHash) -> bytes:
 
 
 def from_bytes(data: bytes) -> LeanMinHash:
+    from datasketch import LeanMinHash
+
     return LeanMinHash.deserialize(data)
 
 
@@ -56,6 +72,8 @@ class StoryIndex:
     """Signatures of recent articles, by the story they belong to; finds the story of a new text."""
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
+        from datasketch import MinHashLSH
+
         self.threshold = threshold
         # LSH only proposes candidates (find() checks the threshold itself); above ~0.95 datasketch
         # cannot lay out its bands, so candidates are gathered a little wider.

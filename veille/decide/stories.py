@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-
-from datasketch import LeanMinHash
+from typing import TYPE_CHECKING
 
 from veille.records import ArticleMentions, PlacedArticle, StoryRef
-from veille.stories import StoryIndex, signature
+from veille.stories import StoryIndex, is_signature, signature
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 
 def place_articles(
@@ -68,5 +70,5 @@ def index_stored(
     """Add the signatures of the batch's stored articles to `index`, under their article and story ids."""
     for item in placed:
         where = stored.get((item.article.source, item.article.key))
-        if where is not None and isinstance(item.signature, LeanMinHash):
+        if where is not None and is_signature(item.signature):
             index.add(str(where[0]), where[1], item.signature)

@@ -7,7 +7,6 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from datasketch import LeanMinHash
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -69,7 +68,7 @@ from veille.store.models import (
 )
 from veille.store.outbox import OutboxQueries
 from veille.store.recent import RecentQueries
-from veille.stories import StoryIndex, from_bytes, to_bytes
+from veille.stories import StoryIndex, from_bytes, is_signature, to_bytes
 
 
 class SqlStore(
@@ -391,7 +390,7 @@ class _PlanWriter:
             joined = False  # an edited article stays in its story: an edit is not a new story
         row.title, row.location, row.text = article.title, article.location, article.text
         row.content_hash, row.published_at, row.changed_at = article.content_hash, article.published_at, now
-        row.signature = to_bytes(item.signature) if isinstance(item.signature, LeanMinHash) else None
+        row.signature = to_bytes(item.signature) if is_signature(item.signature) else None
         session.flush()
         # Mentions describe the current text; alerts already sent stay, they are history.
         session.execute(delete(MentionRow).where(MentionRow.article_id == row.id))

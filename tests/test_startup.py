@@ -1,0 +1,72 @@
+"""Start-up of a run (issue #14, goal 4): the model once per process for a watch list, and the heavy
+imports only when a run needs them. The timings are in bench/startup.py, not here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tasks import extract
+from tasks.extract import cached_pipeline, extract_batch, load_language_model
+from tests.builders import article, watch_list
+from tests.conftest import ROOT
+from veille.extract.pipeline import MatchOptions
+
+MODEL = "fr_core_news_sm"
+# What a run with nothing new to read must not import: the model, and what only some runs need.
+LAZY = ("spacy", "thinc", "datasketch", "scipy", "trafilatura", "htmldate", "courlan", "folium", "branca")
+
+
+def test_the_model_loads_once_per_process_for_the_same_watch_list():
+    before = extract.loads
+
+    first = load_language_model.fn(MODEL, watch_list("hama"))
+    # An equal watch list read again (a new object, as each run reads its file) is the same key.
+    again = load_language_model.fn(MODEL, watch_list("hama"))
+    defaults = load_language_model.fn(MODEL, watch_list("hama"), MatchOptions())
+
+    assert again is first and defaults is first
+    assert extract.loads == before + 1
+
+
+def test_a_changed_watch_list_or_other_options_load_the_model_again_and_find_the_new_entry():
+    hama = cached_pipeline(MODEL, watch_list("hama"))
+    before = extract.loads
+
+    both = cached_pipeline(MODEL, watch_list("hama", "alep"))
+    strict = cached_pipeline(MODEL, watch_list("hama", "alep"), MatchOptions(fold=False))
+
+    assert extract.loads == before + 2
+    assert len({id(hama), id(both), id(strict)}) == 3
+    text = article("Des tirs à Hama et à Alep.")
+    found = [{m.entry_id for m in item.mentions if m.entry_id} for item in extract_batch.fn(both, [text], 8)]
+    assert found == [{"hama", "alep"}]
+    found = [{m.entry_id for m in item.mentions if m.entry_id} for item in extract_batch.fn(hama, [text], 8)]
+    assert found == [{"hama"}]
+
+
+def test_the_process_keeps_two_pipelines_at_most():
+    lists = [watch_list(name) for name in ("homs", "idlib", "raqqa")]
+    for entries in lists:
+        cached_pipeline(MODEL, entries)
+    before = extract.loads
+
+    cached_pipeline(MODEL, lists[2])
+    cached_pipeline(MODEL, lists[1])
+    assert extract.loads == before, "the two latest are kept"
+    cached_pipeline(MODEL, lists[0])
+    assert extract.loads == before + 1, "the oldest was let go"
+
+
+@pytest.mark.parametrize("module", ["flows.deployments", "flows.monitor", "flows.cli"])
+def test_importing_the_flows_imports_neither_the_model_nor_what_only_some_runs_need(module):
+    """What the runner's process imports before a run's first task (flows.deployments is its __main__)."""
+    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    imported = {name.partition(".")[0] for name in json.loads(done.stdout)}
+
+    assert sorted(imported.intersection(LAZY)) == []
