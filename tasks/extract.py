@@ -8,15 +8,16 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from spacy.language import Language
 
+from veille.extract.index_cache import IndexCache
 from veille.extract.pipeline import extract_mentions, load_pipeline
 from veille.records import Article, ArticleMentions
 from veille.watchlist import WatchList
 
 
 @task(name="load_language_model", cache_policy=NO_CACHE)
-def load_language_model(model_name: str, watchlist: WatchList) -> Language:
-    """Load the spaCy pipeline with the watch matcher, once per run."""
-    return load_pipeline(model_name, watchlist)
+def load_language_model(model_name: str, watchlist: WatchList, index_cache: IndexCache | None = None) -> Language:
+    """Load the spaCy pipeline with the watch matcher, once per run (its index from `index_cache` if kept)."""
+    return load_pipeline(model_name, watchlist, index_cache=index_cache)
 
 
 @task(name="extract_batch", cache_policy=NO_CACHE)
