@@ -18,6 +18,8 @@ from veille.folding import compact
 ROOT = Path(__file__).resolve().parents[1]
 WATCHLIST = ROOT / "config" / "watchlist.yaml"
 
+# The id prefix of the made-up entries.
+MADE_UP = "made-"
 _ONSETS = ("kh", "q", "z", "dh", "gh", "th", "sh", "b", "d", "f", "h", "j", "k", "m", "n", "r", "s", "t", "w", "y")
 _VOWELS = ("a", "ou", "i", "ai", "aa", "ei", "u")
 _CODAS = ("b", "d", "f", "h", "j", "k", "l", "m", "n", "q", "r", "s", "t", "z", "kh", "")
@@ -42,7 +44,7 @@ def big_watchlist(count: int, folder: Path, seed: int = 14) -> Path:
         if len(set(keys)) != len(keys) or taken.intersection(keys):
             continue
         taken.update(keys)
-        entry: dict[str, object] = {"id": f"made-{number:05d}", "kind": kind, "name": names[0]}
+        entry: dict[str, object] = {"id": f"{MADE_UP}{number:05d}", "kind": kind, "name": names[0]}
         if len(names) > 1:
             entry["aliases"] = names[1:]
         if kind == "place":

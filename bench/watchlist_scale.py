@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.big_watchlist import big_watchlist
+from bench.big_watchlist import MADE_UP, big_watchlist
 from bench.corpus import news_stream, write_stream
 from bench.figures import Figure, alternate, median, ratio, spread
 
@@ -115,11 +115,17 @@ def measure(quick: bool) -> list[Figure]:
             },
             rounds,
         )
-    if results["small"] != results["large"] or results["small cold"] != results["large cold"]:
+    # The made-up names are realistic enough that a few read a word of the stream ("Doubaih" is a
+    # variant of Dubai): the shipped entries must alert exactly as with the short list.
+    shipped = {pair for pair in results["large"] if not pair[1].startswith(MADE_UP)}
+    if results["small"] != shipped or results["small cold"] != results["small"]:
         raise RuntimeError(
-            f"the two watch lists gave different alerts: {len(results['small'])} and {len(results['large'])} pairs"
+            f"the shipped entries alerted differently: {len(results['small'])} pairs, {len(shipped)} with {entries:,}"
         )
-    sizes = f"{articles:,} articles ({WATCHED_SHARE:.0%} watched), {len(results['small'])} alerted pairs either way"
+    sizes = (
+        f"{articles:,} articles ({WATCHED_SHARE:.0%} watched), {len(shipped)} alerted (article, entry) pairs "
+        f"either way, plus {len(results['large']) - len(shipped)} of made-up entries"
+    )
     figures = []
     for warmth, suffix in (("warm", ""), ("cold", " cold")):
         value = ratio(samples["large" + suffix], samples["small" + suffix])
