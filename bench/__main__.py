@@ -30,6 +30,7 @@ from bench.figures import Figure  # noqa: E402
 # name -> module under bench/, in the order of the goals.
 BENCHMARKS: dict[str, str] = {
     "watchlist_scale": "watchlist_scale",
+    "memory": "memory",
 }
 
 
