@@ -30,6 +30,8 @@ from bench.figures import Figure  # noqa: E402
 # name -> module under bench/, in the order of the goals.
 BENCHMARKS: dict[str, str] = {
     "prefilter": "prefilter",
+    "watchlist_scale": "watchlist_scale",
+    "memory": "memory",
     "startup": "startup",
 }
 

@@ -8,7 +8,7 @@ from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from prefect import Flow, get_run_logger
@@ -17,12 +17,14 @@ from prefect.client.schemas.objects import FlowRun, State
 from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_UI_URL
 from prefect.states import Failed
+from prefect.utilities.annotations import quote
 
 from flows.engine_logs import hide_returned_state_tracebacks
 from veille.decide import DecisionConfig
 from veille.decide.deliveries import TargetProfile
 from veille.decide.health import OPERATOR_TAG
 from veille.errors import ConfigError, ConfigProblems, VeilleError
+from veille.extract.index_cache import IndexCache, cached_watchlist
 from veille.interfaces import Store
 from veille.notify.journal import FileSentJournal, journal_path
 from veille.notify.sender import DeliveryPolicy
@@ -36,7 +38,7 @@ from veille.settings import Settings, check_spacy_model, load_settings, unknown_
 from veille.sources import SourcesConfig, load_sources
 from veille.store.continuity import earlier_state, remember_database
 from veille.store.sql import SqlStore
-from veille.watchlist import WatchList, load_watchlist
+from veille.watchlist import WatchList
 
 logger = logging.getLogger(__name__)
 Result = TypeVar("Result")
@@ -54,6 +56,13 @@ def called_sync(result: Result | Coroutine[Any, Any, Result]) -> Result:
         result.close()
         raise RuntimeError("a Prefect call returned a coroutine: it was made inside an event loop")
     return result
+
+
+def unwalked(value: Result) -> Result:
+    """`value` passed to a task as it is: Prefect otherwise walks every item of a task's arguments (each
+    entry of the watch list, each article of a batch) at every call, looking for futures in them: seconds
+    a call with 10,000 entries. For what holds no future."""
+    return cast(Result, quote(value))
 
 
 @dataclass(frozen=True)
@@ -94,7 +103,7 @@ def load_configuration(with_blocks: bool = True) -> Configuration:
     urls = settings.notify_urls_value
     if with_blocks and settings.notify_urls_block:
         urls = " ".join(part for part in (urls, read_secret_block(settings.notify_urls_block)) if part)
-    watchlist = load_watchlist(settings.watchlist_file)
+    watchlist = cached_watchlist(settings.watchlist_file, IndexCache(settings.cache_dir))
     notifier = load_notifier(settings.targets_file, urls, settings.alerts_file)
     return Configuration(
         settings=settings,

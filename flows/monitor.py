@@ -35,6 +35,7 @@ from flows.common import (
     state_name,
     stopped,
     superseding_run,
+    unwalked,
 )
 from flows.environment import offline_defaults
 from flows.prefect_home import command_line_server
@@ -45,6 +46,7 @@ from tasks.ingest import fetch_feed, fetch_full_texts, find_changes, read_folder
 from tasks.notify import send_alerts
 from tasks.store import BatchSettings, load_story_index, record_batch
 from veille.errors import ConfigError, VeilleError
+from veille.extract.index_cache import IndexCache
 from veille.ingest.feeds import FeedSource
 from veille.ingest.fetch import Fetcher, FetchPolicy
 from veille.ingest.folder import FolderSource, display_path
@@ -233,7 +235,7 @@ def _run(store: Store, config: Configuration, baseline: bool = False) -> RunSumm
     )
     with Fetcher(policy) as fetcher:
         batches = _read_sources(store, config, fetcher)
-        changes = find_changes(store, batches)
+        changes = find_changes(store, unwalked(batches))
         summary.add_reads(batches, changes)
         full_text_sources = {feed.source_name for feed in config.sources.feeds if feed.full_text}
         wanted = [a for a in changes.new if a.source in full_text_sources]
@@ -245,9 +247,9 @@ def _run(store: Store, config: Configuration, baseline: bool = False) -> RunSumm
     # Only now: a feed's new ETag saved before its entries were would answer 304 to the next run,
     # and a run that died in between would lose those entries.
     now = settings.clock()
-    record_source_health(store, batches, now)
+    record_source_health(store, unwalked(batches), now)
     sources = [batch.source for batch in batches]
-    summary.health = alert_source_health(store, sources, config.decision, settings.source_failures_alert, now)
+    summary.health = alert_source_health(store, sources, unwalked(config.decision), settings.source_failures_alert, now)
     summary.delivery = send_alerts(
         store, config.notifier, delivery_policy(settings), sent_journal(settings), settings.clock
     )
@@ -336,7 +338,9 @@ def _detect(
     if not changes.to_extract:
         return
     settings = config.settings
-    nlp = load_language_model(settings.spacy_model, config.watchlist)
+    nlp = load_language_model(
+        settings.spacy_model, unwalked(config.watchlist), index_cache=IndexCache(settings.cache_dir)
+    )
     decision = config.decision
     stories = load_story_index(store, settings.story_window_days, settings.story_threshold, settings.clock())
     articles = changes.to_extract
@@ -349,7 +353,9 @@ def _detect(
             found = extract_batch(nlp, articles[start : start + extract_size], size, settings.prefilter, processes)
             summary.add_mentions(found)
             for part in range(0, len(found), size):
-                recorded = record_batch(store, found[part : part + size], decision, stories, batch, settings.clock())
+                recorded = record_batch(
+                    store, found[part : part + size], unwalked(decision), unwalked(stories), batch, settings.clock()
+                )
                 summary.add_recorded(recorded)
                 progress.advance(len(found[part : part + size]))
 

@@ -24,6 +24,7 @@ from flows.common import (
     publish_report,
     sent_journal,
     state_name,
+    unwalked,
 )
 from flows.environment import offline_defaults
 from flows.prefect_home import command_line_server
@@ -33,6 +34,7 @@ from tasks.notify import send_alerts
 from tasks.store import rate_windows
 from veille.decide import DecisionConfig, decide_batch
 from veille.errors import VeilleError
+from veille.extract.index_cache import IndexCache
 from veille.interfaces import Store
 from veille.records import (
     ArticleMentions,
@@ -95,7 +97,7 @@ def replay(
     decision = decision_config(watchlist, rules, config.notifier)
     try:
         total = store.count_articles_between(since, until)
-        nlp = load_language_model(settings.spacy_model, watchlist)
+        nlp = load_language_model(settings.spacy_model, unwalked(watchlist), index_cache=IndexCache(settings.cache_dir))
         tags = {feed.source_name: feed.tags for feed in config.sources.feeds}
         planned: list[PlannedAlert] = []
         created: list[CreatedAlert] = []

@@ -21,6 +21,7 @@ from veille.watchlist import WatchList
 if TYPE_CHECKING:
     from spacy.language import Language
 
+    from veille.extract.index_cache import IndexCache
     from veille.extract.pipeline import MatchOptions
 
 # Pipelines kept by this process, newest last: a process that runs several flow runs (in-process runs,
@@ -40,7 +41,9 @@ def pipeline_key(
     return (model_name, contents, options)
 
 
-def cached_pipeline(model_name: str, watchlist: WatchList, options: MatchOptions | None = None) -> Language:
+def cached_pipeline(
+    model_name: str, watchlist: WatchList, options: MatchOptions | None = None, index_cache: IndexCache | None = None
+) -> Language:
     """The spaCy pipeline with the watch matcher: loaded on the first call of this process for this key."""
     global loads
     from veille.extract.pipeline import MatchOptions, load_pipeline
@@ -50,7 +53,7 @@ def cached_pipeline(model_name: str, watchlist: WatchList, options: MatchOptions
     with _LOADING:  # two runs of one process asking at once load it once
         nlp = _LOADED.get(key)
         if nlp is None:
-            nlp = load_pipeline(model_name, watchlist, options)
+            nlp = load_pipeline(model_name, watchlist, options, index_cache=index_cache)
             loads += 1
             _LOADED[key] = nlp
             while len(_LOADED) > _KEPT:
@@ -60,9 +63,12 @@ def cached_pipeline(model_name: str, watchlist: WatchList, options: MatchOptions
 
 
 @task(name="load_language_model", cache_policy=NO_CACHE)
-def load_language_model(model_name: str, watchlist: WatchList, options: MatchOptions | None = None) -> Language:
-    """Load the spaCy pipeline with the watch matcher, once per process for the same watch list."""
-    return cached_pipeline(model_name, watchlist, options)
+def load_language_model(
+    model_name: str, watchlist: WatchList, options: MatchOptions | None = None, index_cache: IndexCache | None = None
+) -> Language:
+    """Load the spaCy pipeline with the watch matcher, once per process for the same watch list (its
+    matcher's index from `index_cache` where kept)."""
+    return cached_pipeline(model_name, watchlist, options, index_cache)
 
 
 @task(name="extract_batch", cache_policy=NO_CACHE)

@@ -150,6 +150,11 @@ class Settings(BaseSettings):
         return self.data_dir / "map.html"
 
     @property
+    def cache_dir(self) -> Path:
+        """What is kept between runs and rebuilt when missing: the compiled watch list (veille.extract.index_cache)."""
+        return self.data_dir / "cache"
+
+    @property
     def alerts_file(self) -> Path:
         """Where the built-in notification target appends one JSON line per alert."""
         return self.data_dir / "alerts.jsonl"

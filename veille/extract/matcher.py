@@ -361,11 +361,14 @@ class WatchMatcher:
         # Whether mentions get a confidence (veille.extract.confidence), or all 1.0.
         self.scores = True
 
-    def set_watchlist(self, watchlist: WatchList, fold: bool = True, confusables: bool = True) -> None:
+    def set_watchlist(
+        self, watchlist: WatchList, fold: bool = True, confusables: bool = True, index: AliasIndex | None = None
+    ) -> None:
         """Look for `watchlist`'s entries; without `fold` only exact spellings, without `confusables`
-        letters of other scripts are read as they are (the evaluation's "today's matcher")."""
+        letters of other scripts are read as they are (the evaluation's "today's matcher"). `index`: the
+        watch list's index already built with the same `fold` (veille.extract.index_cache), else built here."""
         self.watchlist = watchlist
-        self.index = AliasIndex.from_watchlist(watchlist, variants=fold)
+        self.index = index if index is not None else AliasIndex.from_watchlist(watchlist, variants=fold)
         self.confusables = confusables
         # Weapons with a code, whose version the tokenizer may cut off ("Su-34" "M"): a variant too.
         self.coded = frozenset(

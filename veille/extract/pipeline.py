@@ -16,6 +16,7 @@ from veille.errors import ExtractionError
 from veille.extract import matcher as _matcher  # noqa: F401  (registers the veille_watch_matcher factory)
 from veille.extract.confidence import score
 from veille.extract.evidence import DocEvidence
+from veille.extract.index_cache import IndexCache, cached_index
 from veille.extract.matcher import SPANS_KEY, WatchMatcher
 from veille.extract.prefilter import Prefilter
 from veille.records import Article, ArticleMentions, Mention
@@ -44,8 +45,11 @@ class MatchOptions:
     confidence: bool = True
 
 
-def load_pipeline(model_name: str, watchlist: WatchList, options: MatchOptions | None = None) -> Language:
-    """Load `model_name` with sentences, lemmas, entities and the watch matcher; once per run."""
+def load_pipeline(
+    model_name: str, watchlist: WatchList, options: MatchOptions | None = None, index_cache: IndexCache | None = None
+) -> Language:
+    """Load `model_name` with sentences, lemmas, entities and the watch matcher; once per run. With
+    `index_cache`, the matcher's index comes from it when it has it (and is kept there when not)."""
     try:
         nlp = spacy.load(model_name, exclude=list(_EXCLUDED))
     except OSError as exc:
@@ -59,7 +63,8 @@ def load_pipeline(model_name: str, watchlist: WatchList, options: MatchOptions |
     # spaCy types every component as Callable[[Doc], Doc]; this one is what our factory made.
     assert isinstance(watch_matcher, WatchMatcher)
     options = options or MatchOptions()
-    watch_matcher.set_watchlist(watchlist, fold=options.fold, confusables=options.confusables)
+    index = cached_index(watchlist, options.fold, index_cache) if index_cache is not None else None
+    watch_matcher.set_watchlist(watchlist, fold=options.fold, confusables=options.confusables, index=index)
     watch_matcher.scores = options.confidence
     return nlp
 

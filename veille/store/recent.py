@@ -63,13 +63,17 @@ class RecentQueries:
         dated = func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
         conditions = [MentionRow.entry_id.in_(wanted), dated >= since, dated < until]
         if thresholds:
+            # One clause per threshold, not per entry: 10,000 entries share a few thresholds.
+            by_minimum: dict[float, list[str]] = {}
+            for entry_id, minimum in sorted(thresholds.items()):
+                by_minimum.setdefault(minimum, []).append(entry_id)
             conditions.append(
                 or_(
                     MentionRow.confidence.is_(None),
                     MentionRow.entry_id.not_in(sorted(thresholds)),
                     *(
-                        (MentionRow.entry_id == entry_id) & (MentionRow.confidence >= minimum)
-                        for entry_id, minimum in sorted(thresholds.items())
+                        MentionRow.entry_id.in_(entry_ids) & (MentionRow.confidence >= minimum)
+                        for minimum, entry_ids in sorted(by_minimum.items())
                     ),
                 )
             )
