@@ -592,8 +592,8 @@ def _unique_violation(error: IntegrityError) -> bool:
 def _one_item_problem(exc: BaseException) -> bool:
     """Whether `exc` is about a value of one item (the database refuses it), not about the database.
 
-    A lost connection, a lock or a unique constraint another run won (its task retries and finds the
-    work done) fail the whole batch as before; a value too long, a NUL, an unencodable character do not.
+    A lost connection or a lock fail the whole batch as before, and a unique constraint another run won
+    is a WriteConflict (the batch decides again); a value too long, a NUL, an unencodable character are not.
     """
     cause = exc.__cause__ if isinstance(exc, StoreError) else exc
     if isinstance(cause, DataError):
