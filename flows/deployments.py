@@ -2,19 +2,30 @@
 
 `make operate` (flows/operate.py) starts a local server and runs this beside it. SIGINT or SIGTERM
 stops it: the runner stops polling, pauses the schedules and the process exits 0.
+
+`python -m flows.deployments --prefect-yaml prefect.yaml` instead creates the deployments of that file in
+its work pool, for workers to run (README, "Scale out"): what `prefect deploy --all` does, which in
+Prefect 3.8.8 stops after the first deployment (its check for online workers sends the server a null
+limit, and the server answers 422).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from types import FrameType
+from typing import Any
 
+import yaml
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import RunnerDeployment
+from prefect.flows import Flow, load_flow_from_entrypoint
 from prefect.runner import Runner
 from prefect.schedules import Cron
 
@@ -28,6 +39,9 @@ from veille.errors import VeilleError
 from veille.schedules import SchedulesConfig, load_schedules
 
 TAGS = ["veille"]
+# prefect.yaml's "{{ $NAME }}": the environment variable NAME, as `prefect deploy` reads it.
+_ENV_PLACEHOLDER = re.compile(r"\{\{\s*\$(\w+)\s*\}\}")
+_SET_WORKING_DIRECTORY = "prefect.deployments.steps.set_working_directory"
 # How long a stop waits for the runner to have started, then to have stopped.
 _START_SECONDS = 30
 _STOP_SECONDS = 30
@@ -60,7 +74,52 @@ def build_deployments(schedules: SchedulesConfig) -> list[RunnerDeployment]:
     ]
 
 
+def pool_deployments(prefect_file: Path) -> list[tuple[RunnerDeployment, str]]:
+    """The deployments of a prefect.yaml, each with the work pool it names (its flow, parameters, schedules,
+    concurrency limit and tags as written there)."""
+    with prefect_file.open(encoding="utf-8") as stream:
+        spec = yaml.safe_load(_ENV_PLACEHOLDER.sub(lambda m: os.environ.get(m[1], ""), stream.read())) or {}
+    # A worker runs each flow from the checkout (its pull step); without it, from an empty temporary folder.
+    folders = [(step.get(_SET_WORKING_DIRECTORY) or {}).get("directory") for step in spec.get("pull") or []]
+    working = {"working_dir": folders[-1]} if folders and folders[-1] else {}
+    made = []
+    for item in spec.get("deployments") or []:
+        limit: dict[str, Any] | None = item.get("concurrency_limit")
+        flow_object: Flow[..., Any] = load_flow_from_entrypoint(item["entrypoint"])
+        deployment = called_sync(
+            flow_object.to_deployment(
+                name=item["name"],
+                parameters=item.get("parameters") or {},
+                schedules=[Cron(s["cron"], timezone=s.get("timezone")) for s in item.get("schedules") or []],
+                concurrency_limit=(
+                    ConcurrencyLimitConfig(
+                        limit=limit["limit"],
+                        collision_strategy=ConcurrencyLimitStrategy(limit.get("collision_strategy", "ENQUEUE")),
+                    )
+                    if limit
+                    else None
+                ),
+                tags=item.get("tags") or [],
+                work_queue_name=item["work_pool"].get("work_queue_name"),
+                job_variables={**working, **(item["work_pool"].get("job_variables") or {})},
+            )
+        )
+        made.append((deployment, item["work_pool"]["name"]))
+    return made
+
+
+def deploy_to_pools(prefect_file: Path) -> None:
+    """Create (or update) the deployments of `prefect_file` on the server of PREFECT_API_URL, in their pools."""
+    for deployment, pool in pool_deployments(prefect_file):
+        deployment.apply(work_pool_name=pool)
+        print(f"Deployed {deployment.flow_name}/{deployment.name} to the work pool {pool}", flush=True)
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--prefect-yaml"] and len(sys.argv) == 3:
+        with offline_defaults():
+            deploy_to_pools(Path(sys.argv[2]))
+        return 0
     try:
         config = load_configuration(with_blocks=False)
         schedules = load_schedules(config.settings.schedules_file)

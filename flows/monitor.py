@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ from veille.records import Article, ArticleChanges, SourceBatch
 from veille.report import render_monitor_report
 from veille.sanitize import loggable
 from veille.settings import Settings
+from veille.shards import Shard, parse_shard
 from veille.sources import FolderConfig, SourcesConfig
 from veille.store.lock import RunLock
 from veille.summary import RunSummary, plural
@@ -67,7 +68,9 @@ _LOCK_POLL_SECONDS = 2.0
 
 
 @flow(name="monitor", on_failure=[notify_operator], on_crashed=[notify_operator])
-def monitor(folder: Path | None = None, sources: list[str] | None = None, baseline: bool = False) -> State:
+def monitor(
+    folder: Path | None = None, sources: list[str] | None = None, baseline: bool = False, shard: str | None = None
+) -> State:
     """Alert on new mentions of watched places and weapons in new articles of folders and feeds.
 
     One monitor run processes at a time. Of the deployment, a run started while another is processing
@@ -86,6 +89,9 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None, baseli
         baseline: On: store and index every new article of this run without notifying (its mentions
             are held, and later copies of its stories stay old news). Off: only the first read of a
             new feed is a baseline (unless its `baseline: false` in sources.yaml).
+        shard: Read only this shard of the sources, INDEX/COUNT ("1/2"): a stable hash of each source's
+            name picks its shard, so COUNT runs (on as many workers) read each source once. Shards run
+            side by side; a run of every source waits for them, and they for it. Empty: every source.
     """
     logger = get_run_logger()
     started, began = time.monotonic(), datetime.now(UTC)
@@ -96,13 +102,17 @@ def monitor(folder: Path | None = None, sources: list[str] | None = None, baseli
         return stopped(REPORT_KEY, Cancelled(message=message))
     try:
         config = load_configuration()
-        selected = _select(config, folder, sources)
+        chosen_shard = parse_shard(shard) if shard else None
+        selected = _select(config, folder, sources, chosen_shard)
         store = open_store(config.settings)
     except VeilleError as exc:
         return failed(REPORT_KEY, exc)
     try:
         holder = f"monitor {flow_run.get_name() or 'run'} since {began:%H:%M} UTC"
-        with _monitor_lock(store, holder, _LOCK_WAIT_SECONDS if _started_by_hand() else 0) as lock:
+        if chosen_shard is not None:
+            holder = f"monitor shard {chosen_shard} {flow_run.get_name() or 'run'} since {began:%H:%M} UTC"
+        wait = _LOCK_WAIT_SECONDS if _started_by_hand() else 0
+        with _monitor_lock(store, holder, wait, chosen_shard) as lock:
             if not lock.acquired:
                 message = f"skipped: another monitor run is processing ({lock.held_by})"
                 logger.warning("%s", message)
@@ -153,12 +163,16 @@ def _started_by_hand() -> bool:
 
 
 @contextmanager
-def _monitor_lock(store: Store, holder: str, wait_seconds: float) -> Iterator[RunLock]:
-    """The monitor's run lock; while another run holds it, asked again every few seconds for `wait_seconds`."""
+def _monitor_lock(store: Store, holder: str, wait_seconds: float, shard: Shard | None = None) -> Iterator[RunLock]:
+    """The monitor's run lock; while another run holds it, asked again every few seconds for `wait_seconds`.
+
+    A run of every source holds "monitor" alone. A shard's run shares "monitor" with the other shards
+    (so a run of everything waits for them all, and they for it) and holds its shard's lock alone.
+    """
     deadline = time.monotonic() + wait_seconds
     told = ""
     while True:
-        with store.run_lock("monitor", holder) as lock:
+        with _shard_locks(store, holder, shard) as lock:
             if lock.acquired or time.monotonic() >= deadline:
                 yield lock
                 return
@@ -168,7 +182,36 @@ def _monitor_lock(store: Store, holder: str, wait_seconds: float) -> Iterator[Ru
         time.sleep(_LOCK_POLL_SECONDS)
 
 
-def _select(config: Configuration, folder: Path | None, sources: list[str] | None) -> Configuration:
+@contextmanager
+def _shard_locks(store: Store, holder: str, shard: Shard | None) -> Iterator[RunLock]:
+    """ "monitor" alone for a run of every source; "monitor" shared, then the shard's own lock, for a shard."""
+    if shard is None:
+        with store.run_lock("monitor", holder) as lock:
+            yield lock
+        return
+    with store.run_lock("monitor", holder, shared=True) as whole:
+        if not whole.acquired:
+            yield whole
+            return
+        with store.run_lock(shard.lock_name, holder) as lock:
+            yield lock
+
+
+def _select(
+    config: Configuration, folder: Path | None, sources: list[str] | None, shard: Shard | None = None
+) -> Configuration:
+    """The configuration narrowed to one folder, or to the named sources; then to a shard of them."""
+    narrowed = _narrowed(config, folder, sources)
+    if shard is None:
+        return narrowed
+    only = {
+        "folders": tuple(f for f in narrowed.sources.folders if shard.holds(f.source_name)),
+        "feeds": tuple(f for f in narrowed.sources.feeds if shard.holds(f.source_name)),
+    }
+    return replace(narrowed, sources=narrowed.sources.model_copy(update=only))
+
+
+def _narrowed(config: Configuration, folder: Path | None, sources: list[str] | None) -> Configuration:
     """The configuration narrowed to one folder, or to the named sources."""
     if folder is not None:
         _check_folder_allowed(config, folder)
@@ -342,7 +385,10 @@ def _detect(
         settings.spacy_model, unwalked(config.watchlist), index_cache=IndexCache(settings.cache_dir)
     )
     decision = config.decision
+    since = settings.clock() - timedelta(days=settings.story_window_days)
     stories = load_story_index(store, settings.story_window_days, settings.story_threshold, settings.clock())
+    # Shards side by side store articles of each other's stories meanwhile: each batch adds them first.
+    batch = replace(batch, stories_since=since)
     articles = changes.to_extract
     size, processes = settings.batch_size, settings.extract_processes_value
     # The model's processes start at each extract_batch: a task reads enough batches to keep them all busy.
@@ -376,6 +422,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="read only these sources of config/sources.yaml: feed:NAME, folder:PATH, a feed's name or a folder's path",
     )
     parser.add_argument(
+        "--shard",
+        default=None,
+        metavar="INDEX/COUNT",
+        help="read only this shard of the sources (1/2: the first of two), for runs side by side on several workers",
+    )
+    parser.add_argument(
         "--baseline",
         action="store_true",
         help="store every new article of this run without notifying (its mentions are held); "
@@ -396,14 +448,19 @@ def run(args: argparse.Namespace) -> int:
     checked = checked_configuration()
     if checked is None:
         return 2
-    if args.sources:
-        try:  # a mistyped name is a usage error, said before Prefect starts
-            chosen_sources(checked.sources, args.sources, checked.settings.sources_file)
+    if args.sources or args.shard:
+        try:  # a mistyped name or shard is a usage error, said before Prefect starts
+            if args.sources:
+                chosen_sources(checked.sources, args.sources, checked.settings.sources_file)
+            if args.shard:
+                parse_shard(args.shard)
         except VeilleError as exc:
             print(f"veille: {exc}", file=sys.stderr)
             return 2
     with offline_defaults(command_line_server()):
-        state = monitor(folder=args.folder, sources=args.sources, baseline=args.baseline, return_state=True)
+        state = monitor(
+            folder=args.folder, sources=args.sources, baseline=args.baseline, shard=args.shard, return_state=True
+        )
     if state.is_failed():
         # The message may quote a file name or a server's answer: escaped, it stays one line.
         print(f"veille: monitor failed: {loggable(state.message)}", file=sys.stderr)

@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 
 from veille.decide import DecisionConfig, decide_batch
 from veille.decide.stories import index_stored, place_articles
+from veille.errors import WriteConflict
 from veille.interfaces import Store
 from veille.records import ArticleMentions, BatchPlan, DecisionContext, RecordedBatch
 from veille.sanitize import loggable
@@ -23,6 +24,13 @@ class BatchSettings:
 
     baseline_sources: frozenset[str] = frozenset()
     languages: Mapping[str, str] | None = None
+    # Where the run's story index starts: articles first seen since then that other runs stored (shards
+    # side by side) join it before each batch decides. None: this run's index is complete.
+    stories_since: datetime | None = None
+
+
+# How many times a batch decides when other runs keep writing first what it would write.
+_DECISIONS = 4
 
 
 @task(name="load_story_index", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
@@ -69,14 +77,26 @@ def record_batch(
 ) -> RecordedBatch:
     """Decide on a batch and store it: articles with their mentions and stories, alerts with their deliveries.
 
-    Decided inside the task, from a fresh read of the store: a retry (another run recorded meanwhile)
-    decides again on what is stored now. An article the database refuses is logged by name and left
-    out; the rest of the batch is stored.
+    Decided inside the task, from a fresh read of the store, one batch at a time across the runs that
+    share the database (Store.recording): shards side by side each see the stories and alerts the others
+    wrote, so a story that crosses shards alerts once. Should a unique constraint still refuse the plan
+    (a writer that does not take that lock), the batch reads its context and decides again, a few times.
+    An article the database refuses is logged by name and left out; the rest of the batch is stored.
     """
-    plan = plan_batch(store, found, decision, stories, now, batch)
-    recorded = store.record_plan(plan, now)
-    index_stored(stories, plan.articles, recorded.stored)
     logger = get_run_logger()
+    for attempt in range(1, _DECISIONS + 1):
+        with store.recording():
+            if batch.stories_since is not None:
+                store.add_new_stories(stories, batch.stories_since)
+            plan = plan_batch(store, found, decision, stories, now, batch)
+            try:
+                recorded = store.record_plan(plan, now)
+                break
+            except WriteConflict as exc:
+                if attempt == _DECISIONS:
+                    raise
+                logger.info("deciding again on a batch (%s)", loggable(str(exc)))
+    index_stored(stories, plan.articles, recorded.stored)
     for item in recorded.rejected:
         logger.error("cannot store %s %s: %s", loggable(item.source), loggable(item.item), loggable(item.problem))
     return recorded

@@ -42,6 +42,7 @@ FAST_FILES = (
     "test_injection.py",
     "test_project.py",
     "test_report.py",
+    "test_shards.py",
     "test_stories.py",
     "test_spec_*.py",
     "test_golden.py",

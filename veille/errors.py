@@ -23,6 +23,10 @@ class StoreError(VeilleError):
     """The database refused or failed an operation."""
 
 
+class WriteConflict(StoreError):
+    """Another run wrote first what this one was writing (a unique constraint): decide again on what it wrote."""
+
+
 class NotifyError(VeilleError):
     """A notification target could not be set up."""
 

@@ -115,8 +115,14 @@ class Store(Protocol):
 
     def close(self) -> None: ...
 
-    def run_lock(self, name: str, holder: str) -> AbstractContextManager[RunLock]:
-        """Held while a run of kind `name` processes; `acquired` False at once when another run holds it."""
+    def run_lock(self, name: str, holder: str, shared: bool = False) -> AbstractContextManager[RunLock]:
+        """Held while a run of kind `name` processes; `acquired` False at once when another run holds it
+        (or, `shared`, holds it alone)."""
+        ...
+
+    def recording(self) -> AbstractContextManager[None]:
+        """Held while a batch reads its context, decides and writes: the runs side by side on one database
+        (shards) decide one batch at a time, each on what the others wrote."""
         ...
 
     # Articles and stories.
@@ -159,6 +165,10 @@ class Store(Protocol):
 
     def load_story_index(self, since: datetime, threshold: float) -> StoryIndex:
         """Signatures of the articles first seen since `since`, to find the story of a new one."""
+        ...
+
+    def add_new_stories(self, index: StoryIndex, since: datetime) -> int:
+        """Add to `index` the articles first seen since `since` that it lacks (other runs stored them); how many."""
         ...
 
     # Sources.

@@ -83,6 +83,9 @@ class StoryIndex:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
     def add(self, key: str, story_id: int, minhash: LeanMinHash) -> None:
         if key in self._entries:
             self.remove(key)

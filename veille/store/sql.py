@@ -23,11 +23,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, StatementError
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from veille.errors import StoreError
+from veille.errors import StoreError, WriteConflict
 from veille.records import (
     BatchPlan,
     CreatedAlert,
@@ -54,7 +54,7 @@ from veille.store.guard import database_errors as _errors
 from veille.store.guard import rows_changed
 from veille.store.health import HealthQueries
 from veille.store.history import HistoryQueries
-from veille.store.lock import RunLock, run_lock
+from veille.store.lock import RunLock, exclusive_section, run_lock
 from veille.store.migrate import upgrade
 from veille.store.models import (
     AlertEntryRow,
@@ -119,9 +119,13 @@ class SqlStore(
     def close(self) -> None:
         self.engine.dispose()
 
-    def run_lock(self, name: str, holder: str) -> AbstractContextManager[RunLock]:
+    def run_lock(self, name: str, holder: str, shared: bool = False) -> AbstractContextManager[RunLock]:
         """Held while a run of kind `name` processes; see veille.store.lock."""
-        return run_lock(self.engine, name, holder)
+        return run_lock(self.engine, name, holder, shared)
+
+    def recording(self) -> AbstractContextManager[None]:
+        """Held while a batch decides and writes, one batch at a time across processes; see veille.store.lock."""
+        return exclusive_section(self.engine, "recording")
 
     def known_hashes(self, sources: Iterable[str]) -> dict[tuple[str, str], str]:
         """Content hash of every stored article of `sources`, by (source, key)."""
@@ -158,6 +162,10 @@ class SqlStore(
         An article the database refuses (a value it cannot hold) costs only itself: the plan is written
         again article by article, and that one comes back in `rejected`, named, not stored (so it is new
         again next run), with its alerts. A problem of the database itself still fails the whole plan.
+
+        Raises WriteConflict, having written nothing, when a unique constraint refuses the plan: another run
+        wrote meanwhile the same story's alert for an entry, or the same article; the caller decides again
+        on what is stored now (tasks.store.record_batch).
         """
         try:
             recorded = RecordedBatch([])
@@ -167,6 +175,11 @@ class SqlStore(
                     writer.write(item, recorded)
                 recorded.grown.update(writer.grown)
             return recorded
+        except StoreError as exc:
+            if isinstance(exc.__cause__, IntegrityError) and _unique_violation(exc.__cause__):
+                raise WriteConflict(f"another run wrote first: {_first_line(exc)}") from exc.__cause__
+            if not _one_item_problem(exc):
+                raise
         except Exception as exc:
             if not _one_item_problem(exc):
                 raise
@@ -219,6 +232,19 @@ class SqlStore(
             for article_id, story_id, data in session.execute(query):
                 index.add(str(article_id), story_id, from_bytes(data))
         return index
+
+    def add_new_stories(self, index: StoryIndex, since: datetime) -> int:
+        """Add to `index` the articles first seen since `since` that it lacks (other runs stored them); how many."""
+        recent = select(ArticleRow.id).where(ArticleRow.first_seen_at >= since, ArticleRow.signature.is_not(None))
+        with _errors("reading story signatures"), Session(self.engine) as session:
+            missing = [article_id for article_id in session.scalars(recent) if str(article_id) not in index]
+            for start in range(0, len(missing), 1000):
+                query = select(ArticleRow.id, ArticleRow.story_id, ArticleRow.signature).where(
+                    ArticleRow.id.in_(missing[start : start + 1000])
+                )
+                for article_id, story_id, data in session.execute(query):
+                    index.add(str(article_id), story_id, from_bytes(data))
+        return len(missing)
 
     def rename_source(self, old: str, new: str) -> bool:
         """Give source `old` the name `new`, with its articles, unless `new` exists already; whether it did."""
@@ -554,11 +580,19 @@ class _PlanWriter:
         ]
 
 
+def _unique_violation(error: IntegrityError) -> bool:
+    """Whether the database refused a duplicate (a run that wrote first), not a missing reference or a NULL."""
+    code = getattr(error.orig, "sqlstate", None)  # psycopg
+    if code is not None:
+        return bool(code == "23505")
+    return "UNIQUE constraint failed" in str(error.orig)  # sqlite3
+
+
 def _one_item_problem(exc: BaseException) -> bool:
     """Whether `exc` is about a value of one item (the database refuses it), not about the database.
 
-    A lost connection, a lock or a unique constraint another run won (its task retries and finds the
-    work done) fail the whole batch as before; a value too long, a NUL, an unencodable character do not.
+    A lost connection or a lock fail the whole batch as before, and a unique constraint another run won
+    is a WriteConflict (the batch decides again); a value too long, a NUL, an unencodable character are not.
     """
     cause = exc.__cause__ if isinstance(exc, StoreError) else exc
     if isinstance(cause, DataError):
