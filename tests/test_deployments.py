@@ -94,7 +94,7 @@ def test_every_parameter_has_a_type_and_a_description_for_the_ui_form():
             for name in ("monitor", "digest", "replay", "release")
         }
 
-    assert set(forms["monitor"]["properties"]) == {"folder", "sources", "baseline"}
+    assert set(forms["monitor"]["properties"]) == {"folder", "sources", "baseline", "shard"}
     assert set(forms["replay"]["properties"]) == {
         "since",
         "until",
