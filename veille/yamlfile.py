@@ -189,6 +189,15 @@ def format_location(location: Location) -> str:
     return text
 
 
+def _parsed(text: str, kind: Any) -> tuple[yaml.Node | None, Any]:
+    loader = kind(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
 def load_yaml(path: Path) -> YamlDocument:
     """Read and parse `path`; a missing file, bad YAML or repeated keys raise ConfigError."""
     try:
@@ -197,15 +206,15 @@ def load_yaml(path: Path) -> YamlDocument:
         raise ConfigProblems(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigProblems(f"{path}: cannot read: {exc}") from None
-    # libyaml's parser where installed: ten times the pure-Python one, which a sources.yaml of 10,000 feeds feels.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        raise problems_error(path, [_syntax_problem(exc)]) from None
-    finally:
-        loader.dispose()
+        # libyaml's parser where installed: ten times the pure-Python one, which a sources.yaml of 10,000
+        # feeds feels. Bad YAML is parsed again by the pure-Python one, whose messages say more.
+        node, data = _parsed(text, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        try:
+            node, data = _parsed(text, yaml.SafeLoader)
+        except yaml.YAMLError as exc:
+            raise problems_error(path, [_syntax_problem(exc)]) from None
     document = YamlDocument(path=path, data=data, marks={}, mappings=frozenset())
     if node is None:
         return document
