@@ -207,3 +207,26 @@ def test_three_hundred_feeds_take_a_few_task_runs_and_a_hanging_one_fails_only_i
 
     again = run_monitor()
     assert sum(batch.outcome is SourceOutcome.NOT_MODIFIED for batch in again.batches) == 300, "validators kept"
+
+
+def test_a_chunk_whose_task_fails_fails_each_of_its_feeds_by_name_and_not_the_run():
+    from prefect import flow, task
+
+    from flows.monitor import _feed_batches
+
+    @task
+    def broken_chunk() -> list:
+        raise RuntimeError("the worker died")
+
+    @flow
+    def reading() -> list:
+        return _feed_batches(["feed:a", "feed:b"], broken_chunk.submit())
+
+    batches = reading()
+
+    assert [(batch.source, batch.outcome) for batch in batches] == [
+        ("feed:a", SourceOutcome.FAILED),
+        ("feed:b", SourceOutcome.FAILED),
+    ]
+    problem = batches[0].problem or ""
+    assert problem.startswith("its fetch_feeds task ended") and "the worker died" in problem
