@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, str] = {
     "watchlist_scale": "watchlist_scale",
     "memory": "memory",
     "startup": "startup",
+    "feeds_scale": "feeds_scale",
     "scaleout": "scaleout",
 }
 

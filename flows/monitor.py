@@ -42,7 +42,7 @@ from flows.prefect_home import command_line_server
 from flows.progress import RunProgress
 from tasks.extract import extract_batch, load_language_model
 from tasks.health import alert_source_health
-from tasks.ingest import fetch_feed, fetch_full_texts, find_changes, read_folders, record_source_health
+from tasks.ingest import fetch_feeds, fetch_full_texts, find_changes, read_folders, record_source_health
 from tasks.notify import send_alerts
 from tasks.store import BatchSettings, load_story_index, record_batch
 from veille.errors import ConfigError, VeilleError
@@ -65,6 +65,10 @@ REPORT_KEY = "monitor-summary"
 # A run started by hand waits this long for one from the command line; the schedule's next run comes anyway.
 _LOCK_WAIT_SECONDS = 30 * 60
 _LOCK_POLL_SECONDS = 2.0
+# Feeds fetched by one task run: a task run costs ~60 ms of Prefect, so 10,000 feeds take 20 of them, not 10,000.
+FEEDS_PER_TASK = 500
+# Feeds named in the log line of a chunk that failed as a whole; the summary names each anyway.
+_NAMED_FAILURES = 20
 
 
 @flow(name="monitor", on_failure=[notify_operator], on_crashed=[notify_operator])
@@ -275,6 +279,8 @@ def _run(store: Store, config: Configuration, baseline: bool = False) -> RunSumm
         backoff_seconds=settings.fetch_backoff_seconds,
         allowed_networks=settings.fetch_allowed_networks_value,
         deadline_seconds=settings.fetch_deadline_seconds,
+        per_host=settings.fetch_per_host,
+        concurrency=settings.fetch_concurrency,
     )
     with Fetcher(policy) as fetcher:
         batches = _read_sources(store, config, fetcher)
@@ -292,7 +298,9 @@ def _run(store: Store, config: Configuration, baseline: bool = False) -> RunSumm
     now = settings.clock()
     record_source_health(store, unwalked(batches), now)
     sources = [batch.source for batch in batches]
-    summary.health = alert_source_health(store, sources, unwalked(config.decision), settings.source_failures_alert, now)
+    summary.health = alert_source_health(
+        store, unwalked(sources), unwalked(config.decision), settings.source_failures_alert, now
+    )
     summary.delivery = send_alerts(
         store, config.notifier, delivery_policy(settings), sent_journal(settings), settings.clock
     )
@@ -302,7 +310,8 @@ def _run(store: Store, config: Configuration, baseline: bool = False) -> RunSumm
 
 
 def _read_sources(store: Store, config: Configuration, fetcher: Fetcher) -> list[SourceBatch]:
-    """Folders in one task, each due feed in a task of its own (run side by side)."""
+    """Folders in one task; the due feeds in chunks of up to FEEDS_PER_TASK, a task each (run side by side),
+    whose feeds are fetched side by side inside it."""
     settings = config.settings
     folders = [
         FolderSource(item.path, settings.max_file_bytes, item.name, settings.follow_links)
@@ -317,33 +326,54 @@ def _read_sources(store: Store, config: Configuration, fetcher: Fetcher) -> list
     feeds = config.sources.feeds
     states = store.source_states(feed.source_name for feed in feeds)
     now = config.settings.clock()
-    timeout = config.settings.network_task_timeout_seconds
-    fetch = fetch_feed.with_options(timeout_seconds=timeout)
-    futures = []
+    due = []
     for feed in feeds:
         state = states.get(feed.source_name)
         if not feed.due(state.last_fetched_at if state else None, now):
             batches.append(SourceBatch.not_due(feed.source_name))
             continue
-        feed_source = FeedSource(feed.name, feed.url, fetcher, state.validators if state else {}, feed.tags)
-        futures.append((feed_source.name, fetch.submit(feed_source)))
-    return batches + [_feed_batch(name, future, timeout) for name, future in futures]
+        due.append(FeedSource(feed.name, feed.url, fetcher, state.validators if state else {}, feed.tags))
+    timeout = settings.network_task_timeout_seconds
+    # Prefect's own timeout cannot stop a task in a worker thread: the chunk keeps its own (`timeout`,
+    # which fails only the feeds it has not read), and this backstop marks one that never came back.
+    fetch = fetch_feeds.with_options(timeout_seconds=2 * timeout)
+    chunks = [due[start : start + FEEDS_PER_TASK] for start in range(0, len(due), FEEDS_PER_TASK)]
+    futures = [
+        (chunk, fetch.submit(unwalked(chunk), _part(index, chunks), timeout, settings.fetch_concurrency))
+        for index, chunk in enumerate(chunks)
+    ]
+    for chunk, future in futures:
+        batches.extend(_feed_batches([source.name for source in chunk], future))
+    return batches
 
 
-def _feed_batch(name: str, future: PrefectFuture[SourceBatch], timeout: float) -> SourceBatch:
-    """The feed's batch; or, when its task did not complete (its timeout, a crash), that feed's failure."""
+def _part(index: int, chunks: list[list[FeedSource]]) -> str:
+    """A chunk's task run name: which feeds of the run's due ones it reads (`1-500 of 10000`)."""
+    first = sum(len(chunk) for chunk in chunks[:index]) + 1
+    return f"{first}-{first + len(chunks[index]) - 1} of {sum(len(chunk) for chunk in chunks)}"
+
+
+def _feed_batches(names: list[str], future: PrefectFuture[list[SourceBatch]]) -> list[SourceBatch]:
+    """The chunk's batches; or, when its task did not complete (its backstop timeout, a crash), a failure
+    for each of its feeds, by name: never the run's, nor the other chunks'."""
     # Typed as the task's return value; with raise_on_failure=False a run that failed gives its exception.
     outcome: object = future.result(raise_on_failure=False)
-    if isinstance(outcome, SourceBatch):
+    if isinstance(outcome, list):
         return outcome
     state = future.state
     problem = (
-        f"its fetch_feed task took longer than its {timeout:g} s timeout (VEILLE_NETWORK_TASK_TIMEOUT_SECONDS)"
+        "its fetch_feeds task outlived its backstop timeout (VEILLE_NETWORK_TASK_TIMEOUT_SECONDS)"
         if state.name == "TimedOut"
-        else f"its fetch_feed task ended {state_name(state)}: {state.message}"
+        else f"its fetch_feeds task ended {state_name(state)}: {state.message}"
     )
-    get_run_logger().error("cannot read %s: %s", name, loggable(problem))
-    return SourceBatch.failed(name, problem)
+    logger = get_run_logger()
+    logger.error("cannot read %s: %s", plural(len(names), "feed"), loggable(problem))
+    logger.error("feeds not read: %s", loggable(", ".join(names[:_NAMED_FAILURES])) + _more(len(names)))
+    return [SourceBatch.failed(name, problem) for name in names]
+
+
+def _more(count: int) -> str:
+    return f" and {count - _NAMED_FAILURES} more" if count > _NAMED_FAILURES else ""
 
 
 def _full_texts(articles: list[Article], fetcher: Fetcher, settings: Settings) -> list[Article]:

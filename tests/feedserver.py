@@ -48,6 +48,10 @@ class FeedServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.routes: dict[str, Reply | Route] = {}
         self.requests: list[Request] = []
+        # Requests being answered at once, now and at most: what a client's per-host limit is held to.
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._counting = threading.Lock()
         self.host = host
         self.closed = False
         self._server = _QuietServer((host, port), self._handler())
@@ -75,6 +79,16 @@ class FeedServer:
             disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
+                with server._counting:
+                    server.in_flight += 1
+                    server.most_in_flight = max(server.most_in_flight, server.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    with server._counting:
+                        server.in_flight -= 1
+
+            def _answer(self) -> None:
                 request = Request(self.path, {k.lower(): v for k, v in self.headers.items()})
                 server.requests.append(request)
                 route = server.routes.get(self.path, Reply(404, b"not found"))

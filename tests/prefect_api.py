@@ -43,3 +43,11 @@ def run_record(flow_run_id: UUID, api_url: str | None = None) -> RunRecord:
             .json()
         )
     return RunRecord(flow_run, [log["message"] for log in logs], artifacts)
+
+
+def task_run_count(flow_run_id: UUID, name: str, api_url: str | None = None) -> int:
+    """How many task runs of the flow run have `name` in their name."""
+    api = (api_url or PREFECT_API_URL.value()).rstrip("/")
+    query = {"flow_runs": {"id": {"any_": [str(flow_run_id)]}}, "task_runs": {"name": {"like_": name}}}
+    with httpx.Client(base_url=api, timeout=30) as client:
+        return int(client.post("/task_runs/count", json=query).raise_for_status().json())

@@ -484,7 +484,7 @@ def test_a_feed_whose_task_outlives_its_timeout_is_that_feed_s_failure(workdir, 
 
     assert {name for a in summary.alerts for name in a.entries} == {"Raqqa"}
     assert (
-        "feed:slow: FAILED: its fetch_feed task took longer than its 2 s timeout (VEILLE_NETWORK_TASK_TIMEOUT_SECONDS)"
+        "feed:slow: FAILED: its fetch_feeds task took longer than its 2 s timeout (VEILLE_NETWORK_TASK_TIMEOUT_SECONDS)"
     ) in summary.render()
     assert elapsed < 25
     assert not [r for r in caplog.records if "running in a worker thread" in r.getMessage()], (

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from flows.monitor import monitor
 from tests.conftest import run_monitor, write_sources
 from tests.feedserver import RSS, Reply, rss
+from tests.prefect_api import task_run_count
 from tests.wire import COPIES, OTHER_STORY_SAME_PLACE
 from veille.records import SourceOutcome
 from veille.settings import load_settings
@@ -165,3 +168,65 @@ def test_a_run_that_fails_after_fetching_loses_no_entry(workdir, feed_server, mo
     summary = run_monitor()
     assert summary.new == 1, "the feed's validators were kept from the failed run: its entry would be lost"
     assert {name for a in summary.alerts for name in a.entries} == {"Hama", "mortier"}
+
+
+def test_three_hundred_feeds_take_a_few_task_runs_and_a_hanging_one_fails_only_itself(
+    workdir, feed_server, monkeypatch
+):
+    monkeypatch.setattr("flows.monitor.FEEDS_PER_TASK", 100)
+    monkeypatch.setenv("VEILLE_NETWORK_TASK_TIMEOUT_SECONDS", "3")
+    monkeypatch.setenv("VEILLE_FETCH_PER_HOST", "4")
+    for n in range(300):
+        feed_server.routes[f"/f{n}"] = with_etag(rss((f"f{n}-1", f"Dépêche {n}", "Le conseil municipal a voté.")))
+    feed_server.routes["/hanging"] = Reply(200, rss(("h1", "Jamais", "Jamais lu.")), RSS, delay=20)
+    feeds = [{"name": f"f{n}", "url": feed_server.url(f"/f{n}")} for n in range(300)]
+    feeds.insert(150, {"name": "hanging", "url": feed_server.url("/hanging")})
+    write_sources(workdir, feeds)
+
+    started = time.monotonic()
+    state = monitor(return_state=True)
+    elapsed = time.monotonic() - started
+
+    assert state.is_completed(), state.message
+    summary = state.result()
+    assert task_run_count(state.state_details.flow_run_id, "fetch_feeds") == 4, "301 feeds in chunks of 100"
+    outcomes = {batch.source: batch for batch in summary.batches}
+    assert outcomes["feed:hanging"].outcome is SourceOutcome.FAILED
+    assert "its fetch_feeds task took longer than its 3 s timeout" in (outcomes["feed:hanging"].problem or "")
+    assert sum(batch.outcome is SourceOutcome.READ for batch in summary.batches) == 300
+    assert feed_server.most_in_flight <= 4, "the per-host limit"
+    assert elapsed < 60, "the hanging feed waited for, not cut at its chunk's timeout"
+    store = SqlStore.open(load_settings().database_url_value)
+    try:
+        recorded = {row.name: row for row in store.source_health([f"feed:{feed['name']}" for feed in feeds])}
+    finally:
+        store.close()
+    assert len(recorded) == 301, "every feed's health recorded"
+    assert all(row.last_success_at is not None for name, row in recorded.items() if name != "feed:hanging")
+    assert recorded["feed:hanging"].last_error and recorded["feed:hanging"].last_success_at is None
+
+    again = run_monitor()
+    assert sum(batch.outcome is SourceOutcome.NOT_MODIFIED for batch in again.batches) == 300, "validators kept"
+
+
+def test_a_chunk_whose_task_fails_fails_each_of_its_feeds_by_name_and_not_the_run():
+    from prefect import flow, task
+
+    from flows.monitor import _feed_batches
+
+    @task
+    def broken_chunk() -> list:
+        raise RuntimeError("the worker died")
+
+    @flow
+    def reading() -> list:
+        return _feed_batches(["feed:a", "feed:b"], broken_chunk.submit())
+
+    batches = reading()
+
+    assert [(batch.source, batch.outcome) for batch in batches] == [
+        ("feed:a", SourceOutcome.FAILED),
+        ("feed:b", SourceOutcome.FAILED),
+    ]
+    problem = batches[0].problem or ""
+    assert problem.startswith("its fetch_feeds task ended") and "the worker died" in problem

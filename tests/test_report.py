@@ -195,3 +195,23 @@ def test_a_source_name_keeps_its_kind_and_is_inert_markdown(source, shown):
     from veille.markdown import source_label
 
     assert source_label(source) == shown
+
+
+def test_a_run_over_ten_thousand_feeds_stays_short_and_names_its_failing_ones():
+    from veille.records import SourceBatch
+    from veille.report import render_monitor_report
+    from veille.summary import RunSummary
+
+    batches = [SourceBatch.not_modified(f"feed:f{n}", {"etag": f'"{n}"'}) for n in range(10_000)]
+    batches[9_998] = SourceBatch.failed("feed:f9998", "HTTP 500 Internal Server Error")
+    summary = RunSummary(batches=batches)
+
+    text = summary.render()
+    assert "feed:f9998: FAILED: HTTP 500" in text
+    assert len(text.splitlines()) < 40
+    assert "(9999 not modified, 0 not due, 1 failed)" in text
+    report = render_monitor_report(summary, [], {}, 1.0, [], None)
+    table = report.split("## Sources")[1].splitlines()
+    assert table[4] == "| feed:f9998 | FAILED | 0 | 0 |", "the failing feed heads the table, before the cut"
+    assert "- **feed:f9998**: FAILED: HTTP 500 Internal Server Error" in table
+    assert len(report.splitlines()) < 260

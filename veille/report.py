@@ -27,6 +27,7 @@ from veille.summary import (
     RELEASE_COMMAND,
     RunSummary,
     count_outcomes,
+    failing_first,
     on_hold,
     plural,
     recorded_late,
@@ -213,7 +214,7 @@ def source_table(summary: RunSummary) -> list[str]:
     health = {h.name: h for h in summary.sources}
     lines = ["| Source | This run | New | Stored |", "|---|---|---|---|"]
     notes = []
-    for batch in summary.batches[:_ROWS]:
+    for batch in failing_first(summary.batches)[:_ROWS]:
         h = health.get(batch.source)
         name = source_label(batch.source)
         lines.append(

@@ -179,9 +179,13 @@ class Settings(BaseSettings):
     network_task_timeout_seconds: float = Field(
         180.0,
         gt=0,
-        description="Backstop behind the deadline: a feed whose fetch_feed task (fetch and parse) "
-        "runs longer fails; fetch_full_texts is given the full-text budget plus this.",
+        description="Backstop behind the deadline: the feeds a fetch_feeds task (a chunk of feeds, fetched "
+        "and parsed) has not read within this fail; fetch_full_texts is given the full-text budget plus this.",
     )
+    fetch_per_host: int = Field(
+        6, ge=1, le=100, description="Fetches under way at once to one host (politeness; HTTP/2 multiplexes them)."
+    )
+    fetch_concurrency: int = Field(32, ge=1, le=1000, description="Fetches under way at once in all.")
 
     @field_validator("fetch_allowed_networks")
     @classmethod

@@ -180,7 +180,7 @@ class RunSummary:
         """One line per feed and per failing source: what this run got, and the source's health."""
         health = {h.name: h for h in self.sources}
         lines = []
-        for batch in self.batches:
+        for batch in failing_first(self.batches):
             if batch.source.startswith(FOLDER_PREFIX) and batch.outcome is not SourceOutcome.FAILED:
                 continue
             h = health.get(batch.source)
@@ -237,6 +237,11 @@ def source_state(
     if batch.errors:
         state += f", {len(batch.errors)} unreadable"
     return state + (f" (warning: {quote(batch.problem)})" if batch.problem else "")
+
+
+def failing_first(batches: Sequence[SourceBatch]) -> list[SourceBatch]:
+    """The failed sources first, each part in its order: a list cut short (10,000 feeds) still shows them."""
+    return sorted(batches, key=lambda batch: batch.outcome is not SourceOutcome.FAILED)
 
 
 def count_outcomes(batches: Sequence[SourceBatch]) -> Counter[SourceOutcome]:

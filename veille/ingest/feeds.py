@@ -197,8 +197,9 @@ class FeedSource:
     def name(self) -> str:
         return feed_source_name(self.feed_name)
 
-    def read(self) -> SourceBatch:
-        fetched = self.fetcher.fetch(self.url, self.validators, accept=FEED_ACCEPT)
+    def read(self, until: float | None = None) -> SourceBatch:
+        """The feed's entries, or a 304's; its fetch ends by `until` (a time.monotonic() instant) if given."""
+        fetched = self.fetcher.fetch(self.url, self.validators, accept=FEED_ACCEPT, until=until)
         if fetched.not_modified:
             return SourceBatch.not_modified(self.name, self.validators)
         parsed = parse_feed(fetched.content, fetched.headers, self.name, fetched.url, self.tags)

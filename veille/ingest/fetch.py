@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -14,6 +18,7 @@ from veille.ingest.transport import GuardedBackend, GuardedTransport, Resolver, 
 
 USER_AGENT = f"Veille/{__version__} (news monitoring; +https://github.com/veille-osint/veille)"
 DEADLINE_SETTING = "VEILLE_FETCH_DEADLINE_SECONDS"
+PER_HOST_SETTING = "VEILLE_FETCH_PER_HOST"
 
 
 class FetchError(IngestError):
@@ -33,6 +38,9 @@ class FetchPolicy:
     # Private networks a user's own feeds live on (an intranet); everything else not public is refused.
     allowed_networks: tuple[IPNetwork, ...] = ()
     deadline_seconds: float = 60.0
+    # Fetches under way at once to one host, and in all: polite to each server, bounded in threads.
+    per_host: int = 6
+    concurrency: int = 32
 
 
 @dataclass(frozen=True)
@@ -62,9 +70,10 @@ class Fetcher:
 
     def __init__(self, policy: FetchPolicy = FetchPolicy(), resolve: Resolver = resolve_host) -> None:
         self.policy = policy
+        self._slots = _Slots(policy.per_host, policy.concurrency)
         backend = GuardedBackend(AddressGuard(policy.allowed_networks), resolve)
         self._client = httpx.Client(
-            transport=GuardedTransport(backend),
+            transport=GuardedTransport(backend, max_connections=max(100, policy.concurrency)),
             timeout=httpx.Timeout(policy.timeout_seconds),
             follow_redirects=True,
             max_redirects=policy.max_redirects,
@@ -90,7 +99,13 @@ class Fetcher:
         """GET `url` within the policy's deadline, or by `until` (a time.monotonic() instant) when sooner.
 
         Timeouts and 5xx are retried with backoff while the deadline leaves time; anything else fails at once.
+        The deadline starts once one of the host's `per_host` slots is free (waiting for it ends by `until`):
+        a thousand feeds of one host wait their turn, not their deadline.
         """
+        with self._slots.held(urlsplit(url).hostname or "", until):
+            return self._fetch(url, validators, accept, until)
+
+    def _fetch(self, url: str, validators: dict[str, str] | None, accept: str, until: float | None) -> Fetched:
         headers = {"Accept": accept}
         if validators:
             if "etag" in validators:
@@ -171,6 +186,37 @@ class Fetcher:
 
 class _Retryable(Exception):
     pass
+
+
+class _Slots:
+    """At most `per_host` fetches at once to each host, and `total` in all, shared by every thread."""
+
+    def __init__(self, per_host: int, total: int) -> None:
+        self._per_host = per_host
+        self._hosts: dict[str, threading.BoundedSemaphore] = {}
+        self._lock = threading.Lock()
+        self._total = threading.BoundedSemaphore(total)
+
+    @contextmanager
+    def held(self, host: str, until: float | None) -> Iterator[None]:
+        with self._lock:
+            slot = self._hosts.setdefault(host, threading.BoundedSemaphore(self._per_host))
+        # The host's slot first: a thread waiting on a busy host must not hold one of all the others' slots.
+        _acquire(slot, until, f"no free slot for {host or 'this host'} ({PER_HOST_SETTING}) in the time left")
+        try:
+            _acquire(self._total, until, "no free connection in the time left")
+            try:
+                yield
+            finally:
+                self._total.release()
+        finally:
+            slot.release()
+
+
+def _acquire(semaphore: threading.BoundedSemaphore, until: float | None, problem: str) -> None:
+    timeout = None if until is None else max(until - time.monotonic(), 0.0)
+    if not semaphore.acquire(timeout=timeout):
+        raise FetchError(problem)
 
 
 def _seconds(value: float) -> str:

@@ -8,6 +8,7 @@ Every socket operation is also bounded by the deadline of the fetch it serves (s
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import socket
 import ssl
@@ -156,10 +157,11 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 class GuardedTransport(httpx.HTTPTransport):
-    """httpx's own transport (its pool, TLS and error mapping) over a GuardedBackend."""
+    """httpx's own transport (its pool, TLS and error mapping) over a GuardedBackend; HTTP/2 where a
+    server offers it over TLS (ALPN), HTTP/1.1 elsewhere."""
 
-    def __init__(self, backend: GuardedBackend) -> None:
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+    def __init__(self, backend: GuardedBackend, max_connections: int = 100) -> None:
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         super().__init__(limits=limits)
         # httpx 0.28 takes no network backend (encode/httpx#3749): the pool it built is replaced by the
         # same pool over ours. Checked, so that an httpx that renamed it fails here rather than fetch unguarded.
@@ -175,4 +177,10 @@ class GuardedTransport(httpx.HTTPTransport):
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=backend,
+            http2=_has_h2(),
         )
+
+
+def _has_h2() -> bool:
+    """Whether the `h2` package (httpx[http2]) is installed: without it, HTTP/1.1 only."""
+    return importlib.util.find_spec("h2") is not None

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Row,
     create_engine,
     delete,
     event,
@@ -214,12 +215,12 @@ class SqlStore(
         return recorded
 
     def _source_ids(self, session: Session, names: set[str], now: datetime) -> dict[str, int]:
-        rows = {row.name: row.id for row in session.scalars(select(SourceRow).where(SourceRow.name.in_(names)))}
-        for name in sorted(names - rows.keys()):
-            row = SourceRow(name=name, created_at=now, consecutive_failures=0)
-            session.add(row)
-            session.flush()
-            rows[name] = row.id
+        known = session.execute(select(SourceRow.name, SourceRow.id).where(SourceRow.name.in_(names)))
+        rows = dict(known.tuples().all())
+        added = [SourceRow(name=name, created_at=now, consecutive_failures=0) for name in sorted(names - rows.keys())]
+        session.add_all(added)
+        session.flush()  # one batched INSERT for all of them
+        rows.update((row.name, row.id) for row in added)
         return rows
 
     def load_story_index(self, since: datetime, threshold: float) -> StoryIndex:
@@ -255,27 +256,30 @@ class SqlStore(
 
     def source_states(self, names: Iterable[str]) -> dict[str, SourceState]:
         """What the last reads of these sources left: validators for a conditional GET, last fetch."""
-        query = select(SourceRow).where(SourceRow.name.in_(sorted(set(names))))
+        columns = (SourceRow.name, SourceRow.etag, SourceRow.last_modified, SourceRow.last_fetched_at)
+        query = select(*columns, SourceRow.consecutive_failures).where(SourceRow.name.in_(sorted(set(names))))
         with _errors("reading sources"), Session(self.engine) as session:
-            return {row.name: _state(row) for row in session.scalars(query)}
+            return {row.name: _state(row) for row in session.execute(query)}
 
     def record_source_reads(self, batches: Iterable[SourceBatch], now: datetime) -> None:
         """Health of each source after a read: success or failure, validators, warnings."""
         batches = [batch for batch in batches if batch.outcome is not SourceOutcome.NOT_DUE]
         with _errors("recording source health"), Session(self.engine) as session, session.begin():
             ids = self._source_ids(session, {batch.source for batch in batches}, now)
+            failures = dict(
+                session.execute(
+                    select(SourceRow.id, SourceRow.consecutive_failures).where(SourceRow.id.in_(ids.values()))
+                )
+                .tuples()
+                .all()
+            )
+            # Grouped by the columns they set: each group is one executemany, not a statement per source.
+            groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
             for batch in batches:
-                row = session.get_one(SourceRow, ids[batch.source])
-                row.last_fetched_at = now
-                if batch.outcome is SourceOutcome.FAILED:
-                    row.consecutive_failures = (row.consecutive_failures or 0) + 1
-                    row.last_error, row.last_error_at = batch.problem, now
-                    continue
-                row.consecutive_failures, row.last_success_at = 0, now
-                if batch.outcome is SourceOutcome.READ:  # a 304 says nothing new of the body: its warning stands
-                    row.last_warning = batch.problem
-                row.etag = batch.validators.get("etag")
-                row.last_modified = batch.validators.get("last-modified")
+                values = _read_values(batch, now, failures.get(ids[batch.source]) or 0)
+                groups.setdefault(tuple(sorted(values)), []).append({"id": ids[batch.source], **values})
+            for rows in groups.values():
+                session.execute(update(SourceRow), rows)
 
     def source_health(self, names: Iterable[str]) -> list[SourceHealth]:
         """Each source's last success and error, failures in a row, and articles stored."""
@@ -610,7 +614,7 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(cause).__name__}: {lines[0][:200] if lines else ''}"
 
 
-def _state(row: SourceRow) -> SourceState:
+def _state(row: Row[tuple[str, str | None, str | None, datetime | None, int]]) -> SourceState:
     validators = {name: value for name, value in (("etag", row.etag), ("last-modified", row.last_modified)) if value}
     return SourceState(validators, row.last_fetched_at, row.consecutive_failures or 0)
 
@@ -638,3 +642,24 @@ def _sqlite_begin(connection: Connection) -> None:
     # A deferred transaction that reads, then writes after another run's commit, fails at once with
     # SQLITE_BUSY in WAL mode; IMMEDIATE takes the write lock up front and waits for it (busy_timeout).
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _read_values(batch: SourceBatch, now: datetime, failures: int) -> dict[str, object]:
+    """The columns of a source's row that one read of it sets."""
+    if batch.outcome is SourceOutcome.FAILED:
+        return {
+            "last_fetched_at": now,
+            "consecutive_failures": failures + 1,
+            "last_error": batch.problem,
+            "last_error_at": now,
+        }
+    values: dict[str, object] = {
+        "last_fetched_at": now,
+        "consecutive_failures": 0,
+        "last_success_at": now,
+        "etag": batch.validators.get("etag"),
+        "last_modified": batch.validators.get("last-modified"),
+    }
+    if batch.outcome is SourceOutcome.READ:  # a 304 says nothing new of the body: its warning stands
+        values["last_warning"] = batch.problem
+    return values
