@@ -245,6 +245,9 @@ class Scenario:
             "VEILLE_SOURCES_FILE": str(config / "sources.yaml"),
             "VEILLE_WATCHLIST_FILE": str(config / "watchlist.yaml"),
             "VEILLE_TARGETS_FILE": str(config / "targets.yaml"),
+            # One process per run: what is measured is the workers (on 2 cores, a run's own model processes
+            # would take the cores the second worker is to use).
+            "VEILLE_EXTRACT_PROCESSES": "1",
         }
 
     @property

@@ -54,7 +54,7 @@ def peak_rss_mb(workdir: Path, folder: Path) -> float:
 
 
 def measure(quick: bool) -> list[Figure]:
-    small, large, rounds = (100, 1_000, 1) if quick else (1_000, 10_000, 2)
+    small, large, rounds = (100, 1_000, 1) if quick else (1_000, 10_000, 1)
     with tempfile.TemporaryDirectory(prefix="veille-bench-") as scratch:
         root = Path(scratch)
         project(root)

@@ -13,6 +13,7 @@ Figures: articles/s of veille over bare, on a stream where 30% of articles menti
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -49,27 +50,32 @@ def bare(folder: Path) -> float:
 def measure(quick: bool) -> list[Figure]:
     count, rounds = (150, 2) if quick else (1000, 2)
     with tempfile.TemporaryDirectory(prefix="veille-bench-prefilter-") as scratch:
-        return [stream_figure(Path(scratch), count, share, goal, rounds) for share, goal in ((0.3, 2.0), (1.0, 0.9))]
+        figures = stream_figures(Path(scratch), count, 0.3, 2.0, rounds, one_process=False)
+        return figures + stream_figures(Path(scratch), count, 1.0, 0.9, rounds, one_process=True)
 
 
-def stream_figure(scratch: Path, count: int, share: float, goal: float, rounds: int) -> Figure:
+def stream_figures(
+    scratch: Path, count: int, share: float, goal: float, rounds: int, one_process: bool
+) -> list[Figure]:
+    """The speed of veille over bare on one stream; with `one_process`, also of the model in a run's
+    processes over its own process alone (goal 6: extraction spread over worker processes)."""
     folder = write_stream(scratch / f"stream-{share:g}", news_stream(count, share))
-    everything = "veille, model on every article"
-    runs: dict[str, list[MonitorRun]] = {"veille": [], everything: []}
+    everything, alone = "veille, model on every article", "veille, one process"
+    runs: dict[str, list[MonitorRun]] = {"veille": [], everything: [], alone: []}
 
     def veille(name: str, environ: dict[str, str]) -> float:
         run = run_monitor(workspace(scratch, "work"), folder, environ)
         runs[name].append(run)
         return run.seconds
 
-    samples = alternate(
-        {
-            "bare": lambda: bare(folder),
-            "veille": lambda: veille("veille", {}),
-            everything: lambda: veille(everything, {"VEILLE_PREFILTER": "false"}),
-        },
-        rounds,
-    )
+    sides = {
+        "bare": lambda: bare(folder),
+        "veille": lambda: veille("veille", {}),
+        everything: lambda: veille(everything, {"VEILLE_PREFILTER": "false"}),
+    }
+    if one_process:
+        sides[alone] = lambda: veille(alone, {"VEILLE_EXTRACT_PROCESSES": "1"})
+    samples = alternate(sides, rounds)
     alerts = {run.alerts for found in runs.values() for run in found}
     same = len(alerts) == 1
     speed = ratio(samples["bare"], samples["veille"])
@@ -87,4 +93,21 @@ def stream_figure(scratch: Path, count: int, share: float, goal: float, rounds: 
         samples=samples,
     )
     print(f"    {share:.0%}: {figure.detail}", flush=True)
-    return figure
+    if not one_process:
+        return [figure]
+    spread_up = ratio(samples[alone], samples["veille"])
+    processes = f"{os.cpu_count()} cores, so {min(os.cpu_count() or 1, 4)} processes"
+    return [
+        figure,
+        Figure(
+            goal="6. scale-out",
+            name="extraction over worker processes: a run's wall time, one process / one per core",
+            value=spread_up,
+            unit="x",
+            target=">= 1.6",
+            met=spread_up >= 1.6,
+            detail=f"{count} articles, all watched (extraction-bound), whole `veille run`, {processes}; "
+            f"one process {spread(samples[alone])}, one per core {spread(samples['veille'])}",
+            samples=samples,
+        ),
+    ]

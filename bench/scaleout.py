@@ -27,7 +27,7 @@ def measure(quick: bool) -> list[Figure]:
     problem = postgres_available()
     if problem:
         return [Figure(GOAL, "speed-up, 2 workers on 2 shards / 1 worker", 0.0, "x", ">= 1.6", None, problem)]
-    count, rounds = (60, 1) if quick else (400, 3)
+    count, rounds = (60, 1) if quick else (400, 2)
     articles = news_stream(count, 1.0)
     names = folder_names(2, 2)
     folders = {names[0]: articles[0::2], names[1]: articles[1::2]}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 
 import pytest
 
+import tasks.extract
 from flows.common import checked_configuration
 from flows.monitor import monitor
 from tests.conftest import read_alert_file
@@ -27,8 +29,14 @@ def command_line_run() -> RunSummary:
     return state.result()
 
 
-def test_a_run_reads_the_watch_list_once_and_the_next_takes_it_from_the_cache(workdir, caplog, monkeypatch):
+def new_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a run's new process starts without: the watch lists and the pipelines this one keeps."""
     monkeypatch.setattr(index_cache, "_loaded", {})
+    monkeypatch.setattr(tasks.extract, "_LOADED", OrderedDict())
+
+
+def test_a_run_reads_the_watch_list_once_and_the_next_takes_it_from_the_cache(workdir, caplog, monkeypatch):
+    new_process(monkeypatch)
     caplog.set_level(logging.INFO, logger=index_cache.__name__)
     command_line_run()
     assert (said(caplog, "read and validated"), said(caplog, "index of")) == (1, 1)
@@ -37,7 +45,7 @@ def test_a_run_reads_the_watch_list_once_and_the_next_takes_it_from_the_cache(wo
     assert sorted(path.name.split("-")[0] for path in (workdir / "data" / "cache").iterdir()) == ["index", "watchlist"]
 
     caplog.clear()
-    monkeypatch.setattr(index_cache, "_loaded", {})  # the next scheduled run, a new process
+    new_process(monkeypatch)  # the next scheduled run
     (workdir / "seeds" / "new.txt").write_text(
         "Frappes à Raqqa\n\nDes frappes ont visé Raqqa mardi, selon une ONG.\n", encoding="utf-8"
     )
