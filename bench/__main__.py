@@ -20,6 +20,7 @@ import time
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -63,13 +64,18 @@ def machine() -> dict[str, str]:
     }
 
 
-def render(figures: list[Figure], errors: dict[str, str], about: dict[str, str], command: str, seconds: float) -> str:
-    lines = [
-        "# Benchmarks",
+def render(figures: list[Figure], errors: dict[str, str], runs: list[dict[str, Any]]) -> str:
+    lines = ["# Benchmarks", ""]
+    for run in runs:
+        what = f"`{', '.join(run['only'])}` measured" if run.get("only") else "Measured"
+        lines.append(
+            f"{what} {run['measured']} by `{run['command']}`"
+            + (f" `--only {' '.join(run['only'])}`" if run.get("only") else "")
+            + f" in {run['seconds'] / 60:.1f} min, at revision {run['revision']}, on {run['cores']} cores of "
+            f"{run['cpu']} (Python {run['python']}, {run['system']})."
+        )
+    lines += [
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `{command}` in {seconds / 60:.1f} min, at revision "
-        f"{about['revision']}, on {about['cores']} cores of {about['cpu']} "
-        f"(Python {about['python']}, {about['system']}).",
         "Timings are taken side by side in one run (A B A B); a figure is a ratio of medians where it can be, "
         "the range is min-max. The machines are shared: read the ratios, not the absolute times.",
         "",
@@ -85,6 +91,21 @@ def render(figures: list[Figure], errors: dict[str, str], about: dict[str, str],
     for name, error in errors.items():
         lines.append(f"| {name} | did not run | — | — | **no** | {error.replace('|', '/')} |")
     return "\n".join(lines) + "\n"
+
+
+def _earlier_runs(earlier: dict[str, Any]) -> list[dict[str, Any]]:
+    """The runs an earlier BENCHMARKS.json was made by (its first format had one, as `machine`)."""
+    if "machine" in earlier:
+        return [
+            {
+                "command": earlier["command"],
+                "only": None,
+                "seconds": earlier["seconds"],
+                "measured": "earlier",
+                **earlier["machine"],
+            }
+        ]
+    return list(earlier.get("runs", []))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,15 +135,19 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.monotonic() - started
     about = machine()
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    (args.output_dir / "BENCHMARKS.md").write_text(render(figures, errors, about, command, seconds), encoding="utf-8")
-    payload = {
-        "command": command,
-        "machine": about,
-        "seconds": round(seconds, 1),
-        "figures": [f.as_json() for f in figures],
-        "errors": errors,
-    }
-    (args.output_dir / "BENCHMARKS.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    now = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    runs = [{"command": command, "only": args.only, "seconds": round(seconds, 1), "measured": now, **about}]
+    json_file = args.output_dir / "BENCHMARKS.json"
+    if args.only and json_file.exists():  # the other benchmarks keep their figures of an earlier run
+        earlier = json.loads(json_file.read_text(encoding="utf-8"))
+        measured = {(f.goal, f.name) for f in figures}
+        kept = [Figure(**f) for f in earlier.get("figures", []) if (f["goal"], f["name"]) not in measured]
+        figures = sorted(kept + figures, key=lambda f: f.goal)
+        runs = _earlier_runs(earlier) + runs
+        errors = {**{k: v for k, v in earlier.get("errors", {}).items() if k not in args.only}, **errors}
+    (args.output_dir / "BENCHMARKS.md").write_text(render(figures, errors, runs), encoding="utf-8")
+    payload = {"runs": runs, "figures": [f.as_json() for f in figures], "errors": errors}
+    json_file.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"bench: wrote {args.output_dir / 'BENCHMARKS.md'} and BENCHMARKS.json")
     return 1 if errors else 0
 

