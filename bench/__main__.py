@@ -69,8 +69,9 @@ def render(figures: list[Figure], errors: dict[str, str], runs: list[dict[str, A
     for run in runs:
         what = f"`{', '.join(run['only'])}` measured" if run.get("only") else "Measured"
         lines.append(
-            f"{what} {run['measured']} by `{run['command']}`"
-            + (f" `--only {' '.join(run['only'])}`" if run.get("only") else "")
+            f"{what} {run['measured']} by `{run['command']}"
+            + (f' BENCH_ARGS="--only {" ".join(run["only"])}"' if run.get("only") else "")
+            + "`"
             + f" in {run['seconds'] / 60:.1f} min, at revision {run['revision']}, on {run['cores']} cores of "
             f"{run['cpu']} (Python {run['python']}, {run['system']})."
         )
@@ -115,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output-dir", type=Path, default=ROOT, help="where BENCHMARKS.md and .json go")
     args = parser.parse_args(argv)
     command = "make bench" + (" BENCH_ARGS=--quick" if args.quick else "")
+    about = machine()  # the revision measured is the one the run starts at
     started = time.monotonic()
     figures: list[Figure] = []
     errors: dict[str, str] = {}
@@ -133,7 +135,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ({time.monotonic() - began:.0f} s)", flush=True)
         figures += found
     seconds = time.monotonic() - started
-    about = machine()
     args.output_dir.mkdir(parents=True, exist_ok=True)
     now = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     runs = [{"command": command, "only": args.only, "seconds": round(seconds, 1), "measured": now, **about}]
