@@ -122,7 +122,7 @@ def monitor(
                 message = f"skipped: another monitor run is processing ({lock.held_by})"
                 logger.warning("%s", message)
                 return stopped(REPORT_KEY, Cancelled(message=message))
-            summary = _run(store, selected, baseline)
+            summary = _run(store, selected, baseline, sharded=chosen_shard is not None)
         alerts = store.alert_lines(a.alert_id for a in summary.alerts)
         statuses = store.delivery_statuses(a.alert_id for a in summary.alerts)
         map_file = _week_map(store, config, redraw=bool(alerts))
@@ -271,7 +271,7 @@ def _check_folder_allowed(config: Configuration, folder: Path) -> None:
     )
 
 
-def _run(store: Store, config: Configuration, baseline: bool = False) -> RunSummary:
+def _run(store: Store, config: Configuration, baseline: bool = False, sharded: bool = False) -> RunSummary:
     settings, summary = config.settings, RunSummary()
     policy = FetchPolicy(
         settings.fetch_timeout_seconds,
@@ -293,7 +293,7 @@ def _run(store: Store, config: Configuration, baseline: bool = False) -> RunSumm
             enriched = {(a.source, a.key): a for a in _full_texts(wanted, fetcher, settings)}
             changes = replace(changes, new=tuple(enriched.get((a.source, a.key), a) for a in changes.new))
     held_back = _baseline_sources(store, config, batches, baseline)
-    _detect(store, config, changes, summary, BatchSettings(held_back, config.languages))
+    _detect(store, config, changes, summary, BatchSettings(held_back, config.languages), sharded)
     # Only now: a feed's new ETag saved before its entries were would answer 304 to the next run,
     # and a run that died in between would lose those entries.
     now = settings.clock()
@@ -406,7 +406,12 @@ def _baseline_sources(
 
 
 def _detect(
-    store: Store, config: Configuration, changes: ArticleChanges, summary: RunSummary, batch: BatchSettings
+    store: Store,
+    config: Configuration,
+    changes: ArticleChanges,
+    summary: RunSummary,
+    batch: BatchSettings,
+    sharded: bool = False,
 ) -> None:
     """Extract and record new and changed articles, a batch at a time."""
     if not changes.to_extract:
@@ -416,10 +421,11 @@ def _detect(
         settings.spacy_model, unwalked(config.watchlist), index_cache=IndexCache(settings.cache_dir)
     )
     decision = config.decision
-    since = settings.clock() - timedelta(days=settings.story_window_days)
     stories = load_story_index(store, settings.story_window_days, settings.story_threshold, settings.clock())
-    # Shards side by side store articles of each other's stories meanwhile: each batch adds them first.
-    batch = replace(batch, stories_since=since)
+    if sharded:
+        # Shards side by side store articles of each other's stories meanwhile: each batch adds them first.
+        # A run of every source runs alone (its lock), and need not ask the database at every batch.
+        batch = replace(batch, stories_since=settings.clock() - timedelta(days=settings.story_window_days))
     from veille.extract.pipeline import extract_mentions  # imports spaCy: only a run with text to read
 
     articles = changes.to_extract
