@@ -66,8 +66,8 @@ class Settings(BaseSettings):
         0,
         ge=0,
         le=64,
-        description="Processes the model reads a run's articles in, when there are enough of them (spaCy's "
-        "n_process, forked); 0: one per core, at most 4; 1: in the run's own process only.",
+        description="Processes the model reads a run's articles in, when there are enough of them "
+        "(forked); 0: one per core, at most 4; 1: in the run's own process only.",
     )
     max_file_bytes: int = Field(5_000_000, gt=0, description="Larger seed files are refused, not read.")
     max_delivery_attempts: int = Field(20, gt=0, description="After this many failures a delivery is marked failed.")

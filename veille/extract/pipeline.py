@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import warnings
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -19,6 +18,7 @@ from veille.extract.evidence import DocEvidence
 from veille.extract.index_cache import IndexCache, cached_index
 from veille.extract.matcher import SPANS_KEY, WatchMatcher
 from veille.extract.prefilter import Prefilter
+from veille.extract.processes import read_in_processes
 from veille.records import Article, ArticleMentions, Mention
 from veille.watchlist import WatchList
 
@@ -77,44 +77,51 @@ def extract_mentions(
     A long text goes through the model in pieces cut at line breaks: spaCy refuses a text longer
     than nlp.max_length, and one such article would otherwise fail every run. With `prefilter`, an
     article where no watched name can be (veille.extract.prefilter) is not read by the model: it has
-    no mentions, its places included, and `read_by_model` False. With `processes` > 1, the model runs in
-    that many forked processes (spaCy's n_process) when there are texts enough for each.
+    no mentions, its places included, and `read_by_model` False. With `processes` > 1, batches are read
+    (pre-filter, model and mentions) in that many forked processes when there are batches enough for each.
     """
     articles = list(articles)
-    limit = min(nlp.max_length, _CHUNK_CHARS)
-    skip = Prefilter.of(nlp) if prefilter else None
-    read = [skip is None or skip.may_mention(piece for _, piece in _pieces(a.text, limit)) for a in articles]
-    pieces = (
-        (piece, (index, offset))
-        for index, article in enumerate(articles)
-        if read[index]
-        for offset, piece in _pieces(article.text, limit)
-    )
+    reader = _BatchReader(nlp, Prefilter.of(nlp) if prefilter else None, articles, batch_size)
+    spans = [(start, min(start + batch_size, len(articles))) for start in range(0, len(articles), batch_size)]
     # A process is worth its start only with a few batches to read: most runs have a handful of articles.
-    processes = max(1, min(processes, sum(read) // (2 * batch_size)))
-    current = 0
-    found: list[Mention] = []
-    docs = nlp.pipe(pieces, as_tuples=True, batch_size=batch_size, n_process=processes)
-    for doc, (index, offset) in _without_exit_code_warning(docs):
-        while current < index:
-            yield ArticleMentions(articles[current], tuple(found), read[current])
-            current, found = current + 1, []
-        found += [replace(m, start=m.start + offset, end=m.end + offset) for m in mentions_in(doc, nlp)]
-    while current < len(articles):
-        yield ArticleMentions(articles[current], tuple(found), read[current])
-        current, found = current + 1, []
+    processes = max(1, min(processes, len(spans) // 2))
+    found = map(reader.read, spans) if processes == 1 else read_in_processes(reader.read, spans, processes)
+    for (start, end), batch in zip(spans, found, strict=True):
+        for article, (mentions, read) in zip(articles[start:end], batch, strict=True):
+            yield ArticleMentions(article, mentions, read)
 
 
-def _without_exit_code_warning(docs: Iterator[tuple[Doc, tuple[int, int]]]) -> Iterator[tuple[Doc, tuple[int, int]]]:
-    """The docs, without spaCy's W127 ("Not all worker processes completed successfully") at their end.
+class _BatchReader:
+    """Reads one batch of the articles: the pre-filter, the model over what passes, the mentions.
 
-    Forked from a process with threads (a Prefect flow run's), a worker that has sent every doc ends with
-    exit code 1 in Python's own threading shutdown. A worker that really fails sends no docs: reading
-    from it raises, and that error is the task's.
+    In a forked process the reader and its articles are the parent's memory: a batch is named by its
+    (start, end) in the articles, and what comes back is its mentions, never spaCy's docs.
     """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"\[W127\]")
-        yield from docs
+
+    def __init__(self, nlp: Language, prefilter: Prefilter | None, articles: list[Article], batch_size: int) -> None:
+        self._nlp = nlp
+        self._prefilter = prefilter
+        self._articles = articles
+        self._batch_size = batch_size
+        self._limit = min(nlp.max_length, _CHUNK_CHARS)
+
+    def read(self, span: tuple[int, int]) -> list[tuple[tuple[Mention, ...], bool]]:
+        """(mentions, read by the model) of each article from span's start to its end."""
+        batch = self._articles[span[0] : span[1]]
+        skip, limit = self._prefilter, self._limit
+        read = [skip is None or skip.may_mention(piece for _, piece in _pieces(a.text, limit)) for a in batch]
+        found: list[list[Mention]] = [[] for _ in batch]
+        pieces = (
+            (piece, (index, offset))
+            for index, article in enumerate(batch)
+            if read[index]
+            for offset, piece in _pieces(article.text, limit)
+        )
+        for doc, (index, offset) in self._nlp.pipe(pieces, as_tuples=True, batch_size=self._batch_size):
+            found[index] += [
+                replace(m, start=m.start + offset, end=m.end + offset) for m in mentions_in(doc, self._nlp)
+            ]
+        return [(tuple(mentions), was_read) for mentions, was_read in zip(found, read, strict=True)]
 
 
 def _pieces(text: str, limit: int) -> Iterator[tuple[int, str]]:
