@@ -14,6 +14,7 @@ from bench.corpus import news_stream
 from tests.builders import article
 from tests.conftest import ROOT, SEEDS
 from veille.evaluation import load_passages
+from veille.extract.matcher import keys_of
 from veille.extract.pipeline import extract_mentions, load_pipeline
 from veille.extract.prefilter import LemmaCandidates, Prefilter
 from veille.ingest.folder import FolderSource
@@ -102,3 +103,17 @@ def test_the_model_in_two_processes_finds_what_it_finds_in_one(nlp: Language, co
     two = list(extract_mentions(nlp, articles, 8, prefilter=True, processes=2))
 
     assert two == one
+
+
+@pytest.mark.parametrize("corpus", ["evaluation set", "seeds", "stream, 30% watched"])
+def test_the_search_from_the_words_a_name_may_start_with_finds_what_the_whole_search_finds(nlp, corpora, corpus):
+    matcher = nlp.get_pipe("veille_watch_matcher")
+    index = matcher.index
+    searched = 0
+    for text in (item.text for item in corpora[corpus]):
+        tokens = [keys_of(token, matcher.confusables) for token in nlp(text)]
+        starts = [index.may_start(keys) for keys in tokens]
+
+        assert index.find(tokens, starts) == index.find(tokens)
+        searched += len(tokens) - sum(starts)
+    assert searched > 0  # words were skipped: the shortcut was taken

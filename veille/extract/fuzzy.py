@@ -50,6 +50,10 @@ class FuzzyNames:
             by_letter.setdefault(key[0], []).append(FuzzyName(spelling.entry_id, key, words, similarity))
         return cls(by_letter)
 
+    def may_start(self, first: TokenKeys) -> bool:
+        """Whether a long name may start at a token with these keys (match_at's first test)."""
+        return bool(first.key and first.capital and not first.glue and self._by_letter.get(first.key[:1]))
+
     def match_at(self, tokens: Sequence[TokenKeys], start: int) -> tuple[int, int, str, str] | None:
         """The most similar long name starting at `start` (a capitalised word), if similar enough."""
         first = tokens[start]

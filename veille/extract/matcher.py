@@ -120,14 +120,20 @@ class AliasIndex:
         index._fuzzy = FuzzyNames.of(watchlist, spellings) if variants else FuzzyNames({})
         return index
 
-    def find(self, tokens: Sequence[TokenKeys]) -> list[tuple[int, int, str, str]]:
+    def find(
+        self, tokens: Sequence[TokenKeys], starts: Sequence[bool] | None = None
+    ) -> list[tuple[int, int, str, str]]:
         """Non-overlapping (start, end, entry_id, matched_by) token ranges, longest first, left to right.
 
-        At each token an exact spelling is tried first, then a variant.
+        At each token an exact spelling is tried first, then a variant. `starts`, where given, is
+        `may_start` of each token: a caller that has it for a word already need not pay for it again.
         """
         found = []
         start = 0
         while start < len(tokens):
+            if starts is not None and not starts[start]:
+                start += 1
+                continue
             match = (
                 self._longest_at(tokens, start)
                 or self._longest_variant_at(tokens, start)
@@ -142,7 +148,7 @@ class AliasIndex:
 
     def _longest_at(self, tokens: Sequence[TokenKeys], start: int) -> tuple[int, int, str, str] | None:
         first = tokens[start]
-        if first.glue or first.inner_only or not first.key:
+        if first.glue or first.inner_only or not first.key or not self._may_start(first):
             return None
         # Each state: the key built so far, whether an inflected variant went into it, and the
         # offsets in it where a space joined a digit part to another part.
@@ -180,12 +186,33 @@ class AliasIndex:
             spaced = token.spaced
         return best
 
+    def may_start(self, first: TokenKeys) -> bool:
+        """Whether any name may start at a token with these keys: False only where find would try all three
+        ways and find nothing there."""
+        if first.glue or first.inner_only or not first.key:
+            return False
+        if self._may_start(first) or self._fuzzy.may_start(first):
+            return True
+        if not self._skeletons or not first.folds or len(first.key) < 2:
+            return False
+        return first.article != 0 or any(join("", skeleton) in self._skeleton_prefixes for skeleton, _ in first.folds)
+
+    def _may_start(self, first: TokenKeys) -> bool:
+        """Whether a spelling starts with one of the first token's keys: the first step of _longest_at, without
+        its states (most words of a text start none)."""
+        prefixes = self._prefixes
+        if first.key in prefixes or any(variant in prefixes for variant in first.variants):
+            return True
+        return bool(self._skeletons) and any(version in prefixes for version in first.versions)
+
     def _longest_variant_at(self, tokens: Sequence[TokenKeys], start: int) -> tuple[int, int, str, str] | None:
         """The longest name starting at `start` whose skeleton is a watched spelling's (veille.extract.variants)."""
         first = tokens[start]
         # A one-letter word ("à") never starts a variant: its letter would merge into the name ("à Alep").
         if not self._skeletons or first.glue or first.inner_only or not first.folds or len(first.key) < 2:
             return None
+        if first.article == 0 and not any(join("", skeleton) in self._skeleton_prefixes for skeleton, _ in first.folds):
+            return None  # what the first step below would find: no skeleton starts so (most words of a text)
         # Each state: the skeleton built so far, whether an inflected form went into it, and its letters.
         states: set[tuple[str, bool]] = {("", False)}
         best = None

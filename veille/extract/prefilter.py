@@ -78,7 +78,10 @@ class Prefilter:
         assert isinstance(matcher, WatchMatcher)
         self._matcher = matcher
         self._tokenizer = nlp.tokenizer
+        self._strings = nlp.vocab.strings
         self._lemmas = lemmas
+        # The matcher keeps its index for its life (a new watch list is a new pipeline, tasks/extract.py).
+        self._index = matcher.index
         self._keys = lru_cache(maxsize=_CACHED_WORDS)(self._token_keys)
 
     @classmethod
@@ -114,14 +117,22 @@ class Prefilter:
         """Whether the matcher could find a watched entry in one of `pieces` (a text as the model reads it)."""
         confusables = self._matcher.confusables
         for piece in pieces:
-            doc = self._tokenizer(piece)
-            tokens = [self._keys(t.text, t.is_space, bool(t.whitespace_), confusables) for t in doc]
-            if self._matcher.index.find(tokens):
+            # A Token object per word costs more than the matcher's search: the doc's columns are read at once.
+            columns = self._tokenizer(piece).to_array(["ORTH", "IS_SPACE", "SPACY"]).tolist()
+            keyed = [self._keys(orth, bool(space), bool(after), confusables) for orth, space, after in columns]
+            starts = [may_start for _, may_start in keyed]
+            # Most words start no watched name: the search tries only those that may.
+            if any(starts) and self._index.find([keys for keys, _ in keyed], starts):
                 return True
         return False
 
-    def _token_keys(self, text: str, is_space: bool, space_after: bool, confusables: bool) -> TokenKeys:
-        """The token's keys with every lemma it may get merged: each only adds variants and folds."""
+    def _token_keys(self, orth: int, is_space: bool, space_after: bool, confusables: bool) -> tuple[TokenKeys, bool]:
+        """The keys of the token written `orth` (its hash), with every lemma it may get merged (each only adds
+        variants and folds), and whether a watched name may start there."""
+        keys = self._merged_keys(self._strings[orth], is_space, space_after, confusables)
+        return keys, self._index.may_start(keys)
+
+    def _merged_keys(self, text: str, is_space: bool, space_after: bool, confusables: bool) -> TokenKeys:
         lemmas = self._lemmas(text) if self._lemmas is not None and not is_space else ("",)
         keys = [text_keys(text, lemma, is_space, space_after, confusables) for lemma in lemmas]
         if len(keys) == 1:
