@@ -11,6 +11,7 @@ from a coincidence).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, TypeGuard
 
@@ -68,6 +69,16 @@ def from_bytes(data: bytes) -> LeanMinHash:
     return LeanMinHash.deserialize(data)
 
 
+@functools.lru_cache(maxsize=16)
+def _bands(threshold: float) -> tuple[int, int]:
+    """datasketch's (bands, rows) for `threshold`: an integration (scipy) of ~30 ms, and every batch of a
+    run makes an index of its own."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
 class StoryIndex:
     """Signatures of recent articles, by the story they belong to; finds the story of a new text."""
 
@@ -77,7 +88,7 @@ class StoryIndex:
         self.threshold = threshold
         # LSH only proposes candidates (find() checks the threshold itself); above ~0.95 datasketch
         # cannot lay out its bands, so candidates are gathered a little wider.
-        self._lsh = MinHashLSH(threshold=min(threshold, _LSH_MAX_THRESHOLD), num_perm=NUM_PERM)
+        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=_bands(min(threshold, _LSH_MAX_THRESHOLD)))
         self._entries: dict[str, tuple[int, LeanMinHash]] = {}
 
     def __len__(self) -> int:
