@@ -437,7 +437,9 @@ def _detect(
     with RunProgress("Articles analysed", len(articles), shown=len(articles) > size) as progress:
         for part in _batches(found, size):
             summary.add_mentions(part)
-            recorded = record_batch(store, part, unwalked(decision), unwalked(stories), batch, settings.clock())
+            recorded = record_batch(
+                store, unwalked(part), unwalked(decision), unwalked(stories), batch, settings.clock()
+            )
             summary.add_recorded(recorded)
             progress.advance(len(part))
 

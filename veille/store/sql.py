@@ -71,6 +71,9 @@ from veille.store.outbox import OutboxQueries
 from veille.store.recent import RecentQueries
 from veille.stories import StoryIndex, from_bytes, is_signature, to_bytes
 
+# Keys of one source per query of stored rows: well under the bound parameters SQLite allows (32,766).
+_KEYS_PER_QUERY = 500
+
 
 class SqlStore(
     HistoryQueries, OutboxQueries, ContextQueries, DigestQueries, HealthQueries, DoubtfulQueries, RecentQueries
@@ -193,14 +196,15 @@ class SqlStore(
             writer = _PlanWriter(self, session, plan, now)
             for item in plan.articles:
                 mine = RecordedBatch([])
-                opened = dict(writer.stories)
+                opened, rows = dict(writer.stories), dict(writer.rows)
                 try:
                     with session.begin_nested():
                         writer.write(item, mine)
                 except Exception as exc:
                     if not _one_item_problem(exc):
                         raise
-                    writer.stories = opened  # the stories it opened went with its savepoint
+                    # The stories it opened and the row it added went with its savepoint.
+                    writer.stories, writer.rows = opened, rows
                     article = item.article
                     recorded.rejected.append(
                         ReadError(article.source, article.key, f"cannot be stored: {_first_line(exc)}")
@@ -367,12 +371,28 @@ class SqlStore(
             session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**values))
 
 
+def _stored_rows(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], ArticleRow]:
+    """The stored rows of these (source id, key), by them."""
+    rows: dict[tuple[int, str], ArticleRow] = {}
+    by_source: dict[int, list[str]] = {}
+    for source_id, key in keys:
+        by_source.setdefault(source_id, []).append(key)
+    for source_id, source_keys in by_source.items():
+        for start in range(0, len(source_keys), _KEYS_PER_QUERY):
+            chosen = source_keys[start : start + _KEYS_PER_QUERY]
+            query = select(ArticleRow).where(ArticleRow.source_id == source_id, ArticleRow.key.in_(chosen))
+            rows.update(((row.source_id, row.key), row) for row in session.scalars(query))
+    return rows
+
+
 class _PlanWriter:
     """Writes a plan's articles and alerts in one session, opening the batch's new stories as it goes."""
 
     def __init__(self, store: SqlStore, session: Session, plan: BatchPlan, now: datetime) -> None:
         self.session, self.now = session, now
         self.sources = store._source_ids(session, {item.article.source for item in plan.articles}, now)
+        # The batch's stored rows, read in one query instead of one per article: most are new.
+        self.rows = _stored_rows(session, [(self.sources[i.article.source], i.article.key) for i in plan.articles])
         self.alerts: dict[tuple[str, str], list[PlannedAlert]] = {}
         for alert in plan.alerts:
             self.alerts.setdefault((alert.article.source, alert.article.key), []).append(alert)
@@ -407,14 +427,14 @@ class _PlanWriter:
     def _upsert_article(self, item: PlacedArticle) -> ArticleRow:
         session, article, now = self.session, item.article, self.now
         source_id = self.sources[article.source]
-        row = session.scalars(
-            select(ArticleRow).where(ArticleRow.source_id == source_id, ArticleRow.key == article.key)
-        ).one_or_none()
+        row = self.rows.get((source_id, article.key))
         if row is not None and row.content_hash == article.content_hash:
             return row
+        new = row is None
         if row is None:
             row = ArticleRow(source_id=source_id, key=article.key, first_seen_at=now, story_id=self._story_id(item))
             session.add(row)
+            self.rows[(source_id, article.key)] = row
             joined = item.story.id is not None
         else:
             joined = False  # an edited article stays in its story: an edit is not a new story
@@ -422,8 +442,8 @@ class _PlanWriter:
         row.content_hash, row.published_at, row.changed_at = article.content_hash, article.published_at, now
         row.signature = to_bytes(item.signature) if is_signature(item.signature) else None
         session.flush()
-        # Mentions describe the current text; alerts already sent stay, they are history.
-        session.execute(delete(MentionRow).where(MentionRow.article_id == row.id))
+        if not new:  # mentions describe the current text; alerts already sent stay, they are history
+            session.execute(delete(MentionRow).where(MentionRow.article_id == row.id))
         session.add_all(
             MentionRow(
                 article_id=row.id,
