@@ -148,7 +148,7 @@ class AliasIndex:
 
     def _longest_at(self, tokens: Sequence[TokenKeys], start: int) -> tuple[int, int, str, str] | None:
         first = tokens[start]
-        if first.glue or first.inner_only or not first.key or not self._may_start(first):
+        if first.glue or first.inner_only or not first.key or not self._may_start_spelling(first):
             return None
         # Each state: the key built so far, whether an inflected variant went into it, and the
         # offsets in it where a space joined a digit part to another part.
@@ -191,13 +191,9 @@ class AliasIndex:
         ways and find nothing there."""
         if first.glue or first.inner_only or not first.key:
             return False
-        if self._may_start(first) or self._fuzzy.may_start(first):
-            return True
-        if not self._skeletons or not first.folds or len(first.key) < 2:
-            return False
-        return first.article != 0 or any(join("", skeleton) in self._skeleton_prefixes for skeleton, _ in first.folds)
+        return self._may_start_spelling(first) or self._may_start_variant(first) or self._fuzzy.may_start(first)
 
-    def _may_start(self, first: TokenKeys) -> bool:
+    def _may_start_spelling(self, first: TokenKeys) -> bool:
         """Whether a spelling starts with one of the first token's keys: the first step of _longest_at, without
         its states (most words of a text start none)."""
         prefixes = self._prefixes
@@ -205,14 +201,19 @@ class AliasIndex:
             return True
         return bool(self._skeletons) and any(version in prefixes for version in first.versions)
 
+    def _may_start_variant(self, first: TokenKeys) -> bool:
+        """Whether a watched skeleton starts with one of the first token's, or the token is an article that may
+        be left out: the first step of _longest_variant_at."""
+        # A one-letter word ("à") never starts a variant: its letter would merge into the name ("à Alep").
+        if not self._skeletons or not first.folds or len(first.key) < 2:
+            return False
+        return first.article != 0 or any(join("", skeleton) in self._skeleton_prefixes for skeleton, _ in first.folds)
+
     def _longest_variant_at(self, tokens: Sequence[TokenKeys], start: int) -> tuple[int, int, str, str] | None:
         """The longest name starting at `start` whose skeleton is a watched spelling's (veille.extract.variants)."""
         first = tokens[start]
-        # A one-letter word ("à") never starts a variant: its letter would merge into the name ("à Alep").
-        if not self._skeletons or first.glue or first.inner_only or not first.folds or len(first.key) < 2:
+        if first.glue or first.inner_only or not self._may_start_variant(first):
             return None
-        if first.article == 0 and not any(join("", skeleton) in self._skeleton_prefixes for skeleton, _ in first.folds):
-            return None  # what the first step below would find: no skeleton starts so (most words of a text)
         # Each state: the skeleton built so far, whether an inflected form went into it, and its letters.
         states: set[tuple[str, bool]] = {("", False)}
         best = None

@@ -193,18 +193,18 @@ class SqlStore(
         """Each article with its alerts in a savepoint of its own; one the database refuses is rejected."""
         recorded = RecordedBatch([])
         with _errors("recording detections"), Session(self.engine) as session, session.begin():
-            # Each article reads its own row inside its savepoint: whatever fails there fails for it alone.
-            writer = _PlanWriter(self, session, plan, now, read_ahead=False)
+            writer = _PlanWriter(self, session, plan, now)
             for item in plan.articles:
                 mine = RecordedBatch([])
-                opened = dict(writer.stories)
+                opened, rows = dict(writer.stories), dict(writer.rows)
                 try:
                     with session.begin_nested():
                         writer.write(item, mine)
                 except Exception as exc:
                     if not _one_item_problem(exc):
                         raise
-                    writer.stories = opened  # the stories it opened went with its savepoint
+                    # The stories it opened and the row it added went with its savepoint.
+                    writer.stories, writer.rows = opened, rows
                     article = item.article
                     recorded.rejected.append(
                         ReadError(article.source, article.key, f"cannot be stored: {_first_line(exc)}")
@@ -388,14 +388,13 @@ def _stored_rows(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[in
 class _PlanWriter:
     """Writes a plan's articles and alerts in one session, opening the batch's new stories as it goes."""
 
-    def __init__(
-        self, store: SqlStore, session: Session, plan: BatchPlan, now: datetime, read_ahead: bool = True
-    ) -> None:
+    def __init__(self, store: SqlStore, session: Session, plan: BatchPlan, now: datetime) -> None:
         self.session, self.now = session, now
         self.sources = store._source_ids(session, {item.article.source for item in plan.articles}, now)
-        # With `read_ahead`, the batch's stored rows in one query instead of one per article (most are new).
+        # The batch's stored rows in one query instead of one per article (most are new); keys are bounded and
+        # cleaned in the Article record, so the query cannot fail on one of them.
         keys = [(self.sources[item.article.source], item.article.key) for item in plan.articles]
-        self.rows = _stored_rows(session, keys) if read_ahead else None
+        self.rows = _stored_rows(session, keys)
         self.alerts: dict[tuple[str, str], list[PlannedAlert]] = {}
         for alert in plan.alerts:
             self.alerts.setdefault((alert.article.source, alert.article.key), []).append(alert)
@@ -427,24 +426,17 @@ class _PlanWriter:
             self.stories[item.story] = story.id
         return self.stories[item.story]
 
-    def _stored_row(self, source_id: int, key: str) -> ArticleRow | None:
-        if self.rows is not None:
-            return self.rows.get((source_id, key))
-        query = select(ArticleRow).where(ArticleRow.source_id == source_id, ArticleRow.key == key)
-        return self.session.scalars(query).one_or_none()
-
     def _upsert_article(self, item: PlacedArticle) -> ArticleRow:
         session, article, now = self.session, item.article, self.now
         source_id = self.sources[article.source]
-        row = self._stored_row(source_id, article.key)
+        row = self.rows.get((source_id, article.key))
         if row is not None and row.content_hash == article.content_hash:
             return row
         new = row is None
         if row is None:
             row = ArticleRow(source_id=source_id, key=article.key, first_seen_at=now, story_id=self._story_id(item))
             session.add(row)
-            if self.rows is not None:
-                self.rows[(source_id, article.key)] = row
+            self.rows[(source_id, article.key)] = row
             joined = item.story.id is not None
         else:
             joined = False  # an edited article stays in its story: an edit is not a new story
