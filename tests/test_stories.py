@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import random
 
+import pytest
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+from bench.corpus import EVAL
 from tests.wire import COPIES, OTHER_STORY_SAME_PLACE
-from veille.stories import DEFAULT_THRESHOLD, StoryIndex, from_bytes, shingles, signature, to_bytes
+from veille.evaluation import load_passages
+from veille.stories import DEFAULT_THRESHOLD, StoryIndex, _bands, from_bytes, shingles, signature, to_bytes
 
 
 def exact_jaccard(a: str, b: str) -> float:
@@ -53,3 +59,65 @@ def test_a_threshold_of_one_groups_only_identical_texts():
     index.add("a", 1, signature(COPIES[0]))
     assert index.find(signature(COPIES[0])) == (1, 1.0)
     assert index.find(signature(COPIES[1])) is None
+
+
+def reference_find(lsh: MinHashLSH, signatures: dict[str, tuple[int, LeanMinHash]], minhash, threshold: float):
+    """What the index answered when it was datasketch's MinHashLSH: the most similar candidate at or
+    above the threshold (of two equally similar, the older story)."""
+    scored = [(minhash.jaccard(signatures[key][1]), -signatures[key][0]) for key in lsh.query(minhash)]
+    kept = [(similarity, story) for similarity, story in scored if similarity >= threshold]
+    if not kept:
+        return None
+    similarity, story = max(kept)
+    return -story, similarity
+
+
+@pytest.mark.parametrize("threshold", [DEFAULT_THRESHOLD, 0.3, 0.8, 1.0])
+def test_the_compact_index_answers_as_datasketchs_lsh_through_adds_replacements_and_removals(threshold):
+    # Articles of a few passages drawn from one pool (as bench/corpus.py makes them) overlap by every
+    # degree; every third one has an edited copy, as a wire story run by two outlets.
+    pool = [passage.text for passage in load_passages(EVAL / "places.yaml", EVAL / "weapons.yaml")]
+    draw = random.Random(5)
+    texts = ["\n\n".join(draw.sample(pool, draw.randint(2, 6))) for _ in range(300)]
+    texts += [text.replace("Syrie", "la Syrie").replace(" et ", " puis ") for text in texts[::3]]
+    signatures = [signature(text) for text in texts]
+    index = StoryIndex(threshold)
+    lsh = MinHashLSH(num_perm=128, params=_bands(min(threshold, 0.9)))
+    held: dict[str, tuple[int, LeanMinHash]] = {}
+    answers = []
+    for number, minhash in enumerate(signatures):
+        key = f"a{number % 250}"  # the last 100 replace earlier articles under their keys
+        expected = reference_find(lsh, held, minhash, threshold)
+        assert index.find(minhash) == expected, number
+        answers.append(expected)
+        story = expected[0] if expected else number
+        if key in held:
+            lsh.remove(key)
+        lsh.insert(key, minhash)
+        held[key] = (story, minhash)
+        index.add(key, story, minhash)
+        if number % 7 == 0:
+            gone = f"a{(number * 31) % 250}"
+            if gone in held:
+                lsh.remove(gone)
+                del held[gone]
+            index.remove(gone)
+        assert len(index) == len(held)
+    for minhash in signatures:
+        assert index.find(minhash) == reference_find(lsh, held, minhash, threshold)
+    # Not a vacuous comparison: copies and shared passages were found at every threshold but 1.0.
+    assert sum(answer is not None for answer in answers) > (0 if threshold == 1.0 else 50)
+
+
+def test_a_signature_of_another_hashing_scheme_is_refused():
+    other = MinHash(num_perm=128, seed=1)
+    other.update_batch([b"frappe", b"sur", b"hama"])
+    with pytest.raises(ValueError, match="not a story signature"):
+        StoryIndex().add("a", 1, LeanMinHash(other))
+
+
+def test_of_two_stories_equally_similar_the_older_one_is_found():
+    index = StoryIndex()
+    index.add("later copy", 9, signature(COPIES[0]))
+    index.add("first copy", 3, signature(COPIES[0]))
+    assert index.find(signature(COPIES[0])) == (3, 1.0)

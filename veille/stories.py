@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, TypeGuard
 
 from veille.folding import fold
 
-# datasketch (with scipy, ~0.5 s) is imported by the first signature: a run with nothing new never needs it.
+# datasketch (with scipy, ~0.5 s) and numpy are imported by the first signature: a run with nothing new
+# never needs them.
 if TYPE_CHECKING:
+    import numpy as np
     from datasketch import LeanMinHash
 
 SHINGLE_WORDS = 3
@@ -27,6 +29,8 @@ MIN_SHINGLES = 8
 DEFAULT_THRESHOLD = 0.5
 _SEED = 20171106
 _LSH_MAX_THRESHOLD = 0.9
+_MAX_VALUE = (1 << 32) - 1  # datasketch keeps each value below 2**32
+_FIRST_ROWS = 64
 _WORD = re.compile(r"\w+")
 
 
@@ -69,6 +73,14 @@ def from_bytes(data: bytes) -> LeanMinHash:
     return LeanMinHash.deserialize(data)
 
 
+@functools.lru_cache(maxsize=1)
+def _band_multipliers() -> np.ndarray:
+    """Odd 64-bit constants (from a fixed seed) that mix a band's values into one integer."""
+    import numpy as np
+
+    return np.random.default_rng(_SEED).integers(1, 1 << 63, size=NUM_PERM, dtype=np.uint64) | np.uint64(1)
+
+
 @functools.lru_cache(maxsize=16)
 def _bands(threshold: float) -> tuple[int, int]:
     """datasketch's (bands, rows) for `threshold`: an integration (scipy) of ~30 ms, and every batch of a
@@ -80,40 +92,128 @@ def _bands(threshold: float) -> tuple[int, int]:
 
 
 class StoryIndex:
-    """Signatures of recent articles, by the story they belong to; finds the story of a new text."""
+    """Signatures of recent articles, by the story they belong to; finds the story of a new text.
+
+    Held compactly, since a run that stores 10,000 new articles holds every one of them here (issue
+    #14, flat in memory): datasketch's own LSH spends ~8 KB an article on a bytes key and a set per band,
+    and its MinHash objects 1 KB more. Here a signature is one row of 128 uint32 values (datasketch's
+    values are 32-bit) and a band one dict entry from the band's hash to its row, about 2.5 KB in all.
+    The candidates are exactly datasketch's (the rows with one band equal): a hash that collides is
+    checked against the band itself.
+    """
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
-        from datasketch import MinHashLSH
+        import numpy as np
 
         self.threshold = threshold
         # LSH only proposes candidates (find() checks the threshold itself); above ~0.95 datasketch
         # cannot lay out its bands, so candidates are gathered a little wider.
-        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=_bands(min(threshold, _LSH_MAX_THRESHOLD)))
-        self._entries: dict[str, tuple[int, LeanMinHash]] = {}
+        bands, rows = _bands(min(threshold, _LSH_MAX_THRESHOLD))
+        self._bands = [slice(band * rows, (band + 1) * rows) for band in range(bands)]
+        self._shape = (bands, rows)
+        self._values = np.zeros((_FIRST_ROWS, NUM_PERM), dtype=np.uint32)
+        self._row_of: dict[str, int] = {}
+        self._key_of: list[str | None] = []
+        self._story_of: list[int] = []
+        self._free: list[int] = []
+        # A band's hash -> its row, or its rows when several signatures share the band (copies do).
+        self._buckets: list[dict[int, int | list[int]]] = [{} for _ in range(bands)]
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._row_of)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._entries
+        return key in self._row_of
 
     def add(self, key: str, story_id: int, minhash: LeanMinHash) -> None:
-        if key in self._entries:
-            self.remove(key)
-        self._lsh.insert(key, minhash)
-        self._entries[key] = (story_id, minhash)
+        self.remove(key)
+        values = _values(minhash)
+        row = self._free.pop() if self._free else self._new_row()
+        self._values[row] = values
+        self._key_of[row], self._story_of[row] = key, story_id
+        self._row_of[key] = row
+        for bucket, band_hash in zip(self._buckets, self._band_hashes(values), strict=True):
+            held = bucket.get(band_hash)
+            if held is None:
+                bucket[band_hash] = row
+            elif isinstance(held, list):
+                held.append(row)
+            else:
+                bucket[band_hash] = [held, row]
 
     def remove(self, key: str) -> None:
-        if key in self._entries:
-            self._lsh.remove(key)
-            del self._entries[key]
+        row = self._row_of.pop(key, None)
+        if row is None:
+            return
+        for bucket, band_hash in zip(self._buckets, self._band_hashes(self._values[row]), strict=True):
+            held = bucket[band_hash]
+            if isinstance(held, list):
+                held.remove(row)
+                if len(held) == 1:
+                    bucket[band_hash] = held[0]
+            else:
+                del bucket[band_hash]
+        self._key_of[row] = None
+        self._free.append(row)
 
     def find(self, minhash: LeanMinHash) -> tuple[int, float] | None:
-        """The story most similar to `minhash` at or above the threshold, with its similarity."""
+        """The story most similar to `minhash` at or above the threshold, with its similarity (of two
+        equally similar, the older story)."""
+        import numpy as np
+
+        values = _values(minhash)
+        rows = self._candidates(values)
+        if not rows:
+            return None
+        similarities = np.count_nonzero(self._values[rows] == values, axis=1) / NUM_PERM
         best = None
-        for key in self._lsh.query(minhash):
-            story_id, other = self._entries[key]
-            similarity = minhash.jaccard(other)
-            if similarity >= self.threshold and (best is None or similarity > best[1]):
+        for row, similarity in zip(rows, similarities.tolist(), strict=True):
+            story_id = self._story_of[row]
+            if similarity >= self.threshold and (best is None or (similarity, -story_id) > (best[1], -best[0])):
                 best = (story_id, similarity)
         return best
+
+    def _candidates(self, values: np.ndarray) -> list[int]:
+        """The rows that share at least one band with `values`, as datasketch's LSH query gives them."""
+        import numpy as np
+
+        found: set[int] = set()
+        for band, bucket, band_hash in zip(self._bands, self._buckets, self._band_hashes(values), strict=True):
+            held = bucket.get(band_hash)
+            if held is None:
+                continue
+            for row in held if isinstance(held, list) else (held,):
+                if row not in found and np.array_equal(self._values[row, band], values[band]):
+                    found.add(row)
+        return sorted(found)
+
+    def _band_hashes(self, values: np.ndarray) -> list[int]:
+        import numpy as np
+
+        bands = values[: self._shape[0] * self._shape[1]].reshape(self._shape).astype(np.uint64)
+        # Wraps modulo 2**64 (numpy arrays do not warn on overflow): a hash, checked on every hit.
+        hashes: list[int] = (bands * _band_multipliers()[: self._shape[1]]).sum(axis=1, dtype=np.uint64).tolist()
+        return hashes
+
+    def _new_row(self) -> int:
+        import numpy as np
+
+        row = len(self._key_of)
+        if row == len(self._values):
+            grown = np.zeros((2 * len(self._values), NUM_PERM), dtype=np.uint32)
+            grown[:row] = self._values
+            self._values = grown
+        self._key_of.append(None)
+        self._story_of.append(0)
+        return row
+
+
+def _values(minhash: LeanMinHash) -> np.ndarray:
+    """A signature's values as 32-bit integers; refuses one of another hashing scheme (it would
+    compare unequal to everything, silently)."""
+    import numpy as np
+
+    values: np.ndarray = minhash.hashvalues
+    if minhash.seed != _SEED or len(values) != NUM_PERM or int(values.max()) > _MAX_VALUE:
+        raise ValueError(f"not a story signature (seed {minhash.seed}, {len(values)} values)")
+    return values.astype(np.uint32)
