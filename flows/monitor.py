@@ -53,7 +53,7 @@ from veille.ingest.fetch import Fetcher, FetchPolicy
 from veille.ingest.folder import FolderSource, display_path
 from veille.interfaces import Store
 from veille.names import FOLDER_PREFIX
-from veille.records import Article, ArticleChanges, ArticleMentions, SourceBatch
+from veille.records import Article, ArticleMentions, SourceBatch
 from veille.report import render_monitor_report
 from veille.sanitize import loggable
 from veille.settings import Settings
@@ -284,16 +284,8 @@ def _run(store: Store, config: Configuration, baseline: bool = False, sharded: b
         concurrency=settings.fetch_concurrency,
     )
     with Fetcher(policy) as fetcher:
-        batches = _read_sources(store, config, fetcher)
-        changes = find_changes(store, unwalked(batches))
-        summary.add_reads(batches, changes)
-        full_text_sources = {feed.source_name for feed in config.sources.feeds if feed.full_text}
-        wanted = [a for a in changes.new if a.source in full_text_sources]
-        if wanted:
-            enriched = {(a.source, a.key): a for a in _full_texts(wanted, fetcher, settings)}
-            changes = replace(changes, new=tuple(enriched.get((a.source, a.key), a) for a in changes.new))
-    held_back = _baseline_sources(store, config, batches, baseline)
-    _detect(store, config, changes, summary, BatchSettings(held_back, config.languages), sharded)
+        batches, to_extract, held_back = _read_changes(store, config, fetcher, summary, baseline)
+    _detect(store, config, to_extract, summary, BatchSettings(held_back, config.languages), sharded)
     # Only now: a feed's new ETag saved before its entries were would answer 304 to the next run,
     # and a run that died in between would lose those entries.
     now = settings.clock()
@@ -308,6 +300,27 @@ def _run(store: Store, config: Configuration, baseline: bool = False, sharded: b
     summary.still_pending = store.delivery_counts().get("pending", 0)
     summary.sources = store.source_health(batch.source for batch in batches)
     return summary
+
+
+def _read_changes(
+    store: Store, config: Configuration, fetcher: Fetcher, summary: RunSummary, baseline: bool
+) -> tuple[list[SourceBatch], list[Article], frozenset[str]]:
+    """The sources read (without their articles), the new and changed articles in a list of their own
+    (with their pages' text for full_text feeds), and the sources whose new articles notify no one.
+
+    Nothing else of the run holds an article once this returns: `_detect` lets each go when it is
+    recorded, so a run over 10,000 new articles does not keep 10,000 texts to its end."""
+    batches = _read_sources(store, config, fetcher)
+    changes = find_changes(store, unwalked(batches))
+    held_back = _baseline_sources(store, config, batches, baseline)
+    batches = [batch.without_articles() for batch in batches]
+    summary.add_reads(batches, changes)
+    full_text_sources = {feed.source_name for feed in config.sources.feeds if feed.full_text}
+    wanted = [a for a in changes.new if a.source in full_text_sources]
+    if wanted:
+        enriched = {(a.source, a.key): a for a in _full_texts(wanted, fetcher, config.settings)}
+        changes = replace(changes, new=tuple(enriched.get((a.source, a.key), a) for a in changes.new))
+    return batches, list(changes.to_extract), held_back
 
 
 def _read_sources(store: Store, config: Configuration, fetcher: Fetcher) -> list[SourceBatch]:
@@ -408,13 +421,14 @@ def _baseline_sources(
 def _detect(
     store: Store,
     config: Configuration,
-    changes: ArticleChanges,
+    to_extract: list[Article],
     summary: RunSummary,
     batch: BatchSettings,
     sharded: bool = False,
 ) -> None:
-    """Extract and record new and changed articles, a batch at a time."""
-    if not changes.to_extract:
+    """Extract and record new and changed articles, a batch at a time; `to_extract` is emptied, its
+    articles let go as they are recorded."""
+    if not to_extract:
         return
     settings = config.settings
     nlp = load_language_model(
@@ -428,13 +442,12 @@ def _detect(
         batch = replace(batch, stories_since=settings.clock() - timedelta(days=settings.story_window_days))
     from veille.extract.pipeline import extract_mentions  # imports spaCy: only a run with text to read
 
-    articles = changes.to_extract
-    size = settings.batch_size
+    count, size = len(to_extract), settings.batch_size
     # One stream for the run, recorded a batch at a time as it comes: while a batch is recorded, the
-    # model's processes read the next ones.
-    found = extract_mentions(nlp, articles, size, settings.prefilter, settings.extract_processes_value)
+    # model's processes read the next ones. The stream holds the only reference to the articles.
+    found = extract_mentions(nlp, _moved(to_extract), size, settings.prefilter, settings.extract_processes_value)
     # A long run (a first read of many feeds, a baseline) shows how far it is, in the UI and on a terminal.
-    with RunProgress("Articles analysed", len(articles), shown=len(articles) > size) as progress:
+    with RunProgress("Articles analysed", count, shown=count > size) as progress:
         for part in _batches(found, size):
             summary.add_mentions(part)
             recorded = record_batch(
@@ -442,6 +455,13 @@ def _detect(
             )
             summary.add_recorded(recorded)
             progress.advance(len(part))
+
+
+def _moved(items: list[Article]) -> list[Article]:
+    """A new list of `items`, which is left empty."""
+    moved = items[:]
+    items.clear()
+    return moved
 
 
 def _batches(items: Iterable[ArticleMentions], size: int) -> Iterator[list[ArticleMentions]]:

@@ -3,13 +3,17 @@ process is an error naming its batch, never a hang."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import time
+import weakref
 
 import pytest
 
+from tests.builders import article
 from veille.errors import ExtractionError
+from veille.extract.pipeline import extract_mentions
 from veille.extract.processes import read_in_processes
 
 
@@ -66,3 +70,20 @@ def test_stopping_early_leaves_no_process_behind():
     stream.close()
 
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_the_stream_lets_go_of_each_batch_once_its_results_are_out(nlp, processes):
+    # Given the only reference to its articles (as the monitor gives it), a run over 10,000 new
+    # articles must not hold 10,000 texts to its end (issue #14, goal 3).
+    articles = [article(f"Tirs de mortier sur Hama, dépêche {n}.", key=f"{n}.txt") for n in range(24)]
+    alive = [weakref.ref(item) for item in articles]
+    stream = extract_mentions(nlp, articles, 4, prefilter=True, processes=processes)
+    del articles
+    taken = [next(stream) for _ in range(9)]  # two batches and one article of the third
+    del taken
+    gc.collect()
+    assert [ref() is None for ref in alive] == [True] * 8 + [False] * 16
+    assert len(list(stream)) == 15
+    gc.collect()
+    assert all(ref() is None for ref in alive)

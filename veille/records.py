@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Literal
@@ -89,6 +89,8 @@ class SourceBatch:
     items_seen: int = 0
     problem: str | None = None
     validators: dict[str, str] = field(default_factory=dict)
+    # How many articles the read gave, kept when `without_articles` lets them go.
+    articles_read: int | None = None
 
     @classmethod
     def read(
@@ -113,6 +115,16 @@ class SourceBatch:
     @classmethod
     def not_due(cls, source: str) -> SourceBatch:
         return cls(source, SourceOutcome.NOT_DUE)
+
+    @property
+    def article_count(self) -> int:
+        """How many articles the read gave (with or without them)."""
+        return len(self.articles) if self.articles_read is None else self.articles_read
+
+    def without_articles(self) -> SourceBatch:
+        """The read without its articles: what a run keeps of it once their changes are found, so that
+        their texts go as soon as the articles are recorded."""
+        return replace(self, articles=(), articles_read=self.article_count)
 
     @property
     def failure(self) -> str | None:

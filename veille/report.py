@@ -237,7 +237,7 @@ def _short_state(batch: SourceBatch, health: SourceHealth | None) -> str:
     if batch.outcome is SourceOutcome.FAILED:
         failures = health.consecutive_failures if health else 1
         return "FAILED" + (f" ({failures} in a row)" if failures > 1 else "")
-    state = plural(len(batch.articles), "entry", "entries")
+    state = plural(batch.article_count, "entry", "entries")
     return state + (f", {len(batch.errors)} unreadable" if batch.errors else "")
 
 

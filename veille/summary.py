@@ -63,7 +63,7 @@ class RunSummary:
 
     def add_reads(self, batches: list[SourceBatch], changes: ArticleChanges) -> None:
         self.batches = list(batches)
-        self.files_read += sum(len(batch.articles) for batch in batches)
+        self.files_read += sum(batch.article_count for batch in batches)
         self.read_errors += [error for batch in batches for error in batch.errors]
         self.new, self.changed, self.unchanged = len(changes.new), len(changes.changed), len(changes.unchanged)
         self.new_by_source = Counter(article.source for article in changes.new)
@@ -233,7 +233,7 @@ def source_state(
         # A 304 says nothing new of the body: the warning of its last read still stands.
         last = health.last_warning if health else None
         return "not modified" + (f" (last warning: {quote(last)})" if last else "")
-    state = plural(len(batch.articles), "entry", "entries") + (f", {new} new" if new is not None else "")
+    state = plural(batch.article_count, "entry", "entries") + (f", {new} new" if new is not None else "")
     if batch.errors:
         state += f", {len(batch.errors)} unreadable"
     return state + (f" (warning: {quote(batch.problem)})" if batch.problem else "")

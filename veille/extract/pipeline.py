@@ -81,13 +81,18 @@ def extract_mentions(
     (pre-filter, model and mentions) in that many forked processes when there are batches enough for each.
     """
     articles = list(articles)
-    reader = _BatchReader(nlp, Prefilter.of(nlp) if prefilter else None, articles, batch_size)
-    spans = [(start, min(start + batch_size, len(articles))) for start in range(0, len(articles), batch_size)]
+    batches = [articles[start : start + batch_size] for start in range(0, len(articles), batch_size)]
+    # Each batch is let go once its results are out: given the only reference to its articles, a long
+    # stream holds no text it has yielded (issue #14, flat in memory).
+    del articles
+    reader = _BatchReader(nlp, Prefilter.of(nlp) if prefilter else None, batches, batch_size)
+    numbers = range(len(batches))
     # A process is worth its start only with a few batches to read: most runs have a handful of articles.
-    processes = max(1, min(processes, len(spans) // 2))
-    found = map(reader.read, spans) if processes == 1 else read_in_processes(reader.read, spans, processes)
-    for (start, end), batch in zip(spans, found, strict=True):
-        for article, (mentions, read) in zip(articles[start:end], batch, strict=True):
+    processes = max(1, min(processes, len(batches) // 2))
+    found = map(reader.read, numbers) if processes == 1 else read_in_processes(reader.read, numbers, processes)
+    for number, results in zip(numbers, found, strict=True):
+        batch, batches[number] = batches[number], []
+        for article, (mentions, read) in zip(batch, results, strict=True):
             yield ArticleMentions(article, mentions, read)
 
 
@@ -95,19 +100,21 @@ class _BatchReader:
     """Reads one batch of the articles: the pre-filter, the model over what passes, the mentions.
 
     In a forked process the reader and its articles are the parent's memory: a batch is named by its
-    (start, end) in the articles, and what comes back is its mentions, never spaCy's docs.
+    number, and what comes back is its mentions, never spaCy's docs.
     """
 
-    def __init__(self, nlp: Language, prefilter: Prefilter | None, articles: list[Article], batch_size: int) -> None:
+    def __init__(
+        self, nlp: Language, prefilter: Prefilter | None, batches: list[list[Article]], batch_size: int
+    ) -> None:
         self._nlp = nlp
         self._prefilter = prefilter
-        self._articles = articles
+        self._batches = batches
         self._batch_size = batch_size
         self._limit = min(nlp.max_length, _CHUNK_CHARS)
 
-    def read(self, span: tuple[int, int]) -> list[tuple[tuple[Mention, ...], bool]]:
-        """(mentions, read by the model) of each article from span's start to its end."""
-        batch = self._articles[span[0] : span[1]]
+    def read(self, number: int) -> list[tuple[tuple[Mention, ...], bool]]:
+        """(mentions, read by the model) of each article of batch `number`."""
+        batch = self._batches[number]
         skip, limit = self._prefilter, self._limit
         read = [skip is None or skip.may_mention(piece for _, piece in _pieces(a.text, limit)) for a in batch]
         found: list[list[Mention]] = [[] for _ in batch]
