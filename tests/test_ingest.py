@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 
 import pytest
@@ -48,6 +49,17 @@ def test_latin1_accents_come_through():
 def test_bad_bytes_give_a_clear_error(data, problem):
     with pytest.raises(IngestError, match=problem):
         decode_text(data)
+
+
+@pytest.mark.parametrize("char", [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cc"])
+def test_a_text_of_control_characters_is_refused_unless_they_lay_it_out(char):
+    # Decoded from UTF-16 (BOM), every control character reaches the text check, C1 ones included.
+    data = b"\xff\xfe" + ("Alep " + char * 10).encode("utf-16-le")
+    if char in "\t\n\r\f":
+        assert decode_text(data) == "Alep " + char * 10
+    else:
+        with pytest.raises(IngestError, match="10 control characters"):
+            decode_text(data)
 
 
 def test_image_names_are_dropped_and_caption_text_kept():

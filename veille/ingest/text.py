@@ -21,6 +21,9 @@ _BOMS = (
 # Text with more control characters than this is not an article, whatever it decodes to.
 _MAX_CONTROL_RATIO = 0.01
 _CONTROL_BYTES = bytes(b for b in range(0x20) if b not in b"\t\n\r\f")
+# Unicode's control characters (category Cc: C0, DEL and C1) but the layout ones, found by the regex
+# engine: a Python loop over every character cost ~0.15 ms an article.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _TITLE_LENGTH = 140
 
 
@@ -52,7 +55,7 @@ def decode_text(data: bytes) -> str:
 
 
 def _checked(text: str) -> str:
-    controls = sum(1 for char in text if unicodedata.category(char) == "Cc" and char not in "\n\r\t\f")
+    controls = len(_CONTROL_CHARS.findall(text))
     if controls > max(2, len(text) * _MAX_CONTROL_RATIO):
         raise IngestError(f"binary or undecodable: {controls} control characters in {len(text)}")
     return text
