@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable
 from types import TracebackType
 from uuid import UUID
@@ -21,6 +22,9 @@ from rich.theme import Theme
 from flows.common import called_sync
 
 logger = logging.getLogger(__name__)
+# The artifact is updated at most this often: each update is a call to the server (~10 ms here, more
+# there), and a run records a batch every few hundred milliseconds; the UI shows it no faster.
+ARTIFACT_EVERY_SECONDS = 1.0
 # Rich's own styles of the bar's parts, for a console themed without them (Prefect's).
 BAR_STYLES = {name: style for name, style in DEFAULT_STYLES.items() if name.startswith(("bar.", "progress."))}
 # Without a terminal (a pipe, a log file, a worker) a line at each quarter says the run is alive.
@@ -60,6 +64,7 @@ class RunProgress:
         self._bar: Progress | None = None
         self._task: TaskID | None = None
         self._artifact: UUID | None = None
+        self._artifact_updated = 0.0
         self._logged_step = 0
         self._themed = False
 
@@ -70,6 +75,7 @@ class RunProgress:
             self._artifact = called_sync(
                 create_progress_artifact(0.0, description=f"{self.description}, of {self.total}")
             )
+            self._artifact_updated = time.monotonic()
         if self._console.is_terminal:
             self._draw(self._start_bar)
         return self
@@ -79,8 +85,9 @@ class RunProgress:
         self.done = min(self.total, self.done + count)
         if not self.shown:
             return
-        if self._artifact is not None:
+        if self._artifact is not None and time.monotonic() - self._artifact_updated >= ARTIFACT_EVERY_SECONDS:
             update_progress_artifact(self._artifact, self.percent)
+            self._artifact_updated = time.monotonic()
         if self._bar is not None:
             self._draw(self._update_bar)
         if self._bar is None:

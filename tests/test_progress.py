@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 import logging
 import re
+import time
 
 import pytest
 from prefect import flow
 from rich.console import Console
 from rich.theme import Theme
 
+import flows.progress as progress_module
 from flows.progress import RunProgress
 from tests.prefect_api import run_record
 
@@ -92,6 +94,35 @@ def test_in_a_flow_run_the_progress_artifact_follows_the_same_count():
     [artifact] = [a for a in record.artifacts if a["type"] == "progress"]
     assert artifact["data"] == 100.0 and artifact["description"] == "Articles analysed, of 90"
     assert "Articles analysed: 90 of 90 (100%)" in record.logs
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_artifact_is_updated_at_most_once_a_second_and_always_at_the_end(monkeypatch):
+    # Each update is a call to the server: a run of 300 batches a few milliseconds apart must not make 300.
+    sent: list[float] = []
+    update = progress_module.update_progress_artifact
+
+    def counted(artifact_id, progress):
+        sent.append(progress)
+        return update(artifact_id, progress)
+
+    monkeypatch.setattr(progress_module, "update_progress_artifact", counted)
+    pipe, _ = console(terminal=False)
+
+    @flow
+    def quick_batches() -> None:
+        with RunProgress("Articles analysed", 300, console=pipe) as progress:
+            for _ in range(300):
+                progress.advance(1)
+            time.sleep(progress_module.ARTIFACT_EVERY_SECONDS)
+            progress.advance(0)
+
+    state = quick_batches(return_state=True)
+
+    assert state.is_completed()
+    assert len(sent) <= 4 and sent[-2:] == [100.0, 100.0]
+    [artifact] = [a for a in run_record(state.state_details.flow_run_id).artifacts if a["type"] == "progress"]
+    assert artifact["data"] == 100.0
 
 
 def test_the_bar_draws_on_the_console_of_prefect_s_log_handler_whose_theme_has_no_bar_styles(caplog):
