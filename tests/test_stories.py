@@ -121,3 +121,12 @@ def test_of_two_stories_equally_similar_the_older_one_is_found():
     index.add("later copy", 9, signature(COPIES[0]))
     index.add("first copy", 3, signature(COPIES[0]))
     assert index.find(signature(COPIES[0])) == (3, 1.0)
+
+
+def test_the_bands_are_the_ones_datasketch_lays_out_for_every_threshold():
+    # Computed without scipy (an exact Gauss-Legendre rule), they must stay datasketch's own choice (above
+    # 0.9 the index asks for 0.9's: datasketch refuses the one band it finds at 0.99).
+    for percent in range(1, 99):
+        threshold = percent / 100
+        lsh = MinHashLSH(threshold=threshold, num_perm=128)
+        assert _bands(threshold) == (lsh.b, lsh.r), threshold

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, TypeGuard
 
 from veille.folding import fold
 
-# datasketch (with scipy, ~0.5 s) and numpy are imported by the first signature: a run with nothing new
-# never needs them.
+# datasketch (with scipy, ~0.5 s) is imported by the first signature, numpy by the first index: a run with
+# nothing new never needs them.
 if TYPE_CHECKING:
     import numpy as np
     from datasketch import LeanMinHash
@@ -83,12 +83,25 @@ def _band_multipliers() -> np.ndarray:
 
 @functools.lru_cache(maxsize=16)
 def _bands(threshold: float) -> tuple[int, int]:
-    """datasketch's (bands, rows) for `threshold`: an integration (scipy) of ~30 ms, and every batch of a
-    run makes an index of its own."""
-    from datasketch import MinHashLSH
+    """The (bands, rows) that datasketch's MinHashLSH lays out for `threshold`: the pair that minimises the
+    chances of a false positive below the threshold and of a false negative above it, weighed equally.
 
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    return lsh.b, lsh.r
+    datasketch integrates them with scipy, whose import (~0.5 s) every run over new articles paid before
+    its first batch. Each is the integral of a polynomial of degree at most NUM_PERM, which a Gauss-Legendre
+    rule of NUM_PERM // 2 + 1 points integrates exactly (tests/test_stories.py: the same pairs as datasketch).
+    """
+    import numpy as np
+
+    nodes, weights = np.polynomial.legendre.leggauss(NUM_PERM // 2 + 1)
+    below = threshold * (nodes + 1) / 2  # the points of [0, threshold], then of [threshold, 1]
+    above = threshold + (1 - threshold) * (nodes + 1) / 2
+    pairs = [(bands, rows) for bands in range(1, NUM_PERM + 1) for rows in range(1, NUM_PERM // bands + 1)]
+    bands, rows = (np.array(column, dtype=float)[:, None] for column in zip(*pairs, strict=True))
+    # Two texts of similarity s share a band with the chance 1 - (1 - s**rows)**bands.
+    false_positive = threshold / 2 * ((1 - (1 - below**rows) ** bands) @ weights)
+    false_negative = (1 - threshold) / 2 * (((1 - above**rows) ** bands) @ weights)
+    # The first of equal errors, as datasketch's loop keeps it.
+    return pairs[int(np.argmin(0.5 * false_positive + 0.5 * false_negative))]
 
 
 class StoryIndex:
