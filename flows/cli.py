@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 
 class Command(Protocol):
@@ -94,6 +95,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def console_main() -> NoReturn:
+    """The `veille` command: main(), then an exit that skips the last garbage collection."""
+    exit_at_once(main())
+
+
+def exit_at_once(code: int) -> NoReturn:
+    """Exit with `code`, the interpreter skipping its last garbage collection.
+
+    After a run the heap holds the model, Prefect and SQLAlchemy: collecting it while the interpreter
+    shuts down took 1.2 s of a 23 s run (issue #14), only to free memory the kernel takes back at once.
+    gc.freeze() puts every object out of the collector's reach; the atexit handlers (Prefect sends its
+    last logs and events) and the flushing of stdout and stderr still run.
+    """
+    gc.freeze()
+    sys.exit(code)
+
+
 def _version() -> str:
     from veille import __version__
 
@@ -101,4 +119,4 @@ def _version() -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_at_once(main())

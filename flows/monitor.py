@@ -543,4 +543,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from flows.cli import exit_at_once
+
+    exit_at_once(main())

@@ -70,3 +70,25 @@ def test_importing_the_flows_imports_neither_the_model_nor_what_only_some_runs_n
     imported = {name.partition(".")[0] for name in json.loads(done.stdout)}
 
     assert sorted(imported.intersection(LAZY)) == []
+
+
+def test_the_veille_command_exits_with_its_code_after_the_atexit_handlers_and_flushes_its_output():
+    # The command skips the last garbage collection (flows.cli.exit_at_once); Prefect's atexit handlers
+    # send its last logs, and what was printed must still come out, in order.
+    script = (
+        "import atexit, sys\n"
+        "from flows.cli import exit_at_once\n"
+        "atexit.register(lambda: print('atexit ran'))\n"
+        "print('printed', end=' ')\n"
+        "sys.stderr.write('and on stderr')\n"
+        "exit_at_once(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "printed atexit ran\n", "and on stderr")
+
+
+def test_the_installed_veille_command_is_the_one_that_skips_the_last_collection():
+    from importlib.metadata import entry_points
+
+    (command,) = [point for point in entry_points(group="console_scripts") if point.name == "veille"]
+    assert command.value == "flows.cli:console_main"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -40,6 +41,10 @@ def read_in_processes(read: Callable[[Batch], Result], batches: Sequence[Batch],
     # With fork, the initializer's arguments are inherited by each process, not pickled: `read` may hold
     # the model and the articles at no cost.
     pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_start, initargs=(read,))
+    # What the processes inherit (the model, Prefect, the articles: ~700,000 objects) is put out of the
+    # collector's reach while they run, as Python's gc.freeze() documentation advises before a fork: the
+    # processes' collections then neither walk it nor copy its pages by touching it, nor do the caller's.
+    gc.freeze()
     try:
         futures = [pool.submit(_read, batch) for batch in batches]
         for number, future in enumerate(futures):
@@ -53,3 +58,4 @@ def read_in_processes(read: Callable[[Batch], Result], batches: Sequence[Batch],
                 ) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()
