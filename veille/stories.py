@@ -126,8 +126,9 @@ class StoryIndex:
         self._shape = (bands, rows)
         self._values = np.zeros((_FIRST_ROWS, NUM_PERM), dtype=np.uint32)
         self._row_of: dict[str, int] = {}
-        self._key_of: list[str | None] = []
-        self._story_of: list[int] = []
+        self._story_of: list[int] = []  # by row
+        # datasketch's hashing scheme of the first signature: one of another scheme compares as noise.
+        self._scheme: str | None = None
         self._free: list[int] = []
         # A band's hash -> its row, or its rows when several signatures share the band (copies do).
         self._buckets: list[dict[int, int | list[int]]] = [{} for _ in range(bands)]
@@ -139,11 +140,11 @@ class StoryIndex:
         return key in self._row_of
 
     def add(self, key: str, story_id: int, minhash: LeanMinHash) -> None:
+        values = self._values_of(minhash)
         self.remove(key)
-        values = _values(minhash)
         row = self._free.pop() if self._free else self._new_row()
         self._values[row] = values
-        self._key_of[row], self._story_of[row] = key, story_id
+        self._story_of[row] = story_id
         self._row_of[key] = row
         for bucket, band_hash in zip(self._buckets, self._band_hashes(values), strict=True):
             held = bucket.get(band_hash)
@@ -166,7 +167,6 @@ class StoryIndex:
                     bucket[band_hash] = held[0]
             else:
                 del bucket[band_hash]
-        self._key_of[row] = None
         self._free.append(row)
 
     def find(self, minhash: LeanMinHash) -> tuple[int, float] | None:
@@ -174,7 +174,7 @@ class StoryIndex:
         equally similar, the older story)."""
         import numpy as np
 
-        values = _values(minhash)
+        values = self._values_of(minhash)
         rows = self._candidates(values)
         if not rows:
             return None
@@ -211,22 +211,30 @@ class StoryIndex:
     def _new_row(self) -> int:
         import numpy as np
 
-        row = len(self._key_of)
+        row = len(self._story_of)
         if row == len(self._values):
             grown = np.zeros((2 * len(self._values), NUM_PERM), dtype=np.uint32)
             grown[:row] = self._values
             self._values = grown
-        self._key_of.append(None)
         self._story_of.append(0)
         return row
 
+    def _values_of(self, minhash: LeanMinHash) -> np.ndarray:
+        """A signature's values as 32-bit integers; refuses one of another seed or hashing scheme than the
+        index's (it would compare as noise, silently), as datasketch's own comparison does."""
+        import numpy as np
 
-def _values(minhash: LeanMinHash) -> np.ndarray:
-    """A signature's values as 32-bit integers; refuses one of another hashing scheme (it would
-    compare unequal to everything, silently)."""
-    import numpy as np
-
-    values: np.ndarray = minhash.hashvalues
-    if minhash.seed != _SEED or len(values) != NUM_PERM or int(values.max()) > _MAX_VALUE:
-        raise ValueError(f"not a story signature (seed {minhash.seed}, {len(values)} values)")
-    return values.astype(np.uint32)
+        values: np.ndarray = minhash.hashvalues
+        # datasketch before 2.0 had one scheme and no attribute for it.
+        scheme = getattr(minhash, "scheme", "legacy")
+        if (
+            minhash.seed != _SEED
+            or scheme != (self._scheme or scheme)
+            or len(values) != NUM_PERM
+            or int(values.max()) > _MAX_VALUE
+        ):
+            raise ValueError(
+                f"not a story signature of this index (seed {minhash.seed}, scheme {scheme}, {len(values)} values)"
+            )
+        self._scheme = scheme
+        return values.astype(np.uint32)
