@@ -14,7 +14,7 @@ from bench.corpus import news_stream
 from tests.builders import article
 from tests.conftest import ROOT, SEEDS
 from veille.evaluation import load_passages
-from veille.extract.matcher import keys_of
+from veille.extract.matcher import VERBAL_POS, keys_of
 from veille.extract.pipeline import extract_mentions, load_pipeline
 from veille.extract.prefilter import LemmaCandidates, Prefilter
 from veille.ingest.folder import FolderSource
@@ -63,10 +63,22 @@ def test_every_lemma_the_model_gives_is_among_the_candidates(nlp, corpora):
         (token.text, token.lemma_)
         for doc in nlp.pipe(texts, batch_size=32)
         for token in doc
-        if token.lemma_ and token.lemma_ not in candidates.of(token.text)
+        if token.lemma_ and token.pos_ not in VERBAL_POS and token.lemma_ not in candidates.of(token.text)
     }
 
     assert not missing
+
+
+@pytest.mark.parametrize(("pos", "matched"), [("VERB", False), ("AUX", False), ("NOUN", True), ("PROPN", True)])
+def test_the_matcher_reads_no_lemma_of_a_word_read_as_a_verb(nlp, pos, matched):
+    # Read as a verb, "hommes" gets the rule lemma "hommer", a spelling variant of "Hummer".
+    matcher = nlp.get_pipe("veille_watch_matcher")
+    doc = nlp.make_doc("Des hommes armés.")
+    doc[1].pos_, doc[1].lemma_ = pos, "hommer"
+
+    labels = [span.label_ for span in matcher(doc).spans["veille"]]
+
+    assert labels == (["hummer"] if matched else [])
 
 
 @pytest.mark.parametrize(
@@ -76,6 +88,7 @@ def test_every_lemma_the_model_gives_is_among_the_candidates(nlp, corpora):
         ("Des tirs de mortiers sur Hama.", True),
         ("Les chevaux de Deir ez zor.", True),  # spelled loosely
         ("Le savon d'Alep se vend bien.", True),  # a look-alike: the model decides
+        ("Des hommes armés.", False),  # "hommer", its lemma as a verb, is not read
         ("\u0397\u0430m\u0430", True),  # Greek and Cyrillic letters that look Latin: "Hama"
         ("", False),
     ],

@@ -283,9 +283,15 @@ def space_offsets(spelling: str) -> frozenset[int]:
     return frozenset(offsets)
 
 
+# Parts of speech whose lemma is no way a watched name inflects: read as a verb, "hommes" gets the rule
+# lemma "hommer", which folds like "Hummer". A name's own plural and its text still count.
+VERBAL_POS = frozenset({"VERB", "AUX"})
+
+
 def keys_of(token: Token, confusables: bool = True) -> TokenKeys:
-    """The keys of a spaCy token: text, lemma and plural stems, or glue."""
-    return text_keys(token.text, token.lemma_, token.is_space, bool(token.whitespace_), confusables)
+    """The keys of a spaCy token: text, lemma (unless it is read as a verb) and plural stems, or glue."""
+    lemma = "" if token.pos_ in VERBAL_POS else token.lemma_
+    return text_keys(token.text, lemma, token.is_space, bool(token.whitespace_), confusables)
 
 
 # Words repeat (Zipf): folding each distinct (text, lemma) once makes the matcher several times faster.

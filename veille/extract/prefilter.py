@@ -3,7 +3,8 @@
 Most articles of a news stream name nothing watched, yet the model (tagger, lemmatizer, entities) costs
 about fifteen times what its tokenizer does. The model changes no token, only what the matcher reads of each:
 its lemma, which the rule lemmatizer picks by part of speech. The pre-filter gives each word every lemma the
-lemmatizer could pick for any part of speech (its exceptions, every suffix rule, its lookup table) and runs
+lemmatizer could pick for any part of speech but a verb's, which the matcher does not read (its exceptions,
+every suffix rule, its lookup table), and runs
 the matcher's own search (AliasIndex.find) over them. More lemmas only add ways to match, so a text where the
 model would find a watched entry always passes; a text that does not pass has no watched mention, and the
 model is not run on it (nor are its places, LOC, found).
@@ -21,8 +22,9 @@ from weakref import WeakKeyDictionary
 
 from spacy.language import Language
 from spacy.pipeline import AttributeRuler, Lemmatizer
+from spacy.strings import get_string_id
 
-from veille.extract.matcher import TokenKeys, WatchMatcher, text_keys
+from veille.extract.matcher import VERBAL_POS, TokenKeys, WatchMatcher, text_keys
 
 MATCHER = "veille_watch_matcher"
 # The token keys of this many distinct words are kept: words repeat (Zipf), and a hostile text of
@@ -32,7 +34,8 @@ _BY_PIPELINE: WeakKeyDictionary[Language, Prefilter | None] = WeakKeyDictionary(
 
 
 class LemmaCandidates:
-    """Every lemma a spaCy rule or lookup lemmatizer could give a word, whatever its part of speech."""
+    """Every lemma a spaCy rule or lookup lemmatizer could give a word, whatever its part of speech but a verb's
+    (the matcher does not read those)."""
 
     def __init__(self, lemmatizer: Lemmatizer) -> None:
         lookups = lemmatizer.lookups
@@ -40,15 +43,18 @@ class LemmaCandidates:
         self._exceptions: list[dict[str, list[str]]] = []
         self._rules: dict[str, set[str]] = {}
         if lemmatizer.mode == "rule":
+            # The tables are per part of speech: a verb's lemma is not read (matcher.VERBAL_POS).
+            verbal = {get_string_id(pos.lower()) for pos in VERBAL_POS}
             # The exception tables are looked up one by one: merging them would cost a second at every load.
-            self._exceptions = list(lookups.get_table("lemma_exc", {}).values())
-            for rules in lookups.get_table("lemma_rules", {}).values():
-                for old, new in rules:
+            self._exceptions = [table for pos, table in lookups.get_table("lemma_exc", {}).items() if pos not in verbal]
+            for pos, rules in lookups.get_table("lemma_rules", {}).items():
+                for old, new in rules if pos not in verbal else ():
                     self._rules.setdefault(old, set()).add(new)
         self._suffix_lengths = sorted({len(old) for old in self._rules})
 
     def of(self, text: str) -> tuple[str, ...]:
-        """The lemmas `text` may get: never fewer than the lemmatizer's own choice, often a few more."""
+        """The lemmas `text` may get but as a verb: never fewer than the lemmatizer's own choice, often a few
+        more."""
         lower = text.lower()
         found = {lower, text}
         for exceptions in self._exceptions:
