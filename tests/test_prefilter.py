@@ -8,8 +8,10 @@ look-alikes on purpose), the seed articles, and a stream where 30% of articles m
 from __future__ import annotations
 
 import pytest
+import yaml
 from spacy.language import Language
 
+from bench.big_watchlist import big_watchlist
 from bench.corpus import news_stream
 from tests.builders import article
 from tests.conftest import ROOT, SEEDS
@@ -130,3 +132,22 @@ def test_the_search_from_the_words_a_name_may_start_with_finds_what_the_whole_se
         assert index.find(tokens, starts) == index.find(tokens)
         searched += len(tokens) - sum(starts)
     assert searched > 0  # words were skipped: the shortcut was taken
+
+
+def test_the_entries_a_text_may_mention(nlp):
+    prefilter = Prefilter.of(nlp)
+    assert prefilter is not None
+
+    assert prefilter.entries_in("Des tirs de mortiers sur Hama.") == {"mortier", "hama"}
+    assert prefilter.entries_in("Des hommes armés à Lyon.") == set()
+
+
+def test_the_benchmark_watch_list_names_no_made_up_entry_its_texts_mention(tmp_path):
+    made_up = yaml.safe_load(big_watchlist(60, tmp_path).read_text(encoding="utf-8"))["entries"][-1]
+    text = f"Des combats près de {made_up['name']}, au nord."
+
+    entries = yaml.safe_load(big_watchlist(60, tmp_path, unmentioned_in=[text]).read_text(encoding="utf-8"))["entries"]
+
+    assert len(entries) == 60
+    assert made_up["id"] not in {entry["id"] for entry in entries}
+    assert made_up["name"] not in {entry["name"] for entry in entries}

@@ -121,16 +121,21 @@ class Prefilter:
 
     def may_mention(self, pieces: Iterable[str]) -> bool:
         """Whether the matcher could find a watched entry in one of `pieces` (a text as the model reads it)."""
+        return any(self._matches(piece) for piece in pieces)
+
+    def entries_in(self, piece: str) -> set[str]:
+        """The ids of every entry the matcher could find in `piece` once the model has read it (bench/ builds
+        watch lists that the benchmark's texts never mention)."""
+        return {entry_id for _, _, entry_id, _ in self._matches(piece)}
+
+    def _matches(self, piece: str) -> list[tuple[int, int, str, str]]:
         confusables = self._matcher.confusables
-        for piece in pieces:
-            # A Token object per word costs more than the matcher's search: the doc's columns are read at once.
-            columns = self._tokenizer(piece).to_array(["ORTH", "IS_SPACE", "SPACY"]).tolist()
-            keyed = [self._keys(orth, bool(space), bool(after), confusables) for orth, space, after in columns]
-            starts = [may_start for _, may_start in keyed]
-            # Most words start no watched name: the search tries only those that may.
-            if any(starts) and self._index.find([keys for keys, _ in keyed], starts):
-                return True
-        return False
+        # A Token object per word costs more than the matcher's search: the doc's columns are read at once.
+        columns = self._tokenizer(piece).to_array(["ORTH", "IS_SPACE", "SPACY"]).tolist()
+        keyed = [self._keys(orth, bool(space), bool(after), confusables) for orth, space, after in columns]
+        starts = [may_start for _, may_start in keyed]
+        # Most words start no watched name: the search tries only those that may.
+        return self._index.find([keys for keys, _ in keyed], starts) if any(starts) else []
 
     def _token_keys(self, orth: int, is_space: bool, space_after: bool, confusables: bool) -> tuple[TokenKeys, bool]:
         """The keys of the token written `orth` (its hash), with every lemma it may get merged (each only adds
