@@ -4,10 +4,9 @@ Most articles of a news stream name nothing watched, yet the model (tagger, lemm
 about fifteen times what its tokenizer does. The model changes no token, only what the matcher reads of each:
 its lemma, which the rule lemmatizer picks by part of speech. The pre-filter gives each word every lemma the
 lemmatizer could pick for any part of speech but a verb's, which the matcher does not read (its exceptions,
-every suffix rule, its lookup table), and runs
-the matcher's own search (AliasIndex.find) over them. More lemmas only add ways to match, so a text where the
-model would find a watched entry always passes; a text that does not pass has no watched mention, and the
-model is not run on it (nor are its places, LOC, found).
+every suffix rule, its lookup table), and runs the matcher's own search (AliasIndex.find) over them. More
+lemmas only add ways to match, so a text where the model would find a watched entry always passes; a text
+that does not pass has no watched mention, and the model is not run on it (nor are its places, LOC, found).
 
 A model whose lemmas cannot be foreseen this way (a trainable lemmatizer, a rule that sets lemmas) gets no
 pre-filter: `Prefilter.of` is None and every text goes through the model.
