@@ -39,23 +39,26 @@ def big_watchlist(count: int, folder: Path, seed: int = 14, unmentioned_in: Sequ
     shipped = yaml.safe_load(WATCHLIST.read_text(encoding="utf-8"))
     entries = list(shipped["entries"])
     taken = {compact(name) for entry in entries for name in (entry["name"], *entry.get("aliases", ()))}
-    rng = random.Random(seed)
+    # Spare entries take the place of those the texts mention, so that the model is loaded once.
+    spare = count // 100 + 10 if unmentioned_in else 0
+    made_up = _made_up(count - len(entries) + spare, taken, random.Random(seed))
     path = folder / f"watchlist-{count}.yaml"
-    number = 0
-    while True:
-        number = _add_made_up(entries, count, taken, rng, number)
-        shipped["entries"] = entries
-        path.write_text(yaml.safe_dump(shipped, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    if unmentioned_in:
+        _write(path, shipped, entries + made_up)
         mentioned = _made_up_mentioned(path, unmentioned_in)
-        if not mentioned:
-            return path
-        entries = [entry for entry in entries if entry["id"] not in mentioned]
+        made_up = [entry for entry in made_up if entry["id"] not in mentioned]
+        if len(entries) + len(made_up) < count:
+            raise RuntimeError(f"the texts mention {len(mentioned)} made-up entries, more than the {spare} spare ones")
+    _write(path, shipped, entries + made_up[: count - len(entries)])
+    return path
+
+
+def _write(path: Path, watchlist: dict[str, object], entries: list[dict[str, object]]) -> None:
+    path.write_text(yaml.safe_dump(watchlist | {"entries": entries}, allow_unicode=True, sort_keys=False), "utf-8")
 
 
 def _made_up_mentioned(path: Path, texts: Sequence[str]) -> set[str]:
     """The made-up entries of the watch list `path` that the pre-filter could find in one of `texts`."""
-    if not texts:
-        return set()
     from veille.extract.pipeline import load_pipeline
     from veille.extract.prefilter import Prefilter
     from veille.watchlist import load_watchlist
@@ -66,8 +69,10 @@ def _made_up_mentioned(path: Path, texts: Sequence[str]) -> set[str]:
     return {entry_id for entry_id in found if entry_id.startswith(MADE_UP)}
 
 
-def _add_made_up(entries: list[dict], count: int, taken: set[str], rng: random.Random, number: int) -> int:
-    """Made-up entries appended to `entries` up to `count`, numbered after `number`; the last number used."""
+def _made_up(count: int, taken: set[str], rng: random.Random) -> list[dict[str, object]]:
+    """`count` made-up entries, none with a key in `taken` (which grows with theirs)."""
+    entries: list[dict[str, object]] = []
+    number = 0
     while len(entries) < count:
         number += 1
         kind = "weapon" if number % 4 == 0 else "place"
@@ -83,7 +88,7 @@ def _add_made_up(entries: list[dict], count: int, taken: set[str], rng: random.R
             entry["country"] = "SY"
             entry["coordinates"] = [round(rng.uniform(32.5, 37.0), 3), round(rng.uniform(35.8, 42.0), 3)]
         entries.append(entry)
-    return number
+    return entries
 
 
 def _word(rng: random.Random, syllables: int) -> str:

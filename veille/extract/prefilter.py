@@ -47,7 +47,9 @@ class LemmaCandidates:
             # The exception tables are looked up one by one: merging them would cost a second at every load.
             self._exceptions = [table for pos, table in lookups.get_table("lemma_exc", {}).items() if pos not in verbal]
             for pos, rules in lookups.get_table("lemma_rules", {}).items():
-                for old, new in rules if pos not in verbal else ():
+                if pos in verbal:
+                    continue
+                for old, new in rules:
                     self._rules.setdefault(old, set()).add(new)
         self._suffix_lengths = sorted({len(old) for old in self._rules})
 
