@@ -233,6 +233,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, prefect_api, receiver)
             process.wait()
             kills.append(round(moment, 1))
     time.sleep(2.5)  # the lease of a delivery claimed by a killed run
+    assert processes_in(monitor.root) == [], "processes of killed runs outlived them (the run lock with them)"
     code, output, _ = monitor.run()
     assert code == 0, output
 
@@ -259,6 +260,19 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, prefect_api, receiver)
     assert monitor.entries_in_database() == 3 * added
     # Only a delivery in flight when the process died can be repeated: at most one per kill.
     assert twice <= len(kills)
+
+
+def processes_in(folder: Path) -> list[str]:
+    """The processes working in `folder` (a run's model processes among them), as pid and command; Linux."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if proc.joinpath("cwd").resolve() == folder.resolve():
+                command = proc.joinpath("cmdline").read_bytes().replace(b"\0", b" ").decode()
+                found.append(f"{proc.name} {command}")
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+    return found
 
 
 def add_articles(folder: Path, first: int, count: int) -> None:

@@ -3,15 +3,21 @@ process is an error naming its batch, never a hang."""
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
 import time
 import weakref
+from pathlib import Path
 
 import pytest
 
 from tests.builders import article
+from tests.conftest import ROOT
 from veille.errors import ExtractionError
 from veille.extract.pipeline import extract_mentions
 from veille.extract.processes import read_in_processes
@@ -70,6 +76,60 @@ def test_stopping_early_leaves_no_process_behind():
     stream.close()
 
     assert multiprocessing.active_children() == []
+
+
+# A run as the monitor is: it holds its run lock (a file lock beside the SQLite database, or a PostgreSQL
+# connection) and reads in forked processes, which inherit the lock's file.
+KILLED_RUN = """
+import fcntl, multiprocessing, os, sys, time
+from veille.extract.processes import read_in_processes
+lock = open(sys.argv[1], "w")
+fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+def read(batch):
+    time.sleep(0.05 if batch < 4 else 600)
+    return batch
+for batch in read_in_processes(read, list(range(8)), 2):
+    if batch == 0:
+        print(*(child.pid for child in multiprocessing.active_children()), flush=True)
+"""
+
+
+def test_a_run_killed_while_its_processes_read_takes_them_with_it_and_frees_its_lock(tmp_path: Path):
+    # SIGKILL gives the parent no last word: its processes must see it go by themselves, or they wait
+    # for batches forever, holding ~500 MB each and the run lock, and every later run is turned away.
+    lock_file = tmp_path / "veille.db.monitor.lock"
+    run = subprocess.Popen(
+        [sys.executable, "-c", KILLED_RUN, str(lock_file)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert run.stdout is not None
+    children = [int(pid) for pid in run.stdout.readline().split()]
+    assert len(children) == 2
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    run.stdout.close()
+
+    deadline = time.monotonic() + 10
+    while [pid for pid in children if _alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in children if _alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)  # not left running after a failure
+    assert left == [], "the killed run's processes outlived it"
+    with lock_file.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError if still held
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie, dead but not yet reaped by init, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")  # Linux: tells a zombie apart
+    try:
+        return not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 @pytest.mark.parametrize("processes", [1, 2])

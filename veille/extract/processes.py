@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -16,11 +18,28 @@ Result = TypeVar("Result")
 
 # What a forked process reads with, set once in each by its initializer from the parent's memory.
 _READ: Callable[[Any], Any] | None = None
+# How a process ends when it finds its parent gone: nobody waits for its status.
+_ORPHANED = 70
 
 
-def _start(read: Callable[[Any], Any]) -> None:
+def _start(read: Callable[[Any], Any], parent_alive: int, parent_end: int) -> None:
     global _READ
     _READ = read
+    os.close(parent_end)
+    threading.Thread(target=_exit_with_parent, args=(parent_alive,), name="exit-with-parent", daemon=True).start()
+
+
+def _exit_with_parent(parent_alive: int) -> None:
+    """Waits on a pipe whose only writing end the parent holds, and ends this process when it closes.
+
+    Nothing is ever written: the read returns end-of-file when the parent has closed its end, after the
+    pool is shut down, or when the parent died, however (SIGKILL leaves it no last word). An orphan would
+    otherwise wait for batches forever, holding the model's memory and, inherited by fork, the files and
+    connections of the parent, among them the run lock: every later run would be turned away.
+    """
+    while os.read(parent_alive, 1):
+        pass
+    os._exit(_ORPHANED)
 
 
 def _read(batch: Any) -> Any:
@@ -35,12 +54,18 @@ def read_in_processes(read: Callable[[Batch], Result], batches: Sequence[Batch],
     memory, never pickled; a batch and a result are, so both should be small (indices in, mentions out).
     Every batch is handed out at once and results wait in order, so the processes never wait for the
     caller. A process that dies (killed, out of memory) ends the stream with an ExtractionError naming the
-    batch, never a hang; stopping early cancels the batches not started.
+    batch, never a hang; stopping early cancels the batches not started; the processes end with the
+    caller's process, however it ends.
     """
     context = multiprocessing.get_context("fork")
+    # Each process closes its copy of the writing end: the parent's is then the only one. Not inheritable,
+    # so no program the parent starts (exec) holds it either.
+    parent_alive, parent_end = os.pipe()
     # With fork, the initializer's arguments are inherited by each process, not pickled: `read` may hold
     # the model and the articles at no cost.
-    pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_start, initargs=(read,))
+    pool = ProcessPoolExecutor(
+        processes, mp_context=context, initializer=_start, initargs=(read, parent_alive, parent_end)
+    )
     # What the processes inherit (the model, Prefect, the articles: ~700,000 objects) is put out of the
     # collector's reach while they run, as Python's gc.freeze() documentation advises before a fork: the
     # processes' collections then neither walk it nor copy its pages by touching it, nor do the caller's.
@@ -58,4 +83,6 @@ def read_in_processes(read: Callable[[Batch], Result], batches: Sequence[Batch],
                 ) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        os.close(parent_end)
+        os.close(parent_alive)
         gc.unfreeze()

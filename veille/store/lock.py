@@ -4,7 +4,8 @@ Prefect's deployment concurrency limit only sees runs of that deployment; a run 
 command line, or through another Prefect server, would slip past it. This lock lives with the data:
 a PostgreSQL advisory lock held by a connection, or an exclusive lock on a file beside the SQLite
 database. Both are released by the operating system or the server when the process dies, so a
-killed run never leaves a lock behind.
+killed run never leaves a lock behind; its forked model processes, which inherit the file and the
+connection, end with it (veille.extract.processes).
 """
 
 from __future__ import annotations
