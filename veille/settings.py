@@ -151,7 +151,8 @@ class Settings(BaseSettings):
 
     @property
     def cache_dir(self) -> Path:
-        """What is kept between runs and rebuilt when missing: the compiled watch list (veille.extract.index_cache)."""
+        """What is kept between runs and rebuilt when missing: the compiled watch list (veille.extract.index_cache)
+        and the model's slowest regular expressions (veille.extract.pattern_cache)."""
         return self.data_dir / "cache"
 
     @property

@@ -17,6 +17,7 @@ from veille.extract.confidence import score
 from veille.extract.evidence import DocEvidence
 from veille.extract.index_cache import IndexCache, cached_index
 from veille.extract.matcher import SPANS_KEY, WatchMatcher
+from veille.extract.pattern_cache import compiled_patterns
 from veille.extract.prefilter import Prefilter
 from veille.extract.processes import read_in_processes
 from veille.records import Article, ArticleMentions, Mention
@@ -49,9 +50,12 @@ def load_pipeline(
     model_name: str, watchlist: WatchList, options: MatchOptions | None = None, index_cache: IndexCache | None = None
 ) -> Language:
     """Load `model_name` with sentences, lemmas, entities and the watch matcher; once per run. With
-    `index_cache`, the matcher's index comes from it when it has it (and is kept there when not)."""
+    `index_cache`, the matcher's index and the model's slowest regular expressions come from it when it
+    has them (and are kept there when not)."""
     try:
-        nlp = spacy.load(model_name, exclude=list(_EXCLUDED))
+        # The French tokenizer's regular expression alone takes seconds to compile: kept with the index.
+        with compiled_patterns(index_cache):
+            nlp = spacy.load(model_name, exclude=list(_EXCLUDED))
     except OSError as exc:
         raise ExtractionError(
             f"spaCy model {model_name!r} is not installed: install the project (make run) "
