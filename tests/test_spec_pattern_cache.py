@@ -138,3 +138,11 @@ def test_an_error_inside_the_block_restores_the_compiler(tmp_path):
     with pytest.raises(OSError), compiled_patterns(IndexCache(tmp_path), slow_seconds=0):
         raise OSError("the model is not installed")
     assert (re._compiler.compile, re._compiler._sre) == (original, engine)  # type: ignore[attr-defined]
+
+
+def test_only_the_newest_few_records_are_kept(tmp_path):
+    cache, patterns = IndexCache(tmp_path), [new_pattern() for _ in range(pattern_cache._KEPT + 2)]
+    for pattern in patterns:
+        with compiled_patterns(cache, slow_seconds=0):
+            re.compile(pattern)
+    assert [record.pattern for record in kept(tmp_path)] == patterns[::-1][: pattern_cache._KEPT]

@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 KIND = "patterns"
 # A pattern that compiles in less is not worth a record: spaCy's others take a few milliseconds.
 SLOW_SECONDS = 0.2
+# Records kept in the file: the model's own slow patterns are one today.
+_KEPT = 8
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ def compiled_patterns(cache: IndexCache | None, slow_seconds: float = SLOW_SECON
     known = {(record.pattern, record.flags) for record in usable}
     new = [record for record in recorded if (record.pattern, record.flags) not in known]
     if new or len(usable) != len(kept):
-        cache.write(KIND, key, usable + new)
+        # Newest first, a few: a pattern a newer spaCy no longer compiles is not kept for ever.
+        cache.write(KIND, key, (new + usable)[:_KEPT])
 
 
 def _supported() -> bool:
