@@ -147,3 +147,19 @@ def test_the_stream_lets_go_of_each_batch_once_its_results_are_out(nlp, processe
     assert len(list(stream)) == 15
     gc.collect()
     assert all(ref() is None for ref in alive)
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_each_article_comes_with_its_story_signature_computed_where_the_model_read_it(nlp, processes):
+    from veille.stories import signature, to_bytes
+
+    texts = [
+        f"Tirs de mortier sur Hama, dépêche {n} : les habitants ont fui vers le nord de la ville." for n in range(12)
+    ]
+    found = list(
+        extract_mentions(nlp, [article(text, key=f"{n}.txt") for n, text in enumerate(texts)], 3, True, processes)
+    )
+    assert all(item.signed for item in found)
+    assert [to_bytes(item.signature) for item in found] == [to_bytes(signature(text)) for text in texts]
+    short = next(extract_mentions(nlp, [article("Hama.")], 3, True, processes))
+    assert short.signed and short.signature is None

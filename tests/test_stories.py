@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import itertools
 import random
+from datetime import UTC, datetime
 
 import pytest
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from bench.corpus import EVAL
+from tests.builders import article
 from tests.wire import COPIES, OTHER_STORY_SAME_PLACE
+from veille.decide.stories import place_articles
 from veille.evaluation import load_passages
-from veille.stories import DEFAULT_THRESHOLD, StoryIndex, _bands, from_bytes, shingles, signature, to_bytes
+from veille.records import ArticleMentions
+from veille.stories import (
+    _SEED,
+    DEFAULT_THRESHOLD,
+    NUM_PERM,
+    StoryIndex,
+    _bands,
+    from_bytes,
+    shingles,
+    signature,
+    to_bytes,
+)
 
 
 def exact_jaccard(a: str, b: str) -> float:
@@ -33,6 +47,30 @@ def test_copies_score_well_above_the_threshold_and_other_stories_well_below():
 def test_minhash_estimates_the_exact_jaccard():
     for a, b in itertools.combinations([*COPIES, OTHER_STORY_SAME_PLACE], 2):
         assert abs(signature(a).jaccard(signature(b)) - exact_jaccard(a, b)) < 0.15
+
+
+def test_a_signature_drawn_with_the_permutations_kept_is_datasketchs_own():
+    # The permutations are drawn once a process, not for every text: the values must be those of a
+    # MinHash that draws its own, or stored signatures would stop matching new ones.
+    passages = [passage.text for passage in load_passages(EVAL / "places.yaml", EVAL / "weapons.yaml")[:20]]
+    for text in [*COPIES, OTHER_STORY_SAME_PLACE, *passages]:
+        grams = shingles(text)
+        own = MinHash(num_perm=NUM_PERM, seed=_SEED)
+        own.update_batch([gram.encode("utf-8") for gram in grams])
+        assert to_bytes(signature(text)) == to_bytes(LeanMinHash(own))
+
+
+def test_the_story_step_takes_the_signature_the_model_process_computed():
+    # signed: the signature was computed beside the model, and is not computed again (None here, though
+    # the text is long enough to have one); unsigned: the story step computes it.
+    text = COPIES[0]
+    found = [
+        ArticleMentions(article(text, key="signed.txt"), (), signed=True, signature=None),
+        ArticleMentions(article(text, key="unsigned.txt"), ()),
+    ]
+    placed = place_articles(found, {}, StoryIndex(), datetime(2026, 12, 3, tzinfo=UTC))
+    assert placed[0].signature is None
+    assert to_bytes(placed[1].signature) == to_bytes(signature(text))
 
 
 def test_short_texts_are_never_grouped():

@@ -165,6 +165,10 @@ class ArticleMentions:
     # False: the pre-filter (veille.extract.prefilter) found no watched name could be in it, and the model
     # did not read it (so no places either).
     read_by_model: bool = True
+    # True: `signature` is the text's MinHash (veille.stories.signature), computed where the model read it
+    # (a model process); False: the story step computes it.
+    signed: bool = False
+    signature: object | None = None
 
 
 # What is new, and what it alerts on.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from veille.folding import fold
 
@@ -46,9 +46,26 @@ def signature(text: str) -> LeanMinHash | None:
         return None
     from datasketch import LeanMinHash, MinHash
 
-    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED)
+    permutations, scheme = _permutations()
+    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED, permutations=permutations, scheme=scheme)
     minhash.update_batch([gram.encode("utf-8") for gram in grams])
     return LeanMinHash(minhash)
+
+
+@functools.cache
+def _permutations() -> tuple[Any, str]:
+    """The permutations a MinHash of our seed draws, and its hashing scheme: drawn once a process (MinHash
+    draws them again for every text otherwise, a millisecond each)."""
+    from datasketch import MinHash
+
+    drawn = MinHash(num_perm=NUM_PERM, seed=_SEED)
+    return drawn.permutations, drawn.scheme
+
+
+def prepare_signatures() -> None:
+    """Import datasketch and draw the permutations now: before forking model processes, which then inherit
+    them instead of each importing and drawing its own."""
+    _permutations()
 
 
 def is_signature(value: object) -> TypeGuard[LeanMinHash]:

@@ -33,7 +33,7 @@ def place_articles(
     for item in found:
         key = (item.article.source, item.article.key)
         moment = read_at if isinstance(read_at, datetime) else read_at[key]
-        minhash = signature(item.article.text)
+        minhash = _signature_of(item)
         story = _story_of(key, minhash, stored_stories, index, batch, opened)
         if story.id is None and story not in placeholders:
             placeholders[story] = -1 - len(opened)
@@ -42,6 +42,13 @@ def place_articles(
             batch.add(f"{key[0]}\0{key[1]}", placeholders[story], minhash)
         placed.append(PlacedArticle(item, story, moment, minhash))
     return placed
+
+
+def _signature_of(item: ArticleMentions) -> LeanMinHash | None:
+    """The article's MinHash: as the model's process computed it, else computed now."""
+    if item.signed and (item.signature is None or is_signature(item.signature)):
+        return item.signature
+    return signature(item.article.text)
 
 
 def _story_of(

@@ -6,6 +6,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import spacy
 from spacy.language import Language
@@ -21,7 +22,11 @@ from veille.extract.pattern_cache import compiled_patterns
 from veille.extract.prefilter import Prefilter
 from veille.extract.processes import read_in_processes
 from veille.records import Article, ArticleMentions, Mention
+from veille.stories import prepare_signatures, signature
 from veille.watchlist import WatchList
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 # The parser only gives us sentence boundaries; the senter gives them several times faster.
 _EXCLUDED = ("parser",)
@@ -81,8 +86,9 @@ def extract_mentions(
     A long text goes through the model in pieces cut at line breaks: spaCy refuses a text longer
     than nlp.max_length, and one such article would otherwise fail every run. With `prefilter`, an
     article where no watched name can be (veille.extract.prefilter) is not read by the model: it has
-    no mentions, its places included, and `read_by_model` False. With `processes` > 1, batches are read
-    (pre-filter, model and mentions) in that many forked processes when there are batches enough for each.
+    no mentions, its places included, and `read_by_model` False. Each article comes with its story
+    signature (`signed`). With `processes` > 1, batches are read (pre-filter, model, mentions and
+    signatures) in that many forked processes when there are batches enough for each.
     """
     articles = list(articles)
     batches = [articles[start : start + batch_size] for start in range(0, len(articles), batch_size)]
@@ -93,11 +99,13 @@ def extract_mentions(
     numbers = range(len(batches))
     # A process is worth its start only with a few batches to read: most runs have a handful of articles.
     processes = max(1, min(processes, len(batches) // 2))
+    if processes > 1:
+        prepare_signatures()  # inherited by the processes, not done again in each
     found = map(reader.read, numbers) if processes == 1 else read_in_processes(reader.read, numbers, processes)
     for number, results in zip(numbers, found, strict=True):
         batch, batches[number] = batches[number], []
-        for article, (mentions, read) in zip(batch, results, strict=True):
-            yield ArticleMentions(article, mentions, read)
+        for article, (mentions, read, minhash) in zip(batch, results, strict=True):
+            yield ArticleMentions(article, mentions, read, signed=True, signature=minhash)
 
 
 class _BatchReader:
@@ -116,8 +124,9 @@ class _BatchReader:
         self._batch_size = batch_size
         self._limit = min(nlp.max_length, _CHUNK_CHARS)
 
-    def read(self, number: int) -> list[tuple[tuple[Mention, ...], bool]]:
-        """(mentions, read by the model) of each article of batch `number`."""
+    def read(self, number: int) -> list[tuple[tuple[Mention, ...], bool, LeanMinHash | None]]:
+        """(mentions, read by the model, story signature) of each article of batch `number`: the signature
+        too, so that in a model process it is computed beside the model, not by the run that records."""
         batch = self._batches[number]
         skip, limit = self._prefilter, self._limit
         read = [skip is None or skip.may_mention(piece for _, piece in _pieces(a.text, limit)) for a in batch]
@@ -132,7 +141,10 @@ class _BatchReader:
             found[index] += [
                 replace(m, start=m.start + offset, end=m.end + offset) for m in mentions_in(doc, self._nlp)
             ]
-        return [(tuple(mentions), was_read) for mentions, was_read in zip(found, read, strict=True)]
+        return [
+            (tuple(mentions), was_read, signature(article.text))
+            for article, mentions, was_read in zip(batch, found, read, strict=True)
+        ]
 
 
 def _pieces(text: str, limit: int) -> Iterator[tuple[int, str]]:
