@@ -256,10 +256,10 @@ class Scenario:
 
 
 @contextmanager
-def scenario(work_dir: Path, folders: Mapping[str, Sequence[Article]]) -> Iterator[Scenario]:
-    """A scenario reading `folders` (name: articles), alerting to the built-in target's file, on a fresh database."""
+def scenario(work_dir: Path, folders: Mapping[str, Sequence[Article]], cache: Path | None = None) -> Iterator[Scenario]:
+    """A scenario reading `folders` (name: articles), alerting to the built-in target's file, on a fresh database;
+    with `cache` (bench.monitor_run.warm_cache) as its data/cache, as a machine's runs after its first have it."""
     from bench.corpus import write_stream
-    from bench.monitor_run import warm_cache
 
     config = work_dir / "config"
     shutil.copytree(ROOT / "config", config, dirs_exist_ok=True)
@@ -270,7 +270,7 @@ def scenario(work_dir: Path, folders: Mapping[str, Sequence[Article]]) -> Iterat
     (config / "sources.yaml").write_text("\n".join([*lines, "feeds: []"]) + "\n", encoding="utf-8")
     targets = ["version: 1", "urls:", "  - veille://:", "      tag: alerts, digest, operator", "      console: no"]
     (config / "targets.yaml").write_text("\n".join(targets) + "\n", encoding="utf-8")
-    # The data folder's cache as a machine's runs after its first find it (each worker's machine has its own).
-    warm_cache(work_dir / "data" / "cache")
+    if cache is not None:
+        shutil.copytree(cache, work_dir / "data" / "cache")
     with fresh_database("veille_data") as database:
         yield Scenario(work_dir, database)

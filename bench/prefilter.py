@@ -56,17 +56,24 @@ def measure(quick: bool) -> list[Figure]:
         tempfile.TemporaryDirectory(prefix="veille-bench-prefilter-") as scratch,
         running_server(Path(scratch) / "prefect") as server,
     ):
-        figures = stream_figures(Path(scratch), count, 0.3, 2.0, rounds, server, one_process=False)
-        return figures + stream_figures(Path(scratch), count, 1.0, 0.9, rounds, server, one_process=True)
+        cache = warm_cache(Path(scratch) / "warm-cache")
+        figures = stream_figures(Path(scratch), count, 0.3, 2.0, rounds, server, cache, one_process=False)
+        return figures + stream_figures(Path(scratch), count, 1.0, 0.9, rounds, server, cache, one_process=True)
 
 
 def stream_figures(
-    scratch: Path, count: int, share: float, goal: float, rounds: int, server: dict[str, str], one_process: bool
+    scratch: Path,
+    count: int,
+    share: float,
+    goal: float,
+    rounds: int,
+    server: dict[str, str],
+    cache: Path,
+    one_process: bool,
 ) -> list[Figure]:
     """The speed of veille over bare on one stream; with `one_process`, also of the model in a run's
     processes over its own process alone (goal 6: extraction spread over worker processes)."""
     folder = write_stream(scratch / f"stream-{share:g}", news_stream(count, share))
-    cache = warm_cache(scratch / "warm-cache") if not (scratch / "warm-cache").exists() else scratch / "warm-cache"
     everything, alone = "veille, model on every article", "veille, one process"
     runs: dict[str, list[MonitorRun]] = {"veille": [], everything: [], alone: []}
 
