@@ -151,7 +151,8 @@ def test_the_stream_lets_go_of_each_batch_once_its_results_are_out(nlp, processe
 
 @pytest.mark.parametrize("processes", [1, 2])
 def test_each_article_comes_with_its_story_signature_computed_where_the_model_read_it(nlp, processes):
-    from veille.stories import signature, to_bytes
+    from veille.minhash import to_bytes
+    from veille.stories import signature
 
     texts = [
         f"Tirs de mortier sur Hama, dépêche {n} : les habitants ont fui vers le nord de la ville." for n in range(12)

@@ -72,6 +72,20 @@ def test_importing_the_flows_imports_neither_the_model_nor_what_only_some_runs_n
     assert sorted(imported.intersection(LAZY)) == []
 
 
+def test_story_signatures_and_the_story_index_import_neither_datasketch_nor_scipy():
+    """veille.minhash makes datasketch's signatures itself: its import (scipy with it) cost ~0.5 s of every run
+    with text to read, before its first batch, and of every run that loads stored stories."""
+    code = (
+        "import sys; from veille.stories import signature, StoryIndex; "
+        "from veille.minhash import from_bytes, to_bytes; "
+        "s = signature(' '.join(f'mot{n}' for n in range(40))); StoryIndex().add('a', 1, from_bytes(to_bytes(s))); "
+        "print(sorted(m for m in ('datasketch', 'scipy') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "[]"
+
+
 def test_the_veille_command_exits_with_its_code_after_the_atexit_handlers_and_flushes_its_output():
     # The command skips the last garbage collection (flows.cli.exit_at_once); Prefect's atexit handlers
     # send its last logs, and what was printed must still come out, in order.

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
 from veille.folding import fold
+from veille.minhash import Signature, minhash_of
 
-# datasketch (with scipy, ~0.5 s) is imported by the first signature, numpy by the first index: a run with
-# nothing new never needs them.
+# numpy is imported by the first signature or index: a run with nothing new never needs it.
 if TYPE_CHECKING:
     import numpy as np
-    from datasketch import LeanMinHash
 
 SHINGLE_WORDS = 3
 NUM_PERM = 128
@@ -39,55 +38,17 @@ def shingles(text: str) -> set[str]:
     return {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(0, len(words) - SHINGLE_WORDS + 1))}
 
 
-def signature(text: str) -> LeanMinHash | None:
-    """The text's MinHash, or None when it is too short to compare."""
+def signature(text: str) -> Signature | None:
+    """The text's MinHash (datasketch's own values, veille.minhash), or None when it is too short to compare."""
     grams = shingles(text)
     if len(grams) < MIN_SHINGLES:
         return None
-    from datasketch import LeanMinHash, MinHash
-
-    permutations, scheme = _permutations()
-    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED, permutations=permutations, scheme=scheme)
-    minhash.update_batch([gram.encode("utf-8") for gram in grams])
-    return LeanMinHash(minhash)
+    return minhash_of((gram.encode("utf-8") for gram in grams), _SEED, NUM_PERM)
 
 
-@functools.cache
-def _permutations() -> tuple[Any, str]:
-    """The permutations a MinHash of our seed draws, and its hashing scheme: drawn once a process (MinHash
-    draws them again for every text otherwise, a millisecond each)."""
-    from datasketch import MinHash
-
-    drawn = MinHash(num_perm=NUM_PERM, seed=_SEED)
-    return drawn.permutations, drawn.scheme
-
-
-def prepare_signatures() -> None:
-    """Import datasketch and draw the permutations now: before forking model processes, which then inherit
-    them instead of each importing and drawing its own."""
-    _permutations()
-
-
-def is_signature(value: object) -> TypeGuard[LeanMinHash]:
+def is_signature(value: object) -> TypeGuard[Signature]:
     """Whether `value` is a text's MinHash (a record holds None for a text too short to have one)."""
-    if value is None:
-        return False
-    from datasketch import LeanMinHash
-
-    return isinstance(value, LeanMinHash)
-
-
-def to_bytes(minhash: LeanMinHash) -> bytes:
-    """datasketch's own byte format, which records the hashing scheme with the values."""
-    buffer = bytearray(minhash.bytesize())
-    minhash.serialize(buffer)
-    return bytes(buffer)
-
-
-def from_bytes(data: bytes) -> LeanMinHash:
-    from datasketch import LeanMinHash
-
-    return LeanMinHash.deserialize(data)
+    return isinstance(value, Signature)
 
 
 @functools.lru_cache(maxsize=1)
@@ -156,7 +117,7 @@ class StoryIndex:
     def __contains__(self, key: object) -> bool:
         return key in self._row_of
 
-    def add(self, key: str, story_id: int, minhash: LeanMinHash) -> None:
+    def add(self, key: str, story_id: int, minhash: Signature) -> None:
         values = self._values_of(minhash)
         self.remove(key)
         row = self._free.pop() if self._free else self._new_row()
@@ -186,7 +147,7 @@ class StoryIndex:
                 del bucket[band_hash]
         self._free.append(row)
 
-    def find(self, minhash: LeanMinHash) -> tuple[int, float] | None:
+    def find(self, minhash: Signature) -> tuple[int, float] | None:
         """The story most similar to `minhash` at or above the threshold, with its similarity (of two
         equally similar, the older story)."""
         import numpy as np
@@ -236,14 +197,13 @@ class StoryIndex:
         self._story_of.append(0)
         return row
 
-    def _values_of(self, minhash: LeanMinHash) -> np.ndarray:
+    def _values_of(self, minhash: Signature) -> np.ndarray:
         """A signature's values as 32-bit integers; refuses one of another seed or hashing scheme than the
         index's (it would compare as noise, silently), as datasketch's own comparison does."""
         import numpy as np
 
         values: np.ndarray = minhash.hashvalues
-        # datasketch before 2.0 had one scheme and no attribute for it.
-        scheme = getattr(minhash, "scheme", "legacy")
+        scheme = minhash.scheme
         if (
             minhash.seed != _SEED
             or scheme != (self._scheme or scheme)

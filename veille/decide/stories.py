@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from veille.minhash import Signature
 from veille.records import ArticleMentions, PlacedArticle, StoryRef
 from veille.stories import StoryIndex, is_signature, signature
-
-if TYPE_CHECKING:
-    from datasketch import LeanMinHash
 
 
 def place_articles(
@@ -44,7 +41,7 @@ def place_articles(
     return placed
 
 
-def _signature_of(item: ArticleMentions) -> LeanMinHash | None:
+def _signature_of(item: ArticleMentions) -> Signature | None:
     """The article's MinHash: as the model's process computed it, else computed now."""
     if item.signed and (item.signature is None or is_signature(item.signature)):
         return item.signature
@@ -53,7 +50,7 @@ def _signature_of(item: ArticleMentions) -> LeanMinHash | None:
 
 def _story_of(
     key: tuple[str, str],
-    minhash: LeanMinHash | None,
+    minhash: Signature | None,
     stored_stories: Mapping[tuple[str, str], int],
     index: StoryIndex,
     batch: StoryIndex,

@@ -6,7 +6,6 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 import spacy
 from spacy.language import Language
@@ -21,12 +20,10 @@ from veille.extract.matcher import SPANS_KEY, WatchMatcher
 from veille.extract.pattern_cache import compiled_patterns
 from veille.extract.prefilter import Prefilter
 from veille.extract.processes import read_in_processes
+from veille.minhash import Signature
 from veille.records import Article, ArticleMentions, Mention
-from veille.stories import prepare_signatures, signature
+from veille.stories import signature
 from veille.watchlist import WatchList
-
-if TYPE_CHECKING:
-    from datasketch import LeanMinHash
 
 # The parser only gives us sentence boundaries; the senter gives them several times faster.
 _EXCLUDED = ("parser",)
@@ -99,8 +96,6 @@ def extract_mentions(
     numbers = range(len(batches))
     # A process is worth its start only with a few batches to read: most runs have a handful of articles.
     processes = max(1, min(processes, len(batches) // 2))
-    if processes > 1:
-        prepare_signatures()  # inherited by the processes, not done again in each
     found = map(reader.read, numbers) if processes == 1 else read_in_processes(reader.read, numbers, processes)
     for number, results in zip(numbers, found, strict=True):
         batch, batches[number] = batches[number], []
@@ -124,7 +119,7 @@ class _BatchReader:
         self._batch_size = batch_size
         self._limit = min(nlp.max_length, _CHUNK_CHARS)
 
-    def read(self, number: int) -> list[tuple[tuple[Mention, ...], bool, LeanMinHash | None]]:
+    def read(self, number: int) -> list[tuple[tuple[Mention, ...], bool, Signature | None]]:
         """(mentions, read by the model, story signature) of each article of batch `number`: the signature
         too, so that in a model process it is computed beside the model, not by the run that records."""
         batch = self._batches[number]

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from veille.errors import StoreError, WriteConflict
+from veille.minhash import from_bytes, to_bytes
 from veille.records import (
     BatchPlan,
     CreatedAlert,
@@ -69,7 +70,7 @@ from veille.store.models import (
 )
 from veille.store.outbox import OutboxQueries
 from veille.store.recent import RecentQueries
-from veille.stories import StoryIndex, from_bytes, is_signature, to_bytes
+from veille.stories import StoryIndex, is_signature
 
 # Keys of one source per query of stored rows: well under the bound parameters SQLite allows (32,766).
 _KEYS_PER_QUERY = 500
