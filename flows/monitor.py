@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import itertools
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -53,7 +52,7 @@ from veille.ingest.fetch import Fetcher, FetchPolicy
 from veille.ingest.folder import FolderSource, display_path
 from veille.interfaces import Store
 from veille.names import FOLDER_PREFIX
-from veille.records import Article, ArticleMentions, SourceBatch
+from veille.records import Article, SourceBatch
 from veille.report import render_monitor_report
 from veille.sanitize import loggable
 from veille.settings import Settings
@@ -68,6 +67,9 @@ _LOCK_WAIT_SECONDS = 30 * 60
 _LOCK_POLL_SECONDS = 2.0
 # Feeds fetched by one task run: a task run costs ~60 ms of Prefect, so 10,000 feeds take 20 of them, not 10,000.
 FEEDS_PER_TASK = 500
+# Extraction batches recorded by one record_batch at most, when the model's processes are that far ahead: a
+# retry repeats no more, and a part holds no more texts.
+_BATCHES_RECORDED_AT_ONCE = 8
 # Feeds named in the log line of a chunk that failed as a whole; the summary names each anyway.
 _NAMED_FAILURES = 20
 
@@ -440,15 +442,18 @@ def _detect(
         # Shards side by side store articles of each other's stories meanwhile: each batch adds them first.
         # A run of every source runs alone (its lock), and need not ask the database at every batch.
         batch = replace(batch, stories_since=settings.clock() - timedelta(days=settings.story_window_days))
-    from veille.extract.pipeline import extract_mentions  # imports spaCy: only a run with text to read
+    from veille.extract.pipeline import extract_ready_mentions  # imports spaCy: only a run with text to read
 
     count, size = len(to_extract), settings.batch_size
-    # One stream for the run, recorded a batch at a time as it comes: while a batch is recorded, the
-    # model's processes read the next ones. The stream holds the only reference to the articles.
-    found = extract_mentions(nlp, _moved(to_extract), size, settings.prefilter, settings.extract_processes_value)
+    # One stream for the run, recorded as it comes: while a part is recorded, the model's processes read the
+    # next batches, and the part after holds every batch they read meanwhile (a task run each costs ~60 ms
+    # of Prefect, client and server). The stream holds the only reference to the articles.
+    found = extract_ready_mentions(
+        nlp, _moved(to_extract), size, settings.prefilter, settings.extract_processes_value, _BATCHES_RECORDED_AT_ONCE
+    )
     # A long run (a first read of many feeds, a baseline) shows how far it is, in the UI and on a terminal.
     with RunProgress("Articles analysed", count, shown=count > size) as progress:
-        for part in _batches(found, size):
+        for part in found:
             summary.add_mentions(part)
             recorded = record_batch(
                 store, unwalked(part), unwalked(decision), unwalked(stories), batch, settings.clock()
@@ -462,13 +467,6 @@ def _moved(items: list[Article]) -> list[Article]:
     moved = items[:]
     items.clear()
     return moved
-
-
-def _batches(items: Iterable[ArticleMentions], size: int) -> Iterator[list[ArticleMentions]]:
-    """`items` in lists of `size` (the last may be shorter), taken from the stream as they come."""
-    iterator = iter(items)
-    while part := list(itertools.islice(iterator, size)):
-        yield part
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -19,8 +19,8 @@ import pytest
 from tests.builders import article
 from tests.conftest import ROOT
 from veille.errors import ExtractionError
-from veille.extract.pipeline import extract_mentions
-from veille.extract.processes import read_in_processes
+from veille.extract.pipeline import extract_mentions, extract_ready_mentions
+from veille.extract.processes import read_in_processes, read_ready_in_processes
 
 
 def test_batches_are_read_from_the_parents_memory_and_come_back_in_order():
@@ -75,6 +75,45 @@ def test_stopping_early_leaves_no_process_behind():
     assert next(stream) == 0
     stream.close()
 
+    assert multiprocessing.active_children() == []
+
+
+def test_a_caller_slower_than_the_processes_gets_what_they_read_meanwhile_in_one_list_of_at_most_most():
+    # As the monitor records: each list is one record_batch task run, which costs ~60 ms of Prefect.
+    groups = []
+    for group in read_ready_in_processes(lambda batch: batch * 10, list(range(20)), 2, 4):
+        groups.append(group)
+        time.sleep(0.3)  # recording: meanwhile the processes read every batch left
+
+    assert [value for group in groups for value in group] == [batch * 10 for batch in range(20)]
+    assert max(len(group) for group in groups) == 4
+    assert len(groups) <= 1 + 5  # the first list (what was in when it was asked), then lists of 4
+
+
+def test_a_caller_as_fast_as_the_processes_gets_one_batch_at_a_time():
+    def read(batch: int) -> int:
+        time.sleep(0.1)
+        return batch
+
+    groups = list(read_ready_in_processes(read, list(range(6)), 1, 4))  # one process: never two in at once
+
+    assert groups == [[batch] for batch in range(6)]
+
+
+def test_the_batches_read_before_a_process_died_come_first_then_the_error_naming_its_batch():
+    def read(batch: int) -> int:
+        if batch == 5:
+            os._exit(9)
+        return batch
+
+    got: list[int] = []
+    with pytest.raises(ExtractionError, match=r"batch \d+ of 10") as raised:
+        for group in read_ready_in_processes(read, list(range(10)), 2, 8):
+            got += group
+            time.sleep(0.3)
+
+    named = int(str(raised.value).split("batch ")[1].split(" ")[0])
+    assert 1 <= named <= 6 and got == list(range(named - 1))  # none lost in a list with the dead batch
     assert multiprocessing.active_children() == []
 
 
@@ -164,3 +203,17 @@ def test_each_article_comes_with_its_story_signature_computed_where_the_model_re
     assert [to_bytes(item.signature) for item in found] == [to_bytes(signature(text)) for text in texts]
     short = next(extract_mentions(nlp, [article("Hama.")], 3, True, processes))
     assert short.signed and short.signature is None
+
+
+def test_the_ready_lists_hold_whole_batches_and_the_same_articles_as_the_stream(nlp):
+    articles = [article(f"Tirs de mortier sur Hama, dépêche {n}.", key=f"{n}.txt") for n in range(30)]
+    groups = []
+    for group in extract_ready_mentions(nlp, list(articles), 4, True, 2, most_batches=3):
+        groups.append(group)
+        time.sleep(0.5)
+
+    assert [item.article.key for group in groups for item in group] == [item.key for item in articles]
+    assert all(len(group) % 4 == 0 and len(group) <= 12 for group in groups[:-1])
+    assert len(groups) < 8  # 8 batches: some lists held more than one
+    flat = [(item.article.key, item.mentions) for item in extract_mentions(nlp, list(articles), 4, True, 2)]
+    assert [(item.article.key, item.mentions) for group in groups for item in group] == flat

@@ -19,12 +19,14 @@ from veille.extract.index_cache import IndexCache, cached_index
 from veille.extract.matcher import SPANS_KEY, WatchMatcher
 from veille.extract.pattern_cache import compiled_patterns
 from veille.extract.prefilter import Prefilter
-from veille.extract.processes import read_in_processes
+from veille.extract.processes import read_ready_in_processes
 from veille.minhash import Signature
 from veille.records import Article, ArticleMentions, Mention
 from veille.stories import signature
 from veille.watchlist import WatchList
 
+# What the model's reading gives of one article: its mentions, whether the model read it, its story signature.
+_Read = tuple[tuple[Mention, ...], bool, Signature | None]
 # The parser only gives us sentence boundaries; the senter gives them several times faster.
 _EXCLUDED = ("parser",)
 _SENTENCE_WINDOW = 400
@@ -87,6 +89,23 @@ def extract_mentions(
     signature (`signed`). With `processes` > 1, batches are read (pre-filter, model, mentions and
     signatures) in that many forked processes when there are batches enough for each.
     """
+    groups = extract_ready_mentions(nlp, articles, batch_size, prefilter, processes)
+    del articles  # the stream's only reference to them is then its own, let go a batch at a time
+    for group in groups:
+        yield from group
+
+
+def extract_ready_mentions(
+    nlp: Language,
+    articles: Iterable[Article],
+    batch_size: int,
+    prefilter: bool = False,
+    processes: int = 1,
+    most_batches: int = 1,
+) -> Iterator[list[ArticleMentions]]:
+    """extract_mentions's articles in lists: each the next batch, and with `processes`, the batches after it
+    that the processes have read meanwhile (`most_batches` in all at most). A caller that records each list
+    as one Prefect task run records in fewer of them when the processes are ahead of it."""
     articles = list(articles)
     batches = [articles[start : start + batch_size] for start in range(0, len(articles), batch_size)]
     # Each batch is let go once its results are out: given the only reference to its articles, a long
@@ -96,11 +115,21 @@ def extract_mentions(
     numbers = range(len(batches))
     # A process is worth its start only with a few batches to read: most runs have a handful of articles.
     processes = max(1, min(processes, len(batches) // 2))
-    found = map(reader.read, numbers) if processes == 1 else read_in_processes(reader.read, numbers, processes)
-    for number, results in zip(numbers, found, strict=True):
-        batch, batches[number] = batches[number], []
-        for article, (mentions, read, minhash) in zip(batch, results, strict=True):
-            yield ArticleMentions(article, mentions, read, signed=True, signature=minhash)
+    if processes == 1:
+        groups: Iterator[list[list[_Read]]] = ([reader.read(number)] for number in numbers)
+    else:
+        groups = read_ready_in_processes(reader.read, numbers, processes, most_batches)
+    number = 0
+    for group in groups:
+        found = []
+        for results in group:
+            batch, batches[number] = batches[number], []
+            number += 1
+            found += [
+                ArticleMentions(article, mentions, read, signed=True, signature=minhash)
+                for article, (mentions, read, minhash) in zip(batch, results, strict=True)
+            ]
+        yield found
 
 
 class _BatchReader:
@@ -119,7 +148,7 @@ class _BatchReader:
         self._batch_size = batch_size
         self._limit = min(nlp.max_length, _CHUNK_CHARS)
 
-    def read(self, number: int) -> list[tuple[tuple[Mention, ...], bool, Signature | None]]:
+    def read(self, number: int) -> list[_Read]:
         """(mentions, read by the model, story signature) of each article of batch `number`: the signature
         too, so that in a model process it is computed beside the model, not by the run that records."""
         batch = self._batches[number]

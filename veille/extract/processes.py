@@ -7,7 +7,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -48,14 +48,26 @@ def _read(batch: Any) -> Any:
 
 
 def read_in_processes(read: Callable[[Batch], Result], batches: Sequence[Batch], processes: int) -> Iterator[Result]:
-    """`read(batch)` for each batch, in `processes` forked processes, yielded in the batches' order.
+    """`read(batch)` for each batch, in `processes` forked processes, yielded in the batches' order
+    (read_ready_in_processes, one result at a time)."""
+    for group in read_ready_in_processes(read, batches, processes, 1):
+        yield from group
+
+
+def read_ready_in_processes(
+    read: Callable[[Batch], Result], batches: Sequence[Batch], processes: int, most: int
+) -> Iterator[list[Result]]:
+    """`read(batch)` for each batch, in `processes` forked processes, in the batches' order and in lists: each
+    the next result, waited for, and the ones after it that are already in, `most` at most.
 
     The processes are forked: `read` and whatever it holds (the model, the articles) are the parent's own
     memory, never pickled; a batch and a result are, so both should be small (indices in, mentions out).
     Every batch is handed out at once and results wait in order, so the processes never wait for the
-    caller. A process that dies (killed, out of memory) ends the stream with an ExtractionError naming the
-    batch, never a hang; stopping early cancels the batches not started; the processes end with the
-    caller's process, however it ends.
+    caller; a caller slower than they are gets what they read meanwhile in one list, and pays its own
+    per-list cost (a Prefect task run) less often. A process that dies (killed, out of memory) ends the
+    stream with an ExtractionError naming the batch, never a hang, after the lists of the batches read
+    before it; stopping early cancels the batches not started; the processes end with the caller's
+    process, however it ends.
     """
     context = multiprocessing.get_context("fork")
     # Each process closes its copy of the writing end: the parent's is then the only one. Not inheritable,
@@ -72,17 +84,32 @@ def read_in_processes(read: Callable[[Batch], Result], batches: Sequence[Batch],
     gc.freeze()
     try:
         futures = [pool.submit(_read, batch) for batch in batches]
-        for number, future in enumerate(futures):
-            try:
-                yield future.result()
-            except BrokenProcessPool as exc:
-                raise ExtractionError(
-                    f"a model process ended without reading batch {number + 1} of {len(futures)} "
-                    "(killed, or out of memory): its articles and the later ones are not recorded, "
-                    "and the next run reads them"
-                ) from exc
+        position = 0
+        while position < len(futures):
+            group = [_result(futures, position)]
+            position += 1
+            # A batch whose process died is not taken with the ones before it: they are recorded first.
+            while len(group) < most and position < len(futures) and _read_well(futures[position]):
+                group.append(_result(futures, position))
+                position += 1
+            yield group
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         os.close(parent_end)
         os.close(parent_alive)
         gc.unfreeze()
+
+
+def _read_well(future: Future[Any]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None
+
+
+def _result(futures: Sequence[Future[Result]], number: int) -> Result:
+    try:
+        return futures[number].result()
+    except BrokenProcessPool as exc:
+        raise ExtractionError(
+            f"a model process ended without reading batch {number + 1} of {len(futures)} "
+            "(killed, or out of memory): its articles and the later ones are not recorded, "
+            "and the next run reads them"
+        ) from exc
