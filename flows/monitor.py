@@ -52,7 +52,7 @@ from veille.ingest.fetch import Fetcher, FetchPolicy
 from veille.ingest.folder import FolderSource, display_path
 from veille.interfaces import Store
 from veille.names import FOLDER_PREFIX
-from veille.records import Article, SourceBatch
+from veille.records import Article, DeliveryReport, SourceBatch
 from veille.report import render_monitor_report
 from veille.sanitize import loggable
 from veille.settings import Settings
@@ -70,6 +70,9 @@ FEEDS_PER_TASK = 500
 # Extraction batches recorded by one record_batch at most, when the model's processes are that far ahead: a
 # retry repeats no more, and a part holds no more texts.
 _BATCHES_RECORDED_AT_ONCE = 8
+# While the model reads, the outbox is passed over at most this often (a send_alerts task run each): alerts
+# go out as they are recorded, not after the last batch.
+_DELIVER_EVERY_SECONDS = 2.0
 # Feeds named in the log line of a chunk that failed as a whole; the summary names each anyway.
 _NAMED_FAILURES = 20
 
@@ -296,9 +299,7 @@ def _run(store: Store, config: Configuration, baseline: bool = False, sharded: b
     summary.health = alert_source_health(
         store, unwalked(sources), unwalked(config.decision), settings.source_failures_alert, now
     )
-    summary.delivery = send_alerts(
-        store, config.notifier, delivery_policy(settings), sent_journal(settings), settings.clock
-    )
+    summary.delivery = summary.delivery.followed_by(_deliver(store, config))
     summary.still_pending = store.delivery_counts().get("pending", 0)
     summary.sources = store.source_health(batch.source for batch in batches)
     return summary
@@ -451,6 +452,7 @@ def _detect(
     found = extract_ready_mentions(
         nlp, _moved(to_extract), size, settings.prefilter, settings.extract_processes_value, _BATCHES_RECORDED_AT_ONCE
     )
+    undelivered, last_delivery = 0, time.monotonic()
     # A long run (a first read of many feeds, a baseline) shows how far it is, in the UI and on a terminal.
     with RunProgress("Articles analysed", count, shown=count > size) as progress:
         for part in found:
@@ -460,6 +462,18 @@ def _detect(
             )
             summary.add_recorded(recorded)
             progress.advance(len(part))
+            undelivered += sum(alert.deliveries for alert in recorded.alerts)
+            if undelivered and time.monotonic() - last_delivery >= _DELIVER_EVERY_SECONDS:
+                # While the model's processes read on: the alerts so far reach their targets now, not after
+                # the last batch, and that work leaves the end of the run.
+                summary.delivery = summary.delivery.followed_by(_deliver(store, config))
+                undelivered, last_delivery = 0, time.monotonic()
+
+
+def _deliver(store: Store, config: Configuration) -> DeliveryReport:
+    """One pass over the outbox: every due delivery sent once (send_alerts)."""
+    settings = config.settings
+    return send_alerts(store, config.notifier, delivery_policy(settings), sent_journal(settings), settings.clock)
 
 
 def _moved(items: list[Article]) -> list[Article]:

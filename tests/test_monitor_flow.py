@@ -166,3 +166,44 @@ def test_a_run_can_read_only_the_named_sources(workdir):
     state, _ = run(sources=["feed:nope"])
     assert state.is_failed()
     assert state.message.startswith("sources: 'feed:nope' not in ") and f"folder:{extra}" in state.message
+
+
+def test_alerts_go_out_while_the_model_reads_each_once(workdir, receiver, monkeypatch):
+    # Every part recorded is followed by a pass over the outbox (at most every 2 s in a run; every part here):
+    # the first articles' alerts reach their targets before the last ones are even recorded.
+    from sqlalchemy import func, select
+
+    import flows.monitor
+    from veille.settings import load_settings
+    from veille.store.models import DeliveryRow
+    from veille.store.sql import SqlStore
+
+    monkeypatch.setattr(flows.monitor, "_DELIVER_EVERY_SECONDS", 0.0)
+    monkeypatch.setenv("VEILLE_BATCH_SIZE", "2")
+    monkeypatch.setenv("VEILLE_EXTRACT_PROCESSES", "1")  # a part per batch: 4 parts
+    places = ["Hama", "Raqqa", "Deir ez-Zor", "Alep", "Homs", "Idleb"]
+    for number, place in enumerate(places):
+        (workdir / "seeds" / f"1{number}.txt").write_text(
+            f"Dépêche {number}. Des tirs de mortier ont visé {place} dans la nuit de mardi, selon un témoin "
+            f"joint par téléphone, qui a compté {number + 3} blessés parmi les civils du quartier.\n",
+            encoding="utf-8",
+        )
+    receiver.start()
+    write_targets(workdir, receiver.url)
+
+    state, summary = run()
+
+    assert state.is_completed(), state.message
+    titles = [message["title"] for message in receiver.received]
+    assert len(titles) == len(set(titles)) == len(summary.alerts) >= len(places)
+    assert summary.delivery.sent == 2 * len(summary.alerts)
+    store = SqlStore.open(load_settings().database_url_value)
+    try:
+        with store.engine.connect() as connection:
+            first_sent = connection.scalar(select(func.min(DeliveryRow.sent_at)))
+            last_made = connection.scalar(select(func.max(DeliveryRow.created_at)))
+            unsent = connection.scalar(select(func.count()).where(DeliveryRow.status != "sent"))
+    finally:
+        store.close()
+    assert first_sent < last_made, "the first alerts waited for the last batch"
+    assert unsent == 0

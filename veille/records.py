@@ -707,6 +707,25 @@ class DeliveryReport:
     released: int = 0
     held: list[HeldCount] = field(default_factory=list)
 
+    def followed_by(self, later: DeliveryReport) -> DeliveryReport:
+        """This pass and a later one of the same run as one report: what each did, added up; what is left
+        after both (still unrouted, still held), as the later one found it."""
+        added = {
+            name: getattr(self, name) + getattr(later, name)
+            for name in (
+                "sent",
+                "retrying",
+                "failed",
+                "deferred",
+                "orphaned",
+                "taken_by_another_run",
+                "recorded_from_journal",
+                "routed_late",
+                "released",
+            )
+        }
+        return DeliveryReport(**added, unrouted=later.unrouted, errors=self.errors + later.errors, held=later.held)
+
 
 @dataclass(frozen=True)
 class JournalEntry:
