@@ -142,3 +142,10 @@ def running_server(work_dir: Path) -> Iterator[dict[str, str]]:
             yield {"PREFECT_API_URL": api_url}
         finally:
             _stop(server)
+
+
+def warm_server(scratch: Path, server: dict[str, str], cache: Path, folder: Path) -> float:
+    """One unmeasured run over `folder` on `server`, whose seconds are returned: a server just started answers
+    its first flow run's calls more slowly (its code loaded on first use: 15.5 s, then 14.1 and 13.9 s, over
+    the same 1,000 articles here), where a server kept up by `veille operate` has answered many."""
+    return run_monitor(workspace(scratch, "warm-up", cache=cache), folder, server).seconds

@@ -56,7 +56,13 @@ class Settings(BaseSettings):
     )
     schedules_file: Path = Field(Path("config/schedules.yaml"), description="Cron schedules of the deployments.")
     spacy_model: str = Field("fr_core_news_sm", min_length=1, description="Installed spaCy pipeline to load.")
-    batch_size: int = Field(32, gt=0, le=10_000, description="Texts per nlp.pipe batch and per store transaction.")
+    batch_size: int = Field(
+        32,
+        gt=0,
+        le=10_000,
+        description="Texts per nlp.pipe batch and per store transaction (up to 8 batches in one when the model's "
+        "processes are ahead of the recording).",
+    )
     prefilter: bool = Field(
         True,
         description="The model reads only the articles where a watched name could be (veille/extract/prefilter.py): "
