@@ -5,6 +5,8 @@ datasketch stays a test dependency: it is the reference every signature stored s
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from datasketch import LeanMinHash, MinHash
@@ -94,7 +96,13 @@ def test_an_unknown_scheme_code_raises_value_error():
         from_bytes(bytes(data))
 
 
-def test_signatures_compare_by_content():
+def test_signatures_compare_and_hash_by_content_and_their_values_cannot_change():
+    # Frozen records hold them (PlacedArticle, ArticleMentions): hashable, as datasketch's LeanMinHash was.
     assert signature(COPIES[0]) == signature(COPIES[0])
     assert signature(COPIES[0]) != signature(COPIES[1])
+    assert len({signature(COPIES[0]), signature(COPIES[0]), signature(COPIES[1])}) == 2
     assert isinstance(signature(COPIES[0]), Signature)
+    with pytest.raises(ValueError, match="read-only"):
+        signature(COPIES[0]).hashvalues[0] = 0
+    moved = pickle.loads(pickle.dumps(signature(COPIES[0])))  # as from a model process
+    assert moved == signature(COPIES[0]) and not moved.hashvalues.flags.writeable

@@ -34,7 +34,13 @@ class Signature:
     def __init__(self, seed: int, scheme: str, hashvalues: np.ndarray) -> None:
         self.seed = seed
         self.scheme = scheme
+        # Read-only, so that a signature can be hashed (records holding one are frozen), as datasketch's were.
+        hashvalues.setflags(write=False)
         self.hashvalues = hashvalues
+
+    def __reduce__(self) -> tuple[type[Signature], tuple[int, str, np.ndarray]]:
+        # From a model process, through __init__: read-only again.
+        return Signature, (self.seed, self.scheme, self.hashvalues)
 
     def __len__(self) -> int:
         return len(self.hashvalues)
@@ -44,7 +50,8 @@ class Signature:
             return NotImplemented
         return to_bytes(self) == to_bytes(other)
 
-    __hash__ = None  # type: ignore[assignment]  # mutable values: as datasketch's, not hashable
+    def __hash__(self) -> int:
+        return hash((self.scheme, self.seed, self.hashvalues.tobytes()))
 
     def __repr__(self) -> str:
         return f"Signature(seed={self.seed}, scheme={self.scheme!r}, {len(self)} values)"
