@@ -2,7 +2,7 @@
 
 Importing datasketch costs about 0.5 s (its package imports scipy for its LSH), paid by every run with
 text to read before its first batch, and again by every run that loads its stored stories. The values
-and the byte format here are datasketch's own, byte for byte (tests/test_minhash.py), so signatures
+and the byte format here are datasketch's own, byte for byte (tests/test_spec_minhash.py), so signatures
 stored by earlier versions still compare with new ones.
 """
 
@@ -48,7 +48,11 @@ class Signature:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Signature):
             return NotImplemented
-        return to_bytes(self) == to_bytes(other)
+        return (self.seed, self.scheme, self.hashvalues.tobytes()) == (
+            other.seed,
+            other.scheme,
+            other.hashvalues.tobytes(),
+        )
 
     def __hash__(self) -> int:
         return hash((self.scheme, self.seed, self.hashvalues.tobytes()))

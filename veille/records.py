@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Literal
@@ -710,21 +710,13 @@ class DeliveryReport:
     def followed_by(self, later: DeliveryReport) -> DeliveryReport:
         """This pass and a later one of the same run as one report: what each did, added up; what is left
         after both (still unrouted, still held), as the later one found it."""
+        # Every count but unrouted is added up: a count added to the report is never dropped here.
         added = {
-            name: getattr(self, name) + getattr(later, name)
-            for name in (
-                "sent",
-                "retrying",
-                "failed",
-                "deferred",
-                "orphaned",
-                "taken_by_another_run",
-                "recorded_from_journal",
-                "routed_late",
-                "released",
-            )
+            item.name: getattr(self, item.name) + getattr(later, item.name)
+            for item in fields(self)
+            if item.name not in ("unrouted", "errors", "held")
         }
-        return DeliveryReport(**added, unrouted=later.unrouted, errors=self.errors + later.errors, held=later.held)
+        return replace(later, **added, errors=self.errors + later.errors)
 
 
 @dataclass(frozen=True)
